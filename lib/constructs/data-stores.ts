@@ -1,0 +1,89 @@
+import { Duration } from "aws-cdk-lib";
+import { AttributeType, Billing, TableEncryptionV2, TableV2 } from "aws-cdk-lib/aws-dynamodb";
+import { Key } from "aws-cdk-lib/aws-kms";
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
+import { Construct } from "constructs";
+import type { StageConfig } from "../stage.ts";
+
+export interface DataStoresProps {
+  readonly stage: StageConfig;
+}
+
+/**
+ * The platform's stateful resources, apart from compute: the customer-managed key that encrypts
+ * them, the registry table and the buckets for uploads, export packages and the log archive.
+ * Tables use neither transactions nor TTL for correctness, so the embedded runtime's DynamoDB
+ * emulator behaves as AWS does for them.
+ */
+export class DataStores extends Construct {
+  /** Encrypts every table, bucket and queue of the platform. */
+  readonly key: Key;
+  /** Registry: agencies, systems, keys, dictionary, catalog, master data (single-table design). */
+  readonly registryTable: TableV2;
+  /** Receives server access logs of the other buckets. */
+  readonly accessLogsBucket: Bucket;
+  /** Large sync batches uploaded by providers through presigned URLs. */
+  readonly uploadsBucket: Bucket;
+  /** Export packages for storage media (Art. 7.2d). */
+  readonly exportsBucket: Bucket;
+  /** Archive of the exchange log (Art. 13). */
+  readonly logArchiveBucket: Bucket;
+
+  constructor(scope: Construct, id: string, props: DataStoresProps) {
+    super(scope, id);
+    const { removalPolicy } = props.stage;
+
+    this.key = new Key(this, "Key", {
+      description: "DSCP platform data: tables, buckets and queues",
+      enableKeyRotation: true,
+      pendingWindow: props.stage.keyPendingWindow,
+      removalPolicy,
+    });
+
+    this.registryTable = new TableV2(this, "RegistryTable", {
+      partitionKey: { name: "pk", type: AttributeType.STRING },
+      sortKey: { name: "sk", type: AttributeType.STRING },
+      globalSecondaryIndexes: [
+        {
+          indexName: "gsi1",
+          partitionKey: { name: "gsi1pk", type: AttributeType.STRING },
+          sortKey: { name: "gsi1sk", type: AttributeType.STRING },
+        },
+      ],
+      billing: Billing.onDemand(),
+      encryption: TableEncryptionV2.customerManagedKey(this.key),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: props.stage.deletionProtection,
+      removalPolicy,
+    });
+
+    this.accessLogsBucket = new Bucket(this, "AccessLogsBucket", {
+      // Server access logging only delivers to buckets encrypted with S3-managed keys.
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy,
+    });
+
+    const dataBucket = (bucketId: string, logPrefix: string) =>
+      new Bucket(this, bucketId, {
+        encryption: BucketEncryption.KMS,
+        encryptionKey: this.key,
+        bucketKeyEnabled: true,
+        blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        minimumTLSVersion: 1.2,
+        versioned: true,
+        serverAccessLogsBucket: this.accessLogsBucket,
+        serverAccessLogsPrefix: logPrefix,
+        removalPolicy,
+      });
+
+    this.uploadsBucket = dataBucket("UploadsBucket", "uploads/");
+    this.exportsBucket = dataBucket("ExportsBucket", "exports/");
+    this.logArchiveBucket = dataBucket("LogArchiveBucket", "log-archive/");
+  }
+}

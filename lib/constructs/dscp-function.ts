@@ -1,0 +1,85 @@
+import { Duration } from "aws-cdk-lib";
+import { Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup } from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+import type { z } from "zod";
+import type { BaseEnvironment } from "../../lambdas/shared/environment.ts";
+import type { StageConfig } from "../stage.ts";
+
+/** Variables {@link DscpFunction} sets itself; callers supply the rest of the contract. */
+type Supplied<E> = Omit<E, keyof BaseEnvironment>;
+
+export interface DscpFunctionProps<S extends z.ZodObject> {
+  /** Path of the handler's TypeScript entry file. */
+  readonly entry: string;
+  /** What the function does, shown in the console and the template. */
+  readonly description: string;
+  /** The function's environment contract, shared with its handler. */
+  readonly environmentSchema: S;
+  /** The function's own variables; the base contract is filled in by the construct. */
+  readonly environment: Supplied<z.input<S>>;
+  readonly stage: StageConfig;
+  /** Platform version reported by the function. */
+  readonly version: string;
+  /** Service name used by logs, metrics and traces. */
+  readonly serviceName: string;
+  /** @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+}
+
+/** Name of the metrics namespace every DSCP function writes to. */
+export const METRICS_NAMESPACE = "DSCP";
+
+/**
+ * The one way DSCP defines a Lambda function: Node.js 22 on arm64, bundled by the local esbuild
+ * (ESM, minified, tree-shaken, AWS SDK from the runtime), active tracing, JSON logs into a log
+ * group with the stage's retention, and an environment checked against its contract at synth.
+ */
+export class DscpFunction<S extends z.ZodObject> extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: DscpFunctionProps<S>) {
+    const environment = {
+      DSCP_STAGE: props.stage.name,
+      DSCP_VERSION: props.version,
+      POWERTOOLS_SERVICE_NAME: props.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      ...props.environment,
+    } as Record<string, string>;
+    // Tokens synthesise to strings, so the schema checks names and literal values here and
+    // the handler checks resolved values at run time.
+    props.environmentSchema.parse(environment);
+
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.stage.logRetention,
+      removalPolicy: props.stage.removalPolicy,
+    });
+
+    super(scope, id, {
+      entry: props.entry,
+      handler: "handler",
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      loggingFormat: LoggingFormat.JSON,
+      logGroup,
+      environment: { NODE_OPTIONS: "--enable-source-maps", ...environment },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: "node22",
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        mainFields: ["module", "main"],
+        // Some dependencies still call require(); ESM bundles need it defined.
+        banner: "import{createRequire as __dscpRequire}from'node:module';const require=__dscpRequire(import.meta.url);",
+        externalModules: ["@aws-sdk/*"],
+        forceDockerBundling: false,
+      },
+    });
+  }
+}

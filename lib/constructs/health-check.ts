@@ -1,0 +1,38 @@
+import { fileURLToPath } from "node:url";
+import { LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { ITableV2 } from "aws-cdk-lib/aws-dynamodb";
+import { Construct } from "constructs";
+import { healthEnvironment } from "../../lambdas/health/environment.ts";
+import type { StageConfig } from "../stage.ts";
+import { DscpFunction } from "./dscp-function.ts";
+
+export interface HealthCheckProps {
+  readonly api: RestApi;
+  readonly registryTable: ITableV2;
+  readonly stage: StageConfig;
+  readonly version: string;
+}
+
+/** `GET /v1/health`: public, unauthenticated, reports version, stage, time and the data tier. */
+export class HealthCheck extends Construct {
+  readonly function: DscpFunction<typeof healthEnvironment>;
+
+  constructor(scope: Construct, id: string, props: HealthCheckProps) {
+    super(scope, id);
+    this.function = new DscpFunction(this, "Function", {
+      entry: fileURLToPath(new URL("../../lambdas/health/handler.ts", import.meta.url)),
+      description: "DSCP health: version, stage, time and data-tier reachability",
+      environmentSchema: healthEnvironment,
+      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName },
+      stage: props.stage,
+      version: props.version,
+      serviceName: "dscp-health",
+    });
+    props.registryTable.grant(this.function, "dynamodb:GetItem");
+    props.registryTable.encryptionKey?.grantDecrypt(this.function);
+
+    props.api.root
+      .resourceForPath("v1/health")
+      .addMethod("GET", new LambdaIntegration(this.function, { proxy: true }));
+  }
+}

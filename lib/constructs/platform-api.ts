@@ -1,0 +1,121 @@
+import {
+  AccessLogFormat,
+  CfnStage,
+  EndpointType,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  ResponseType,
+  RestApi,
+} from "aws-cdk-lib/aws-apigateway";
+import { LogGroup } from "aws-cdk-lib/aws-logs";
+import { CfnWebACL, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
+import { Construct } from "constructs";
+import { PROBLEM_CONTENT_TYPE, problemTypeUri, TRANSACTION_ID_HEADER } from "../../domain/problem.ts";
+import type { StageConfig } from "../stage.ts";
+
+export interface PlatformApiProps {
+  readonly stage: StageConfig;
+}
+
+/** Problem details API Gateway itself answers with, before any function runs. */
+const GATEWAY_PROBLEMS: ReadonlyArray<{ type: ResponseType; slug: string; status?: string }> = [
+  { type: ResponseType.UNAUTHORIZED, slug: "unauthenticated", status: "401" },
+  { type: ResponseType.ACCESS_DENIED, slug: "forbidden", status: "403" },
+  { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, slug: "no-such-route", status: "404" },
+  { type: ResponseType.THROTTLED, slug: "throttled", status: "429" },
+  { type: ResponseType.DEFAULT_4XX, slug: "bad-request" },
+  { type: ResponseType.DEFAULT_5XX, slug: "gateway-error" },
+];
+
+/**
+ * The one REST API in front of every exchange (Art. 3.5, 10.1): regional endpoint, a stage
+ * named after the deployment stage, JSON access logs, execution logs, X-Ray tracing,
+ * throttling, a WAF web ACL, and RFC 9457 problem details for errors the gateway raises itself.
+ */
+export class PlatformApi extends Construct {
+  readonly api: RestApi;
+
+  constructor(scope: Construct, id: string, props: PlatformApiProps) {
+    super(scope, id);
+    const accessLogs = new LogGroup(this, "AccessLogs", {
+      retention: props.stage.logRetention,
+      removalPolicy: props.stage.removalPolicy,
+    });
+
+    this.api = new RestApi(this, "Api", {
+      description: "DSCP: Data Sharing and Coordination Platform API",
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: props.stage.removalPolicy,
+      deployOptions: {
+        stageName: props.stage.name,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: MethodLoggingLevel.INFO,
+        dataTraceEnabled: false,
+        throttlingRateLimit: props.stage.throttle.rateLimit,
+        throttlingBurstLimit: props.stage.throttle.burstLimit,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: "$context.requestId",
+            time: "$context.requestTimeEpoch",
+            ip: "$context.identity.sourceIp",
+            method: "$context.httpMethod",
+            path: "$context.path",
+            status: "$context.status",
+            latencyMs: "$context.responseLatency",
+            principal: "$context.authorizer.principalId",
+            error: "$context.error.message",
+          }),
+        ),
+      },
+    });
+
+    for (const problem of GATEWAY_PROBLEMS) {
+      this.api.addGatewayResponse(`Problem${problem.type.responseType}`, {
+        type: problem.type,
+        ...(problem.status ? { statusCode: problem.status } : {}),
+        responseHeaders: {
+          "Content-Type": `'${PROBLEM_CONTENT_TYPE}'`,
+          [TRANSACTION_ID_HEADER]: "context.requestId",
+        },
+        templates: {
+          "application/json": JSON.stringify({
+            type: problemTypeUri(problem.slug),
+            title: "$context.error.message",
+            ...(problem.status ? { status: Number(problem.status) } : {}),
+            instance: "$context.path",
+            transactionId: "$context.requestId",
+          }),
+        },
+      });
+    }
+
+    const webAcl = new CfnWebACL(this, "WebAcl", {
+      scope: "REGIONAL",
+      defaultAction: { allow: {} },
+      visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: "dscp-api", sampledRequestsEnabled: true },
+      rules: [
+        managedRule("AWSManagedRulesCommonRuleSet", 1),
+        managedRule("AWSManagedRulesKnownBadInputsRuleSet", 2),
+        managedRule("AWSManagedRulesAmazonIpReputationList", 3),
+      ],
+    });
+    const stage = this.api.deploymentStage.node.defaultChild as CfnStage;
+    new CfnWebACLAssociation(this, "WebAclAssociation", {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: webAcl.attrArn,
+    }).node.addDependency(stage);
+  }
+}
+
+function managedRule(name: string, priority: number): CfnWebACL.RuleProperty {
+  return {
+    name,
+    priority,
+    overrideAction: { none: {} },
+    statement: { managedRuleGroupStatement: { vendorName: "AWS", name } },
+    visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true },
+  };
+}

@@ -1,0 +1,45 @@
+import { CfnOutput, Stack, type StackProps, Tags } from "aws-cdk-lib";
+import type { Construct } from "constructs";
+import { DataStores } from "./constructs/data-stores.ts";
+import { HealthCheck } from "./constructs/health-check.ts";
+import { PlatformApi } from "./constructs/platform-api.ts";
+import type { StageConfig } from "./stage.ts";
+
+export interface PlatformStackProps extends StackProps {
+  readonly stage: StageConfig;
+  /** Platform version, reported by `GET /v1/health`. */
+  readonly version: string;
+}
+
+/**
+ * The whole platform in one stack: stateful data stores, the API, and one construct per
+ * capability wired to both. Outputs are what the end-to-end suite and agencies' tools read.
+ */
+export class PlatformStack extends Stack {
+  readonly dataStores: DataStores;
+  readonly platformApi: PlatformApi;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props);
+    Tags.of(this).add("dscp:stage", props.stage.name);
+
+    this.dataStores = new DataStores(this, "DataStores", { stage: props.stage });
+    this.platformApi = new PlatformApi(this, "PlatformApi", { stage: props.stage });
+    const { api } = this.platformApi;
+
+    new HealthCheck(this, "Health", {
+      api,
+      registryTable: this.dataStores.registryTable,
+      stage: props.stage,
+      version: props.version,
+    });
+
+    new CfnOutput(this, "ApiUrl", { value: api.url, description: "Base URL of the DSCP API (stage included)" });
+    new CfnOutput(this, "ApiId", { value: api.restApiId, description: "REST API id (LocalStack builds URLs from it)" });
+    new CfnOutput(this, "ApiStage", { value: api.deploymentStage.stageName, description: "API stage name" });
+    new CfnOutput(this, "RegistryTableName", { value: this.dataStores.registryTable.tableName });
+    new CfnOutput(this, "UploadsBucketName", { value: this.dataStores.uploadsBucket.bucketName });
+    new CfnOutput(this, "ExportsBucketName", { value: this.dataStores.exportsBucket.bucketName });
+    new CfnOutput(this, "LogArchiveBucketName", { value: this.dataStores.logArchiveBucket.bucketName });
+  }
+}

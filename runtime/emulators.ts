@@ -1,0 +1,60 @@
+import { mkdirSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import dynalite from "dynalite";
+import { buildApp } from "fauxqs";
+import { loadFauxqsStores, persistentS3Store } from "./persistent-s3-store.ts";
+
+/** The real-protocol emulators the runtime stands in for AWS with, all on 127.0.0.1. */
+export interface Emulators {
+  /** DynamoDB endpoint (dynalite, LevelDB on disk). */
+  readonly dynamodb: string;
+  /** S3 and SQS endpoint (fauxqs; S3 written through to disk). */
+  readonly s3: string;
+  readonly sqs: string;
+  stop(): Promise<void>;
+}
+
+export interface EmulatorOptions {
+  /** Folder holding DynamoDB and S3 data across restarts. */
+  readonly dataDir: string;
+  readonly region: string;
+}
+
+/** Starts dynalite and fauxqs on ephemeral loopback ports. */
+export async function startEmulators(options: EmulatorOptions): Promise<Emulators> {
+  const dynamoDir = join(options.dataDir, "dynamodb");
+  mkdirSync(dynamoDir, { recursive: true });
+  const dynamo = dynalite({ path: dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const dynamoPort = await listen(dynamo);
+
+  const { S3Store, SqsStore, SnsStore } = await loadFauxqsStores();
+  const fauxqs = buildApp({
+    logger: false,
+    defaultRegion: options.region,
+    stores: {
+      s3Store: persistentS3Store(S3Store, join(options.dataDir, "s3")),
+      sqsStore: new SqsStore(),
+      snsStore: new SnsStore(),
+    } as never,
+  });
+  const fauxqsAddress = await fauxqs.listen({ port: 0, host: "127.0.0.1" });
+
+  return {
+    dynamodb: `http://127.0.0.1:${dynamoPort}`,
+    s3: fauxqsAddress,
+    sqs: fauxqsAddress,
+    async stop() {
+      await fauxqs.close();
+      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+    },
+  };
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
+  });
+}
