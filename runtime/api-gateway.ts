@@ -65,11 +65,13 @@ export function readRestApis(
 ): RestApiDefinition[] {
   const entries = Object.entries(resources);
   const ofType = (type: string) => entries.filter(([, resource]) => resource.Type === type);
-  const props = (resource: TemplateResource) => (resolver.resolve(resource.Properties ?? {}) ?? {}) as Record<string, unknown>;
+  const props = (resource: TemplateResource) =>
+    (resolver.resolve(resource.Properties ?? {}) ?? {}) as Record<string, unknown>;
 
   const pathOfResource = new Map<string, string>();
-  for (const [logicalId, identity] of identities) {
-    if (identity.type === "AWS::ApiGateway::RestApi") pathOfResource.set(String(identity.attributes.RootResourceId), "/");
+  for (const identity of identities.values()) {
+    if (identity.type === "AWS::ApiGateway::RestApi")
+      pathOfResource.set(String(identity.attributes.RootResourceId), "/");
   }
   const apiResources = ofType("AWS::ApiGateway::Resource").map(([logicalId, resource]) => ({
     id: identities.get(logicalId)?.ref ?? logicalId,
@@ -100,7 +102,8 @@ export function readRestApis(
     }
     for (const [, deployment] of ofType("AWS::ApiGateway::Deployment")) {
       const deploymentProps = props(deployment);
-      if (belongs(deploymentProps) && typeof deploymentProps.StageName === "string") stages.set(deploymentProps.StageName, {});
+      if (belongs(deploymentProps) && typeof deploymentProps.StageName === "string")
+        stages.set(deploymentProps.StageName, {});
     }
 
     const authorizers = new Map<string, RestAuthorizer>();
@@ -298,7 +301,10 @@ export function policyAllows(policy: AuthorizerPolicy, methodArn: string): boole
 }
 
 function wildcard(pattern: string, value: string): boolean {
-  const expression = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const expression = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${expression}$`).test(value);
 }
 
@@ -322,13 +328,13 @@ export function proxyEvent(input: {
     const name = request.rawHeaders[index] as string;
     const value = request.rawHeaders[index + 1] as string;
     headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
   }
   const queryStringParameters: Record<string, string> = {};
   const multiValueQueryStringParameters: Record<string, string[]> = {};
   for (const [key, value] of query) {
     queryStringParameters[key] = value;
-    (multiValueQueryStringParameters[key] ??= []).push(value);
+    multiValueQueryStringParameters[key] = [...(multiValueQueryStringParameters[key] ?? []), value];
   }
   const contentType = String(request.headers["content-type"] ?? "");
   const binary = api.binaryMediaTypes.some((type) => wildcard(type, contentType.split(";")[0]?.trim() ?? ""));
@@ -398,7 +404,8 @@ export function readProxyResult(value: unknown): ProxyResult | undefined {
   if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) return undefined;
   if (result.body !== undefined && result.body !== null && typeof result.body !== "string") return undefined;
   const headers: Record<string, string | string[]> = {};
-  for (const [key, item] of Object.entries((result.headers ?? {}) as Record<string, unknown>)) headers[key] = String(item);
+  for (const [key, item] of Object.entries((result.headers ?? {}) as Record<string, unknown>))
+    headers[key] = String(item);
   for (const [key, items] of Object.entries((result.multiValueHeaders ?? {}) as Record<string, unknown[]>)) {
     headers[key] = items.map(String);
   }
@@ -430,7 +437,9 @@ export type TemplateContext = Record<string, unknown>;
 /** Fills `$context.a.b` placeholders, as the gateway does for gateway responses and access logs. */
 export function renderContextTemplate(template: string, context: TemplateContext): string {
   return template.replace(/\$context\.([A-Za-z0-9_.]+)/g, (_match, path: string) => {
-    const value = path.split(".").reduce<unknown>((current, key) => (current as Record<string, unknown> | undefined)?.[key], context);
+    const value = path
+      .split(".")
+      .reduce<unknown>((current, key) => (current as Record<string, unknown> | undefined)?.[key], context);
     return value === undefined || value === null ? "" : String(value);
   });
 }

@@ -18,8 +18,18 @@ export interface ControlPlaneOptions {
 export async function startControlPlane(options: ControlPlaneOptions): Promise<{ url: string; stop(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
     handle(request, response, options).catch((error: unknown) => {
-      const status = error instanceof StepFunctionsError ? 400 : error instanceof FunctionError && error.errorType === "ResourceNotFoundException" ? 404 : 500;
-      const code = error instanceof StepFunctionsError ? error.code : error instanceof FunctionError ? error.errorType : "ServiceException";
+      const status =
+        error instanceof StepFunctionsError
+          ? 400
+          : error instanceof FunctionError && error.errorType === "ResourceNotFoundException"
+            ? 404
+            : 500;
+      const code =
+        error instanceof StepFunctionsError
+          ? error.code
+          : error instanceof FunctionError
+            ? error.errorType
+            : "ServiceException";
       reply(response, status, { __type: code, message: (error as Error).message }, { "x-amzn-ErrorType": code });
     });
   });
@@ -48,7 +58,10 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
     switch (target.slice("AWSStepFunctions.".length)) {
       case "StartExecution": {
         const record = await sfn.startExecution(String(input.stateMachineArn), input.input, input.name);
-        return reply(response, 200, { executionArn: record.executionArn, startDate: record.startDate.getTime() / 1000 });
+        return reply(response, 200, {
+          executionArn: record.executionArn,
+          startDate: record.startDate.getTime() / 1000,
+        });
       }
       case "StartSyncExecution": {
         const record = await sfn.startExecution(String(input.stateMachineArn), input.input, input.name);
@@ -105,7 +118,10 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
   if (rule?.[1] && request.method === "POST") {
     return reply(response, 200, { results: await options.runRule(decodeURIComponent(rule[1])) });
   }
-  reply(response, 404, { __type: "UnknownOperationException", message: `${request.method} ${url.pathname} is not served locally` });
+  reply(response, 404, {
+    __type: "UnknownOperationException",
+    message: `${request.method} ${url.pathname} is not served locally`,
+  });
 }
 
 function describe(record: ReturnType<StepFunctionsEmulator["describeExecution"]>) {
@@ -124,7 +140,11 @@ function describe(record: ReturnType<StepFunctionsEmulator["describeExecution"]>
 
 function reply(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = body === null ? "" : JSON.stringify(body);
-  response.writeHead(status, { "Content-Type": "application/x-amz-json-1.0", ...headers, "Content-Length": Buffer.byteLength(text) });
+  response.writeHead(status, {
+    "Content-Type": "application/x-amz-json-1.0",
+    ...headers,
+    "Content-Length": Buffer.byteLength(text),
+  });
   response.end(text);
 }
 

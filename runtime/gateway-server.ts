@@ -76,8 +76,16 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     const routed = /^\/_aws\/execute-api\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
     const api = routed?.[1] ? apis.get(routed[1]) : undefined;
     const stage = routed?.[2] ?? "";
-    if (!routed || !api || !api.stages.has(stage)) {
-      send(response, { statusCode: 403, headers: { "Content-Type": "application/json" }, body: Buffer.from('{"message":"Forbidden"}') }, requestId);
+    if (!routed || !api?.stages.has(stage)) {
+      send(
+        response,
+        {
+          statusCode: 403,
+          headers: { "Content-Type": "application/json" },
+          body: Buffer.from('{"message":"Forbidden"}'),
+        },
+        requestId,
+      );
       return;
     }
     const path = routed[3] ?? "/";
@@ -91,7 +99,10 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       httpMethod,
       resourcePath: path,
       requestTimeEpoch: started,
-      identity: { sourceIp: request.socket.remoteAddress ?? "127.0.0.1", userAgent: request.headers["user-agent"] ?? "" },
+      identity: {
+        sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
+        userAgent: request.headers["user-agent"] ?? "",
+      },
       protocol: `HTTP/${request.httpVersion}`,
     };
     const finish = (result: ProxyResult) => {
@@ -127,7 +138,17 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
           authorizer.type === "TOKEN"
             ? { type: "TOKEN", authorizationToken: identity[0], methodArn }
             : {
-                ...proxyEvent({ request, body, api, stage, path, query: url.searchParams, match, requestId, accountId: options.accountId }),
+                ...proxyEvent({
+                  request,
+                  body,
+                  api,
+                  stage,
+                  path,
+                  query: url.searchParams,
+                  match,
+                  requestId,
+                  accountId: options.accountId,
+                }),
                 type: "REQUEST",
                 methodArn,
               };
@@ -142,14 +163,24 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       }
       context.authorizer = { principalId: policy.policy.principalId, ...policy.policy.context };
       if (!policyAllows(policy.policy, methodArn)) return fail("ACCESS_DENIED");
-      authorizerContext = { ...flatContext(policy.policy.context), principalId: policy.policy.principalId ?? null, integrationLatency: 0 };
+      authorizerContext = {
+        ...flatContext(policy.policy.context),
+        principalId: policy.policy.principalId ?? null,
+        integrationLatency: 0,
+      };
     } else if (match.method.authorizationType !== "NONE" && match.method.authorizationType !== "CUSTOM") {
-      warnOnce(`${match.method.httpMethod} ${match.method.resourcePath}: ${match.method.authorizationType} authorization is not enforced locally`);
+      warnOnce(
+        `${match.method.httpMethod} ${match.method.resourcePath}: ${match.method.authorizationType} authorization is not enforced locally`,
+      );
     }
 
     const integration = match.method.integration;
     if (integration.type === "MOCK") {
-      return finish({ statusCode: integration.statusCode, headers: integration.headers, body: Buffer.from(integration.body) });
+      return finish({
+        statusCode: integration.statusCode,
+        headers: integration.headers,
+        body: Buffer.from(integration.body),
+      });
     }
     if (integration.type === "UNSUPPORTED") {
       warnOnce(`${match.method.httpMethod} ${match.method.resourcePath}: ${integration.description} is not emulated`);
@@ -201,7 +232,11 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
   };
 }
 
-function identityOf(authorizer: RestAuthorizer, request: IncomingMessage, query: URLSearchParams): string[] | undefined {
+function identityOf(
+  authorizer: RestAuthorizer,
+  request: IncomingMessage,
+  query: URLSearchParams,
+): string[] | undefined {
   const values: string[] = [];
   for (const source of authorizer.identitySources) {
     const header = /^method\.request\.header\.(.+)$/.exec(source);
@@ -215,7 +250,11 @@ function identityOf(authorizer: RestAuthorizer, request: IncomingMessage, query:
     if (!text) return undefined;
     values.push(text);
   }
-  if (authorizer.type === "TOKEN" && authorizer.validationExpression && !authorizer.validationExpression.test(values[0] ?? "")) {
+  if (
+    authorizer.type === "TOKEN" &&
+    authorizer.validationExpression &&
+    !authorizer.validationExpression.test(values[0] ?? "")
+  ) {
     return undefined;
   }
   return values;

@@ -123,10 +123,13 @@ export function assignIdentities(
         identity = {
           type: resource.Type,
           ref: id,
-          attributes: new Proxy<Record<string, unknown>>({ Arn: arn, Id: id, Name: generated(64) }, {
-            has: () => true,
-            get: (target, key) => (typeof key === "string" && key in target ? target[key] : `${id}.${String(key)}`),
-          }),
+          attributes: new Proxy<Record<string, unknown>>(
+            { Arn: arn, Id: id, Name: generated(64) },
+            {
+              has: () => true,
+              get: (target, key) => (typeof key === "string" && key in target ? target[key] : `${id}.${String(key)}`),
+            },
+          ),
         };
       }
     }

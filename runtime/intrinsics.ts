@@ -79,7 +79,11 @@ export class IntrinsicResolver {
     if (value === null || typeof value !== "object") return value;
     const entries = Object.entries(value);
     const [first] = entries;
-    if (entries.length === 1 && first && (first[0] === "Ref" || first[0].startsWith("Fn::") || first[0] === "Condition")) {
+    if (
+      entries.length === 1 &&
+      first &&
+      (first[0] === "Ref" || first[0].startsWith("Fn::") || first[0] === "Condition")
+    ) {
       return this.intrinsic(first[0], first[1], path);
     }
     const result: Record<string, unknown> = {};
@@ -191,7 +195,8 @@ export class IntrinsicResolver {
   }
 
   private sub(argument: unknown, path: string): string {
-    const [text, variables] = typeof argument === "string" ? [argument, {}] : (argument as [string, Record<string, unknown>]);
+    const [text, variables] =
+      typeof argument === "string" ? [argument, {}] : (argument as [string, Record<string, unknown>]);
     const bound = this.walk(variables, path) as Record<string, unknown>;
     return text.replace(/\$\{([^}]+)\}/g, (_match, expression: string) => {
       if (expression.startsWith("!")) return `\${${expression.slice(1)}}`;

@@ -64,27 +64,55 @@ class Environment {
     this.ready = new Promise((resolve, reject) => {
       child.once("message", (message: { type: string; error?: { errorType: string; errorMessage: string } }) => {
         if (message.type === "ready") resolve();
-        else reject(new FunctionError(definition.name, message.error?.errorType ?? "Runtime.Init", message.error?.errorMessage ?? "init failed"));
+        else
+          reject(
+            new FunctionError(
+              definition.name,
+              message.error?.errorType ?? "Runtime.Init",
+              message.error?.errorMessage ?? "init failed",
+            ),
+          );
       });
-      child.once("exit", (code) => reject(new FunctionError(definition.name, "Runtime.ExitError", `exited during init with ${code}`)));
+      child.once("exit", (code) =>
+        reject(new FunctionError(definition.name, "Runtime.ExitError", `exited during init with ${code}`)),
+      );
     });
     this.ready.catch(() => {});
-    child.on("message", (message: { type: string; id?: string; ok?: boolean; value?: unknown; error?: { errorType: string; errorMessage: string; trace?: string[] } }) => {
-      if (message.type !== "result" && message.type !== "crash") return;
-      const pending = this.pending;
-      if (!pending) return;
-      this.pending = undefined;
-      clearTimeout(pending.timer);
-      if (message.ok) pending.resolve(message.value);
-      else pending.reject(new FunctionError(definition.name, message.error?.errorType ?? "Error", message.error?.errorMessage ?? "", message.error?.trace));
-    });
+    child.on(
+      "message",
+      (message: {
+        type: string;
+        id?: string;
+        ok?: boolean;
+        value?: unknown;
+        error?: { errorType: string; errorMessage: string; trace?: string[] };
+      }) => {
+        if (message.type !== "result" && message.type !== "crash") return;
+        const pending = this.pending;
+        if (!pending) return;
+        this.pending = undefined;
+        clearTimeout(pending.timer);
+        if (message.ok) pending.resolve(message.value);
+        else
+          pending.reject(
+            new FunctionError(
+              definition.name,
+              message.error?.errorType ?? "Error",
+              message.error?.errorMessage ?? "",
+              message.error?.trace,
+            ),
+          );
+      },
+    );
     child.on("exit", (code, signal) => {
       this.dead = true;
       const pending = this.pending;
       this.pending = undefined;
       if (pending) {
         clearTimeout(pending.timer);
-        pending.reject(new FunctionError(definition.name, "Runtime.ExitError", `execution environment exited (${signal ?? code})`));
+        pending.reject(
+          new FunctionError(definition.name, "Runtime.ExitError", `execution environment exited (${signal ?? code})`),
+        );
       }
     });
   }
@@ -100,7 +128,13 @@ class Environment {
       const timer = setTimeout(() => {
         this.pending = undefined;
         this.kill();
-        reject(new FunctionError(definition.name, "Sandbox.Timedout", `Task timed out after ${definition.timeoutSeconds.toFixed(2)} seconds`));
+        reject(
+          new FunctionError(
+            definition.name,
+            "Sandbox.Timedout",
+            `Task timed out after ${definition.timeoutSeconds.toFixed(2)} seconds`,
+          ),
+        );
       }, definition.timeoutSeconds * 1000);
       this.pending = { resolve, reject, timer };
       this.child.send({
@@ -166,7 +200,8 @@ export class LambdaHost {
   /** Invokes a function synchronously (RequestResponse) and returns its result. */
   async invoke(reference: string, event: unknown): Promise<unknown> {
     const definition = this.find(reference);
-    if (!definition) throw new FunctionError(reference, "ResourceNotFoundException", `Function not found: ${reference}`);
+    if (!definition)
+      throw new FunctionError(reference, "ResourceNotFoundException", `Function not found: ${reference}`);
     const environment = await this.acquire(definition);
     try {
       return await environment.invoke(structuredClone(event), randomUUID());

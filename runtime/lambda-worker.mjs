@@ -39,8 +39,11 @@ async function loadHandler() {
   const dot = handlerSpec.lastIndexOf(".");
   const moduleName = handlerSpec.slice(0, dot);
   const exportPath = handlerSpec.slice(dot + 1);
-  const candidate = [".mjs", ".js", ".cjs"].map((ext) => join(codeDir, moduleName + ext)).find((path) => existsSync(path));
-  if (!candidate) throw Object.assign(new Error(`Cannot find module '${moduleName}'`), { name: "Runtime.ImportModuleError" });
+  const candidate = [".mjs", ".js", ".cjs"]
+    .map((ext) => join(codeDir, moduleName + ext))
+    .find((path) => existsSync(path));
+  if (!candidate)
+    throw Object.assign(new Error(`Cannot find module '${moduleName}'`), { name: "Runtime.ImportModuleError" });
   const loaded = await import(pathToFileURL(candidate).href);
   const handler = exportPath.split(".").reduce((value, key) => value?.[key], loaded) ?? loaded.default?.[exportPath];
   if (typeof handler !== "function") {

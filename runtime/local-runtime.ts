@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type StackArtifact, readAssembly, type TemplateResource } from "./assembly.ts";
-import { readRestApis, type RestApiDefinition } from "./api-gateway.ts";
+import { type RestApiDefinition, readRestApis } from "./api-gateway.ts";
+import { readAssembly, type StackArtifact, type TemplateResource } from "./assembly.ts";
 import { startControlPlane } from "./control-plane.ts";
 import { type Emulators, startEmulators } from "./emulators.ts";
 import { startGatewayServer } from "./gateway-server.ts";
@@ -88,6 +88,11 @@ export interface LocalRuntime {
   readonly lambdas: LambdaHost;
   readonly stepFunctions: StepFunctionsEmulator;
   readonly clients: AwsClients;
+  /**
+   * A resource's local identity, by stack and construct path (`Work/Resource`, as in the
+   * template's `aws:cdk:path` metadata) or logical id.
+   */
+  resource(stackName: string, pathOrLogicalId: string): PhysicalResource;
   /** Fires a scheduled rule now (by logical id or name); returns each target's result. */
   runRule(reference: string): Promise<unknown[]>;
   stop(): Promise<void>;
@@ -147,7 +152,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
                 detail: {},
               };
           if (target.arn.includes(":states:")) {
-            const record = await (stepFunctions as StepFunctionsEmulator).startExecution(target.arn, JSON.stringify(event));
+            const record = await (stepFunctions as StepFunctionsEmulator).startExecution(
+              target.arn,
+              JSON.stringify(event),
+            );
             await record.done;
             return { executionArn: record.executionArn, status: record.status, output: record.output };
           }
@@ -183,7 +191,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
       for (const [, resource] of resources) {
         if (EMULATED.has(resource.Type)) continue;
-        notEmulated[resource.Type] = NOT_EMULATED_BECAUSE[resource.Type] ??
+        notEmulated[resource.Type] =
+          NOT_EMULATED_BECAUSE[resource.Type] ??
           (resource.Type.startsWith("Custom::") || resource.Type === "AWS::CloudFormation::CustomResource"
             ? "custom resources do not run locally"
             : "not emulated; Ref and GetAtt resolve to placeholders");
@@ -204,7 +213,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
               notEmulated[`AWS::Lambda::Function (${logicalId})`] = "code is not a staged asset (inline or image)";
               break;
             }
-            const variables = ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
+            const variables = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
             functions.push({
               logicalId,
               name: identity.ref,
@@ -253,7 +262,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
               functionName: String(p.FunctionName),
               batchSize: Number(p.BatchSize ?? 10),
               batchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
-              reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes("ReportBatchItemFailures"),
+              reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes(
+                "ReportBatchItemFailures",
+              ),
               concurrency: Math.min(4, Math.max(1, Math.ceil((scaling?.MaximumConcurrency ?? 2) / 2))),
               enabled: p.Enabled !== false,
             });
@@ -305,8 +316,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     // API URLs in templates name AWS hosts; locally they become the gateway's URLs.
     const localize = (value: string) =>
-      value.replace(/https:\/\/([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com\//g, (_match, apiId: string) =>
-        `${gateway.url}/_aws/execute-api/${apiId}/`,
+      value.replace(
+        /https:\/\/([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com\//g,
+        (_match, apiId: string) => `${gateway.url}/_aws/execute-api/${apiId}/`,
       );
 
     const endpoints: RuntimeEndpoints = {
@@ -354,13 +366,33 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const outputs: Record<string, Record<string, string>> = {};
     for (const [stackName, values] of Object.entries(outputsRaw)) {
       outputs[stackName] = Object.fromEntries(
-        Object.entries(values).map(([key, value]) => [key, localize(typeof value === "string" ? value : JSON.stringify(value))]),
+        Object.entries(values).map(([key, value]) => [
+          key,
+          localize(typeof value === "string" ? value : JSON.stringify(value)),
+        ]),
       );
     }
     const apiUrls: Record<string, string> = {};
     for (const api of apis) {
-      for (const stage of api.stages.keys()) apiUrls[`${api.stackName}/${api.logicalId}/${stage}`] = gateway.stageUrl(api.id, stage);
+      for (const stage of api.stages.keys())
+        apiUrls[`${api.stackName}/${api.logicalId}/${stage}`] = gateway.stageUrl(api.id, stage);
     }
+
+    const byPath = new Map<string, PhysicalResource>();
+    for (const stack of loaded) {
+      for (const [logicalId, resource] of stack.resources) {
+        const identity = stack.identities.get(logicalId) as PhysicalResource;
+        byPath.set(`${stack.artifact.stackName}\u0000${logicalId}`, identity);
+        const path = resource.Metadata?.["aws:cdk:path"];
+        if (typeof path === "string")
+          byPath.set(`${stack.artifact.stackName}\u0000${path.slice(path.indexOf("/") + 1)}`, identity);
+      }
+    }
+    const resource = (stackName: string, pathOrLogicalId: string) => {
+      const found = byPath.get(`${stackName}\u0000${pathOrLogicalId}`);
+      if (!found) throw new Error(`no resource ${pathOrLogicalId} in stack ${stackName}`);
+      return found;
+    };
 
     for (const [type, reason] of Object.entries(notEmulated).sort()) log(`not emulated: ${type}: ${reason}`);
     for (const gap of gaps) log(`fidelity gap: ${gap}`);
@@ -376,6 +408,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       lambdas,
       stepFunctions,
       clients,
+      resource,
       runRule,
       stop,
     };
@@ -386,7 +419,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 }
 
 /** Resources ordered so that each comes after everything it references. */
-export function dependencyOrder(resources: Readonly<Record<string, TemplateResource>>): Array<[string, TemplateResource]> {
+export function dependencyOrder(
+  resources: Readonly<Record<string, TemplateResource>>,
+): Array<[string, TemplateResource]> {
   const ordered: Array<[string, TemplateResource]> = [];
   const state = new Map<string, "visiting" | "done">();
   const visit = (logicalId: string) => {
@@ -411,7 +446,7 @@ function collectReferences(value: unknown, into: Set<string>): void {
   if (value === null || typeof value !== "object") return;
   for (const [key, item] of Object.entries(value)) {
     if (key === "Ref" && typeof item === "string") into.add(item);
-    else if (key === "Fn::GetAtt") into.add(Array.isArray(item) ? String(item[0]) : String(item).split(".")[0] ?? "");
+    else if (key === "Fn::GetAtt") into.add(Array.isArray(item) ? String(item[0]) : (String(item).split(".")[0] ?? ""));
     else if (key === "Fn::Sub") {
       const text = Array.isArray(item) ? String(item[0]) : String(item);
       for (const match of text.matchAll(/\$\{([^}.!]+)/g)) if (match[1]) into.add(match[1]);
@@ -435,11 +470,16 @@ function sdkCaller(clients: AwsClients) {
     if (!Command) throw Object.assign(new Error(`unknown ${service} action ${action}`), { name: "States.Runtime" });
     try {
       const client = clients[clientKey] as { send(command: unknown): Promise<unknown> };
-      const { $metadata: _metadata, ...output } = (await client.send(new Command(parameters))) as Record<string, unknown>;
+      const { $metadata: _metadata, ...output } = (await client.send(new Command(parameters))) as Record<
+        string,
+        unknown
+      >;
       return output;
     } catch (error) {
       const name = (error as Error).name;
-      throw Object.assign(new Error((error as Error).message), { name: `${service.charAt(0).toUpperCase()}${service.slice(1)}.${name}` });
+      throw Object.assign(new Error((error as Error).message), {
+        name: `${service.charAt(0).toUpperCase()}${service.slice(1)}.${name}`,
+      });
     }
   };
 }

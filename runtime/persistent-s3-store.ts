@@ -15,7 +15,13 @@ interface S3ObjectLike {
 interface S3StoreLike {
   createBucket(name: string): void;
   deleteBucket(name: string): void;
-  putObject(bucket: string, key: string, body: Buffer, contentType?: string, metadata?: Record<string, string>): S3ObjectLike;
+  putObject(
+    bucket: string,
+    key: string,
+    body: Buffer,
+    contentType?: string,
+    metadata?: Record<string, string>,
+  ): S3ObjectLike;
   deleteObject(bucket: string, key: string): void;
   completeMultipartUpload(uploadId: string, parts: { partNumber: number; etag: string }[]): S3ObjectLike;
   emptyBucket(name: string): void;

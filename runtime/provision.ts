@@ -74,7 +74,10 @@ export async function provision(
         break;
       case "AWS::SQS::Queue": {
         const created = await clients.sqs.send(
-          new CreateQueueCommand({ QueueName: String(identity.attributes.QueueName), Attributes: queueAttributes(props) }),
+          new CreateQueueCommand({
+            QueueName: String(identity.attributes.QueueName),
+            Attributes: queueAttributes(props),
+          }),
         );
         identity.ref = created.QueueUrl ?? "";
         identity.attributes.QueueUrl = identity.ref;

@@ -77,12 +77,16 @@ export class StepFunctionsEmulator {
   }
 
   find(reference: string): StateMachineDefinition | undefined {
-    return this.machines.get(reference) ?? this.list().find((machine) => machine.name === reference || machine.logicalId === reference);
+    return (
+      this.machines.get(reference) ??
+      this.list().find((machine) => machine.name === reference || machine.logicalId === reference)
+    );
   }
 
   async startExecution(stateMachineArn: string, input = "{}", name: string = randomUUID()): Promise<ExecutionRecord> {
     const machine = this.find(stateMachineArn);
-    if (!machine) throw new StepFunctionsError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${stateMachineArn}'`);
+    if (!machine)
+      throw new StepFunctionsError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${stateMachineArn}'`);
     const executionArn = `${machine.arn.replace(":stateMachine:", ":execution:")}:${name}`;
     const existing = this.executions.get(executionArn);
     if (existing) {
@@ -159,7 +163,8 @@ export class StepFunctionsEmulator {
     const visit = (machine: AslDefinition) => {
       for (const [stateName, state] of Object.entries(machine.States)) {
         if (state.Type === "Task" && state.Resource) handlers[stateName] = this.taskHandler(state.Resource);
-        for (const nested of [state.Iterator, state.ItemProcessor, ...(state.Branches ?? [])]) if (nested) visit(nested);
+        for (const nested of [state.Iterator, state.ItemProcessor, ...(state.Branches ?? [])])
+          if (nested) visit(nested);
       }
     };
     visit(definition);
@@ -190,7 +195,11 @@ export class StepFunctionsEmulator {
     if (resource === "arn:aws:states:::states:startExecution") {
       return async (input) => {
         const { StateMachineArn, Input, Name } = input as { StateMachineArn: string; Input?: unknown; Name?: string };
-        const record = await this.startExecution(StateMachineArn, typeof Input === "string" ? Input : JSON.stringify(Input ?? {}), Name);
+        const record = await this.startExecution(
+          StateMachineArn,
+          typeof Input === "string" ? Input : JSON.stringify(Input ?? {}),
+          Name,
+        );
         return { ExecutionArn: record.executionArn, StartDate: record.startDate.toISOString() };
       };
     }

@@ -8,7 +8,12 @@ export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
  * Runs `cdk synth` for the app in `cdk.json` (or `app`, a command) into `outdir`, exactly as a
  * deployment would, bundling each function with the local esbuild.
  */
-export function synthesize(options: { outdir: string; app?: string; context?: Record<string, string>; quiet?: boolean }): Promise<void> {
+export function synthesize(options: {
+  outdir: string;
+  app?: string;
+  context?: Record<string, string>;
+  quiet?: boolean;
+}): Promise<void> {
   const args = ["synth", "--quiet", "--output", options.outdir];
   if (options.app) args.push("--app", options.app);
   for (const [key, value] of Object.entries(options.context ?? {})) args.push("--context", `${key}=${value}`);

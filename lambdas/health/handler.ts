@@ -1,5 +1,5 @@
-import { tableProbe } from "../../adapters/dynamodb/table-probe.ts";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
+import { tableProbe } from "../../adapters/dynamodb/table-probe.ts";
 import { checkHealth } from "../../domain/health.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { httpHandler } from "../shared/http.ts";

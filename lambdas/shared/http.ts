@@ -6,8 +6,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-l
 import {
   internalProblem,
   PROBLEM_CONTENT_TYPE,
-  ProblemError,
   type ProblemDetails,
+  ProblemError,
   TRANSACTION_ID_HEADER,
 } from "../../domain/problem.ts";
 import { logger, metrics, tracer } from "./observability.ts";
@@ -35,7 +35,11 @@ export function transactionIdOf(event: APIGatewayProxyEvent, context: Context): 
 }
 
 /** Maps anything a route throws to RFC 9457 problem details; unknown errors reveal nothing. */
-export function problemResponse(error: unknown, event: APIGatewayProxyEvent, transactionId: string): APIGatewayProxyResult {
+export function problemResponse(
+  error: unknown,
+  event: APIGatewayProxyEvent,
+  transactionId: string,
+): APIGatewayProxyResult {
   const where = { instance: event.path, transactionId };
   let problem: ProblemDetails;
   if (error instanceof ProblemError) {
@@ -47,7 +51,11 @@ export function problemResponse(error: unknown, event: APIGatewayProxyEvent, tra
   }
   return {
     statusCode: problem.status,
-    headers: { "Content-Type": PROBLEM_CONTENT_TYPE, "Cache-Control": "no-store", [TRANSACTION_ID_HEADER]: transactionId },
+    headers: {
+      "Content-Type": PROBLEM_CONTENT_TYPE,
+      "Cache-Control": "no-store",
+      [TRANSACTION_ID_HEADER]: transactionId,
+    },
     body: JSON.stringify(problem),
   };
 }

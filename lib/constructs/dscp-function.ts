@@ -2,7 +2,7 @@ import { Duration } from "aws-cdk-lib";
 import { Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import type { z } from "zod";
 import type { BaseEnvironment } from "../../lambdas/shared/environment.ts";
 import type { StageConfig } from "../stage.ts";

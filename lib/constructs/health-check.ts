@@ -31,8 +31,6 @@ export class HealthCheck extends Construct {
     props.registryTable.grant(this.function, "dynamodb:GetItem");
     props.registryTable.encryptionKey?.grantDecrypt(this.function);
 
-    props.api.root
-      .resourceForPath("v1/health")
-      .addMethod("GET", new LambdaIntegration(this.function, { proxy: true }));
+    props.api.root.resourceForPath("v1/health").addMethod("GET", new LambdaIntegration(this.function, { proxy: true }));
   }
 }

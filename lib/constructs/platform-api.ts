@@ -1,6 +1,6 @@
 import {
   AccessLogFormat,
-  CfnStage,
+  type CfnStage,
   EndpointType,
   LogGroupLogDestination,
   MethodLoggingLevel,
