@@ -1,5 +1,5 @@
 import { Duration } from "aws-cdk-lib";
-import { AttributeType, Billing, TableEncryptionV2, TableV2 } from "aws-cdk-lib/aws-dynamodb";
+import { AttributeType, BillingMode, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
@@ -19,7 +19,7 @@ export class DataStores extends Construct {
   /** Encrypts every table, bucket and queue of the platform. */
   readonly key: Key;
   /** Registry: agencies, systems, keys, dictionary, catalog, master data (single-table design). */
-  readonly registryTable: TableV2;
+  readonly registryTable: Table;
   /** Receives server access logs of the other buckets. */
   readonly accessLogsBucket: Bucket;
   /** Large sync batches uploaded by providers through presigned URLs. */
@@ -40,21 +40,22 @@ export class DataStores extends Construct {
       removalPolicy,
     });
 
-    this.registryTable = new TableV2(this, "RegistryTable", {
+    // Table (not TableV2): a customer-managed key on TableV2 cannot render in a
+    // region-agnostic stack, and DSCP names no region.
+    this.registryTable = new Table(this, "RegistryTable", {
       partitionKey: { name: "pk", type: AttributeType.STRING },
       sortKey: { name: "sk", type: AttributeType.STRING },
-      globalSecondaryIndexes: [
-        {
-          indexName: "gsi1",
-          partitionKey: { name: "gsi1pk", type: AttributeType.STRING },
-          sortKey: { name: "gsi1sk", type: AttributeType.STRING },
-        },
-      ],
-      billing: Billing.onDemand(),
-      encryption: TableEncryptionV2.customerManagedKey(this.key),
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: props.stage.deletionProtection,
       removalPolicy,
+    });
+    this.registryTable.addGlobalSecondaryIndex({
+      indexName: "gsi1",
+      partitionKey: { name: "gsi1pk", type: AttributeType.STRING },
+      sortKey: { name: "gsi1sk", type: AttributeType.STRING },
     });
 
     this.accessLogsBucket = new Bucket(this, "AccessLogsBucket", {

@@ -1,0 +1,54 @@
+import { Duration, type RemovalPolicy } from "aws-cdk-lib";
+import type { IKey } from "aws-cdk-lib/aws-kms";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+
+export interface WorkQueueProps {
+  /** Encrypts both queues. */
+  readonly encryptionKey: IKey;
+  /** Timeout of the function that consumes the queue; the visibility timeout is six times it. */
+  readonly consumerTimeout: Duration;
+  /** Receives before a message moves to the dead-letter queue. @default 5 */
+  readonly maxReceiveCount?: number;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * A queue of work for one consumer function, with the defaults AWS recommends: KMS
+ * encryption, TLS-only access, a dead-letter queue kept for 14 days, and a visibility timeout
+ * of six times the consumer's timeout so a retried batch never overlaps one still running.
+ */
+export class WorkQueue extends Construct {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: WorkQueueProps) {
+    super(scope, id);
+    const common = {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      removalPolicy: props.removalPolicy,
+    };
+    this.deadLetterQueue = new Queue(this, "DeadLetters", { ...common, retentionPeriod: Duration.days(14) });
+    this.queue = new Queue(this, "Queue", {
+      ...common,
+      visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+    });
+  }
+
+  /** Makes `consumer` process the queue in batches, reporting failed records individually. */
+  connect(consumer: IFunction, options: { batchSize?: number; maxBatchingWindow?: Duration } = {}): void {
+    consumer.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: options.batchSize ?? 10,
+        maxBatchingWindow: options.maxBatchingWindow,
+        reportBatchItemFailures: true,
+      }),
+    );
+  }
+}

@@ -1,0 +1,200 @@
+import { App, Stack } from "aws-cdk-lib";
+import { Match } from "aws-cdk-lib/assertions";
+import { Bucket } from "aws-cdk-lib/aws-s3";
+import { beforeAll, describe, expect, it } from "vitest";
+import { temporaryDir } from "../runtime/helpers.ts";
+import { type PluginReport, type Synthesized, synthesizePlatform, synthesizeWithNag } from "./synth.ts";
+
+let local: Synthesized;
+let prod: Synthesized;
+
+beforeAll(() => {
+  local = synthesizePlatform("local");
+  prod = synthesizePlatform("prod");
+});
+
+const nagReports = (reports: PluginReport[]) =>
+  reports.filter((report) => /AwsSolutions|Serverless/i.test(report.pluginName));
+
+describe("cdk-nag", () => {
+  it("reports a known violation, so a clean platform report means something", () => {
+    const outdir = temporaryDir("nag-control");
+    const app = new App({ outdir });
+    const stack = new Stack(app, "NagControl");
+    new Bucket(stack, "Careless");
+
+    const synthesized = synthesizeWithNag(app, stack, outdir);
+    const rules = nagReports(synthesized.report).flatMap((report) => report.violations.map((item) => item.ruleName));
+
+    expect(synthesized.error).toBeDefined();
+    expect(rules).toEqual(expect.arrayContaining([expect.stringContaining("S10")]));
+  });
+
+  it.each(["local", "prod"] as const)("finds nothing unacknowledged in the %s stage", (stage) => {
+    const synthesized = stage === "local" ? local : prod;
+    const violations = nagReports(synthesized.report).flatMap((report) =>
+      report.violations.map(
+        (violation) => `${violation.ruleName} at ${violation.violatingConstructs[0]?.constructPath}`,
+      ),
+    );
+
+    expect(violations).toEqual([]);
+    expect(synthesized.error).toBeUndefined();
+  });
+
+  it("gives every acknowledged finding a written reason", () => {
+    expect(local.acknowledgments.length).toBeGreaterThan(0);
+    for (const acknowledgment of local.acknowledgments) {
+      expect(acknowledgment.reason.length, `${acknowledgment.id} at ${acknowledgment.path}`).toBeGreaterThan(40);
+    }
+  });
+});
+
+describe("functions", () => {
+  it("run Node.js 22 on arm64 with active tracing and JSON logs into their own log group", () => {
+    const functions = local.template.findResources("AWS::Lambda::Function");
+
+    expect(Object.keys(functions).length).toBeGreaterThan(0);
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: "nodejs22.x",
+        Architectures: ["arm64"],
+        TracingConfig: { Mode: "Active" },
+        LoggingConfig: { LogFormat: "JSON", LogGroup: { Ref: expect.any(String) } },
+      });
+    }
+  });
+
+  it("carry the base environment contract", () => {
+    local.template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: {
+        Variables: Match.objectLike({
+          DSCP_STAGE: "local",
+          DSCP_VERSION: Match.stringLikeRegexp("^\\d+\\.\\d+\\.\\d+"),
+          POWERTOOLS_SERVICE_NAME: "dscp-health",
+          POWERTOOLS_METRICS_NAMESPACE: "DSCP",
+        }),
+      },
+    });
+  });
+
+  it("may write only to their own log group, not through AWSLambdaBasicExecutionRole", () => {
+    for (const role of Object.values(local.template.findResources("AWS::IAM::Role"))) {
+      expect(JSON.stringify(role.Properties.ManagedPolicyArns ?? [])).not.toContain("AWSLambdaBasicExecutionRole");
+    }
+  });
+
+  it("keep logs a week outside prod and a year in prod", () => {
+    local.template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 7 });
+    prod.template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 365 });
+  });
+});
+
+describe("data stores", () => {
+  it("encrypt the registry table with the platform key and keep point-in-time recovery", () => {
+    local.template.hasResourceProperties("AWS::DynamoDB::Table", {
+      SSESpecification: { SSEEnabled: true, SSEType: "KMS", KMSMasterKeyId: Match.anyValue() },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    local.template.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
+  });
+
+  it("destroy data with the stack outside prod and retain it in prod", () => {
+    local.template.hasResource("AWS::DynamoDB::Table", { DeletionPolicy: "Delete" });
+    prod.template.hasResource("AWS::DynamoDB::Table", { DeletionPolicy: "Retain" });
+    prod.template.hasResourceProperties("AWS::DynamoDB::Table", { DeletionProtectionEnabled: true });
+    prod.template.allResources("AWS::S3::Bucket", { DeletionPolicy: "Retain" });
+    prod.template.allResources("AWS::KMS::Key", { DeletionPolicy: "Retain" });
+  });
+
+  it("block public access on every bucket and refuse requests without TLS", () => {
+    local.template.allResourcesProperties("AWS::S3::Bucket", {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: Match.anyValue(),
+    });
+    const policies = Object.values(local.template.findResources("AWS::S3::BucketPolicy"));
+    expect(policies).toHaveLength(Object.keys(local.template.findResources("AWS::S3::Bucket")).length);
+    for (const policy of policies) {
+      expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it("encrypt the uploads, exports and log-archive buckets with the platform key", () => {
+    const kmsBuckets = Object.values(local.template.findResources("AWS::S3::Bucket")).filter((bucket) =>
+      JSON.stringify(bucket.Properties.BucketEncryption).includes("aws:kms"),
+    );
+    expect(kmsBuckets).toHaveLength(3);
+  });
+});
+
+describe("API", () => {
+  it("names its stage after the deployment stage, with access logs, tracing and throttling", () => {
+    local.template.hasResourceProperties("AWS::ApiGateway::Stage", {
+      StageName: "local",
+      TracingEnabled: true,
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp("requestId") },
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200, LoggingLevel: "INFO" }),
+      ]),
+    });
+    prod.template.hasResourceProperties("AWS::ApiGateway::Stage", {
+      StageName: "prod",
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 500 })]),
+    });
+  });
+
+  it("answers its own errors with RFC 9457 problem details carrying the transaction id", () => {
+    for (const type of [
+      "UNAUTHORIZED",
+      "ACCESS_DENIED",
+      "MISSING_AUTHENTICATION_TOKEN",
+      "DEFAULT_4XX",
+      "DEFAULT_5XX",
+    ]) {
+      local.template.hasResourceProperties("AWS::ApiGateway::GatewayResponse", {
+        ResponseType: type,
+        ResponseParameters: Match.objectLike({
+          "gatewayresponse.header.Content-Type": "'application/problem+json'",
+          "gatewayresponse.header.X-Transaction-Id": "context.requestId",
+        }),
+        ResponseTemplates: { "application/json": Match.stringLikeRegexp("urn:dscp:problem:") },
+      });
+    }
+  });
+
+  it("sits behind a WAF web ACL with AWS managed rules", () => {
+    local.template.hasResourceProperties("AWS::WAFv2::WebACL", {
+      Scope: "REGIONAL",
+      Rules: Match.arrayWith([Match.objectLike({ Name: "AWSManagedRulesCommonRuleSet" })]),
+    });
+    local.template.resourceCountIs("AWS::WAFv2::WebACLAssociation", 1);
+  });
+
+  it("serves GET /v1/health without authorisation", () => {
+    local.template.hasResourceProperties("AWS::ApiGateway::Method", { HttpMethod: "GET", AuthorizationType: "NONE" });
+    local.template.hasResourceProperties("AWS::ApiGateway::Resource", { PathPart: "health" });
+  });
+});
+
+describe("portability", () => {
+  it("names no region, account or physical resource name", () => {
+    const text = JSON.stringify(local.template.toJSON().Resources);
+
+    expect(text).not.toMatch(/\b\d{12}\b/);
+    expect(text).not.toMatch(/\b(us|eu|ap|sa|ca|me|af|il|mx)-(north|south|east|west|central|northeast|southeast)-\d\b/);
+    for (const key of ["TableName", "BucketName", "QueueName", "FunctionName", "RoleName", "LogGroupName"]) {
+      expect(text).not.toMatch(new RegExp(`"${key}":"`));
+    }
+  });
+
+  it("outputs what the end-to-end suite needs to find the API", () => {
+    const outputs = Object.keys(local.template.toJSON().Outputs ?? {});
+
+    expect(outputs).toEqual(expect.arrayContaining(["ApiUrl", "ApiId", "ApiStage", "RegistryTableName"]));
+  });
+});
