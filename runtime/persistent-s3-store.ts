@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 
 /** The fauxqs S3 store's surface this runtime relies on (fauxqs 1.9.x, pinned). */
 interface S3ObjectLike {
@@ -41,7 +42,11 @@ export async function loadFauxqsStores(): Promise<{
   SqsStore: new () => object;
   SnsStore: new () => object;
 }> {
-  const distDir = dirname(fileURLToPath(import.meta.resolve("fauxqs")));
+  // Resolved through node_modules lookup paths: the package exports only its entry point.
+  const lookup = createRequire(import.meta.url).resolve.paths("fauxqs") ?? [];
+  const packageDir = lookup.map((dir) => join(dir, "fauxqs")).find((dir) => existsSync(join(dir, "package.json")));
+  if (!packageDir) throw new Error("fauxqs is not installed");
+  const distDir = join(packageDir, "dist");
   const load = async (path: string) => import(pathToFileURL(join(distDir, path)).href);
   const [s3, sqs, sns] = await Promise.all([load("s3/s3Store.js"), load("sqs/sqsStore.js"), load("sns/snsStore.js")]);
   return { S3Store: s3.S3Store, SqsStore: sqs.SqsStore, SnsStore: sns.SnsStore };

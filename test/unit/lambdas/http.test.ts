@@ -1,0 +1,77 @@
+import type { APIGatewayProxyEvent, Context } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import { NotFoundError, ValidationError } from "../../../domain/problem.ts";
+import { httpHandler } from "../../../lambdas/shared/http.ts";
+
+const event = {
+  path: "/v1/things/42",
+  httpMethod: "GET",
+  headers: {},
+  requestContext: { requestId: "req-123" },
+} as unknown as APIGatewayProxyEvent;
+const context = {
+  awsRequestId: "aws-1",
+  functionName: "test",
+  functionVersion: "$LATEST",
+  invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:test",
+  memoryLimitInMB: "256",
+  getRemainingTimeInMillis: () => 1000,
+} as unknown as Context;
+
+describe("httpHandler", () => {
+  it("serialises the route's result as JSON with the transaction id", async () => {
+    const handler = httpHandler(async () => ({ status: 201, body: { id: "42" } }));
+
+    const response = await handler(event, context);
+
+    expect(response).toMatchObject({
+      statusCode: 201,
+      headers: { "Content-Type": "application/json", "X-Transaction-Id": "req-123" },
+      body: '{"id":"42"}',
+    });
+  });
+
+  it("turns a ProblemError into problem details with its status", async () => {
+    const handler = httpHandler(async () => {
+      throw new ValidationError("bad input", [{ name: "code", reason: "required" }]);
+    });
+
+    const response = await handler(event, context);
+
+    expect(response.statusCode).toBe(400);
+    expect(response.headers).toMatchObject({
+      "Content-Type": "application/problem+json",
+      "X-Transaction-Id": "req-123",
+    });
+    expect(JSON.parse(response.body)).toMatchObject({
+      type: "urn:dscp:problem:validation-failed",
+      instance: "/v1/things/42",
+      transactionId: "req-123",
+      invalidParams: [{ name: "code", reason: "required" }],
+    });
+  });
+
+  it("keeps the status of each problem kind", async () => {
+    const handler = httpHandler(async () => {
+      throw new NotFoundError("no thing 42");
+    });
+
+    expect((await handler(event, context)).statusCode).toBe(404);
+  });
+
+  it("answers an unexpected error with a generic 500 that reveals neither message nor stack", async () => {
+    const handler = httpHandler(async () => {
+      throw new Error("connection string postgres://admin:hunter2@db");
+    });
+
+    const response = await handler(event, context);
+
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain("hunter2");
+    expect(response.body).not.toContain("at ");
+    expect(JSON.parse(response.body)).toMatchObject({
+      type: "urn:dscp:problem:internal-error",
+      transactionId: "req-123",
+    });
+  });
+});
