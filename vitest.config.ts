@@ -10,7 +10,11 @@ export default defineConfig({
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
           // Handlers run outside Lambda here: keep Powertools quiet and off the network.
-          env: { POWERTOOLS_LOG_LEVEL: "SILENT", POWERTOOLS_TRACE_ENABLED: "false", POWERTOOLS_METRICS_DISABLED: "true" },
+          env: {
+            POWERTOOLS_LOG_LEVEL: "SILENT",
+            POWERTOOLS_TRACE_ENABLED: "false",
+            POWERTOOLS_METRICS_DISABLED: "true",
+          },
         },
       },
       { test: { name: "infra", include: ["test/infra/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 } },
