@@ -1,4 +1,5 @@
-import { z } from "zod";
+// zod/mini: the tree-shakable build, so a handler bundles only the checks it uses.
+import * as z from "zod/mini";
 
 /**
  * Variables every DSCP function receives. Each function's own contract extends this one;
@@ -6,10 +7,15 @@ import { z } from "zod";
  */
 export const baseEnvironment = z.object({
   DSCP_STAGE: z.enum(["local", "dev", "prod"]),
-  DSCP_VERSION: z.string().min(1),
-  POWERTOOLS_SERVICE_NAME: z.string().min(1),
-  POWERTOOLS_METRICS_NAMESPACE: z.string().min(1),
+  DSCP_VERSION: nonEmpty(),
+  POWERTOOLS_SERVICE_NAME: nonEmpty(),
+  POWERTOOLS_METRICS_NAMESPACE: nonEmpty(),
 });
+
+/** A variable that must be set to something. */
+export function nonEmpty() {
+  return z.string().check(z.minLength(1));
+}
 
 export type BaseEnvironment = z.infer<typeof baseEnvironment>;
 
@@ -22,7 +28,7 @@ export class EnvironmentError extends Error {
  * Parses `source` (by default `process.env`) against `schema` and names every missing or
  * malformed variable. Call it once, lazily, and keep the result at module scope.
  */
-export function parseEnvironment<S extends z.ZodType>(
+export function parseEnvironment<S extends z.ZodMiniType>(
   schema: S,
   source: Record<string, string | undefined> = process.env,
 ): z.infer<S> {
@@ -35,7 +41,7 @@ export function parseEnvironment<S extends z.ZodType>(
 }
 
 /** Memoises {@link parseEnvironment} so a warm function parses its environment once. */
-export function lazyEnvironment<S extends z.ZodType>(schema: S): () => z.infer<S> {
+export function lazyEnvironment<S extends z.ZodMiniType>(schema: S): () => z.infer<S> {
   let parsed: z.infer<S> | undefined;
   return () => {
     parsed ??= parseEnvironment(schema);

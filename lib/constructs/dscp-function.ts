@@ -4,14 +4,14 @@ import { Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-l
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import type { BaseEnvironment } from "../../lambdas/shared/environment.ts";
 import type { StageConfig } from "../stage.ts";
 
 /** Variables {@link DscpFunction} sets itself; callers supply the rest of the contract. */
 type Supplied<E> = Omit<E, keyof BaseEnvironment>;
 
-export interface DscpFunctionProps<S extends z.ZodObject> {
+export interface DscpFunctionProps<S extends z.ZodMiniObject> {
   /** Path of the handler's TypeScript entry file. */
   readonly entry: string;
   /** What the function does, shown in the console and the template. */
@@ -39,7 +39,7 @@ export const METRICS_NAMESPACE = "DSCP";
  * (ESM, minified, tree-shaken, AWS SDK from the runtime), active tracing, JSON logs into a log
  * group with the stage's retention, and an environment checked against its contract at synth.
  */
-export class DscpFunction<S extends z.ZodObject> extends NodejsFunction {
+export class DscpFunction<S extends z.ZodMiniObject> extends NodejsFunction {
   constructor(scope: Construct, id: string, props: DscpFunctionProps<S>) {
     const environment = {
       DSCP_STAGE: props.stage.name,

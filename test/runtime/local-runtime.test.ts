@@ -125,7 +125,7 @@ describe("SQS event source with partial batch failures", () => {
 });
 
 describe("Step Functions", () => {
-  it("runs a Map over a Lambda task, started by a function through the Step Functions API", async () => {
+  it("runs a Map over a Lambda task and a DynamoDB task, started by a function through the Step Functions API", async () => {
     const response = await fetch(`${apiUrl()}jobs`, { method: "POST", body: JSON.stringify({ numbers: [1, 2, 3] }) });
     const { executionArn } = (await response.json()) as { executionArn: string };
     const sfn = new SFNClient({
@@ -142,6 +142,10 @@ describe("Step Functions", () => {
     expect(response.status).toBe(202);
     expect(finished.status).toBe("SUCCEEDED");
     expect(JSON.parse(finished.output ?? "null")).toEqual([2, 4, 6]);
+    const { Item } = await runtime.clients.dynamodb.send(
+      new GetItemCommand({ TableName: tableName(), Key: { pk: { S: `job#${finished.name}` } } }),
+    );
+    expect(Item?.doubled?.S).toBe("[2,4,6]");
   });
 
   it("fails the execution with the function's error type when a task throws", async () => {
