@@ -5,6 +5,7 @@ import { join } from "node:path";
 import dynalite from "dynalite";
 import { buildApp } from "fauxqs";
 import { loadFauxqsStores, persistentS3Store } from "./persistent-s3-store.ts";
+import { restoreQueuedMessages, type SqsStoreLike, saveQueuedMessages } from "./persistent-sqs.ts";
 
 /** The real-protocol emulators the runtime stands in for AWS with, all on 127.0.0.1. */
 export interface Emulators {
@@ -13,6 +14,9 @@ export interface Emulators {
   /** S3 and SQS endpoint (fauxqs; S3 written through to disk). */
   readonly s3: string;
   readonly sqs: string;
+  /** Puts back the messages queued when the runtime last stopped; call once queues exist. */
+  restoreQueuedMessages(): number;
+  /** Stops the emulators, saving queued messages for the next start. */
   stop(): Promise<void>;
 }
 
@@ -30,12 +34,14 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   const dynamoPort = await listen(dynamo);
 
   const { S3Store, SqsStore, SnsStore } = await loadFauxqsStores();
+  const sqsStore = new SqsStore() as SqsStoreLike;
+  const sqsDir = join(options.dataDir, "sqs");
   const fauxqs = buildApp({
     logger: false,
     defaultRegion: options.region,
     stores: {
       s3Store: persistentS3Store(S3Store, join(options.dataDir, "s3")),
-      sqsStore: new SqsStore(),
+      sqsStore,
       snsStore: new SnsStore(),
     } as never,
   });
@@ -45,7 +51,9 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
     dynamodb: `http://127.0.0.1:${dynamoPort}`,
     s3: fauxqsAddress,
     sqs: fauxqsAddress,
+    restoreQueuedMessages: () => restoreQueuedMessages(sqsStore, sqsDir),
     async stop() {
+      saveQueuedMessages(sqsStore, sqsDir);
       await fauxqs.close();
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
     },

@@ -1,4 +1,4 @@
-import { appendFileSync } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
@@ -54,6 +54,7 @@ interface CachedPolicy {
  */
 export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
   const apis = new Map(options.apis.map((api) => [api.id, api]));
+  const accessLog = createWriteStream(options.accessLogFile, { flags: "a" });
   const authorizerCache = new Map<string, CachedPolicy>();
   const warned = new Set<string>();
   const warnOnce = (message: string) => {
@@ -111,7 +112,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       context.responseLength = result.body.length;
       send(response, result, requestId);
       const format = api.stages.get(stage)?.accessLogFormat;
-      if (format) appendFileSync(options.accessLogFile, `${renderContextTemplate(format, context)}\n`);
+      if (format) accessLog.write(`${renderContextTemplate(format, context)}\n`);
     };
     const fail = (responseType: string, error?: Record<string, unknown>) =>
       finish(gatewayResponse(api, responseType, { ...context, ...(error ? { error } : {}) }));
@@ -224,11 +225,13 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
   return {
     url,
     stageUrl: (apiId, stage) => `${url}/_aws/execute-api/${apiId}/${stage}/`,
-    stop: () =>
-      new Promise<void>((resolve) => {
+    stop: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      await new Promise((resolve) => accessLog.end(resolve));
+    },
   };
 }
 

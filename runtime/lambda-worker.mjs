@@ -86,7 +86,10 @@ process.on("message", async (message) => {
   }
 });
 
-process.on("unhandledRejection", (reason) => {
-  process.send({ type: "crash", error: describe(reason) });
-  process.exit(1);
-});
+// As in Lambda, an error nobody awaited fails the invocation and ends the environment; the
+// host starts a fresh one for the next call.
+for (const event of ["unhandledRejection", "uncaughtException"]) {
+  process.on(event, (reason) => {
+    process.send({ type: "crash", error: describe(reason) }, () => process.exit(1));
+  });
+}

@@ -301,6 +301,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       outputsRaw[artifact.stackName] = outputs;
     }
 
+    const restored = emulators.restoreQueuedMessages();
+    if (restored > 0) log(`restored ${restored} queued message(s) from the last run`);
+
     const gateway = await startGatewayServer({
       apis,
       lambdas: {

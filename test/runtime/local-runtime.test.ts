@@ -1,7 +1,12 @@
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+} from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local-runtime.ts";
 import { FIXTURE_STACK, synthesizeFixture } from "../fixtures/runtime-app/app.ts";
@@ -189,15 +194,22 @@ describe("scheduled rules and timeouts", () => {
 });
 
 describe("state across restarts", () => {
-  it("keeps table items and bucket objects when the runtime restarts on the same data folder", async () => {
+  it("keeps table items, bucket objects and queued messages when the runtime restarts on the same data folder", async () => {
     const bucket = ref("Files/Resource");
     await runtime.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: "kept.txt", Body: "still here" }));
     await runtime.clients.dynamodb.send(
       new PutItemCommand({ TableName: tableName(), Item: { pk: { S: "kept" }, note: { S: "still here" } } }),
     );
 
+    await runtime.clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: queueUrl("DeadLetters"), MessageBody: "parked" }),
+    );
+
     await runtime.stop();
     runtime = await startLocalRuntime({ assemblyDir, dataDir });
+    const { Messages } = await runtime.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl("DeadLetters"), MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
     const object = await runtime.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: "kept.txt" }));
     const { Item } = await runtime.clients.dynamodb.send(
       new GetItemCommand({ TableName: tableName(), Key: { pk: { S: "kept" } } }),
@@ -205,5 +217,6 @@ describe("state across restarts", () => {
 
     expect(await object.Body?.transformToString()).toBe("still here");
     expect(Item?.note?.S).toBe("still here");
+    expect(Messages?.map((message) => message.Body)).toContain("parked");
   });
 });
