@@ -115,6 +115,8 @@ interface LoadedStack {
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const log = options.log ?? (() => {});
+  // The runtime's own SDK clients run on Node.js 20 by design; see the functions' environment.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const region = options.region ?? process.env.AWS_REGION ?? "us-east-1";
   if (options.fresh) rmSync(options.dataDir, { recursive: true, force: true });
   const logDir = join(options.dataDir, "logs");
@@ -346,8 +348,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         AWS_ENDPOINT_URL_SQS: endpoints.sqs,
         AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions,
         AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
-        // S3 on 127.0.0.1 is addressed path-style; checksums are accepted either way by fauxqs.
-        AWS_S3_FORCE_PATH_STYLE: "true",
+        // Functions run on this machine's Node.js 20 by design (Lambda runs 22); the SDK's
+        // notice about Node.js 20 support says nothing new here.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       },
     });
     stoppers.push(() => (lambdas as LambdaHost).stop());
