@@ -124,6 +124,19 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     if (!match) return fail("MISSING_AUTHENTICATION_TOKEN");
     context.resourcePath = match.method.resourcePath;
     context.resourceId = match.method.resourceId;
+    const requestEvent = (authorizer?: Record<string, unknown>) =>
+      proxyEvent({
+        request,
+        body,
+        api,
+        stage,
+        path,
+        query: url.searchParams,
+        match,
+        requestId,
+        accountId: options.accountId,
+        ...(authorizer ? { authorizer } : {}),
+      });
 
     let authorizerContext: Record<string, unknown> | undefined;
     if (match.method.authorizationType === "CUSTOM" && match.method.authorizerId) {
@@ -138,21 +151,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         const event =
           authorizer.type === "TOKEN"
             ? { type: "TOKEN", authorizationToken: identity[0], methodArn }
-            : {
-                ...proxyEvent({
-                  request,
-                  body,
-                  api,
-                  stage,
-                  path,
-                  query: url.searchParams,
-                  match,
-                  requestId,
-                  accountId: options.accountId,
-                }),
-                type: "REQUEST",
-                methodArn,
-              };
+            : { ...requestEvent(), type: "REQUEST", methodArn };
         try {
           const answer = (await options.lambdas.invoke(authorizer.functionArn, event)) as AuthorizerPolicy;
           policy = { policy: answer ?? {}, expires: Date.now() + authorizer.ttlSeconds * 1000 };
@@ -187,18 +186,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       warnOnce(`${match.method.httpMethod} ${match.method.resourcePath}: ${integration.description} is not emulated`);
       return fail("API_CONFIGURATION_ERROR");
     }
-    const event = proxyEvent({
-      request,
-      body,
-      api,
-      stage,
-      path,
-      query: url.searchParams,
-      match,
-      requestId,
-      accountId: options.accountId,
-      ...(authorizerContext ? { authorizer: authorizerContext } : {}),
-    });
+    const event = requestEvent(authorizerContext);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
       timer = setTimeout(() => resolve("timeout"), integration.timeoutMs);
