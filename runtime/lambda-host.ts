@@ -88,6 +88,8 @@ class Environment {
         error?: { errorType: string; errorMessage: string; trace?: string[] };
       }) => {
         if (message.type !== "result" && message.type !== "crash") return;
+        // A crashed environment is about to exit: never hand it another invocation.
+        if (message.type === "crash") this.dead = true;
         const pending = this.pending;
         if (!pending) return;
         this.pending = undefined;

@@ -73,6 +73,17 @@ describe("API Gateway with a token authoriser", () => {
     expect(response.status).toBe(403);
   });
 
+  it("runs a REQUEST authoriser with the request's headers and path, for each request when its cache is off", async () => {
+    const own = await fetch(`${apiUrl()}records/alice`, { headers: { "X-Caller": "alice" } });
+    const other = await fetch(`${apiUrl()}records/bob`, { headers: { "X-Caller": "alice" } });
+    const anonymous = await fetch(`${apiUrl()}records/alice`);
+
+    expect(own.status).toBe(200);
+    expect(await own.json()).toMatchObject({ authorizer: { principalId: "alice", checkedPath: "/records/alice" } });
+    expect(other.status).toBe(403);
+    expect(anonymous.status).toBe(401);
+  });
+
   it("serves public methods and greedy paths, and answers unknown routes as API Gateway does", async () => {
     const posted = await fetch(`${apiUrl()}public`, { method: "POST", body: '{"a":1}' });
     const greedy = await fetch(`${apiUrl()}files/a/b/c.txt`, { method: "DELETE" });
@@ -190,6 +201,16 @@ describe("scheduled rules and timeouts", () => {
     await expect(runtime.lambdas.invoke(String(sleeper?.name), {})).rejects.toMatchObject({
       errorType: "Sandbox.Timedout",
     });
+  });
+});
+
+describe("execution environments", () => {
+  it("fails the invocation whose stray error kills the environment, then serves from a fresh one kept warm", async () => {
+    const crasher = String(runtime.lambdas.list().find((fn) => fn.logicalId.startsWith("Crasher"))?.name);
+
+    await expect(runtime.lambdas.invoke(crasher, { crash: true })).rejects.toMatchObject({ errorType: "Error" });
+    await expect(runtime.lambdas.invoke(crasher, {})).resolves.toEqual({ calls: 1 });
+    await expect(runtime.lambdas.invoke(crasher, {})).resolves.toEqual({ calls: 2 });
   });
 });
 
