@@ -281,23 +281,44 @@ function decodeURIComponentSafe(segment: string): string {
 export interface AuthorizerPolicy {
   readonly principalId?: string;
   readonly policyDocument?: {
-    readonly Statement?: ReadonlyArray<{ Effect?: string; Action?: string | string[]; Resource?: string | string[] }>;
+    readonly Statement?: StatementLike | readonly StatementLike[];
   };
   readonly context?: Record<string, unknown>;
 }
+interface StatementLike {
+  Effect?: string;
+  Action?: string | string[];
+  Resource?: string | string[];
+}
 
-/** Whether `policy` allows invoking `methodArn`: an explicit Deny wins, no Allow denies. */
-export function policyAllows(policy: AuthorizerPolicy, methodArn: string): boolean {
-  let allowed = false;
-  for (const statement of policy.policyDocument?.Statement ?? []) {
+/** What a policy says about invoking one method: an explicit Deny wins, no Allow denies. */
+export type PolicyDecision = "allow" | "explicit-deny" | "implicit-deny";
+
+export function policyDecision(policy: AuthorizerPolicy, methodArn: string): PolicyDecision {
+  let decision: PolicyDecision = "implicit-deny";
+  for (const statement of [policy.policyDocument?.Statement ?? []].flat()) {
     const actions = [statement.Action ?? []].flat();
-    if (!actions.some((action) => wildcard(action, "execute-api:Invoke"))) continue;
+    if (!actions.some((action) => wildcard(action.toLowerCase(), "execute-api:invoke"))) continue;
     const resources = [statement.Resource ?? []].flat();
     if (!resources.some((resource) => wildcard(resource, methodArn))) continue;
-    if (statement.Effect === "Deny") return false;
-    if (statement.Effect === "Allow") allowed = true;
+    if (statement.Effect === "Deny") return "explicit-deny";
+    if (statement.Effect === "Allow") decision = "allow";
   }
-  return allowed;
+  return decision;
+}
+
+/** API Gateway refuses authoriser output without a principal and a policy (500). */
+export function isWellFormedPolicy(value: unknown): value is AuthorizerPolicy {
+  if (value === null || typeof value !== "object") return false;
+  const policy = value as Record<string, unknown>;
+  return (
+    policy.principalId !== undefined &&
+    policy.policyDocument !== null &&
+    typeof policy.policyDocument === "object" &&
+    (policy.context === undefined ||
+      (typeof policy.context === "object" &&
+        Object.values(policy.context as object).every((item) => ["string", "number", "boolean"].includes(typeof item))))
+  );
 }
 
 function wildcard(pattern: string, value: string): boolean {
@@ -360,7 +381,7 @@ export function proxyEvent(input: {
       stage,
       requestId: input.requestId,
       extendedRequestId: input.requestId,
-      requestTime: now.toUTCString(),
+      requestTime: apiGatewayTime(now),
       requestTimeEpoch: now.getTime(),
       protocol: `HTTP/${request.httpVersion}`,
       domainName: String(request.headers.host ?? "127.0.0.1"),
@@ -387,6 +408,14 @@ export function proxyEvent(input: {
     body: body.length === 0 ? null : binary ? body.toString("base64") : body.toString("utf8"),
     isBase64Encoded: body.length > 0 && binary,
   };
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** `27/Nov/2026:08:43:13 +0000`, the way API Gateway writes `requestTime`. */
+export function apiGatewayTime(date: Date): string {
+  const pad = (value: number) => String(value).padStart(2, "0");
+  return `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
 /** Lambda's answer to a proxy integration, checked as API Gateway checks it. */
@@ -420,11 +449,11 @@ export function readProxyResult(value: unknown): ProxyResult | undefined {
 /** Default gateway responses: status and body API Gateway answers when nothing overrides them. */
 const DEFAULT_GATEWAY_RESPONSES: Record<string, { status: number; message: string }> = {
   UNAUTHORIZED: { status: 401, message: "Unauthorized" },
-  ACCESS_DENIED: { status: 403, message: "User is not authorized to access this resource with an explicit deny" },
+  ACCESS_DENIED: { status: 403, message: "User is not authorized to access this resource" },
   MISSING_AUTHENTICATION_TOKEN: { status: 403, message: "Missing Authentication Token" },
   AUTHORIZER_FAILURE: { status: 500, message: "Authorizer error" },
   AUTHORIZER_CONFIGURATION_ERROR: { status: 500, message: "Authorizer configuration error" },
-  INTEGRATION_FAILURE: { status: 502, message: "Internal server error" },
+  INTEGRATION_FAILURE: { status: 504, message: "Internal server error" },
   INTEGRATION_TIMEOUT: { status: 504, message: "Endpoint request timed out" },
   REQUEST_TOO_LARGE: { status: 413, message: "Request Too Long" },
   THROTTLED: { status: 429, message: "Too Many Requests" },
@@ -449,14 +478,17 @@ export function gatewayResponse(
   api: RestApiDefinition,
   responseType: string,
   context: TemplateContext & { error?: Record<string, unknown> },
-): ProxyResult {
-  const builtin = DEFAULT_GATEWAY_RESPONSES[responseType] ?? { status: 500, message: "Internal server error" };
+  fallback?: { status: number; message: string },
+): ProxyResult & { readonly message: string } {
+  const builtin = DEFAULT_GATEWAY_RESPONSES[responseType] ??
+    fallback ?? { status: 500, message: "Internal server error" };
   const family = builtin.status >= 500 ? "DEFAULT_5XX" : "DEFAULT_4XX";
   const custom = api.gatewayResponses.get(responseType) ?? api.gatewayResponses.get(family);
-  const message = builtin.message;
+  const message =
+    typeof context.error?.message === "string" && context.error.message ? context.error.message : builtin.message;
   const fullContext = {
     ...context,
-    error: { message, messageString: JSON.stringify(message), responseType, ...context.error },
+    error: { ...context.error, message, messageString: JSON.stringify(message), responseType },
   };
   const headers: Record<string, string> = { "Content-Type": "application/json", "x-amzn-ErrorType": responseType };
   for (const [name, source] of Object.entries(custom?.headers ?? {})) {
@@ -467,7 +499,7 @@ export function gatewayResponse(
     custom?.template !== undefined
       ? renderContextTemplate(custom.template, fullContext)
       : JSON.stringify(responseType === "ACCESS_DENIED" ? { Message: message } : { message });
-  return { statusCode: custom?.statusCode ?? builtin.status, headers, body: Buffer.from(body) };
+  return { statusCode: custom?.statusCode ?? builtin.status, headers, body: Buffer.from(body), message };
 }
 
 /** Classifies an authoriser's failure the way API Gateway does. */

@@ -98,7 +98,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
     }
     if (request.headers["x-amz-invocation-type"] === "Event") {
       lambdas.invoke(functionName, payload).catch(() => {});
-      return reply(response, 202, null);
+      return reply(response, 202, undefined);
     }
     try {
       const result = await lambdas.invoke(functionName, payload);
@@ -138,8 +138,9 @@ function describe(record: ReturnType<StepFunctionsEmulator["describeExecution"]>
   };
 }
 
+/** `body` undefined sends nothing; anything else (null included) is sent as JSON. */
 function reply(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = body === null ? "" : JSON.stringify(body);
+  const text = body === undefined ? "" : JSON.stringify(body);
   response.writeHead(status, {
     "Content-Type": "application/x-amz-json-1.0",
     ...headers,

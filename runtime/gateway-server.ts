@@ -5,10 +5,11 @@ import {
   type AuthorizerPolicy,
   authorizerFailureType,
   gatewayResponse,
+  isWellFormedPolicy,
   matchRoute,
   newRequestId,
   type ProxyResult,
-  policyAllows,
+  policyDecision,
   proxyEvent,
   type RestApiDefinition,
   type RestAuthorizer,
@@ -114,8 +115,22 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       const format = api.stages.get(stage)?.accessLogFormat;
       if (format) accessLog.write(`${renderContextTemplate(format, context)}\n`);
     };
-    const fail = (responseType: string, error?: Record<string, unknown>) =>
-      finish(gatewayResponse(api, responseType, { ...context, ...(error ? { error } : {}) }));
+    const fail = (responseType: string, error: Record<string, unknown> = {}, status?: number) => {
+      const result = gatewayResponse(
+        api,
+        responseType,
+        { ...context, error },
+        status ? { status, message: "Internal server error" } : undefined,
+      );
+      context.error = {
+        ...error,
+        responseType,
+        message: error.message ?? JSON.parse(result.body.toString() || "{}")?.message,
+      };
+      finish(result);
+    };
+    // A failing or malformed Lambda proxy integration: API Gateway answers 502.
+    const badGateway = () => fail("DEFAULT_5XX", { message: "Internal server error" }, 502);
 
     const body = await readBody(request);
     if (!body) return fail("REQUEST_TOO_LARGE");
@@ -151,18 +166,26 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         const event =
           authorizer.type === "TOKEN"
             ? { type: "TOKEN", authorizationToken: identity[0], methodArn }
-            : { ...requestEvent(), type: "REQUEST", methodArn };
+            : { ...requestEvent(), body: undefined, isBase64Encoded: undefined, type: "REQUEST", methodArn };
+        let answer: unknown;
         try {
-          const answer = (await options.lambdas.invoke(authorizer.functionArn, event)) as AuthorizerPolicy;
-          policy = { policy: answer ?? {}, expires: Date.now() + authorizer.ttlSeconds * 1000 };
-          if (authorizer.ttlSeconds > 0) authorizerCache.set(cacheKey, policy);
+          answer = await options.lambdas.invoke(authorizer.functionArn, event);
         } catch (error) {
           if (!(error instanceof FunctionError)) throw error;
           return fail(authorizerFailureType(error));
         }
+        if (!isWellFormedPolicy(answer)) return fail("AUTHORIZER_CONFIGURATION_ERROR");
+        policy = { policy: answer, expires: Date.now() + authorizer.ttlSeconds * 1000 };
+        if (authorizer.ttlSeconds > 0) authorizerCache.set(cacheKey, policy);
       }
       context.authorizer = { principalId: policy.policy.principalId, ...policy.policy.context };
-      if (!policyAllows(policy.policy, methodArn)) return fail("ACCESS_DENIED");
+      const decision = policyDecision(policy.policy, methodArn);
+      if (decision === "explicit-deny") {
+        return fail("ACCESS_DENIED", {
+          message: "User is not authorized to access this resource with an explicit deny",
+        });
+      }
+      if (decision === "implicit-deny") return fail("ACCESS_DENIED");
       authorizerContext = {
         ...flatContext(policy.policy.context),
         principalId: policy.policy.principalId ?? null,
@@ -195,11 +218,11 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       const outcome = await Promise.race([options.lambdas.invoke(integration.functionArn, event), timeout]);
       if (outcome === "timeout") return fail("INTEGRATION_TIMEOUT");
       const result = readProxyResult(outcome);
-      if (!result) return fail("DEFAULT_5XX", { message: "Internal server error" });
+      if (!result) return badGateway();
       return finish(result);
     } catch (error) {
       if (!(error instanceof FunctionError)) throw error;
-      return fail("DEFAULT_5XX", { message: "Internal server error" });
+      return badGateway();
     } finally {
       clearTimeout(timer);
     }

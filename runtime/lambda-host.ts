@@ -44,6 +44,9 @@ export interface LambdaHostOptions {
   readonly maxConcurrency?: number;
 }
 
+/** How long a function's code may take to load before its environment is abandoned. */
+const INIT_TIMEOUT_MS = 10_000;
+
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
@@ -61,8 +64,15 @@ class Environment {
     private readonly definition: FunctionDefinition,
     private readonly child: ChildProcess,
   ) {
+    child.on("error", () => this.kill());
     this.ready = new Promise((resolve, reject) => {
+      // Lambda gives a function's start-up (its init phase) ten seconds.
+      const initTimer = setTimeout(() => {
+        reject(new FunctionError(definition.name, "Sandbox.Timedout", "INIT timed out after 10.00 seconds"));
+      }, INIT_TIMEOUT_MS);
+      child.once("exit", () => clearTimeout(initTimer));
       child.once("message", (message: { type: string; error?: { errorType: string; errorMessage: string } }) => {
+        clearTimeout(initTimer);
         if (message.type === "ready") resolve();
         else
           reject(
@@ -176,6 +186,7 @@ export class LambdaHost {
   private readonly environments = new Map<string, Environment[]>();
   private readonly waiters = new Map<string, Array<() => void>>();
   private readonly logs = new Map<string, WriteStream>();
+  private stopped = false;
   private static readonly workerPath = fileURLToPath(new URL("./lambda-worker.mjs", import.meta.url));
   private static readonly providedModules = fileURLToPath(new URL("..", import.meta.url));
 
@@ -201,18 +212,23 @@ export class LambdaHost {
 
   /** Invokes a function synchronously (RequestResponse) and returns its result. */
   async invoke(reference: string, event: unknown): Promise<unknown> {
+    if (this.stopped) throw new FunctionError(reference, "ServiceException", "the local runtime is stopping");
     const definition = this.find(reference);
     if (!definition)
       throw new FunctionError(reference, "ResourceNotFoundException", `Function not found: ${reference}`);
+    // Lambda passes events and results as JSON, so what JSON cannot carry does not arrive.
+    const payload = JSON.parse(JSON.stringify(event ?? null)) as unknown;
     const environment = await this.acquire(definition);
     try {
-      return await environment.invoke(structuredClone(event), randomUUID());
+      return await environment.invoke(payload, randomUUID());
     } finally {
       this.release(definition, environment);
     }
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const queue of this.waiters.values()) for (const wake of queue.splice(0)) wake();
     for (const list of this.environments.values()) for (const environment of list) environment.kill();
     this.environments.clear();
     await Promise.all([...this.logs.values()].map((stream) => new Promise((resolve) => stream.end(resolve))));
@@ -221,6 +237,7 @@ export class LambdaHost {
 
   private async acquire(definition: FunctionDefinition): Promise<Environment> {
     for (;;) {
+      if (this.stopped) throw new FunctionError(definition.name, "ServiceException", "the local runtime is stopping");
       const list = (this.environments.get(definition.name) ?? []).filter((environment) => environment.alive);
       this.environments.set(definition.name, list);
       const idle = list.find((environment) => !environment.busy);
@@ -237,6 +254,8 @@ export class LambdaHost {
         } catch (error) {
           environment.kill();
           list.splice(list.indexOf(environment), 1);
+          // The slot is free again: let a waiting invocation try its own environment.
+          this.waiters.get(definition.name)?.shift()?.();
           throw error;
         }
         return environment;
@@ -259,21 +278,22 @@ export class LambdaHost {
       cwd: definition.codeDir,
       execArgv: ["--enable-source-maps"],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
-      serialization: "advanced",
+      serialization: "json",
       env: {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         TZ: ":UTC",
         LANG: "en_US.UTF-8",
         ...this.options.baseEnvironment,
+        ...definition.environment,
         AWS_LAMBDA_FUNCTION_NAME: definition.name,
         AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySize),
         AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${definition.name}`,
         AWS_LAMBDA_LOG_STREAM_NAME: `local/${definition.name}`,
+        // Reserved variables: Lambda sets these whatever the function's configuration says.
         AWS_EXECUTION_ENV: `AWS_Lambda_${definition.runtime}`,
         LAMBDA_TASK_ROOT: definition.codeDir,
         _HANDLER: definition.handler,
-        ...definition.environment,
         DSCP_LOCAL_CODE_DIR: definition.codeDir,
         DSCP_LOCAL_PROVIDED_MODULES: LambdaHost.providedModules,
       },

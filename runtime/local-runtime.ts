@@ -123,9 +123,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   mkdirSync(logDir, { recursive: true });
 
   const stacks = readAssembly(options.assemblyDir);
+  // Entry points (API, control plane) close first so nothing new starts while the rest
+  // (pollers, executions, functions, emulators) winds down in reverse order of start.
+  const entryPoints: Array<() => Promise<void>> = [];
   const stoppers: Array<() => Promise<void>> = [];
   const stop = async () => {
-    for (const stopper of stoppers.reverse()) await stopper().catch(() => {});
+    for (const stopper of [...entryPoints.splice(0).reverse(), ...stoppers.splice(0).reverse()]) {
+      await stopper().catch(() => {});
+    }
   };
   try {
     const emulators: Emulators = await startEmulators({ dataDir: options.dataDir, region });
@@ -170,7 +175,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       stepFunctions: () => stepFunctions as StepFunctionsEmulator,
       runRule,
     });
-    stoppers.push(() => control.stop());
+    entryPoints.push(() => control.stop());
 
     const notEmulated: Record<string, string> = {};
     const gaps: string[] = [];
@@ -256,6 +261,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
               notEmulated[`AWS::Lambda::EventSourceMapping (${logicalId})`] = "only SQS event sources are emulated";
               break;
             }
+            if (p.FilterCriteria)
+              gaps.push(`event source ${logicalId}: FilterCriteria ignored, every message is delivered`);
             const scaling = p.ScalingConfig as { MaximumConcurrency?: number } | undefined;
             eventSources.push({
               logicalId,
@@ -317,7 +324,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(options.apiPort !== undefined ? { port: options.apiPort } : {}),
       warn: log,
     });
-    stoppers.push(() => gateway.stop());
+    entryPoints.push(() => gateway.stop());
 
     // API URLs in templates name AWS hosts; locally they become the gateway's URLs.
     const localize = (value: string) =>
@@ -463,9 +470,16 @@ function collectReferences(value: unknown, into: Set<string>): void {
 
 const SDK_CLIENTS: Record<string, keyof AwsClients> = { dynamodb: "dynamodb", s3: "s3", sqs: "sqs" };
 
+/** How Step Functions prefixes service errors: by service, for optimised and SDK integrations. */
+const ERROR_PREFIXES: Record<string, { optimised: string; sdk: string }> = {
+  dynamodb: { optimised: "DynamoDB", sdk: "DynamoDb" },
+  sqs: { optimised: "SQS", sdk: "Sqs" },
+  s3: { optimised: "S3", sdk: "S3" },
+};
+
 /** Calls `<Action>Command` of an emulated service's SDK client with the task's parameters. */
 function sdkCaller(clients: AwsClients) {
-  return async (service: string, action: string, parameters: unknown): Promise<unknown> => {
+  return async (service: string, action: string, parameters: unknown, optimised: boolean): Promise<unknown> => {
     const clientKey = SDK_CLIENTS[service];
     if (!clientKey) {
       throw Object.assign(new Error(`${service} SDK integrations are not emulated`), { name: "States.Runtime" });
@@ -482,10 +496,9 @@ function sdkCaller(clients: AwsClients) {
       >;
       return output;
     } catch (error) {
-      const name = (error as Error).name;
-      throw Object.assign(new Error((error as Error).message), {
-        name: `${service.charAt(0).toUpperCase()}${service.slice(1)}.${name}`,
-      });
+      const prefixes = ERROR_PREFIXES[service];
+      const prefix = prefixes ? (optimised ? prefixes.optimised : prefixes.sdk) : service;
+      throw Object.assign(new Error((error as Error).message), { name: `${prefix}.${(error as Error).name}` });
     }
   };
 }

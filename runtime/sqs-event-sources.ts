@@ -49,13 +49,18 @@ async function poll(source: SqsEventSource, options: PollerOptions, signal: Abor
       if (messages.length === 0 || signal.aborted) continue;
       const failed = await deliver(source, messages, options);
       const done = messages.filter((message) => !failed.has(message.MessageId ?? ""));
-      if (done.length > 0) {
-        await options.sqs.send(
+      // DeleteMessageBatch takes at most ten entries; batches may be larger.
+      for (let start = 0; start < done.length; start += 10) {
+        const chunk = done.slice(start, start + 10);
+        const { Failed = [] } = await options.sqs.send(
           new DeleteMessageBatchCommand({
             QueueUrl: source.queueUrl,
-            Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+            Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
           }),
         );
+        for (const failure of Failed) {
+          options.warn(`event source ${source.logicalId}: could not delete a processed message (${failure.Code})`);
+        }
       }
     } catch (error) {
       if (signal.aborted) return;
@@ -73,7 +78,10 @@ async function receiveBatch(source: SqsEventSource, sqs: SQSClient, signal: Abor
       new ReceiveMessageCommand({
         QueueUrl: source.queueUrl,
         MaxNumberOfMessages: Math.min(10, source.batchSize - batch.length),
-        WaitTimeSeconds: batch.length === 0 ? 1 : 0,
+        // Long-poll briefly while empty (so stop() is prompt); within a batching window,
+        // wait for what remains of it instead of spinning.
+        WaitTimeSeconds:
+          batch.length === 0 ? 1 : Math.min(20, Math.max(0, Math.ceil((windowEnds - Date.now()) / 1000))),
         MessageSystemAttributeNames: ["All"],
         MessageAttributeNames: ["All"],
       }),

@@ -13,6 +13,8 @@ export interface StateMachineDefinition {
 interface AslState {
   Type: string;
   Resource?: string;
+  TimeoutSeconds?: number;
+  TimeoutSecondsPath?: string;
   Iterator?: AslDefinition;
   ItemProcessor?: AslDefinition;
   Branches?: AslDefinition[];
@@ -39,8 +41,34 @@ export interface ExecutionRecord {
   done: Promise<void>;
 }
 
-/** Runs an AWS SDK call for `arn:aws:states:::aws-sdk:<service>:<action>` and optimised integrations. */
-export type SdkCaller = (service: string, action: string, parameters: unknown) => Promise<unknown>;
+/**
+ * Runs an AWS SDK call for `arn:aws:states:::aws-sdk:<service>:<action>` (`optimised` false) or
+ * an optimised integration such as `arn:aws:states:::dynamodb:putItem` (`optimised` true);
+ * the flag decides how errors are named (`DynamoDb.X` against `DynamoDB.X`), as on AWS.
+ */
+export type SdkCaller = (service: string, action: string, parameters: unknown, optimised: boolean) => Promise<unknown>;
+
+/**
+ * A Task without TimeoutSeconds runs for up to a year on AWS; aws-local-stepfunctions would stop
+ * it after 60 s. The longest timer Node.js keeps is 2^31-1 ms (24.8 days): that stands in.
+ */
+const TASK_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+function withTaskTimeouts(definition: AslDefinition): AslDefinition {
+  const states: Record<string, AslState> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    states[name] = {
+      ...state,
+      ...(state.Type === "Task" && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined
+        ? { TimeoutSeconds: TASK_TIMEOUT_SECONDS }
+        : {}),
+      ...(state.Iterator ? { Iterator: withTaskTimeouts(state.Iterator) } : {}),
+      ...(state.ItemProcessor ? { ItemProcessor: withTaskTimeouts(state.ItemProcessor) } : {}),
+      ...(state.Branches ? { Branches: state.Branches.map(withTaskTimeouts) } : {}),
+    };
+  }
+  return { ...definition, States: states };
+}
 
 /** Thrown when a state machine or execution does not exist, named as Step Functions names it. */
 export class StepFunctionsError extends Error {
@@ -90,7 +118,8 @@ export class StepFunctionsEmulator {
     const executionArn = `${machine.arn.replace(":stateMachine:", ":execution:")}:${name}`;
     const existing = this.executions.get(executionArn);
     if (existing) {
-      if (existing.input === input) return existing;
+      // Starting the same execution again is idempotent only while it runs.
+      if (existing.input === input && existing.status === "RUNNING") return existing;
       throw new StepFunctionsError("ExecutionAlreadyExists", `Execution Already Exists: '${executionArn}'`);
     }
     let parsed: unknown;
@@ -100,7 +129,7 @@ export class StepFunctionsEmulator {
       throw new StepFunctionsError("InvalidExecutionInput", "Invalid State Machine Execution Input: not JSON");
     }
     const { StateMachine } = await import("aws-local-stepfunctions");
-    const stateMachine = new StateMachine(machine.definition as never, {
+    const stateMachine = new StateMachine(withTaskTimeouts(machine.definition) as never, {
       validationOptions: { checkPaths: false, checkArn: false },
     });
     const startDate = new Date();
@@ -204,11 +233,14 @@ export class StepFunctionsEmulator {
       };
     }
     const sdk = /^arn:aws:states:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(resource);
+    if (sdk?.[1] && sdk[2]) {
+      const [service, action] = [sdk[1], sdk[2]];
+      return (input) => this.callSdk(service, action, input, false);
+    }
     const optimised = /^arn:aws:states:::(dynamodb|sqs|sns|s3):([A-Za-z0-9]+)$/.exec(resource);
-    const call = sdk ?? optimised;
-    if (call?.[1] && call[2]) {
-      const [service, action] = [call[1], call[2]];
-      return (input) => this.callSdk(service, action, input);
+    if (optimised?.[1] && optimised[2]) {
+      const [service, action] = [optimised[1], optimised[2]];
+      return (input) => this.callSdk(service, action, input, true);
     }
     return async () => {
       throw Object.assign(new Error(`${resource} is not emulated by the local runtime`), { name: "States.Runtime" });

@@ -95,6 +95,13 @@ describe("API Gateway with a token authoriser", () => {
     expect(await unknown.json()).toEqual({ message: "Missing Authentication Token" });
   });
 
+  it("answers 502 when the function's result is not a proxy response", async () => {
+    const response = await fetch(`${apiUrl()}crash`, { method: "POST" });
+
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({ message: "Internal server error" });
+  });
+
   it("runs each function with its own environment from the template", async () => {
     const response = await fetch(`${apiUrl()}public`, { method: "POST" });
     const body = (await response.json()) as { functionName: string };
@@ -106,6 +113,8 @@ describe("API Gateway with a token authoriser", () => {
 describe("SQS event source with partial batch failures", () => {
   it("stores good messages and moves the reported failure to the dead-letter queue after maxReceiveCount", async () => {
     const work = queueUrl("Work");
+    // Warm the consumer first, so a slow cold start cannot outlast the visibility timeout.
+    await runtime.lambdas.invoke(ref("Consumer/Resource"), { Records: [] });
     await runtime.clients.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: work,

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
+  apiGatewayTime,
   functionArnOfUri,
   gatewayResponse,
+  isWellFormedPolicy,
   matchRoute,
-  policyAllows,
+  policyDecision,
   type RestApiDefinition,
   type RestMethod,
   readProxyResult,
@@ -46,16 +48,21 @@ describe("matchRoute", () => {
   });
 });
 
-describe("policyAllows", () => {
+describe("policyDecision", () => {
   const arn = "arn:aws:execute-api:us-east-1:000000000000:api/local/GET/v1/health";
 
-  it("allows what an Allow statement covers, with wildcards", () => {
+  it("allows what an Allow statement covers, with wildcards and any case of the action", () => {
     const policy = {
       policyDocument: {
-        Statement: [{ Effect: "Allow", Action: "execute-api:Invoke", Resource: "arn:aws:execute-api:*:*:api/local/*" }],
+        Statement: [{ Effect: "Allow", Action: "Execute-API:Invoke", Resource: "arn:aws:execute-api:*:*:api/local/*" }],
       },
     };
-    expect(policyAllows(policy, arn)).toBe(true);
+    expect(policyDecision(policy, arn)).toBe("allow");
+  });
+
+  it("accepts a single statement object as well as a list", () => {
+    const policy = { policyDocument: { Statement: { Effect: "Allow", Action: "*", Resource: arn } } };
+    expect(policyDecision(policy, arn)).toBe("allow");
   });
 
   it("lets an explicit Deny win over an Allow", () => {
@@ -67,12 +74,18 @@ describe("policyAllows", () => {
         ],
       },
     };
-    expect(policyAllows(policy, arn)).toBe(false);
+    expect(policyDecision(policy, arn)).toBe("explicit-deny");
   });
 
-  it("denies when no statement allows", () => {
-    expect(policyAllows({ policyDocument: { Statement: [] } }, arn)).toBe(false);
-    expect(policyAllows({}, arn)).toBe(false);
+  it("denies implicitly when no statement allows", () => {
+    expect(policyDecision({ policyDocument: { Statement: [] } }, arn)).toBe("implicit-deny");
+    expect(policyDecision({}, arn)).toBe("implicit-deny");
+  });
+
+  it("tells a well-formed authoriser answer from one API Gateway refuses", () => {
+    expect(isWellFormedPolicy({ principalId: "a", policyDocument: { Statement: [] }, context: { n: 1 } })).toBe(true);
+    expect(isWellFormedPolicy({ policyDocument: { Statement: [] } })).toBe(false);
+    expect(isWellFormedPolicy({ principalId: "a", policyDocument: {}, context: { nested: { no: 1 } } })).toBe(false);
   });
 });
 
@@ -114,8 +127,20 @@ describe("gateway responses", () => {
     expect(JSON.parse(response.body.toString())).toEqual({ title: "Unauthorized", id: "r1" });
   });
 
+  it("answer a failed Lambda integration with the fallback status when nothing overrides it", () => {
+    expect(
+      gatewayResponse(api(new Map()), "DEFAULT_5XX", {}, { status: 502, message: "Internal server error" }).statusCode,
+    ).toBe(502);
+  });
+
   it("render missing $context values as empty strings", () => {
     expect(renderContextTemplate("[$context.authorizer.principalId]", {})).toBe("[]");
+  });
+});
+
+describe("proxy events", () => {
+  it("write requestTime the way API Gateway does", () => {
+    expect(apiGatewayTime(new Date("2026-11-27T08:04:05Z"))).toBe("27/Nov/2026:08:04:05 +0000");
   });
 });
 
