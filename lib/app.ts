@@ -28,6 +28,7 @@ export function createApp(props: AppProps = {}): { app: App; stack: PlatformStac
   const stack = new PlatformStack(app, platformStackName(stageName), {
     stage: stageConfig(stageName),
     version: platformVersion(),
+    audience: app.node.tryGetContext("dscp:audience"),
     description: `DSCP: Data Sharing and Coordination Platform (${stageName})`,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });

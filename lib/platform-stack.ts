@@ -2,13 +2,17 @@ import { CfnOutput, Stack, type StackProps, Tags } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { DataStores } from "./constructs/data-stores.ts";
 import { HealthCheck } from "./constructs/health-check.ts";
+import { Identity } from "./constructs/identity.ts";
 import { PlatformApi } from "./constructs/platform-api.ts";
+import { Registry } from "./constructs/registry.ts";
 import type { StageConfig } from "./stage.ts";
 
 export interface PlatformStackProps extends StackProps {
   readonly stage: StageConfig;
   /** Platform version, reported by `GET /v1/health`. */
   readonly version: string;
+  /** The `aud` request tokens must name. @default `urn:dscp:<stage>` */
+  readonly audience?: string;
 }
 
 /**
@@ -27,6 +31,22 @@ export class PlatformStack extends Stack {
     this.platformApi = new PlatformApi(this, "PlatformApi", { stage: props.stage });
     const { api } = this.platformApi;
 
+    const audience = props.audience ?? `urn:dscp:${props.stage.name}`;
+    const identity = new Identity(this, "Identity", {
+      registryTable: this.dataStores.registryTable,
+      replayTable: this.dataStores.replayTable,
+      audience,
+      stage: props.stage,
+      version: props.version,
+    });
+    new Registry(this, "Registry", {
+      api,
+      authorizer: identity.authorizer,
+      registryTable: this.dataStores.registryTable,
+      stage: props.stage,
+      version: props.version,
+    });
+
     new HealthCheck(this, "Health", {
       api,
       registryTable: this.dataStores.registryTable,
@@ -37,6 +57,11 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, "ApiUrl", { value: api.url, description: "Base URL of the DSCP API (stage included)" });
     new CfnOutput(this, "ApiId", { value: api.restApiId, description: "REST API id (LocalStack builds URLs from it)" });
     new CfnOutput(this, "ApiStage", { value: api.deploymentStage.stageName, description: "API stage name" });
+    new CfnOutput(this, "PlatformAudience", { value: audience, description: "The aud every request token names" });
+    new CfnOutput(this, "BootstrapFunctionName", {
+      value: identity.bootstrapFunction.functionName,
+      description: "Invoke once to register the operator's key (npm run bootstrap)",
+    });
     new CfnOutput(this, "RegistryTableName", { value: this.dataStores.registryTable.tableName });
     new CfnOutput(this, "UploadsBucketName", { value: this.dataStores.uploadsBucket.bucketName });
     new CfnOutput(this, "ExportsBucketName", { value: this.dataStores.exportsBucket.bucketName });

@@ -20,6 +20,8 @@ export class DataStores extends Construct {
   readonly key: Key;
   /** Registry: agencies, systems, keys, dictionary, catalog, master data (single-table design). */
   readonly registryTable: Table;
+  /** Token ids already used, per issuer, until they expire (replay protection). */
+  readonly replayTable: Table;
   /** Receives server access logs of the other buckets. */
   readonly accessLogsBucket: Bucket;
   /** Large sync batches uploaded by providers through presigned URLs. */
@@ -56,6 +58,17 @@ export class DataStores extends Construct {
       indexName: "gsi1",
       partitionKey: { name: "gsi1pk", type: AttributeType.STRING },
       sortKey: { name: "gsi1sk", type: AttributeType.STRING },
+    });
+
+    this.replayTable = new Table(this, "ReplayTable", {
+      partitionKey: { name: "pk", type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      // TTL only cleans up: the replay guard's condition ignores expired entries itself.
+      timeToLiveAttribute: "expiresAt",
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy,
     });
 
     this.accessLogsBucket = new Bucket(this, "AccessLogsBucket", {

@@ -29,6 +29,12 @@ export interface DscpFunctionProps<S extends z.ZodMiniObject> {
   readonly timeout?: Duration;
   /** @default 256 */
   readonly memorySize?: number;
+  /**
+   * Invoked only synchronously (API Gateway, an authoriser, a direct Invoke): a dead-letter
+   * target, which serves asynchronous invocations, would never receive anything.
+   * @default false
+   */
+  readonly synchronous?: boolean;
 }
 
 /** Name of the metrics namespace every DSCP function writes to. */
@@ -97,10 +103,18 @@ export class DscpFunction<S extends z.ZodMiniObject> extends NodejsFunction {
         mainFields: ["module", "main"],
         // Some dependencies still call require(); ESM bundles need it defined.
         banner: "import{createRequire as __dscpRequire}from'node:module';const require=__dscpRequire(import.meta.url);",
-        externalModules: ["@aws-sdk/*"],
+        // The nodejs22.x runtime provides the service clients; utilities are bundled.
+        externalModules: ["@aws-sdk/client-*"],
         forceDockerBundling: false,
       },
     });
+    if (props.synchronous) {
+      Validations.of(this).acknowledge({
+        id: "Serverless-LambdaDLQ",
+        reason:
+          "Invoked synchronously only; a dead-letter target applies to asynchronous invocations, and callers see failures directly.",
+      });
+    }
     Validations.of(this).acknowledge({
       id: "AwsSolutions-L1",
       reason:

@@ -19,9 +19,23 @@ export interface PlatformApiProps {
 }
 
 /** Problem details API Gateway itself answers with, before any function runs. */
-const GATEWAY_PROBLEMS: ReadonlyArray<{ type: ResponseType; slug: string; status?: string }> = [
-  { type: ResponseType.UNAUTHORIZED, slug: "unauthenticated", status: "401" },
-  { type: ResponseType.ACCESS_DENIED, slug: "forbidden", status: "403" },
+const GATEWAY_PROBLEMS: ReadonlyArray<{
+  type: ResponseType;
+  slug: string;
+  status?: string;
+  title?: string;
+  detail?: string;
+}> = [
+  // No Authorization header at all: the authoriser is not even called.
+  { type: ResponseType.UNAUTHORIZED, slug: "auth:unauthenticated", status: "401" },
+  // The authoriser only authenticates; its Deny carries the reason, so this is a 401 of that type.
+  {
+    type: ResponseType.ACCESS_DENIED,
+    slug: "auth:$context.authorizer.failure",
+    status: "401",
+    title: "Authentication failed",
+    detail: "$context.authorizer.detail",
+  },
   { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, slug: "no-such-route", status: "404" },
   { type: ResponseType.THROTTLED, slug: "throttled", status: "429" },
   { type: ResponseType.DEFAULT_4XX, slug: "bad-request" },
@@ -79,6 +93,11 @@ export class PlatformApi extends Construct {
         "Each handler validates its request with a Zod schema and answers RFC 9457 problem details naming every invalid field; API Gateway validators cannot produce those.",
     });
     Validations.of(this.api).acknowledge({
+      id: "AwsSolutions-COG4",
+      reason:
+        "Callers are agencies' systems, not people: each request carries a token signed with the system's registered key and verified by DSCP's Lambda request authoriser (design.md, Identity and trust).",
+    });
+    Validations.of(this.api).acknowledge({
       id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
       reason:
         "The account-level role API Gateway uses to write execution logs; AWS's service-role policy grants exactly that.",
@@ -95,8 +114,9 @@ export class PlatformApi extends Construct {
         templates: {
           "application/json": JSON.stringify({
             type: problemTypeUri(problem.slug),
-            title: "$context.error.message",
+            title: problem.title ?? "$context.error.message",
             ...(problem.status ? { status: Number(problem.status) } : {}),
+            ...(problem.detail ? { detail: problem.detail } : {}),
             instance: "$context.path",
             transactionId: "$context.requestId",
           }),

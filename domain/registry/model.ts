@@ -1,0 +1,140 @@
+import { z } from "../validation.ts";
+
+/** An agency's place in the administration; `foreign` partners come from other countries (Art. 11). */
+export const AGENCY_LEVELS = ["central", "provincial", "commune", "foreign"] as const;
+export type AgencyLevel = (typeof AGENCY_LEVELS)[number];
+
+/** What a system does in exchanges. */
+export const CAPABILITIES = ["provider", "consumer"] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+/** Platform-wide roles: the National Data Center operates, the Ministry of Public Security supervises. */
+export const ROLES = ["platform-admin", "supervisor"] as const;
+export type Role = (typeof ROLES)[number];
+
+const agencyCode = z
+  .string()
+  .check(z.regex(/^[A-Z][A-Z0-9]{1,15}$/, "must be 2-16 upper-case letters or digits, starting with a letter"));
+const systemId = z
+  .string()
+  .check(
+    z.regex(
+      /^[A-Z][A-Z0-9]{1,15}(\.[A-Z][A-Z0-9_]{0,31})+$/,
+      "must be <AGENCY>.<NAME> in upper case, e.g. MPS.POPULATION",
+    ),
+  );
+const kid = z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'"));
+const base64url = (length: number) =>
+  z.string().check(z.regex(new RegExp(`^[A-Za-z0-9_-]{${length}}$`), `must be ${length} base64url characters`));
+
+/** A public key as a JWK: Ed25519 (`OKP`) or P-256 (`EC`). Private members are refused. */
+export const publicJwk = z.union([
+  z.strictObject({
+    kty: z.literal("OKP"),
+    crv: z.literal("Ed25519"),
+    x: base64url(43),
+    kid: z.optional(kid),
+    alg: z.optional(z.literal("EdDSA")),
+    use: z.optional(z.literal("sig")),
+  }),
+  z.strictObject({
+    kty: z.literal("EC"),
+    crv: z.literal("P-256"),
+    x: base64url(43),
+    y: base64url(43),
+    kid: z.optional(kid),
+    alg: z.optional(z.literal("ES256")),
+    use: z.optional(z.literal("sig")),
+  }),
+]);
+export type PublicJwk = z.infer<typeof publicJwk>;
+
+export const newKeyInput = z.object({ kid, jwk: publicJwk });
+export type NewKeyInput = z.infer<typeof newKeyInput>;
+
+export const newAgencyInput = z.object({
+  code: agencyCode,
+  name: z.string().check(z.minLength(2), z.maxLength(200)),
+  nameEn: z.optional(z.string().check(z.minLength(2), z.maxLength(200))),
+  level: z.enum(AGENCY_LEVELS),
+  parentCode: z.optional(agencyCode),
+  country: z._default(z.string().check(z.regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code")), "VN"),
+});
+export type NewAgencyInput = z.infer<typeof newAgencyInput>;
+
+export const newSystemInput = z.object({
+  id: systemId,
+  name: z.string().check(z.minLength(2), z.maxLength(200)),
+  capabilities: z.array(z.enum(CAPABILITIES)).check(z.minLength(1), z.maxLength(2)),
+  endpoint: z.optional(z.url({ protocol: /^https?$/ })),
+  roles: z._default(z.array(z.enum(ROLES)), []),
+  keys: z._default(z.array(newKeyInput).check(z.maxLength(5)), []),
+});
+export type NewSystemInput = z.infer<typeof newSystemInput>;
+
+export interface Agency {
+  readonly code: string;
+  readonly name: string;
+  readonly nameEn?: string;
+  readonly level: AgencyLevel;
+  readonly parentCode?: string;
+  readonly country: string;
+  readonly createdAt: string;
+}
+
+export interface SystemRecord {
+  readonly id: string;
+  readonly agencyCode: string;
+  readonly name: string;
+  readonly capabilities: readonly Capability[];
+  readonly roles: readonly Role[];
+  readonly endpoint?: string;
+  readonly status: "active" | "suspended";
+  readonly createdAt: string;
+}
+
+export interface KeyRecord {
+  readonly systemId: string;
+  readonly kid: string;
+  readonly alg: "EdDSA" | "ES256";
+  readonly jwk: PublicJwk;
+  readonly status: "active" | "revoked";
+  readonly createdAt: string;
+  readonly revokedAt?: string;
+}
+
+/** The algorithm a registered public key signs with. */
+export function algorithmOf(jwk: PublicJwk): KeyRecord["alg"] {
+  return jwk.kty === "OKP" ? "EdDSA" : "ES256";
+}
+
+/** An authenticated caller, as the authoriser hands it to handlers. */
+export interface Caller {
+  readonly systemId: string;
+  readonly agencyCode: string;
+  readonly roles: readonly Role[];
+  readonly capabilities: readonly Capability[];
+  readonly kid: string;
+}
+
+/** A page of a listing and the cursor of the next one. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor?: string;
+}
+
+/** Where the registry lives; DynamoDB in the platform, anything in tests. */
+export interface RegistryStore {
+  /** Throws ConflictError when the code is taken. */
+  createAgency(agency: Agency): Promise<void>;
+  getAgency(code: string): Promise<Agency | undefined>;
+  listAgencies(options: { limit: number; cursor?: string }): Promise<Page<Agency>>;
+  /** Creates a system with its first keys; throws ConflictError when the id is taken. */
+  createSystem(system: SystemRecord, keys: readonly KeyRecord[]): Promise<void>;
+  /** A system with all its keys, in one read: what authentication needs. */
+  getSystem(id: string): Promise<{ system: SystemRecord; keys: KeyRecord[] } | undefined>;
+  /** Throws ConflictError when the kid is taken for that system. */
+  addKey(key: KeyRecord): Promise<void>;
+  /** Marks a key revoked; returns it, or undefined when there is no such key. */
+  revokeKey(systemId: string, kid: string, at: string): Promise<KeyRecord | undefined>;
+}

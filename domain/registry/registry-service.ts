@@ -1,0 +1,123 @@
+import { ConflictError, ForbiddenError } from "../identity/errors.ts";
+import { NotFoundError, ValidationError } from "../problem.ts";
+import { parseInput } from "../validation.ts";
+import {
+  type Agency,
+  algorithmOf,
+  type Caller,
+  type KeyRecord,
+  newAgencyInput,
+  newKeyInput,
+  newSystemInput,
+  type Page,
+  type RegistryStore,
+  type SystemRecord,
+} from "./model.ts";
+
+/** Registry operations (operator and agencies), with who may do what. */
+export class RegistryService {
+  constructor(
+    private readonly store: RegistryStore,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** The National Data Center registers an agency. */
+  async registerAgency(caller: Caller, input: unknown): Promise<Agency> {
+    requireAdmin(caller, "register agencies");
+    const parsed = parseInput(newAgencyInput, input, "agency");
+    if (parsed.parentCode && !(await this.store.getAgency(parsed.parentCode))) {
+      throw new ValidationError("the parent agency is not registered", [
+        { name: "parentCode", reason: `no agency ${parsed.parentCode}` },
+      ]);
+    }
+    if ((parsed.level === "foreign") === (parsed.country === "VN")) {
+      throw new ValidationError("foreign agencies, and only they, have a country other than VN", [
+        { name: "country", reason: `a ${parsed.level} agency cannot have country ${parsed.country}` },
+      ]);
+    }
+    const agency: Agency = { ...parsed, createdAt: this.now().toISOString() };
+    await this.store.createAgency(agency);
+    return agency;
+  }
+
+  listAgencies(options: { limit: number; cursor?: string }): Promise<Page<Agency>> {
+    return this.store.listAgencies(options);
+  }
+
+  /** An agency registers one of its systems (Agent Nodes); only the operator grants roles. */
+  async registerSystem(caller: Caller, agencyCode: string, input: unknown): Promise<SystemRecord> {
+    requireSameAgencyOrAdmin(caller, agencyCode, `register systems of ${agencyCode}`);
+    const parsed = parseInput(newSystemInput, input, "system");
+    if (!parsed.id.startsWith(`${agencyCode}.`)) {
+      throw new ValidationError("a system id starts with its agency's code", [
+        { name: "id", reason: `must start with ${agencyCode}.` },
+      ]);
+    }
+    if (parsed.roles.length > 0) requireAdmin(caller, "grant platform roles");
+    if (!(await this.store.getAgency(agencyCode))) throw new NotFoundError(`no agency ${agencyCode}`);
+    const createdAt = this.now().toISOString();
+    const system: SystemRecord = {
+      id: parsed.id,
+      agencyCode,
+      name: parsed.name,
+      capabilities: [...new Set(parsed.capabilities)],
+      roles: [...new Set(parsed.roles)],
+      ...(parsed.endpoint ? { endpoint: parsed.endpoint } : {}),
+      status: "active",
+      createdAt,
+    };
+    const kids = parsed.keys.map((key) => key.kid);
+    if (new Set(kids).size !== kids.length) throw new ConflictError("two keys share one kid");
+    const keys = parsed.keys.map((key) => keyRecord(system.id, key.kid, key.jwk, createdAt));
+    await this.store.createSystem(system, keys);
+    return system;
+  }
+
+  /** Adds a key to a system (rotation: add the new key, switch, then revoke the old one). */
+  async addKey(caller: Caller, systemId: string, input: unknown): Promise<KeyRecord> {
+    const system = await this.managedSystem(caller, systemId, "add keys to");
+    const parsed = parseInput(newKeyInput, input, "key");
+    const key = keyRecord(system.id, parsed.kid, parsed.jwk, this.now().toISOString());
+    await this.store.addKey(key);
+    return key;
+  }
+
+  /** Revokes a key at once: tokens it signed are refused from now on. */
+  async revokeKey(caller: Caller, systemId: string, kid: string): Promise<KeyRecord> {
+    await this.managedSystem(caller, systemId, "revoke keys of");
+    const revoked = await this.store.revokeKey(systemId, kid, this.now().toISOString());
+    if (!revoked) throw new NotFoundError(`system ${systemId} has no key ${kid}`);
+    return revoked;
+  }
+
+  private async managedSystem(caller: Caller, systemId: string, action: string): Promise<SystemRecord> {
+    const found = await this.store.getSystem(systemId);
+    if (!found) {
+      // Outsiders learn nothing about which systems exist.
+      if (!isAdmin(caller) && !systemId.startsWith(`${caller.agencyCode}.`)) {
+        throw new ForbiddenError(`${caller.systemId} may not ${action} ${systemId}`);
+      }
+      throw new NotFoundError(`no system ${systemId}`);
+    }
+    requireSameAgencyOrAdmin(caller, found.system.agencyCode, `${action} ${systemId}`);
+    return found.system;
+  }
+}
+
+function keyRecord(systemId: string, kid: string, jwk: KeyRecord["jwk"], createdAt: string): KeyRecord {
+  return { systemId, kid, alg: algorithmOf(jwk), jwk: { ...jwk, kid }, status: "active", createdAt };
+}
+
+function isAdmin(caller: Caller): boolean {
+  return caller.roles.includes("platform-admin");
+}
+
+function requireAdmin(caller: Caller, action: string): void {
+  if (!isAdmin(caller)) throw new ForbiddenError(`only the platform operator may ${action}`);
+}
+
+function requireSameAgencyOrAdmin(caller: Caller, agencyCode: string, action: string): void {
+  if (!isAdmin(caller) && caller.agencyCode !== agencyCode) {
+    throw new ForbiddenError(`${caller.systemId} belongs to ${caller.agencyCode} and may not ${action}`);
+  }
+}

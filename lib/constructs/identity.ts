@@ -1,0 +1,76 @@
+import { fileURLToPath } from "node:url";
+import { Duration } from "aws-cdk-lib";
+import { IdentitySource, RequestAuthorizer } from "aws-cdk-lib/aws-apigateway";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import { Construct } from "constructs";
+import { authorizerEnvironment } from "../../lambdas/authorizer/environment.ts";
+import { registryEnvironment } from "../../lambdas/registry/environment.ts";
+import type { StageConfig } from "../stage.ts";
+import { DscpFunction } from "./dscp-function.ts";
+import { grantTable } from "./grants.ts";
+
+export interface IdentityProps {
+  readonly registryTable: ITable;
+  readonly replayTable: ITable;
+  /** The `aud` request tokens must name. */
+  readonly audience: string;
+  readonly stage: StageConfig;
+  readonly version: string;
+}
+
+/**
+ * Who is calling (design.md, "Identity and trust"): the request authoriser that verifies every
+ * signed request token, and the one-time bootstrap that registers the operator's first key.
+ */
+export class Identity extends Construct {
+  /** Attach to every method that needs a signed request. */
+  readonly authorizer: RequestAuthorizer;
+  readonly authorizerFunction: DscpFunction<typeof authorizerEnvironment>;
+  /** Invoked directly, once per deployment, to register the operator (`npm run bootstrap`). */
+  readonly bootstrapFunction: DscpFunction<typeof registryEnvironment>;
+
+  constructor(scope: Construct, id: string, props: IdentityProps) {
+    super(scope, id);
+    const common = { stage: props.stage, version: props.version, synchronous: true };
+
+    this.authorizerFunction = new DscpFunction(this, "AuthorizerFunction", {
+      ...common,
+      entry: fileURLToPath(new URL("../../lambdas/authorizer/handler.ts", import.meta.url)),
+      description: "DSCP request authoriser: verifies signed request tokens",
+      environmentSchema: authorizerEnvironment,
+      environment: {
+        REGISTRY_TABLE_NAME: props.registryTable.tableName,
+        REPLAY_TABLE_NAME: props.replayTable.tableName,
+        PLATFORM_AUDIENCE: props.audience,
+      },
+      serviceName: "dscp-authorizer",
+      memorySize: 512,
+    });
+    grantTable(this.authorizerFunction, props.registryTable, ["dynamodb:Query"]);
+    grantTable(this.authorizerFunction, props.replayTable, ["dynamodb:PutItem"], { writes: true });
+
+    // Every token is single-use and signs one method and target, so results are never cached.
+    this.authorizer = new RequestAuthorizer(this, "RequestAuthorizer", {
+      handler: this.authorizerFunction,
+      identitySources: [IdentitySource.header("Authorization")],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+
+    this.bootstrapFunction = new DscpFunction(this, "BootstrapFunction", {
+      ...common,
+      entry: fileURLToPath(new URL("../../lambdas/bootstrap/handler.ts", import.meta.url)),
+      description: "DSCP one-time bootstrap: registers the operator system and its key",
+      environmentSchema: registryEnvironment,
+      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName },
+      serviceName: "dscp-bootstrap",
+    });
+    grantTable(
+      this.bootstrapFunction,
+      props.registryTable,
+      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+      {
+        writes: true,
+      },
+    );
+  }
+}
