@@ -1,6 +1,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { bootstrapOperator } from "../../client/bootstrap.ts";
+import { identityPath } from "../../client/identity-files.ts";
+import { OPERATOR_SYSTEM } from "../../domain/registry/bootstrap.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local-runtime.ts";
 import { synthesize } from "../../runtime/synth.ts";
 import { temporaryDir } from "../runtime/helpers.ts";
@@ -9,6 +12,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Stack outputs, as `cdk deploy --outputs-file` writes them. */
     dscpOutputs: Record<string, Record<string, string>>;
+    /** The operator's key file (system NDC.OPERATOR). */
+    operatorKeyFile: string;
   }
 }
 
@@ -21,6 +26,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const outputsFile = process.env.DSCP_OUTPUTS;
   if (outputsFile) {
     project.provide("dscpOutputs", JSON.parse(readFileSync(outputsFile, "utf8")));
+    // Bootstrapped beforehand with `npm run bootstrap`, which writes the key file.
+    project.provide("operatorKeyFile", process.env.DSCP_OPERATOR_KEY ?? identityPath(".dscp/keys", OPERATOR_SYSTEM));
     return async () => {};
   }
   const workDir = temporaryDir("e2e");
@@ -29,5 +36,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const runtime: LocalRuntime = await startLocalRuntime({ assemblyDir, dataDir: join(workDir, "data"), fresh: true });
   writeFileSync(join(workDir, "outputs.json"), JSON.stringify(runtime.outputs, null, 2));
   project.provide("dscpOutputs", runtime.outputs);
+  const bootstrapFunction = Object.values(runtime.outputs).find((outputs) => outputs.BootstrapFunctionName);
+  const { keyFile } = await bootstrapOperator(join(workDir, "keys"), (payload) =>
+    runtime.lambdas.invoke(String(bootstrapFunction?.BootstrapFunctionName), payload),
+  );
+  project.provide("operatorKeyFile", keyFile);
   return () => runtime.stop();
 }

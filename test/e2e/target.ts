@@ -1,7 +1,12 @@
 import { inject } from "vitest";
+import { type IdentityFile, loadIdentity } from "../../client/identity-files.ts";
 
 /** The deployment under test, found from its stack outputs. */
 export interface Target {
+  /** The `aud` request tokens name. */
+  readonly audience: string;
+  /** The operator's signing identity (system NDC.OPERATOR). */
+  readonly operator: IdentityFile;
   /** Base URL of the API stage, ending in `/`. */
   readonly apiUrl: string;
   readonly stage: string;
@@ -22,5 +27,11 @@ export function target(): Target {
     process.env.DSCP_TARGET === "localstack"
       ? `${(process.env.AWS_ENDPOINT_URL ?? "http://127.0.0.1:4566").replace(/\/$/, "")}/_aws/execute-api/${outputs.ApiId}/${stage}/`
       : String(outputs.ApiUrl);
-  return { apiUrl: apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`, stage, outputs };
+  return {
+    apiUrl: apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`,
+    stage,
+    outputs,
+    audience: String(outputs.PlatformAudience),
+    operator: loadIdentity(inject("operatorKeyFile")),
+  };
 }

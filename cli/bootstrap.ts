@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// `npm run bootstrap -- --outputs outputs.json`: registers the operator's key on a deployed
+// platform (AWS or LocalStack) by invoking its bootstrap function with your AWS credentials.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { bootstrapOperator } from "../client/bootstrap.ts";
+
+const { values } = parseArgs({
+  options: {
+    outputs: { type: "string", default: "outputs.json" },
+    "keys-dir": { type: "string", default: join(".dscp", "keys") },
+  },
+});
+
+const stacks = JSON.parse(readFileSync(values.outputs, "utf8")) as Record<string, Record<string, string>>;
+const outputs = Object.values(stacks).find((candidate) => candidate.BootstrapFunctionName);
+if (!outputs?.BootstrapFunctionName) throw new Error(`${values.outputs} has no BootstrapFunctionName output`);
+
+const lambda = new LambdaClient({});
+const { keyFile } = await bootstrapOperator(values["keys-dir"], async (payload) => {
+  const result = await lambda.send(
+    new InvokeCommand({ FunctionName: outputs.BootstrapFunctionName, Payload: JSON.stringify(payload) }),
+  );
+  const body = result.Payload ? Buffer.from(result.Payload).toString("utf8") : "";
+  if (result.FunctionError) throw new Error(`bootstrap failed: ${body}`);
+  return JSON.parse(body || "null");
+});
+process.stdout.write(`operator NDC.OPERATOR registered; its private key is in ${keyFile}\n`);

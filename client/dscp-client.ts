@@ -1,0 +1,113 @@
+import { type SigningIdentity, signRequest } from "../domain/identity/sign.ts";
+import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from "../domain/problem.ts";
+import type {
+  Agency,
+  KeyRecord,
+  NewAgencyInput,
+  NewKeyInput,
+  NewSystemInput,
+  Page,
+  SystemRecord,
+} from "../domain/registry/model.ts";
+
+export interface DscpClientOptions {
+  /** Base URL of the API stage, e.g. `https://…/prod/` (the `ApiUrl` output). */
+  readonly baseUrl: string;
+  /** The platform's audience (the `PlatformAudience` output). */
+  readonly audience: string;
+  /** Who signs; without it only public routes can be called. */
+  readonly identity?: SigningIdentity;
+}
+
+/** What the API answered, body parsed from JSON when there is one. */
+export interface DscpResponse<T = unknown> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+  readonly transactionId: string | null;
+}
+
+/** An RFC 9457 problem the API answered with. */
+export class DscpProblemError extends Error {
+  override readonly name = "DscpProblemError";
+  constructor(
+    readonly status: number,
+    readonly problem: ProblemDetails,
+  ) {
+    super(`${status} ${problem.type}: ${problem.detail ?? problem.title}`);
+  }
+}
+
+export interface RequestOptions {
+  readonly query?: Record<string, string | number | undefined>;
+  readonly body?: unknown;
+  /** Send without signing (public routes, or to see the refusal). */
+  readonly unsigned?: boolean;
+}
+
+/**
+ * A typed client of the DSCP API that signs every request with the system's key, as
+ * design.md specifies (one fresh token per request, bound to its method, target and body).
+ */
+export class DscpClient {
+  private readonly base: URL;
+
+  constructor(private readonly options: DscpClientOptions) {
+    this.base = new URL(options.baseUrl.endsWith("/") ? options.baseUrl : `${options.baseUrl}/`);
+  }
+
+  /** Sends one request and returns whatever the API answered, problems included. */
+  async send<T = unknown>(method: string, path: string, request: RequestOptions = {}): Promise<DscpResponse<T>> {
+    const query = Object.entries(request.query ?? {})
+      .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
+      .map(([key, value]): [string, string] => [key, String(value)]);
+    const url = new URL(path.replace(/^\//, ""), this.base);
+    for (const [key, value] of query) url.searchParams.append(key, value);
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    const headers: Record<string, string> = { Accept: `application/json, ${PROBLEM_CONTENT_TYPE}` };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (this.options.identity && !request.unsigned) {
+      const token = await signRequest(this.options.identity, this.options.audience, { method, path, query, body });
+      headers.Authorization = `Bearer ${token}`;
+    }
+    const response = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (text ? JSON.parse(text) : undefined) as T,
+      transactionId: response.headers.get("x-transaction-id"),
+    };
+  }
+
+  /** Sends and returns the body, or throws the problem the API answered with. */
+  async call<T>(method: string, path: string, request: RequestOptions = {}): Promise<T> {
+    const response = await this.send<T>(method, path, request);
+    if (response.status >= 400) throw new DscpProblemError(response.status, response.body as ProblemDetails);
+    return response.body;
+  }
+
+  health(): Promise<{ status: string; version: string; stage: string; time: string }> {
+    return this.call("GET", "/v1/health", { unsigned: true });
+  }
+
+  registerAgency(input: Partial<NewAgencyInput>): Promise<Agency> {
+    return this.call("POST", "/v1/agencies", { body: input });
+  }
+
+  listAgencies(page: { limit?: number; cursor?: string } = {}): Promise<Page<Agency>> {
+    return this.call("GET", "/v1/agencies", { query: page });
+  }
+
+  registerSystem(agencyCode: string, input: Partial<NewSystemInput>): Promise<SystemRecord> {
+    return this.call("POST", `/v1/agencies/${encodeURIComponent(agencyCode)}/systems`, { body: input });
+  }
+
+  addKey(systemId: string, input: NewKeyInput): Promise<KeyRecord> {
+    return this.call("POST", `/v1/systems/${encodeURIComponent(systemId)}/keys`, { body: input });
+  }
+
+  revokeKey(systemId: string, kid: string): Promise<KeyRecord> {
+    return this.call("DELETE", `/v1/systems/${encodeURIComponent(systemId)}/keys/${encodeURIComponent(kid)}`);
+  }
+}

@@ -1,0 +1,247 @@
+import { randomBytes } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DscpClient } from "../../client/dscp-client.ts";
+import { generateIdentity, type IdentityFile } from "../../client/identity-files.ts";
+import { signRequest } from "../../domain/identity/sign.ts";
+import { target } from "./target.ts";
+
+const { apiUrl, audience, operator } = target();
+// Codes unique to this run, so the suite also runs against a long-lived deployment.
+const run = randomBytes(3).toString("hex").toUpperCase().replace(/^\d/, "R");
+const provider = `P${run}`;
+const consumer = `C${run}`;
+
+const as = (identity?: IdentityFile) =>
+  new DscpClient({ baseUrl: apiUrl, audience, ...(identity ? { identity } : {}) });
+const admin = as(operator);
+let providerSystem: IdentityFile;
+let consumerSystem: IdentityFile;
+
+/** A raw request with a hand-made Authorization header, to see each refusal. */
+async function rawRequest(method: string, path: string, token: string | undefined, body?: string) {
+  const response = await fetch(new URL(path.replace(/^\//, ""), apiUrl), {
+    method,
+    headers: {
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(body ? { "Content-Type": "application/json" } : {}),
+    },
+    ...(body ? { body } : {}),
+  });
+  return { status: response.status, type: response.headers.get("content-type"), problem: await response.json() };
+}
+
+beforeAll(async () => {
+  providerSystem = await generateIdentity(`${provider}.POPULATION`);
+  consumerSystem = await generateIdentity(`${consumer}.PORTAL`, "ES256");
+  await admin.registerAgency({
+    code: provider,
+    name: "Bộ Công an (test)",
+    nameEn: "Ministry (test)",
+    level: "central",
+  });
+  await admin.registerAgency({ code: consumer, name: "UBND tỉnh (test)", level: "provincial", parentCode: provider });
+  await admin.registerSystem(provider, {
+    id: providerSystem.systemId,
+    name: "Population database",
+    capabilities: ["provider"],
+    endpoint: "https://population.example.gov.vn/dscp",
+    keys: [{ kid: providerSystem.kid, jwk: providerSystem.publicJwk as never }],
+  });
+  await admin.registerSystem(consumer, {
+    id: consumerSystem.systemId,
+    name: "Provincial public service portal",
+    capabilities: ["consumer"],
+    keys: [{ kid: consumerSystem.kid, jwk: consumerSystem.publicJwk as never }],
+  });
+});
+
+describe("the registry", () => {
+  it("lists the agencies the operator registered, page by page", async () => {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await as(consumerSystem).listAgencies({ limit: 2, ...(cursor ? { cursor } : {}) });
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((agency) => agency.code));
+      cursor = page.nextCursor;
+    } while (cursor);
+
+    expect(seen).toEqual(expect.arrayContaining([provider, consumer, "NDC"]));
+  });
+
+  it("refuses a second agency with the same code", async () => {
+    const response = await admin.send("POST", "/v1/agencies", {
+      body: { code: provider, name: "Again", level: "central" },
+    });
+
+    expect(response.status).toBe(409);
+    expect(response.body).toMatchObject({ type: "urn:dscp:problem:conflict" });
+  });
+
+  it("names every invalid field of a registration", async () => {
+    const response = await admin.send("POST", "/v1/agencies", { body: { code: "x", level: "galactic" } });
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    const names = (response.body as { invalidParams: { name: string }[] }).invalidParams.map((param) => param.name);
+    expect(names).toEqual(expect.arrayContaining(["code", "name", "level"]));
+  });
+
+  it("refuses private key material sent as a public key", async () => {
+    const leaked = await generateIdentity(`${consumer}.LEAKY`);
+    const response = await as(consumerSystem).send("POST", `/v1/agencies/${consumer}/systems`, {
+      body: {
+        id: leaked.systemId,
+        name: "Leaky",
+        capabilities: ["consumer"],
+        keys: [{ kid: "k1", jwk: leaked.privateJwk }],
+      },
+    });
+
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(response.body)).toContain("keys/0/jwk");
+  });
+
+  it("lets only the operator register agencies", async () => {
+    const response = await as(consumerSystem).send("POST", "/v1/agencies", {
+      body: { code: `X${run}`, name: "Self-made", level: "central" },
+    });
+
+    expect(response.status).toBe(403);
+    expect(response.body).toMatchObject({ type: "urn:dscp:problem:forbidden" });
+  });
+
+  it("refuses an agency managing another agency's systems", async () => {
+    const intruder = await generateIdentity(`${provider}.INTRUDER`);
+    const registerForOther = await as(consumerSystem).send("POST", `/v1/agencies/${provider}/systems`, {
+      body: { id: intruder.systemId, name: "Intruder", capabilities: ["consumer"] },
+    });
+    const keyForOther = await as(consumerSystem).send("POST", `/v1/systems/${providerSystem.systemId}/keys`, {
+      body: { kid: intruder.kid, jwk: intruder.publicJwk },
+    });
+    const revokeOther = await as(consumerSystem).send(
+      "DELETE",
+      `/v1/systems/${providerSystem.systemId}/keys/${providerSystem.kid}`,
+    );
+
+    for (const response of [registerForOther, keyForOther, revokeOther]) {
+      expect(response.status).toBe(403);
+      expect(response.body).toMatchObject({ type: "urn:dscp:problem:forbidden" });
+    }
+  });
+
+  it("lets an agency register its own system, and only the operator grant roles", async () => {
+    const own = await generateIdentity(`${consumer}.REPORTS`);
+    const created = await as(consumerSystem).registerSystem(consumer, {
+      id: own.systemId,
+      name: "Provincial reports",
+      capabilities: ["consumer"],
+    });
+    const escalation = await as(consumerSystem).send("POST", `/v1/agencies/${consumer}/systems`, {
+      body: { id: `${consumer}.ROOT`, name: "Root", capabilities: ["consumer"], roles: ["platform-admin"] },
+    });
+
+    expect(created).toMatchObject({ id: own.systemId, agencyCode: consumer, roles: [], status: "active" });
+    expect(escalation.status).toBe(403);
+  });
+});
+
+describe("key rotation", () => {
+  it("accepts the new key at once and refuses the revoked one", async () => {
+    const rotated = await generateIdentity(providerSystem.systemId);
+    const oldKey = providerSystem;
+    await as(oldKey).addKey(oldKey.systemId, { kid: rotated.kid, jwk: rotated.publicJwk as never });
+
+    const revoked = await as(rotated).revokeKey(oldKey.systemId, oldKey.kid);
+    const withNew = await as(rotated).send("GET", "/v1/agencies");
+    const withOld = await as(oldKey).send("GET", "/v1/agencies");
+
+    expect(revoked).toMatchObject({ kid: oldKey.kid, status: "revoked", revokedAt: expect.any(String) });
+    expect(withNew.status).toBe(200);
+    expect(withOld.status).toBe(401);
+    expect(withOld.body).toMatchObject({ type: "urn:dscp:problem:auth:revoked-key" });
+    providerSystem = rotated;
+  });
+});
+
+describe("authentication refusals", () => {
+  const sign = (
+    identity: IdentityFile,
+    overrides: Partial<{ audience: string; path: string; now: Date; body: string }> = {},
+  ) =>
+    signRequest(
+      identity,
+      overrides.audience ?? audience,
+      {
+        method: overrides.body ? "POST" : "GET",
+        path: overrides.path ?? "/v1/agencies",
+        ...(overrides.body ? { body: overrides.body } : {}),
+      },
+      overrides.now ? { now: overrides.now } : {},
+    );
+
+  it.each([
+    ["no token at all", async () => undefined, "unauthenticated"],
+    ["a token that is not a JWT", async () => "not-a-token", "invalid-token"],
+    ["an unknown system", async () => sign(await generateIdentity(`${consumer}.GHOST`)), "unknown-system"],
+    [
+      "an unregistered key",
+      async () => sign({ ...(await generateIdentity(consumerSystem.systemId, "ES256")), kid: "nope" }),
+      "unknown-key",
+    ],
+    [
+      "a signature by another key under a registered kid",
+      async () => sign({ ...(await generateIdentity(consumerSystem.systemId, "ES256")), kid: consumerSystem.kid }),
+      "bad-signature",
+    ],
+    [
+      "an expired token",
+      async () => sign(consumerSystem, { now: new Date(Date.now() - 10 * 60_000) }),
+      "token-expired",
+    ],
+    [
+      "another platform's audience",
+      async () => sign(consumerSystem, { audience: "urn:dscp:elsewhere" }),
+      "wrong-audience",
+    ],
+    [
+      "a token signed for another path",
+      async () => sign(consumerSystem, { path: "/v1/health" }),
+      "token-not-for-request",
+    ],
+  ])("refuses %s with its own 401 problem type", async (_case, token, failure) => {
+    const response = await rawRequest("GET", "/v1/agencies", await token());
+
+    expect(response.status).toBe(401);
+    expect(response.type).toBe("application/problem+json");
+    expect(response.problem).toMatchObject({ type: `urn:dscp:problem:auth:${failure}`, status: 401 });
+  });
+
+  it("refuses a replayed token", async () => {
+    const token = await sign(consumerSystem);
+
+    const first = await rawRequest("GET", "/v1/agencies", token);
+    const second = await rawRequest("GET", "/v1/agencies", token);
+
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(401);
+    expect(second.problem).toMatchObject({ type: "urn:dscp:problem:auth:token-replayed" });
+  });
+
+  it("refuses a body other than the one the token signed", async () => {
+    const signedBody = JSON.stringify({ code: `T${run}`, name: "Signed", level: "central" });
+    const token = await sign(operator, { body: signedBody });
+
+    const response = await rawRequest("POST", "/v1/agencies", token, signedBody.replace("Signed", "Tampered"));
+
+    expect(response.status).toBe(401);
+    expect(response.problem).toMatchObject({ type: "urn:dscp:problem:auth:body-digest-mismatch" });
+  });
+
+  it("names the transaction in every refusal", async () => {
+    const response = await fetch(new URL("v1/agencies", apiUrl));
+    const problem = (await response.json()) as { transactionId: string };
+
+    expect(problem.transactionId).toBe(response.headers.get("x-transaction-id"));
+  });
+});
