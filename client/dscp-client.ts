@@ -1,3 +1,5 @@
+import type { PublicDataset } from "../domain/catalog/catalog-service.ts";
+import type { CatalogFilter, Dataset, DatasetPatch, NewDatasetInput } from "../domain/catalog/model.ts";
 import { type SigningIdentity, signRequest } from "../domain/identity/sign.ts";
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from "../domain/problem.ts";
 import type {
@@ -109,5 +111,29 @@ export class DscpClient {
 
   revokeKey(systemId: string, kid: string): Promise<KeyRecord> {
     return this.call("DELETE", `/v1/systems/${encodeURIComponent(systemId)}/keys/${encodeURIComponent(kid)}`);
+  }
+
+  publishDataset(input: Partial<NewDatasetInput>): Promise<Dataset> {
+    return this.call("POST", "/v1/datasets", { body: input });
+  }
+
+  amendDataset(datasetId: string, patch: DatasetPatch): Promise<Dataset> {
+    return this.call("PATCH", `/v1/datasets/${encodeURIComponent(datasetId)}`, { body: patch });
+  }
+
+  /** The public catalog; needs no identity. */
+  listCatalog(filter: CatalogFilter & { limit?: number; cursor?: string } = {}): Promise<Page<PublicDataset>> {
+    const { crossBorderAllowed, ...rest } = filter;
+    return this.call("GET", "/v1/catalog/datasets", {
+      unsigned: true,
+      query: {
+        ...rest,
+        ...(crossBorderAllowed === undefined ? {} : { crossBorderAllowed: String(crossBorderAllowed) }),
+      },
+    });
+  }
+
+  getCatalogDataset(datasetId: string): Promise<PublicDataset> {
+    return this.call("GET", `/v1/catalog/datasets/${encodeURIComponent(datasetId)}`, { unsigned: true });
   }
 }

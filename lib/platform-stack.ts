@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps, Tags } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { Catalog } from "./constructs/catalog.ts";
 import { DataStores } from "./constructs/data-stores.ts";
 import { HealthCheck } from "./constructs/health-check.ts";
 import { Identity } from "./constructs/identity.ts";
@@ -40,6 +41,14 @@ export class PlatformStack extends Stack {
       version: props.version,
     });
     new Registry(this, "Registry", {
+      api,
+      authorizer: identity.authorizer,
+      registryTable: this.dataStores.registryTable,
+      stage: props.stage,
+      version: props.version,
+    });
+
+    new Catalog(this, "Catalog", {
       api,
       authorizer: identity.authorizer,
       registryTable: this.dataStores.registryTable,

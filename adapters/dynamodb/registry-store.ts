@@ -11,6 +11,7 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { ConflictError } from "../../domain/identity/errors.ts";
 import type { Agency, KeyRecord, Page, RegistryStore, SystemRecord } from "../../domain/registry/model.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { withoutTableKeys } from "./items.ts";
 
 /**
  * The registry in one DynamoDB table: an agency at `AGENCY#<code>`, a system and its keys
@@ -34,7 +35,7 @@ export class DynamoRegistryStore implements RegistryStore {
     const { Item } = await this.client.send(
       new GetItemCommand({ TableName: this.tableName, Key: marshall({ pk: `AGENCY#${code}`, sk: "AGENCY" }) }),
     );
-    return Item ? (strip(unmarshall(Item)) as unknown as Agency) : undefined;
+    return Item ? (withoutTableKeys(unmarshall(Item)) as unknown as Agency) : undefined;
   }
 
   async listAgencies(options: { limit: number; cursor?: string }): Promise<Page<Agency>> {
@@ -49,7 +50,7 @@ export class DynamoRegistryStore implements RegistryStore {
       }),
     );
     return {
-      items: Items.map((item) => strip(unmarshall(item)) as unknown as Agency),
+      items: Items.map((item) => withoutTableKeys(unmarshall(item)) as unknown as Agency),
       ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
     };
   }
@@ -102,10 +103,10 @@ export class DynamoRegistryStore implements RegistryStore {
     const system = items.find((item) => item.sk === "SYSTEM");
     if (!system) return undefined;
     return {
-      system: strip(system) as unknown as SystemRecord,
+      system: withoutTableKeys(system) as unknown as SystemRecord,
       keys: items
         .filter((item) => String(item.sk).startsWith("KEY#"))
-        .map((item) => strip(item) as unknown as KeyRecord),
+        .map((item) => withoutTableKeys(item) as unknown as KeyRecord),
     };
   }
 
@@ -127,7 +128,7 @@ export class DynamoRegistryStore implements RegistryStore {
           ReturnValues: "ALL_NEW",
         }),
       );
-      return Attributes ? (strip(unmarshall(Attributes)) as unknown as KeyRecord) : undefined;
+      return Attributes ? (withoutTableKeys(unmarshall(Attributes)) as unknown as KeyRecord) : undefined;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
@@ -152,10 +153,4 @@ export class DynamoRegistryStore implements RegistryStore {
 
 function keyItem(key: KeyRecord): Record<string, unknown> {
   return { pk: `SYSTEM#${key.systemId}`, sk: `KEY#${key.kid}`, kind: "key", ...key };
-}
-
-/** Drops the table's own attributes from an item. */
-function strip(item: Record<string, unknown>): Record<string, unknown> {
-  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, kind: _kind, ...rest } = item;
-  return rest;
 }

@@ -1,3 +1,4 @@
+import { isAdmin, requireAdmin, requireAgencyOrAdmin } from "../identity/authorization.ts";
 import { ConflictError, ForbiddenError } from "../identity/errors.ts";
 import { NotFoundError, ValidationError } from "../problem.ts";
 import { parseInput } from "../validation.ts";
@@ -46,7 +47,7 @@ export class RegistryService {
 
   /** An agency registers one of its systems (Agent Nodes); only the operator grants roles. */
   async registerSystem(caller: Caller, agencyCode: string, input: unknown): Promise<SystemRecord> {
-    requireSameAgencyOrAdmin(caller, agencyCode, `register systems of ${agencyCode}`);
+    requireAgencyOrAdmin(caller, agencyCode, `register systems of ${agencyCode}`);
     const parsed = parseInput(newSystemInput, input, "system");
     if (!parsed.id.startsWith(`${agencyCode}.`)) {
       throw new ValidationError("a system id starts with its agency's code", [
@@ -99,25 +100,11 @@ export class RegistryService {
       }
       throw new NotFoundError(`no system ${systemId}`);
     }
-    requireSameAgencyOrAdmin(caller, found.system.agencyCode, `${action} ${systemId}`);
+    requireAgencyOrAdmin(caller, found.system.agencyCode, `${action} ${systemId}`);
     return found.system;
   }
 }
 
 function keyRecord(systemId: string, kid: string, jwk: KeyRecord["jwk"], createdAt: string): KeyRecord {
   return { systemId, kid, alg: algorithmOf(jwk), jwk: { ...jwk, kid }, status: "active", createdAt };
-}
-
-function isAdmin(caller: Caller): boolean {
-  return caller.roles.includes("platform-admin");
-}
-
-function requireAdmin(caller: Caller, action: string): void {
-  if (!isAdmin(caller)) throw new ForbiddenError(`only the platform operator may ${action}`);
-}
-
-function requireSameAgencyOrAdmin(caller: Caller, agencyCode: string, action: string): void {
-  if (!isAdmin(caller) && caller.agencyCode !== agencyCode) {
-    throw new ForbiddenError(`${caller.systemId} belongs to ${caller.agencyCode} and may not ${action}`);
-  }
 }

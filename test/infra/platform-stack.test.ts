@@ -175,6 +175,38 @@ describe("API", () => {
     local.template.resourceCountIs("AWS::WAFv2::WebACLAssociation", 1);
   });
 
+  it("puts the request authoriser on every method but health and the public catalog", () => {
+    const resources = local.template.findResources("AWS::ApiGateway::Resource");
+    const pathOf = (id: string): string => {
+      const resource = resources[id];
+      if (!resource) return "";
+      const parent = resource.Properties.ParentId;
+      return `${parent?.Ref ? pathOf(parent.Ref) : ""}/${resource.Properties.PathPart}`;
+    };
+    const methods = Object.values(local.template.findResources("AWS::ApiGateway::Method")).map((method) => ({
+      route: `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId.Ref)}`,
+      authorization: method.Properties.AuthorizationType,
+    }));
+    const publicRoutes = ["GET /v1/health", "GET /v1/catalog/datasets", "GET /v1/catalog/datasets/{datasetId}"];
+
+    expect(
+      methods
+        .filter((method) => method.authorization === "NONE")
+        .map((method) => method.route)
+        .sort(),
+    ).toEqual(publicRoutes.sort());
+    expect(
+      methods
+        .filter((method) => !publicRoutes.includes(method.route))
+        .every((method) => method.authorization === "CUSTOM"),
+    ).toBe(true);
+    local.template.hasResourceProperties("AWS::ApiGateway::Authorizer", {
+      Type: "REQUEST",
+      IdentitySource: "method.request.header.Authorization",
+      AuthorizerResultTtlInSeconds: 0,
+    });
+  });
+
   it("serves GET /v1/health without authorisation", () => {
     local.template.hasResourceProperties("AWS::ApiGateway::Method", { HttpMethod: "GET", AuthorizationType: "NONE" });
     local.template.hasResourceProperties("AWS::ApiGateway::Resource", { PathPart: "health" });

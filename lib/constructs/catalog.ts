@@ -1,0 +1,58 @@
+import { fileURLToPath } from "node:url";
+import { Validations } from "aws-cdk-lib";
+import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import { Construct } from "constructs";
+import { catalogEnvironment } from "../../lambdas/catalog/environment.ts";
+import type { StageConfig } from "../stage.ts";
+import { DscpFunction } from "./dscp-function.ts";
+import { grantTable } from "./grants.ts";
+
+export interface CatalogProps {
+  readonly api: RestApi;
+  readonly authorizer: IAuthorizer;
+  readonly registryTable: ITable;
+  readonly stage: StageConfig;
+  readonly version: string;
+}
+
+/** The public catalog of datasets (Art. 4.5) and the signed routes that publish and amend it. */
+export class Catalog extends Construct {
+  readonly function: DscpFunction<typeof catalogEnvironment>;
+
+  constructor(scope: Construct, id: string, props: CatalogProps) {
+    super(scope, id);
+    this.function = new DscpFunction(this, "Function", {
+      entry: fileURLToPath(new URL("../../lambdas/catalog/handler.ts", import.meta.url)),
+      description: "DSCP catalog: datasets published by providers, public listing",
+      environmentSchema: catalogEnvironment,
+      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName },
+      stage: props.stage,
+      version: props.version,
+      serviceName: "dscp-catalog",
+      synchronous: true,
+    });
+    grantTable(this.function, props.registryTable, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"], {
+      indexes: ["gsi1"],
+      writes: true,
+    });
+
+    const integration = new LambdaIntegration(this.function, { proxy: true });
+    const signed = { authorizer: props.authorizer };
+    const datasets = props.api.root.resourceForPath("v1/datasets");
+    datasets.addMethod("POST", integration, signed);
+    datasets.addResource("{datasetId}").addMethod("PATCH", integration, signed);
+
+    const catalog = props.api.root.resourceForPath("v1/catalog/datasets");
+    for (const method of [
+      catalog.addMethod("GET", integration),
+      catalog.addResource("{datasetId}").addMethod("GET", integration),
+    ]) {
+      Validations.of(method).acknowledge({
+        id: "AwsSolutions-APIG4",
+        reason:
+          "The catalog is public by design (Art. 4.5: agencies publish what data they manage, for everyone to see).",
+      });
+    }
+  }
+}

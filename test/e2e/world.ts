@@ -1,0 +1,47 @@
+import { randomBytes } from "node:crypto";
+import { DscpClient } from "../../client/dscp-client.ts";
+import { generateIdentity, type IdentityFile } from "../../client/identity-files.ts";
+import { target } from "./target.ts";
+
+/** A provider ministry and a provincial consumer, registered with fresh codes for one test file. */
+export interface World {
+  readonly providerAgency: string;
+  readonly consumerAgency: string;
+  readonly provider: IdentityFile;
+  readonly consumer: IdentityFile;
+  readonly client: (identity?: IdentityFile) => DscpClient;
+  readonly admin: DscpClient;
+}
+
+/** Letters and digits unique to this run, so tests also run against a long-lived deployment. */
+export function runId(): string {
+  return randomBytes(3).toString("hex").toUpperCase().replace(/^\d/, "R");
+}
+
+export async function createWorld(): Promise<World> {
+  const { apiUrl, audience, operator } = target();
+  const client = (identity?: IdentityFile) =>
+    new DscpClient({ baseUrl: apiUrl, audience, ...(identity ? { identity } : {}) });
+  const admin = client(operator);
+  const run = runId();
+  const providerAgency = `P${run}`;
+  const consumerAgency = `C${run}`;
+  const provider = await generateIdentity(`${providerAgency}.POPULATION`);
+  const consumer = await generateIdentity(`${consumerAgency}.PORTAL`);
+  await admin.registerAgency({ code: providerAgency, name: "Bộ (kiểm thử)", level: "central" });
+  await admin.registerAgency({ code: consumerAgency, name: "Tỉnh (kiểm thử)", level: "provincial" });
+  await admin.registerSystem(providerAgency, {
+    id: provider.systemId,
+    name: "Population database",
+    capabilities: ["provider"],
+    endpoint: "https://population.example.gov.vn/dscp",
+    keys: [{ kid: provider.kid, jwk: provider.publicJwk as never }],
+  });
+  await admin.registerSystem(consumerAgency, {
+    id: consumer.systemId,
+    name: "Public service portal",
+    capabilities: ["consumer"],
+    keys: [{ kid: consumer.kid, jwk: consumer.publicJwk as never }],
+  });
+  return { providerAgency, consumerAgency, provider, consumer, client, admin };
+}
