@@ -1,6 +1,12 @@
 import type { PublicDataset } from "../domain/catalog/catalog-service.ts";
 import type { CatalogFilter, Dataset, DatasetPatch, NewDatasetInput } from "../domain/catalog/model.ts";
 import { type SigningIdentity, signRequest } from "../domain/identity/sign.ts";
+import type {
+  AccessRequest,
+  AccessRequestInput,
+  Permission,
+  PermissionListFilter,
+} from "../domain/permissions/model.ts";
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from "../domain/problem.ts";
 import type {
   Agency,
@@ -41,7 +47,7 @@ export class DscpProblemError extends Error {
 }
 
 export interface RequestOptions {
-  readonly query?: Record<string, string | number | undefined>;
+  readonly query?: Readonly<Record<string, string | number | undefined>> | object;
   readonly body?: unknown;
   /** Send without signing (public routes, or to see the refusal). */
   readonly unsigned?: boolean;
@@ -60,7 +66,7 @@ export class DscpClient {
 
   /** Sends one request and returns whatever the API answered, problems included. */
   async send<T = unknown>(method: string, path: string, request: RequestOptions = {}): Promise<DscpResponse<T>> {
-    const query = Object.entries(request.query ?? {})
+    const query = Object.entries((request.query ?? {}) as Record<string, string | number | undefined>)
       .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
       .map(([key, value]): [string, string] => [key, String(value)]);
     const url = new URL(path.replace(/^\//, ""), this.base);
@@ -135,5 +141,36 @@ export class DscpClient {
 
   getCatalogDataset(datasetId: string): Promise<PublicDataset> {
     return this.call("GET", `/v1/catalog/datasets/${encodeURIComponent(datasetId)}`, { unsigned: true });
+  }
+
+  requestAccess(input: AccessRequestInput): Promise<AccessRequest> {
+    return this.call("POST", "/v1/access-requests", { body: input });
+  }
+
+  listAccessRequests(
+    filter: PermissionListFilter & { view?: string; limit?: number; cursor?: string } = {},
+  ): Promise<Page<AccessRequest>> {
+    return this.call("GET", "/v1/access-requests", { query: filter });
+  }
+
+  decide(
+    requestId: string,
+    decision: { decision: "approve" | "reject"; reason: string; fields?: string[] },
+  ): Promise<{ request: AccessRequest; permission?: Permission }> {
+    return this.call("POST", `/v1/access-requests/${encodeURIComponent(requestId)}/decision`, { body: decision });
+  }
+
+  grantMandatory(input: AccessRequestInput & { consumerSystem: string }): Promise<Permission> {
+    return this.call("POST", "/v1/permissions", { body: input });
+  }
+
+  listPermissions(
+    filter: PermissionListFilter & { view?: string; limit?: number; cursor?: string } = {},
+  ): Promise<Page<Permission>> {
+    return this.call("GET", "/v1/permissions", { query: filter });
+  }
+
+  revokePermission(permissionId: string, reason: string): Promise<Permission> {
+    return this.call("DELETE", `/v1/permissions/${encodeURIComponent(permissionId)}`, { body: { reason } });
   }
 }

@@ -4,6 +4,7 @@ import { Catalog } from "./constructs/catalog.ts";
 import { DataStores } from "./constructs/data-stores.ts";
 import { HealthCheck } from "./constructs/health-check.ts";
 import { Identity } from "./constructs/identity.ts";
+import { Permissions } from "./constructs/permissions.ts";
 import { PlatformApi } from "./constructs/platform-api.ts";
 import { Registry } from "./constructs/registry.ts";
 import type { StageConfig } from "./stage.ts";
@@ -52,6 +53,15 @@ export class PlatformStack extends Stack {
       api,
       authorizer: identity.authorizer,
       registryTable: this.dataStores.registryTable,
+      stage: props.stage,
+      version: props.version,
+    });
+
+    new Permissions(this, "Permissions", {
+      api,
+      authorizer: identity.authorizer,
+      registryTable: this.dataStores.registryTable,
+      permissionsTable: this.dataStores.permissionsTable,
       stage: props.stage,
       version: props.version,
     });

@@ -20,6 +20,8 @@ export class DataStores extends Construct {
   readonly key: Key;
   /** Registry: agencies, systems, keys, dictionary, catalog, master data (single-table design). */
   readonly registryTable: Table;
+  /** Access requests and permissions (consumer × dataset × fields × purpose × methods × validity). */
+  readonly permissionsTable: Table;
   /** Token ids already used, per issuer, until they expire (replay protection). */
   readonly replayTable: Table;
   /** Receives server access logs of the other buckets. */
@@ -59,6 +61,28 @@ export class DataStores extends Construct {
       partitionKey: { name: "gsi1pk", type: AttributeType.STRING },
       sortKey: { name: "gsi1sk", type: AttributeType.STRING },
     });
+
+    this.permissionsTable = new Table(this, "PermissionsTable", {
+      partitionKey: { name: "pk", type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: props.stage.deletionProtection,
+      removalPolicy,
+    });
+    for (const [indexName, number] of [
+      ["byConsumer", 1],
+      ["byConsumerAgency", 2],
+      ["byProviderAgency", 3],
+      ["all", 4],
+    ] as const) {
+      this.permissionsTable.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: `gsi${number}pk`, type: AttributeType.STRING },
+        sortKey: { name: `gsi${number}sk`, type: AttributeType.STRING },
+      });
+    }
 
     this.replayTable = new Table(this, "ReplayTable", {
       partitionKey: { name: "pk", type: AttributeType.STRING },

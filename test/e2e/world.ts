@@ -9,6 +9,8 @@ export interface World {
   readonly consumerAgency: string;
   readonly provider: IdentityFile;
   readonly consumer: IdentityFile;
+  /** A foreign partner's consumer system (Art. 11). */
+  readonly foreign: IdentityFile;
   readonly client: (identity?: IdentityFile) => DscpClient;
   readonly admin: DscpClient;
 }
@@ -28,8 +30,17 @@ export async function createWorld(): Promise<World> {
   const consumerAgency = `C${run}`;
   const provider = await generateIdentity(`${providerAgency}.POPULATION`);
   const consumer = await generateIdentity(`${consumerAgency}.PORTAL`);
+  const foreignAgency = `F${run}`;
+  const foreign = await generateIdentity(`${foreignAgency}.GATEWAY`);
   await admin.registerAgency({ code: providerAgency, name: "Bộ (kiểm thử)", level: "central" });
   await admin.registerAgency({ code: consumerAgency, name: "Tỉnh (kiểm thử)", level: "provincial" });
+  await admin.registerAgency({ code: foreignAgency, name: "Foreign partner (test)", level: "foreign", country: "LA" });
+  await admin.registerSystem(foreignAgency, {
+    id: foreign.systemId,
+    name: "Partner gateway",
+    capabilities: ["consumer"],
+    keys: [{ kid: foreign.kid, jwk: foreign.publicJwk as never }],
+  });
   await admin.registerSystem(providerAgency, {
     id: provider.systemId,
     name: "Population database",
@@ -43,5 +54,5 @@ export async function createWorld(): Promise<World> {
     capabilities: ["consumer"],
     keys: [{ kid: consumer.kid, jwk: consumer.publicJwk as never }],
   });
-  return { providerAgency, consumerAgency, provider, consumer, client, admin };
+  return { providerAgency, consumerAgency, provider, consumer, foreign, client, admin };
 }

@@ -1,0 +1,83 @@
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
+import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
+import { DynamoPermissionStore } from "../../adapters/dynamodb/permission-store.ts";
+import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
+import type { PermissionListFilter } from "../../domain/permissions/model.ts";
+import { PermissionService } from "../../domain/permissions/permission-service.ts";
+import { parseJsonBody } from "../../domain/validation.ts";
+import { authenticatedCaller } from "../shared/caller.ts";
+import { lazyEnvironment } from "../shared/environment.ts";
+import { httpHandler } from "../shared/http.ts";
+import { dispatch, pagination, pathParameter } from "../shared/routes.ts";
+import { permissionsEnvironment } from "./environment.ts";
+
+const environment = lazyEnvironment(permissionsEnvironment);
+let service: PermissionService | undefined;
+const permissions = () => {
+  const env = environment();
+  const client = dynamoDbClient();
+  service ??= new PermissionService(
+    new DynamoPermissionStore(client, env.PERMISSIONS_TABLE_NAME),
+    new DynamoCatalogStore(client, env.REGISTRY_TABLE_NAME),
+    new DynamoRegistryStore(client, env.REGISTRY_TABLE_NAME),
+  );
+  return service;
+};
+
+function listFilter(event: APIGatewayProxyEvent): PermissionListFilter {
+  const query = event.queryStringParameters ?? {};
+  return {
+    ...(query.datasetId ? { datasetId: query.datasetId } : {}),
+    ...(query.consumerSystem ? { consumerSystem: query.consumerSystem } : {}),
+    ...(query.status ? { status: query.status } : {}),
+  };
+}
+
+/** Access requests, decisions, mandatory grants and revocations. */
+export const handler = httpHandler(
+  dispatch({
+    "POST /v1/access-requests": async (event) => ({
+      status: 201,
+      body: await permissions().request(authenticatedCaller(event), parseJsonBody(event.body)),
+    }),
+    "GET /v1/access-requests": async (event) => ({
+      status: 200,
+      body: await permissions().listRequests(
+        authenticatedCaller(event),
+        event.queryStringParameters?.view,
+        listFilter(event),
+        pagination(event),
+      ),
+    }),
+    "POST /v1/access-requests/{requestId}/decision": async (event) => ({
+      status: 200,
+      body: await permissions().decide(
+        authenticatedCaller(event),
+        pathParameter(event, "requestId"),
+        parseJsonBody(event.body),
+      ),
+    }),
+    "POST /v1/permissions": async (event) => ({
+      status: 201,
+      body: await permissions().grantMandatory(authenticatedCaller(event), parseJsonBody(event.body)),
+    }),
+    "GET /v1/permissions": async (event) => ({
+      status: 200,
+      body: await permissions().listPermissions(
+        authenticatedCaller(event),
+        event.queryStringParameters?.view,
+        listFilter(event),
+        pagination(event),
+      ),
+    }),
+    "DELETE /v1/permissions/{permissionId}": async (event) => ({
+      status: 200,
+      body: await permissions().revoke(
+        authenticatedCaller(event),
+        pathParameter(event, "permissionId"),
+        parseJsonBody(event.body),
+      ),
+    }),
+  }),
+);
