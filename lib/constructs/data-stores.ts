@@ -44,33 +44,14 @@ export class DataStores extends Construct {
       removalPolicy,
     });
 
-    // Table (not TableV2): a customer-managed key on TableV2 cannot render in a
-    // region-agnostic stack, and DSCP names no region.
-    this.registryTable = new Table(this, "RegistryTable", {
-      partitionKey: { name: "pk", type: AttributeType.STRING },
-      sortKey: { name: "sk", type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      encryption: TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: this.key,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: props.stage.deletionProtection,
-      removalPolicy,
-    });
+    this.registryTable = this.table("RegistryTable", { sortKey: "sk" }, props.stage);
     this.registryTable.addGlobalSecondaryIndex({
       indexName: "gsi1",
       partitionKey: { name: "gsi1pk", type: AttributeType.STRING },
       sortKey: { name: "gsi1sk", type: AttributeType.STRING },
     });
 
-    this.permissionsTable = new Table(this, "PermissionsTable", {
-      partitionKey: { name: "pk", type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      encryption: TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: this.key,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: props.stage.deletionProtection,
-      removalPolicy,
-    });
+    this.permissionsTable = this.table("PermissionsTable", {}, props.stage);
     for (const [indexName, number] of [
       ["byConsumer", 1],
       ["byConsumerAgency", 2],
@@ -84,16 +65,8 @@ export class DataStores extends Construct {
       });
     }
 
-    this.replayTable = new Table(this, "ReplayTable", {
-      partitionKey: { name: "pk", type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      encryption: TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: this.key,
-      // TTL only cleans up: the replay guard's condition ignores expired entries itself.
-      timeToLiveAttribute: "expiresAt",
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy,
-    });
+    // TTL only cleans up: the replay guard's condition ignores expired entries itself.
+    this.replayTable = this.table("ReplayTable", { timeToLiveAttribute: "expiresAt" }, props.stage);
 
     this.accessLogsBucket = new Bucket(this, "AccessLogsBucket", {
       // Server access logging only delivers to buckets encrypted with S3-managed keys.
@@ -123,5 +96,25 @@ export class DataStores extends Construct {
     this.uploadsBucket = dataBucket("UploadsBucket", "uploads/");
     this.exportsBucket = dataBucket("ExportsBucket", "exports/");
     this.logArchiveBucket = dataBucket("LogArchiveBucket", "log-archive/");
+  }
+
+  /**
+   * A table with the platform's defaults: string key `pk` (and an optional sort key), on-demand,
+   * encrypted with the platform key, point-in-time recovery, the stage's protection and removal.
+   * Table (not TableV2): a customer-managed key on TableV2 cannot render in a region-agnostic
+   * stack, and DSCP names no region.
+   */
+  private table(id: string, options: { sortKey?: string; timeToLiveAttribute?: string }, stage: StageConfig): Table {
+    return new Table(this, id, {
+      partitionKey: { name: "pk", type: AttributeType.STRING },
+      ...(options.sortKey ? { sortKey: { name: options.sortKey, type: AttributeType.STRING } } : {}),
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: stage.deletionProtection,
+      removalPolicy: stage.removalPolicy,
+      ...(options.timeToLiveAttribute ? { timeToLiveAttribute: options.timeToLiveAttribute } : {}),
+    });
   }
 }

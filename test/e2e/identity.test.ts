@@ -1,21 +1,17 @@
-import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DscpClient } from "../../client/dscp-client.ts";
 import { generateIdentity, type IdentityFile } from "../../client/identity-files.ts";
 import { signRequest } from "../../domain/identity/sign.ts";
 import { target } from "./target.ts";
+import { createWorld, runId, type World } from "./world.ts";
 
 const { apiUrl, audience, operator } = target();
-// Codes unique to this run, so the suite also runs against a long-lived deployment.
-const run = randomBytes(3).toString("hex").toUpperCase().replace(/^\d/, "R");
-const provider = `P${run}`;
-const consumer = `C${run}`;
-
-const as = (identity?: IdentityFile) =>
-  new DscpClient({ baseUrl: apiUrl, audience, ...(identity ? { identity } : {}) });
-const admin = as(operator);
+const run = runId();
+let world: World;
+let provider: string;
+let consumer: string;
 let providerSystem: IdentityFile;
 let consumerSystem: IdentityFile;
+const as = (identity?: IdentityFile) => world.client(identity);
 
 /** A raw request with a hand-made Authorization header, to see each refusal. */
 async function rawRequest(method: string, path: string, token: string | undefined, body?: string) {
@@ -31,28 +27,11 @@ async function rawRequest(method: string, path: string, token: string | undefine
 }
 
 beforeAll(async () => {
-  providerSystem = await generateIdentity(`${provider}.POPULATION`);
-  consumerSystem = await generateIdentity(`${consumer}.PORTAL`, "ES256");
-  await admin.registerAgency({
-    code: provider,
-    name: "Bộ Công an (test)",
-    nameEn: "Ministry (test)",
-    level: "central",
-  });
-  await admin.registerAgency({ code: consumer, name: "UBND tỉnh (test)", level: "provincial", parentCode: provider });
-  await admin.registerSystem(provider, {
-    id: providerSystem.systemId,
-    name: "Population database",
-    capabilities: ["provider"],
-    endpoint: "https://population.example.gov.vn/dscp",
-    keys: [{ kid: providerSystem.kid, jwk: providerSystem.publicJwk as never }],
-  });
-  await admin.registerSystem(consumer, {
-    id: consumerSystem.systemId,
-    name: "Provincial public service portal",
-    capabilities: ["consumer"],
-    keys: [{ kid: consumerSystem.kid, jwk: consumerSystem.publicJwk as never }],
-  });
+  world = await createWorld();
+  provider = world.providerAgency;
+  consumer = world.consumerAgency;
+  providerSystem = world.provider;
+  consumerSystem = world.consumer;
 });
 
 describe("the registry", () => {
@@ -70,7 +49,7 @@ describe("the registry", () => {
   });
 
   it("refuses a second agency with the same code", async () => {
-    const response = await admin.send("POST", "/v1/agencies", {
+    const response = await world.admin.send("POST", "/v1/agencies", {
       body: { code: provider, name: "Again", level: "central" },
     });
 
@@ -79,7 +58,7 @@ describe("the registry", () => {
   });
 
   it("names every invalid field of a registration", async () => {
-    const response = await admin.send("POST", "/v1/agencies", { body: { code: "x", level: "galactic" } });
+    const response = await world.admin.send("POST", "/v1/agencies", { body: { code: "x", level: "galactic" } });
 
     expect(response.status).toBe(400);
     expect(response.headers.get("content-type")).toBe("application/problem+json");

@@ -29,11 +29,17 @@ export async function createWorld(): Promise<World> {
   const providerAgency = `P${run}`;
   const consumerAgency = `C${run}`;
   const provider = await generateIdentity(`${providerAgency}.POPULATION`);
-  const consumer = await generateIdentity(`${consumerAgency}.PORTAL`);
+  // The consumer signs with ES256, the others with EdDSA: both algorithms run end to end.
+  const consumer = await generateIdentity(`${consumerAgency}.PORTAL`, "ES256");
   const foreignAgency = `F${run}`;
   const foreign = await generateIdentity(`${foreignAgency}.GATEWAY`);
   await admin.registerAgency({ code: providerAgency, name: "Bộ (kiểm thử)", level: "central" });
-  await admin.registerAgency({ code: consumerAgency, name: "Tỉnh (kiểm thử)", level: "provincial" });
+  await admin.registerAgency({
+    code: consumerAgency,
+    name: "Tỉnh (kiểm thử)",
+    level: "provincial",
+    parentCode: providerAgency,
+  });
   await admin.registerAgency({ code: foreignAgency, name: "Foreign partner (test)", level: "foreign", country: "LA" });
   await admin.registerSystem(foreignAgency, {
     id: foreign.systemId,
