@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type KmsEmulator, KmsError } from "./kms.ts";
 import { FunctionError, type LambdaHost } from "./lambda-host.ts";
 import { type StepFunctionsEmulator, StepFunctionsError } from "./step-functions.ts";
 
@@ -7,25 +8,27 @@ export interface ControlPlaneOptions {
   readonly lambdas: () => LambdaHost;
   readonly stepFunctions: () => StepFunctionsEmulator;
   readonly runRule: (name: string) => Promise<unknown>;
+  readonly kms: () => KmsEmulator;
 }
 
 /**
  * The AWS APIs the runtime serves itself, so functions and tools reach them through their
  * usual SDK clients: Step Functions (JSON protocol: StartExecution, StartSyncExecution,
- * DescribeExecution, StopExecution, ListExecutions) and Lambda Invoke. Also
+ * DescribeExecution, StopExecution, ListExecutions), Lambda Invoke and KMS for asymmetric
+ * signing keys (Sign, Verify, GetPublicKey, DescribeKey). Also
  * `POST /_dscp/rules/<rule>/run` to fire a scheduled rule on demand.
  */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<{ url: string; stop(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
     handle(request, response, options).catch((error: unknown) => {
       const status =
-        error instanceof StepFunctionsError
+        error instanceof StepFunctionsError || error instanceof KmsError
           ? 400
           : error instanceof FunctionError && error.errorType === "ResourceNotFoundException"
             ? 404
             : 500;
       const code =
-        error instanceof StepFunctionsError
+        error instanceof StepFunctionsError || error instanceof KmsError
           ? error.code
           : error instanceof FunctionError
             ? error.errorType
@@ -51,6 +54,13 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
   const body = await readAll(request);
   const url = new URL(request.url ?? "/", "http://127.0.0.1");
   const target = String(request.headers["x-amz-target"] ?? "");
+
+  if (target.startsWith("TrentService.")) {
+    const input = JSON.parse(body.toString("utf8") || "{}") as Record<string, unknown>;
+    return reply(response, 200, options.kms().handle(target.slice("TrentService.".length), input), {
+      "Content-Type": "application/x-amz-json-1.1",
+    });
+  }
 
   if (target.startsWith("AWSStepFunctions.")) {
     const input = JSON.parse(body.toString("utf8") || "{}") as Record<string, string>;

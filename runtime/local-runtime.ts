@@ -7,6 +7,7 @@ import { type Emulators, startEmulators } from "./emulators.ts";
 import { startGatewayServer } from "./gateway-server.ts";
 import { assignIdentities } from "./identities.ts";
 import { IntrinsicResolver, type PhysicalResource, type PseudoParameters } from "./intrinsics.ts";
+import { KmsEmulator, type SigningKeyDefinition } from "./kms.ts";
 import { type FunctionDefinition, LambdaHost } from "./lambda-host.ts";
 import { type AwsClients, emulatorClients, type ProvisionReport, provision } from "./provision.ts";
 import { type SqsEventSource, startSqsPollers } from "./sqs-event-sources.ts";
@@ -35,7 +36,7 @@ const EMULATED = new Set([
 const NOT_EMULATED_BECAUSE: Record<string, string> = {
   "AWS::IAM::Role": "IAM is not enforced locally: every function may call every emulator",
   "AWS::IAM::Policy": "IAM is not enforced locally",
-  "AWS::KMS::Key": "no encryption at rest locally",
+  "AWS::KMS::Key": "symmetric keys are not emulated: no encryption at rest locally (asymmetric signing keys are)",
   "AWS::Logs::LogGroup": "function logs go to the data folder's logs/",
   "AWS::Lambda::Permission": "API Gateway and rules may invoke any function locally",
   "AWS::S3::BucketPolicy": "bucket policies (TLS-only) are not enforced locally",
@@ -70,6 +71,7 @@ export interface RuntimeEndpoints {
   readonly sqs: string;
   readonly stepfunctions: string;
   readonly lambda: string;
+  readonly kms: string;
   readonly apiGateway: string;
 }
 
@@ -139,6 +141,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     let lambdas: LambdaHost | undefined;
     let stepFunctions: StepFunctionsEmulator | undefined;
+    let kms: KmsEmulator | undefined;
+    const signingKeys: SigningKeyDefinition[] = [];
     const rules = new Map<string, Array<{ arn: string; input?: string }>>();
     const runRule = async (reference: string) => {
       const targets = rules.get(reference);
@@ -173,6 +177,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const control = await startControlPlane({
       lambdas: () => lambdas as LambdaHost,
       stepFunctions: () => stepFunctions as StepFunctionsEmulator,
+      kms: () => kms as KmsEmulator,
       runRule,
     });
     entryPoints.push(() => control.stop());
@@ -196,7 +201,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       );
       loaded.push({ artifact, resolver, identities, resources });
 
-      for (const [, resource] of resources) {
+      for (const [logicalId, resource] of resources) {
+        if (resource.Type === "AWS::KMS::Key" && resource.Properties?.KeyUsage === "SIGN_VERIFY") {
+          const identity = identities.get(logicalId) as PhysicalResource;
+          signingKeys.push({
+            keyId: identity.ref,
+            arn: String(identity.attributes.Arn),
+            keySpec: String(resource.Properties.KeySpec ?? "SYMMETRIC_DEFAULT"),
+          });
+          continue;
+        }
         if (EMULATED.has(resource.Type)) continue;
         notEmulated[resource.Type] =
           NOT_EMULATED_BECAUSE[resource.Type] ??
@@ -310,6 +324,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       outputsRaw[artifact.stackName] = outputs;
     }
 
+    kms = new KmsEmulator(signingKeys, join(options.dataDir, "kms"));
     const restored = emulators.restoreQueuedMessages();
     if (restored > 0) log(`restored ${restored} queued message(s) from the last run`);
 
@@ -339,6 +354,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sqs: emulators.sqs,
       stepfunctions: control.url,
       lambda: control.url,
+      kms: control.url,
       apiGateway: gateway.url,
     };
     lambdas = new LambdaHost({
@@ -355,6 +371,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         AWS_ENDPOINT_URL_SQS: endpoints.sqs,
         AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions,
         AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
+        AWS_ENDPOINT_URL_KMS: endpoints.kms,
         // Functions run on this machine's Node.js 20 by design (Lambda runs 22); the SDK's
         // notice about Node.js 20 support says nothing new here.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",

@@ -1,4 +1,6 @@
+import { createPublicKey, verify } from "node:crypto";
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetPublicKeyCommand, KMSClient, SignCommand } from "@aws-sdk/client-kms";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import {
@@ -210,6 +212,27 @@ describe("scheduled rules and timeouts", () => {
     await expect(runtime.lambdas.invoke(String(sleeper?.name), {})).rejects.toMatchObject({
       errorType: "Sandbox.Timedout",
     });
+  });
+});
+
+describe("KMS signing keys", () => {
+  it("signs with an asymmetric key whose public half verifies the signature", async () => {
+    const kms = new KMSClient({
+      endpoint: runtime.endpoints.kms,
+      region: runtime.region,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    const keyId = ref("Signer/Resource");
+    const message = Buffer.from("header.payload");
+
+    const { Signature } = await kms.send(
+      new SignCommand({ KeyId: keyId, Message: message, MessageType: "RAW", SigningAlgorithm: "ECDSA_SHA_256" }),
+    );
+    const { PublicKey } = await kms.send(new GetPublicKeyCommand({ KeyId: keyId }));
+    const publicKey = createPublicKey({ key: Buffer.from(PublicKey ?? []), format: "der", type: "spki" });
+
+    expect(verify("sha256", message, publicKey, Buffer.from(Signature ?? []))).toBe(true);
+    expect(verify("sha256", Buffer.from("tampered"), publicKey, Buffer.from(Signature ?? []))).toBe(false);
   });
 });
 
