@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps, Tags } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { Catalog } from "./constructs/catalog.ts";
 import { DataStores } from "./constructs/data-stores.ts";
+import { Exchange } from "./constructs/exchange.ts";
 import { HealthCheck } from "./constructs/health-check.ts";
 import { Identity } from "./constructs/identity.ts";
 import { Permissions } from "./constructs/permissions.ts";
@@ -62,6 +63,17 @@ export class PlatformStack extends Stack {
       authorizer: identity.authorizer,
       registryTable: this.dataStores.registryTable,
       permissionsTable: this.dataStores.permissionsTable,
+      stage: props.stage,
+      version: props.version,
+    });
+
+    new Exchange(this, "Exchange", {
+      api,
+      authorizer: identity.authorizer,
+      registryTable: this.dataStores.registryTable,
+      permissionsTable: this.dataStores.permissionsTable,
+      signingKey: this.dataStores.signingKey,
+      issuer: audience,
       stage: props.stage,
       version: props.version,
     });

@@ -1,6 +1,6 @@
-import { Duration } from "aws-cdk-lib";
+import { Duration, Validations } from "aws-cdk-lib";
 import { AttributeType, BillingMode, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
-import { Key } from "aws-cdk-lib/aws-kms";
+import { Key, KeySpec, KeyUsage } from "aws-cdk-lib/aws-kms";
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 import type { StageConfig } from "../stage.ts";
@@ -18,6 +18,8 @@ export interface DataStoresProps {
 export class DataStores extends Construct {
   /** Encrypts every table, bucket and queue of the platform. */
   readonly key: Key;
+  /** Signs the platform's calls to agencies (ES256); its public half is published. */
+  readonly signingKey: Key;
   /** Registry: agencies, systems, keys, dictionary, catalog, master data (single-table design). */
   readonly registryTable: Table;
   /** Access requests and permissions (consumer × dataset × fields × purpose × methods × validity). */
@@ -42,6 +44,19 @@ export class DataStores extends Construct {
       enableKeyRotation: true,
       pendingWindow: props.stage.keyPendingWindow,
       removalPolicy,
+    });
+
+    this.signingKey = new Key(this, "SigningKey", {
+      description: "DSCP platform signing key: signs the platform's calls to agencies' systems",
+      keySpec: KeySpec.ECC_NIST_P256,
+      keyUsage: KeyUsage.SIGN_VERIFY,
+      pendingWindow: props.stage.keyPendingWindow,
+      removalPolicy,
+    });
+    Validations.of(this.signingKey).acknowledge({
+      id: "AwsSolutions-KMS5",
+      reason:
+        "KMS cannot rotate asymmetric keys automatically; rotation is a new key published beside this one in GET /v1/platform/keys until providers have it.",
     });
 
     this.registryTable = this.table("RegistryTable", { sortKey: "sk" }, props.stage);

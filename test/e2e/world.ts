@@ -20,12 +20,12 @@ export function runId(): string {
   return randomBytes(3).toString("hex").toUpperCase().replace(/^\d/, "R");
 }
 
-export async function createWorld(): Promise<World> {
+export async function createWorld(options: { run?: string; providerEndpoint?: string } = {}): Promise<World> {
   const { apiUrl, audience, operator } = target();
   const client = (identity?: IdentityFile) =>
     new DscpClient({ baseUrl: apiUrl, audience, ...(identity ? { identity } : {}) });
   const admin = client(operator);
-  const run = runId();
+  const run = options.run ?? runId();
   const providerAgency = `P${run}`;
   const consumerAgency = `C${run}`;
   const provider = await generateIdentity(`${providerAgency}.POPULATION`);
@@ -51,7 +51,7 @@ export async function createWorld(): Promise<World> {
     id: provider.systemId,
     name: "Population database",
     capabilities: ["provider"],
-    endpoint: "https://population.example.gov.vn/dscp",
+    endpoint: options.providerEndpoint ?? "https://population.example.gov.vn/dscp",
     keys: [{ kid: provider.kid, jwk: provider.publicJwk as never }],
   });
   await admin.registerSystem(consumerAgency, {

@@ -175,7 +175,7 @@ describe("API", () => {
     local.template.resourceCountIs("AWS::WAFv2::WebACLAssociation", 1);
   });
 
-  it("puts the request authoriser on every method but health and the public catalog", () => {
+  it("puts the request authoriser on every method but health, the public catalog and the platform's key set", () => {
     const resources = local.template.findResources("AWS::ApiGateway::Resource");
     const pathOf = (id: string): string => {
       const resource = resources[id];
@@ -187,7 +187,12 @@ describe("API", () => {
       route: `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId.Ref)}`,
       authorization: method.Properties.AuthorizationType,
     }));
-    const publicRoutes = ["GET /v1/health", "GET /v1/catalog/datasets", "GET /v1/catalog/datasets/{datasetId}"];
+    const publicRoutes = [
+      "GET /v1/health",
+      "GET /v1/catalog/datasets",
+      "GET /v1/catalog/datasets/{datasetId}",
+      "GET /v1/platform/keys",
+    ];
 
     expect(
       methods

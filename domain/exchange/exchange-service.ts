@@ -1,0 +1,213 @@
+import type { CatalogStore, Dataset } from "../catalog/model.ts";
+import { AccessRefusedError } from "../permissions/errors.ts";
+import type { Permission, PermissionStore } from "../permissions/model.ts";
+import { authorizeUse, isForeign } from "../permissions/use-check.ts";
+import { NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
+import type { Caller, RegistryStore } from "../registry/model.ts";
+import { parseInput } from "../validation.ts";
+import { type ExchangeEntry, type ExchangeLog, queryInput, type Upstream, UpstreamFailedError } from "./model.ts";
+
+type Operation = ExchangeEntry["operation"];
+
+interface Attempt {
+  dataset?: Dataset;
+  permission?: Permission;
+  crossBorder: boolean;
+  fieldsReturned: string[];
+  recordCount: number;
+  bytes: number;
+}
+
+/**
+ * Request-based exchange (Art. 7.2a): the consumer asks, the platform checks who it is and what
+ * it may see, fetches from the provider's system with the platform's own signature, returns only
+ * permitted fields, and logs the attempt exactly once, whatever its outcome.
+ */
+export class ExchangeService {
+  constructor(
+    private readonly deps: {
+      readonly catalog: CatalogStore;
+      readonly registry: RegistryStore;
+      readonly permissions: PermissionStore;
+      readonly upstream: Upstream;
+      readonly log: ExchangeLog;
+      readonly now?: () => Date;
+    },
+  ) {}
+
+  /** One record by its data key. */
+  getRecord(
+    caller: Caller,
+    datasetId: string,
+    key: string,
+    fields: readonly string[] | undefined,
+    transactionId: string,
+  ) {
+    return this.attempt(caller, datasetId, "get-record", transactionId, async (attempt) => {
+      const { dataset, permission, wanted } = await this.authorize(caller, datasetId, fields, [], attempt);
+      const response = await this.call(dataset, permission, transactionId, caller, {
+        method: "GET",
+        path: `/records/${encodeURIComponent(key)}`,
+        query: [["fields", wanted.join(",")]],
+      });
+      attempt.bytes = response.bytes;
+      if (response.status === 404) throw new NotFoundError(`${datasetId} has no record ${key}`);
+      const record = project(asRecord(response.body), wanted);
+      attempt.fieldsReturned = Object.keys(record);
+      attempt.recordCount = 1;
+      return { datasetId, key, record };
+    });
+  }
+
+  /** Records matching equality filters on permitted fields, a page at a time. */
+  query(caller: Caller, datasetId: string, input: unknown, transactionId: string) {
+    return this.attempt(caller, datasetId, "query", transactionId, async (attempt) => {
+      const parsed = parseInput(queryInput, input, "query");
+      const { dataset, permission, wanted } = await this.authorize(
+        caller,
+        datasetId,
+        parsed.fields,
+        Object.keys(parsed.filters),
+        attempt,
+      );
+      const response = await this.call(dataset, permission, transactionId, caller, {
+        method: "POST",
+        path: "/query",
+        body: {
+          filters: parsed.filters,
+          fields: wanted,
+          limit: parsed.limit,
+          ...(parsed.cursor ? { cursor: parsed.cursor } : {}),
+        },
+      });
+      attempt.bytes = response.bytes;
+      const body = asRecord(response.body);
+      if (!Array.isArray(body.items)) throw new UpstreamFailedError("the provider's answer has no items list");
+      const items = body.items.map((item) => project(asRecord(item), wanted));
+      attempt.fieldsReturned = [...new Set(items.flatMap((item) => Object.keys(item)))];
+      attempt.recordCount = items.length;
+      return { datasetId, items, ...(typeof body.nextCursor === "string" ? { nextCursor: body.nextCursor } : {}) };
+    });
+  }
+
+  private async authorize(
+    caller: Caller,
+    datasetId: string,
+    fields: readonly string[] | undefined,
+    filterFields: readonly string[],
+    attempt: Attempt,
+  ): Promise<{ dataset: Dataset; permission: Permission; wanted: string[] }> {
+    const { catalog, registry, permissions } = this.deps;
+    const dataset = await catalog.getDataset(datasetId);
+    if (!dataset) throw new NotFoundError(`no dataset ${datasetId} in the catalog`);
+    attempt.dataset = dataset;
+    if (!caller.capabilities.includes("consumer")) {
+      throw new AccessRefusedError("not-a-consumer", `${caller.systemId} is not registered as a consumer`);
+    }
+    const agency = await registry.getAgency(caller.agencyCode);
+    const consumerAgency = agency ?? { level: "central" as const, country: "VN" };
+    attempt.crossBorder = isForeign(consumerAgency);
+    const permission = authorizeUse(await permissions.permissionsOf(caller.systemId, datasetId), {
+      consumerSystem: caller.systemId,
+      consumerAgency,
+      dataset,
+      method: "request",
+      requestedFields: [...(fields ?? []), ...filterFields],
+      now: this.now(),
+    });
+    attempt.permission = permission;
+    return { dataset, permission, wanted: [...(fields ?? permission.fields)] };
+  }
+
+  private async call(
+    dataset: Dataset,
+    permission: Permission,
+    transactionId: string,
+    caller: Caller,
+    request: { method: "GET" | "POST"; path: string; query?: [string, string][]; body?: unknown },
+  ) {
+    const provider = await this.deps.registry.getSystem(dataset.providerSystem);
+    const endpoint = provider?.system.endpoint;
+    if (!endpoint || !dataset.upstreamPath) {
+      throw new UpstreamFailedError(`${dataset.providerSystem} has no endpoint serving ${dataset.id}`);
+    }
+    return this.deps.upstream({
+      providerSystem: dataset.providerSystem,
+      endpoint,
+      path: `${dataset.upstreamPath}${request.path}`,
+      method: request.method,
+      ...(request.query ? { query: request.query } : {}),
+      ...(request.body !== undefined ? { body: request.body } : {}),
+      transactionId,
+      consumerSystem: caller.systemId,
+      purpose: permission.purpose,
+    });
+  }
+
+  /** Runs one attempt and logs it exactly once, allowed, denied or failed. */
+  private async attempt<T>(
+    caller: Caller,
+    datasetId: string,
+    operation: Operation,
+    transactionId: string,
+    work: (attempt: Attempt) => Promise<T>,
+  ): Promise<T> {
+    const started = Date.now();
+    const attempt: Attempt = { crossBorder: false, fieldsReturned: [], recordCount: 0, bytes: 0 };
+    let status = 200;
+    let problemType: string | undefined;
+    try {
+      return await work(attempt);
+    } catch (error) {
+      status = error instanceof ProblemError ? error.status : 500;
+      problemType = error instanceof ProblemError ? problemTypeUri(error.slug) : problemTypeUri("internal-error");
+      throw error;
+    } finally {
+      const { dataset, permission } = attempt;
+      await this.deps.log({
+        transactionId,
+        time: new Date(started).toISOString(),
+        consumerSystem: caller.systemId,
+        consumerAgency: caller.agencyCode,
+        datasetId,
+        ...(dataset ? { providerSystem: dataset.providerSystem, providerAgency: dataset.managingAgency } : {}),
+        operation,
+        method: "request",
+        ...(permission
+          ? { purpose: permission.purpose, purposeClass: permission.purposeClass, permissionId: permission.id }
+          : {}),
+        fieldsReturned: status === 200 ? attempt.fieldsReturned : [],
+        recordCount: status === 200 ? attempt.recordCount : 0,
+        outcome: outcomeOf(status, permission !== undefined),
+        status,
+        ...(problemType ? { problemType } : {}),
+        latencyMs: Date.now() - started,
+        bytes: attempt.bytes,
+        crossBorder: attempt.crossBorder,
+      });
+    }
+  }
+
+  private now(): Date {
+    return (this.deps.now ?? (() => new Date()))();
+  }
+}
+
+/** Failed when the platform or provider broke; allowed when permitted (even if nothing was found); else denied. */
+function outcomeOf(status: number, permitted: boolean): ExchangeEntry["outcome"] {
+  if (status >= 500) return "failed";
+  if (status < 300 || (permitted && status === 404)) return "allowed";
+  return "denied";
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new UpstreamFailedError("the provider answered something other than a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Only the wanted (hence permitted) fields of a record leave the platform. */
+function project(record: Record<string, unknown>, wanted: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(wanted.filter((field) => field in record).map((field) => [field, record[field]]));
+}

@@ -1,0 +1,88 @@
+import { ProblemError } from "../problem.ts";
+import { z } from "../validation.ts";
+
+/** One call the platform makes to a provider's Agent Node (7.2a). */
+export interface UpstreamRequest {
+  /** The provider system, `aud` of the platform's token. */
+  readonly providerSystem: string;
+  /** The provider system's registered endpoint. */
+  readonly endpoint: string;
+  /** The dataset's upstream path, then `/records/<key>` or `/query`. */
+  readonly path: string;
+  readonly method: "GET" | "POST";
+  readonly query?: ReadonlyArray<readonly [string, string]>;
+  readonly body?: unknown;
+  readonly transactionId: string;
+  readonly consumerSystem: string;
+  readonly purpose: string;
+}
+
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly body: unknown;
+  readonly bytes: number;
+}
+
+/** Calls providers, signed by the platform; throws the errors below when they do not answer. */
+export type Upstream = (request: UpstreamRequest) => Promise<UpstreamResponse>;
+
+/** The provider did not answer in time: 504. */
+export class UpstreamTimeoutError extends ProblemError {
+  constructor(detail: string, options?: ErrorOptions) {
+    super(504, "upstream-timeout", "The provider did not answer in time", detail, [], options);
+  }
+}
+
+/** The provider failed or answered something unusable: 502. */
+export class UpstreamFailedError extends ProblemError {
+  constructor(detail: string, options?: ErrorOptions) {
+    super(502, "upstream-failed", "The provider's system failed", detail, [], options);
+  }
+}
+
+/** Body of `POST /v1/exchange/{datasetId}/query`. */
+export const queryInput = z.object({
+  /** Equality filters on permitted fields. */
+  filters: z._default(
+    z.record(
+      z.string().check(z.regex(/^[a-z][A-Za-z0-9]{0,63}$/, "must be a field name")),
+      z.union([z.string(), z.number(), z.boolean()]),
+    ),
+    {},
+  ),
+  /** Fields wanted; none means every permitted field. */
+  fields: z.optional(z.array(z.string()).check(z.minLength(1))),
+  limit: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(100)), 25),
+  cursor: z.optional(z.string().check(z.maxLength(2000))),
+});
+export type QueryInput = z.infer<typeof queryInput>;
+
+/** What happened to one exchange attempt, for the log (Art. 13). */
+export type Outcome = "allowed" | "denied" | "failed";
+
+/** One entry of the exchange log: every attempt, allowed, denied or failed. */
+export interface ExchangeEntry {
+  readonly transactionId: string;
+  readonly time: string;
+  readonly consumerSystem: string;
+  readonly consumerAgency: string;
+  readonly datasetId: string;
+  readonly providerSystem?: string;
+  readonly providerAgency?: string;
+  readonly operation: "get-record" | "query";
+  readonly method: "request";
+  readonly purpose?: string;
+  readonly purposeClass?: string;
+  readonly permissionId?: string;
+  readonly fieldsReturned: readonly string[];
+  readonly recordCount: number;
+  readonly outcome: Outcome;
+  readonly status: number;
+  readonly problemType?: string;
+  readonly latencyMs: number;
+  readonly bytes: number;
+  readonly crossBorder: boolean;
+}
+
+/** Where exchange entries go. Called exactly once per attempt. */
+export type ExchangeLog = (entry: ExchangeEntry) => Promise<void>;

@@ -1,0 +1,13 @@
+import * as z from "zod/mini";
+import { baseEnvironment, nonEmpty } from "../shared/environment.ts";
+
+/** Environment contract of the exchange function. */
+export const exchangeEnvironment = z.extend(baseEnvironment, {
+  REGISTRY_TABLE_NAME: nonEmpty(),
+  PERMISSIONS_TABLE_NAME: nonEmpty(),
+  /** The platform's signing key in KMS. */
+  PLATFORM_KEY_ID: nonEmpty(),
+  /** The platform's identity in the tokens it signs (its audience). */
+  PLATFORM_ISSUER: nonEmpty(),
+  UPSTREAM_TIMEOUT_MS: z.string().check(z.regex(/^\d+$/, "must be milliseconds")),
+});

@@ -1,0 +1,74 @@
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
+import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
+import { DynamoPermissionStore } from "../../adapters/dynamodb/permission-store.ts";
+import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
+import { httpUpstream } from "../../adapters/http/upstream.ts";
+import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
+import { ExchangeService } from "../../domain/exchange/exchange-service.ts";
+import type { ExchangeLog } from "../../domain/exchange/model.ts";
+import { platformJwk } from "../../domain/identity/platform-token.ts";
+import { parseJsonBody } from "../../domain/validation.ts";
+import { authenticatedCaller } from "../shared/caller.ts";
+import { lazyEnvironment } from "../shared/environment.ts";
+import { httpHandler } from "../shared/http.ts";
+import { logger, metrics } from "../shared/observability.ts";
+import { dispatch, pathParameter } from "../shared/routes.ts";
+import { exchangeEnvironment } from "./environment.ts";
+
+const environment = lazyEnvironment(exchangeEnvironment);
+
+/** Every attempt as one structured log line and metrics by outcome (Art. 13). */
+const structuredLog: ExchangeLog = async (entry) => {
+  logger.info("exchange", { exchange: entry });
+  metrics.addDimensions({ outcome: entry.outcome });
+  metrics.addMetric("exchanges", MetricUnit.Count, 1);
+  metrics.addMetric("exchangeLatency", MetricUnit.Milliseconds, entry.latencyMs);
+};
+
+let service: ExchangeService | undefined;
+const exchange = () => {
+  const env = environment();
+  const client = dynamoDbClient();
+  service ??= new ExchangeService({
+    catalog: new DynamoCatalogStore(client, env.REGISTRY_TABLE_NAME),
+    registry: new DynamoRegistryStore(client, env.REGISTRY_TABLE_NAME),
+    permissions: new DynamoPermissionStore(client, env.PERMISSIONS_TABLE_NAME),
+    upstream: httpUpstream(kmsSigner(env.PLATFORM_KEY_ID), env.PLATFORM_ISSUER, Number(env.UPSTREAM_TIMEOUT_MS)),
+    log: structuredLog,
+  });
+  return service;
+};
+
+/** Request-based exchange (Art. 7.2a) and the platform's public signing key. */
+export const handler = httpHandler(
+  dispatch({
+    "GET /v1/exchange/{datasetId}/records/{key}": async (event, { transactionId }) => {
+      const fields = event.queryStringParameters?.fields?.split(",").filter(Boolean);
+      return {
+        status: 200,
+        body: await exchange().getRecord(
+          authenticatedCaller(event),
+          pathParameter(event, "datasetId"),
+          pathParameter(event, "key"),
+          fields,
+          transactionId,
+        ),
+      };
+    },
+    "POST /v1/exchange/{datasetId}/query": async (event, { transactionId }) => ({
+      status: 200,
+      body: await exchange().query(
+        authenticatedCaller(event),
+        pathParameter(event, "datasetId"),
+        parseJsonBody(event.body),
+        transactionId,
+      ),
+    }),
+    "GET /v1/platform/keys": async () => ({
+      status: 200,
+      body: { keys: [await platformJwk(kmsSigner(environment().PLATFORM_KEY_ID))] },
+      headers: { "Cache-Control": "public, max-age=300" },
+    }),
+  }),
+);

@@ -1,0 +1,67 @@
+import { fileURLToPath } from "node:url";
+import { Duration, Validations } from "aws-cdk-lib";
+import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import type { IKey } from "aws-cdk-lib/aws-kms";
+import { Construct } from "constructs";
+import { exchangeEnvironment } from "../../lambdas/exchange/environment.ts";
+import type { StageConfig } from "../stage.ts";
+import { DscpFunction } from "./dscp-function.ts";
+import { grantTable } from "./grants.ts";
+
+export interface ExchangeProps {
+  readonly api: RestApi;
+  readonly authorizer: IAuthorizer;
+  readonly registryTable: ITable;
+  readonly permissionsTable: ITable;
+  /** The platform's asymmetric signing key (ECC_NIST_P256). */
+  readonly signingKey: IKey;
+  /** The platform's identity in the tokens it signs. */
+  readonly issuer: string;
+  readonly stage: StageConfig;
+  readonly version: string;
+}
+
+/** How long the platform waits for a provider before answering 504. */
+const UPSTREAM_TIMEOUT = Duration.seconds(8);
+
+/** Request-based exchange (Art. 7.2a) and the published platform key that signs upstream calls. */
+export class Exchange extends Construct {
+  readonly function: DscpFunction<typeof exchangeEnvironment>;
+
+  constructor(scope: Construct, id: string, props: ExchangeProps) {
+    super(scope, id);
+    this.function = new DscpFunction(this, "Function", {
+      entry: fileURLToPath(new URL("../../lambdas/exchange/handler.ts", import.meta.url)),
+      description: "DSCP exchange: consumers' requests, checked, proxied to providers, logged",
+      environmentSchema: exchangeEnvironment,
+      environment: {
+        REGISTRY_TABLE_NAME: props.registryTable.tableName,
+        PERMISSIONS_TABLE_NAME: props.permissionsTable.tableName,
+        PLATFORM_KEY_ID: props.signingKey.keyId,
+        PLATFORM_ISSUER: props.issuer,
+        UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT.toMilliseconds()),
+      },
+      stage: props.stage,
+      version: props.version,
+      serviceName: "dscp-exchange",
+      synchronous: true,
+      memorySize: 512,
+      timeout: Duration.seconds(UPSTREAM_TIMEOUT.toSeconds() + 4),
+    });
+    grantTable(this.function, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"]);
+    grantTable(this.function, props.permissionsTable, ["dynamodb:Query"], { indexes: ["byConsumer"] });
+    props.signingKey.grant(this.function, "kms:Sign", "kms:GetPublicKey");
+
+    const integration = new LambdaIntegration(this.function, { proxy: true });
+    const signed = { authorizer: props.authorizer };
+    const dataset = props.api.root.resourceForPath("v1/exchange/{datasetId}");
+    dataset.addResource("records").addResource("{key}").addMethod("GET", integration, signed);
+    dataset.addResource("query").addMethod("POST", integration, signed);
+    const keys = props.api.root.resourceForPath("v1/platform/keys").addMethod("GET", integration);
+    Validations.of(keys).acknowledge({
+      id: "AwsSolutions-APIG4",
+      reason: "The platform's public key set is public by design: providers verify the platform's signature with it.",
+    });
+  }
+}
