@@ -3,6 +3,7 @@ import type { Construct } from "constructs";
 import { Catalog } from "./constructs/catalog.ts";
 import { DataStores } from "./constructs/data-stores.ts";
 import { Exchange } from "./constructs/exchange.ts";
+import { ExchangeLog } from "./constructs/exchange-log.ts";
 import { HealthCheck } from "./constructs/health-check.ts";
 import { Identity } from "./constructs/identity.ts";
 import { Permissions } from "./constructs/permissions.ts";
@@ -67,7 +68,17 @@ export class PlatformStack extends Stack {
       version: props.version,
     });
 
+    const exchangeLog = new ExchangeLog(this, "ExchangeLog", {
+      api,
+      authorizer: identity.authorizer,
+      logTable: this.dataStores.exchangeLogTable,
+      encryptionKey: this.dataStores.key,
+      stage: props.stage,
+      version: props.version,
+      removalPolicy: props.stage.removalPolicy,
+    });
     new Exchange(this, "Exchange", {
+      log: exchangeLog,
       api,
       authorizer: identity.authorizer,
       registryTable: this.dataStores.registryTable,
@@ -94,6 +105,7 @@ export class PlatformStack extends Stack {
       description: "Invoke once to register the operator's key (npm run bootstrap)",
     });
     new CfnOutput(this, "RegistryTableName", { value: this.dataStores.registryTable.tableName });
+    new CfnOutput(this, "ExchangeLogTableName", { value: this.dataStores.exchangeLogTable.tableName });
     new CfnOutput(this, "UploadsBucketName", { value: this.dataStores.uploadsBucket.bucketName });
     new CfnOutput(this, "ExportsBucketName", { value: this.dataStores.exportsBucket.bucketName });
     new CfnOutput(this, "LogArchiveBucketName", { value: this.dataStores.logArchiveBucket.bucketName });

@@ -34,7 +34,11 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   const dynamoPort = await listen(dynamo);
 
   const { S3Store, SqsStore, SnsStore } = await loadFauxqsStores();
-  const sqsStore = new SqsStore() as SqsStoreLike;
+  const sqsStore = new SqsStore() as SqsStoreLike & { host?: string };
+  // fauxqs names queues http://sqs.<region>.localhost:<port>/…, a host that needs its DNS trick.
+  // Without a host it uses the request's own (127.0.0.1:<port>), which SDK clients that send to
+  // the queue URL (as recent SDKs do) can reach.
+  sqsStore.host = "";
   const sqsDir = join(options.dataDir, "sqs");
   const fauxqs = buildApp({
     logger: false,

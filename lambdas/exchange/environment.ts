@@ -10,4 +10,7 @@ export const exchangeEnvironment = z.extend(baseEnvironment, {
   /** The platform's identity in the tokens it signs (its audience). */
   PLATFORM_ISSUER: nonEmpty(),
   UPSTREAM_TIMEOUT_MS: z.string().check(z.regex(/^\d+$/, "must be milliseconds")),
+  /** The exchange log's FIFO queue and its number of shards. */
+  LOG_QUEUE_URL: nonEmpty(),
+  LOG_SHARDS: z.string().check(z.regex(/^[1-9]\d?$/, "must be 1-99")),
 });

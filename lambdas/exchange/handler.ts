@@ -5,6 +5,7 @@ import { DynamoPermissionStore } from "../../adapters/dynamodb/permission-store.
 import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
 import { httpUpstream } from "../../adapters/http/upstream.ts";
 import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
+import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
 import { ExchangeService } from "../../domain/exchange/exchange-service.ts";
 import type { ExchangeLog } from "../../domain/exchange/model.ts";
 import { platformJwk } from "../../domain/identity/platform-token.ts";
@@ -18,13 +19,21 @@ import { exchangeEnvironment } from "./environment.ts";
 
 const environment = lazyEnvironment(exchangeEnvironment);
 
-/** Every attempt as one structured log line and metrics by outcome (Art. 13). */
+/** Every attempt also as one structured log line and metrics by outcome. */
 const structuredLog: ExchangeLog = async (entry) => {
   logger.info("exchange", { exchange: entry });
   metrics.addDimensions({ outcome: entry.outcome });
   metrics.addMetric("exchanges", MetricUnit.Count, 1);
   metrics.addMetric("exchangeLatency", MetricUnit.Milliseconds, entry.latencyMs);
 };
+
+/** The tamper-evident log first: if it cannot take the entry, the exchange fails. */
+function both(primary: ExchangeLog, secondary: ExchangeLog): ExchangeLog {
+  return async (entry) => {
+    await primary(entry);
+    await secondary(entry);
+  };
+}
 
 let service: ExchangeService | undefined;
 const exchange = () => {
@@ -35,7 +44,7 @@ const exchange = () => {
     registry: new DynamoRegistryStore(client, env.REGISTRY_TABLE_NAME),
     permissions: new DynamoPermissionStore(client, env.PERMISSIONS_TABLE_NAME),
     upstream: httpUpstream(kmsSigner(env.PLATFORM_KEY_ID), env.PLATFORM_ISSUER, Number(env.UPSTREAM_TIMEOUT_MS)),
-    log: structuredLog,
+    log: both(queuedExchangeLog(env.LOG_QUEUE_URL, Number(env.LOG_SHARDS)), structuredLog),
   });
   return service;
 };

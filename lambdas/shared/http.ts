@@ -44,7 +44,10 @@ export function problemResponse(
   let problem: ProblemDetails;
   if (error instanceof ProblemError) {
     problem = error.toProblem(where);
-    logger.info("request refused", { problem: problem.type, status: problem.status, detail: problem.detail });
+    // A refusal is information; a dependency failing is an error the operator needs the cause of.
+    if (problem.status >= 500)
+      logger.error("request failed", { problem: problem.type, status: problem.status, error: error.cause as Error });
+    else logger.info("request refused", { problem: problem.type, status: problem.status, detail: problem.detail });
   } else {
     problem = internalProblem(where);
     logger.error("request failed", error as Error);

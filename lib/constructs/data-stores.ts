@@ -24,6 +24,8 @@ export class DataStores extends Construct {
   readonly registryTable: Table;
   /** Access requests and permissions (consumer × dataset × fields × purpose × methods × validity). */
   readonly permissionsTable: Table;
+  /** The exchange log (Art. 13): sharded hash chains of every exchange attempt. */
+  readonly exchangeLogTable: Table;
   /** Token ids already used, per issuer, until they expire (replay protection). */
   readonly replayTable: Table;
   /** Receives server access logs of the other buckets. */
@@ -74,6 +76,19 @@ export class DataStores extends Construct {
       ["all", 4],
     ] as const) {
       this.permissionsTable.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: `gsi${number}pk`, type: AttributeType.STRING },
+        sortKey: { name: `gsi${number}sk`, type: AttributeType.STRING },
+      });
+    }
+
+    this.exchangeLogTable = this.table("ExchangeLogTable", { sortKey: "sk" }, props.stage);
+    for (const [indexName, number] of [
+      ["byConsumer", 1],
+      ["byProvider", 2],
+      ["byTime", 3],
+    ] as const) {
+      this.exchangeLogTable.addGlobalSecondaryIndex({
         indexName,
         partitionKey: { name: `gsi${number}pk`, type: AttributeType.STRING },
         sortKey: { name: `gsi${number}sk`, type: AttributeType.STRING },

@@ -7,6 +7,7 @@ import { Construct } from "constructs";
 import { exchangeEnvironment } from "../../lambdas/exchange/environment.ts";
 import type { StageConfig } from "../stage.ts";
 import { DscpFunction } from "./dscp-function.ts";
+import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
 import { grantTable } from "./grants.ts";
 
 export interface ExchangeProps {
@@ -18,6 +19,8 @@ export interface ExchangeProps {
   readonly signingKey: IKey;
   /** The platform's identity in the tokens it signs. */
   readonly issuer: string;
+  /** Where every attempt is logged. */
+  readonly log: ExchangeLog;
   readonly stage: StageConfig;
   readonly version: string;
 }
@@ -41,6 +44,8 @@ export class Exchange extends Construct {
         PLATFORM_KEY_ID: props.signingKey.keyId,
         PLATFORM_ISSUER: props.issuer,
         UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT.toMilliseconds()),
+        LOG_QUEUE_URL: props.log.queue.queue.queueUrl,
+        LOG_SHARDS: String(LOG_SHARDS),
       },
       stage: props.stage,
       version: props.version,
@@ -52,6 +57,7 @@ export class Exchange extends Construct {
     grantTable(this.function, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"]);
     grantTable(this.function, props.permissionsTable, ["dynamodb:Query"], { indexes: ["byConsumer"] });
     props.signingKey.grant(this.function, "kms:Sign", "kms:GetPublicKey");
+    props.log.grantWrite(this.function);
 
     const integration = new LambdaIntegration(this.function, { proxy: true });
     const signed = { authorizer: props.authorizer };

@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy } from "aws-cdk-lib";
+import { Duration, type RemovalPolicy, Validations } from "aws-cdk-lib";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
@@ -13,6 +13,8 @@ export interface WorkQueueProps {
   /** Receives before a message moves to the dead-letter queue. @default 5 */
   readonly maxReceiveCount?: number;
   readonly removalPolicy: RemovalPolicy;
+  /** First-in first-out per message group, with deduplication. @default false */
+  readonly fifo?: boolean;
 }
 
 /**
@@ -31,8 +33,13 @@ export class WorkQueue extends Construct {
       encryptionMasterKey: props.encryptionKey,
       enforceSSL: true,
       removalPolicy: props.removalPolicy,
+      ...(props.fifo ? { fifo: true } : {}),
     };
     this.deadLetterQueue = new Queue(this, "DeadLetters", { ...common, retentionPeriod: Duration.days(14) });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: "Serverless-SQSRedrivePolicy",
+      reason: "This is the dead-letter queue itself: its messages wait for inspection and an operator's redrive.",
+    });
     this.queue = new Queue(this, "Queue", {
       ...common,
       visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
@@ -43,12 +50,16 @@ export class WorkQueue extends Construct {
 
   /** Makes `consumer` process the queue in batches, reporting failed records individually. */
   connect(consumer: IFunction, options: { batchSize?: number; maxBatchingWindow?: Duration } = {}): void {
-    consumer.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize: options.batchSize ?? 10,
-        maxBatchingWindow: options.maxBatchingWindow,
-        reportBatchItemFailures: true,
-      }),
-    );
+    const source = new SqsEventSource(this.queue, {
+      batchSize: options.batchSize ?? 10,
+      maxBatchingWindow: options.maxBatchingWindow,
+      reportBatchItemFailures: true,
+    });
+    consumer.addEventSource(source);
+    Validations.of(consumer).acknowledge({
+      id: "Serverless-LambdaEventSourceMappingDestination",
+      reason:
+        "SQS event sources take no on-failure destination: failed messages go to the queue's own dead-letter queue by its redrive policy.",
+    });
   }
 }

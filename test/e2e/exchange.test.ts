@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import { type DemoUpstream, startDemoUpstream } from "../../demo/upstream.ts";
 import type { NewDatasetInput } from "../../domain/catalog/model.ts";
@@ -14,6 +14,13 @@ let world: World;
 let citizens: string;
 let expired: string;
 const someone = population[3] as Citizen;
+const startedAt = new Date(Date.now() - 60_000).toISOString();
+/** Every exchange attempt this file makes that the log must show, with the outcome it must record. */
+const attempts: Array<{ transactionId: string; outcome: "allowed" | "denied" | "failed"; status: number }> = [];
+const remember = (
+  response: { transactionId: string | null; status: number },
+  outcome: "allowed" | "denied" | "failed",
+) => attempts.push({ transactionId: String(response.transactionId), outcome, status: response.status });
 
 const dataset = (id: string): Partial<NewDatasetInput> => ({
   id,
@@ -79,6 +86,7 @@ describe("GET /v1/exchange/{datasetId}/records/{key}", () => {
     upstream.behave({});
     const response = await consumer().send("GET", `/v1/exchange/${citizens}/records/${someone.personalId}`);
     const call = upstream.calls.at(-1);
+    remember(response, "allowed");
 
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
@@ -106,6 +114,7 @@ describe("GET /v1/exchange/{datasetId}/records/{key}", () => {
     const response = await consumer().send("GET", `/v1/exchange/${citizens}/records/${someone.personalId}`, {
       query: { fields: "fullName,birthDate" },
     });
+    remember(response, "denied");
 
     expect(response.status).toBe(403);
     expect(response.body).toMatchObject({
@@ -116,6 +125,7 @@ describe("GET /v1/exchange/{datasetId}/records/{key}", () => {
 
   it("answers 404 for a key the provider does not have", async () => {
     const response = await consumer().send("GET", `/v1/exchange/${citizens}/records/000000000000`);
+    remember(response, "allowed");
 
     expect(response.status).toBe(404);
   });
@@ -150,12 +160,18 @@ describe("POST /v1/exchange/{datasetId}/query", () => {
 });
 
 describe("refusals at use time", () => {
-  it("refuses a consumer without a permission", async () => {
+  it("refuses a consumer without a permission, and a system that is not a consumer", async () => {
     const response = await world
+      .client(world.supervisor)
+      .send("GET", `/v1/exchange/${citizens}/records/${someone.personalId}`);
+    remember(response, "denied");
+    const provider = await world
       .client(world.provider)
       .send("GET", `/v1/exchange/${citizens}/records/${someone.personalId}`);
 
     expect(response.status).toBe(403);
+    expect(response.body).toMatchObject({ type: "urn:dscp:problem:access:no-permission" });
+    expect(provider.body).toMatchObject({ type: "urn:dscp:problem:access:not-a-consumer" });
   });
 
   it("refuses an expired permission", async () => {
@@ -193,6 +209,7 @@ describe("providers that fail", () => {
     upstream.behave({ fail: true });
     const response = await consumer().send("GET", `/v1/exchange/${citizens}/records/${someone.personalId}`);
     upstream.behave({});
+    remember(response, "failed");
 
     expect(response.status).toBe(502);
     expect(response.body).toMatchObject({
@@ -221,3 +238,113 @@ describe("GET /v1/platform/keys", () => {
     expect(keys[0]).not.toHaveProperty("d");
   });
 });
+
+describe("the exchange log (Art. 13)", () => {
+  type Entry = {
+    transactionId: string;
+    outcome: string;
+    status: number;
+    consumerSystem: string;
+    datasetId: string;
+    fieldsReturned: string[];
+  };
+
+  async function allEntries(view: string | undefined, client = world.client(world.supervisor)): Promise<Entry[]> {
+    const entries: Entry[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = (await client.call("GET", "/v1/logs", {
+        query: { from: startedAt, limit: 100, ...(view ? { view } : {}), ...(cursor ? { cursor } : {}) },
+      })) as { items: Entry[]; nextCursor?: string };
+      entries.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return entries;
+  }
+
+  async function eventuallyLogged(): Promise<Entry[]> {
+    for (let attempt = 0; attempt < 60; attempt++) {
+      const entries = await allEntries("all");
+      if (attempts.every((made) => entries.some((entry) => entry.transactionId === made.transactionId))) return entries;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error("not every exchange attempt reached the log");
+  }
+
+  it("logs every attempt exactly once, allowed, denied or failed, with its outcome and status", async () => {
+    const entries = await eventuallyLogged();
+
+    expect(attempts.length).toBeGreaterThanOrEqual(5);
+    for (const made of attempts) {
+      const logged = entries.filter((entry) => entry.transactionId === made.transactionId);
+      expect(logged, made.transactionId).toHaveLength(1);
+      expect(logged[0]).toMatchObject({ outcome: made.outcome, status: made.status });
+    }
+    const allowed = entries.find((entry) => entry.transactionId === attempts[0]?.transactionId);
+    expect(allowed).toMatchObject({ consumerSystem: world.consumer.systemId, datasetId: citizens });
+    expect(allowed?.fieldsReturned.sort()).toEqual(["fullName", "personalId", "province"]);
+  });
+
+  it("shows a consumer its own calls and a provider its datasets', and only the supervisor everything", async () => {
+    await eventuallyLogged();
+    const asConsumer = await allEntries(undefined, world.client(world.consumer));
+    const asProvider = await allEntries("provider", world.client(world.provider));
+    const consumerAll = await world.client(world.consumer).send("GET", "/v1/logs", { query: { view: "all" } });
+
+    expect(asConsumer.length).toBeGreaterThan(0);
+    expect(asConsumer.every((entry) => entry.consumerSystem.startsWith(world.consumerAgency))).toBe(true);
+    expect(asProvider.every((entry) => entry.datasetId.startsWith(world.provider.systemId))).toBe(true);
+    expect(asProvider.some((entry) => entry.consumerSystem === world.supervisor.systemId)).toBe(true);
+    expect(consumerAll.status).toBe(403);
+  });
+
+  it("verifies, and fails verification once an entry is altered in the store", async () => {
+    await eventuallyLogged();
+    const supervisor = world.client(world.supervisor);
+    const before = (await supervisor.call("GET", "/v1/logs/verify")) as { valid: boolean; entries: number };
+    const denied = await world.client(world.consumer).send("GET", "/v1/logs/verify");
+
+    const tampering = await tamperWithOneEntry();
+    try {
+      const after = (await supervisor.call("GET", "/v1/logs/verify")) as {
+        valid: boolean;
+        shards: Array<{ shard: number; valid: boolean; reason?: string }>;
+      };
+      expect(after.valid).toBe(false);
+      expect(after.shards.find((shard) => shard.shard === tampering.shard)).toMatchObject({
+        valid: false,
+        reason: expect.stringContaining("altered"),
+      });
+    } finally {
+      await tampering.restore();
+    }
+    const restored = (await supervisor.call("GET", "/v1/logs/verify")) as { valid: boolean };
+
+    expect(before).toMatchObject({ valid: true, entries: expect.any(Number) });
+    expect(denied.status).toBe(403);
+    expect(restored.valid).toBe(true);
+  });
+});
+
+/** Changes one stored entry's status directly in DynamoDB (as an insider could), and undoes it. */
+async function tamperWithOneEntry(): Promise<{ shard: number; restore: () => Promise<void> }> {
+  const { DynamoDBClient, GetItemCommand, PutItemCommand } = await import("@aws-sdk/client-dynamodb");
+  const endpoint = inject("dynamodbEndpoint");
+  const client = new DynamoDBClient(
+    endpoint ? { endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {},
+  );
+  const table = String(target().outputs.ExchangeLogTableName);
+  const made = attempts[0] as (typeof attempts)[number];
+  const { shardOf } = await import("../../domain/exchange-log/chain.ts");
+  for (const shard of [shardOf(made.transactionId, 8)]) {
+    for (let seq = 1; seq < 10_000; seq++) {
+      const key = { pk: { S: `CHAIN#${shard}` }, sk: { S: `SEQ#${String(seq).padStart(12, "0")}` } };
+      const { Item } = await client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }));
+      if (!Item) break;
+      if (Item.transactionId?.S !== made.transactionId) continue;
+      await client.send(new PutItemCommand({ TableName: table, Item: { ...Item, status: { N: "204" } } }));
+      return { shard, restore: async () => void (await client.send(new PutItemCommand({ TableName: table, Item }))) };
+    }
+  }
+  throw new Error("the entry to alter was not found");
+}

@@ -14,6 +14,8 @@ declare module "vitest" {
     dscpOutputs: Record<string, Record<string, string>>;
     /** The operator's key file (system NDC.OPERATOR). */
     operatorKeyFile: string;
+    /** DynamoDB endpoint of the local runtime; empty against AWS (the SDK's default). */
+    dynamodbEndpoint: string;
   }
 }
 
@@ -28,6 +30,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("dscpOutputs", JSON.parse(readFileSync(outputsFile, "utf8")));
     // Bootstrapped beforehand with `npm run bootstrap`, which writes the key file.
     project.provide("operatorKeyFile", process.env.DSCP_OPERATOR_KEY ?? identityPath(".dscp/keys", OPERATOR_SYSTEM));
+    project.provide("dynamodbEndpoint", process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL ?? "");
     return async () => {};
   }
   const workDir = temporaryDir("e2e");
@@ -41,5 +44,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     runtime.lambdas.invoke(String(bootstrapFunction?.BootstrapFunctionName), payload),
   );
   project.provide("operatorKeyFile", keyFile);
+  project.provide("dynamodbEndpoint", runtime.endpoints.dynamodb);
   return () => runtime.stop();
 }

@@ -9,6 +9,8 @@ export interface World {
   readonly consumerAgency: string;
   readonly provider: IdentityFile;
   readonly consumer: IdentityFile;
+  /** The supervisor's system (role `supervisor`, Ministry of Public Security's inspectors). */
+  readonly supervisor: IdentityFile;
   /** A foreign partner's consumer system (Art. 11). */
   readonly foreign: IdentityFile;
   readonly client: (identity?: IdentityFile) => DscpClient;
@@ -31,6 +33,8 @@ export async function createWorld(options: { run?: string; providerEndpoint?: st
   const provider = await generateIdentity(`${providerAgency}.POPULATION`);
   // The consumer signs with ES256, the others with EdDSA: both algorithms run end to end.
   const consumer = await generateIdentity(`${consumerAgency}.PORTAL`, "ES256");
+  const supervisorAgency = `S${run}`;
+  const supervisor = await generateIdentity(`${supervisorAgency}.INSPECTION`);
   const foreignAgency = `F${run}`;
   const foreign = await generateIdentity(`${foreignAgency}.GATEWAY`);
   await admin.registerAgency({ code: providerAgency, name: "Bộ (kiểm thử)", level: "central" });
@@ -39,6 +43,14 @@ export async function createWorld(options: { run?: string; providerEndpoint?: st
     name: "Tỉnh (kiểm thử)",
     level: "provincial",
     parentCode: providerAgency,
+  });
+  await admin.registerAgency({ code: supervisorAgency, name: "Thanh tra (kiểm thử)", level: "central" });
+  await admin.registerSystem(supervisorAgency, {
+    id: supervisor.systemId,
+    name: "Inspection",
+    capabilities: ["consumer"],
+    roles: ["supervisor"],
+    keys: [{ kid: supervisor.kid, jwk: supervisor.publicJwk as never }],
   });
   await admin.registerAgency({ code: foreignAgency, name: "Foreign partner (test)", level: "foreign", country: "LA" });
   await admin.registerSystem(foreignAgency, {
@@ -60,5 +72,5 @@ export async function createWorld(options: { run?: string; providerEndpoint?: st
     capabilities: ["consumer"],
     keys: [{ kid: consumer.kid, jwk: consumer.publicJwk as never }],
   });
-  return { providerAgency, consumerAgency, provider, consumer, foreign, client, admin };
+  return { providerAgency, consumerAgency, provider, consumer, supervisor, foreign, client, admin };
 }

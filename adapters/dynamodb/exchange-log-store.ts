@@ -1,0 +1,211 @@
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import type { ExchangeEntry } from "../../domain/exchange/model.ts";
+import { type ChainedEntry, GENESIS_HASH, link } from "../../domain/exchange-log/chain.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+
+const SEQ_DIGITS = 12;
+const INDEX_KEYS = ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"];
+
+/** Whose entries a log query may see (Art. 13): a consumer its calls, a provider its datasets', the supervisor all. */
+export type LogScope = { kind: "all" } | { kind: "consumer"; agency: string } | { kind: "provider"; agency: string };
+
+export interface LogQuery {
+  readonly from?: string;
+  readonly to?: string;
+  readonly datasetId?: string;
+  readonly outcome?: string;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/**
+ * The exchange log in DynamoDB: each shard a hash chain of entries at `CHAIN#<shard>` /
+ * `SEQ#<seq>`, with a head item recording the last one; indexes by consumer agency, provider
+ * agency and time for the scoped reads. Appends use conditional single-item writes only.
+ */
+export class DynamoExchangeLogStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  /**
+   * Appends entries to one shard's chain, in order, exactly once: entries whose transaction is
+   * already among the shard's last ones (a retried batch) are skipped; a slot taken by another
+   * writer makes the append start again from the new head.
+   */
+  async append(shard: number, entries: readonly ExchangeEntry[]): Promise<ChainedEntry[]> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      // The chain's true end is its newest entry; the head item may lag it after a crash.
+      const recent = await this.newest(shard, 50);
+      const seen = new Set(recent.map((entry) => entry.transactionId));
+      const fresh = entries.filter((entry) => !seen.has(entry.transactionId));
+      if (fresh.length === 0) return [];
+      const chained = link(fresh, shard, recent[0] ?? { seq: 0, hash: GENESIS_HASH });
+      let written = 0;
+      try {
+        for (const entry of chained) {
+          await this.client.send(
+            new PutItemCommand({
+              TableName: this.tableName,
+              Item: marshall(item(entry), { removeUndefinedValues: true }),
+              ConditionExpression: "attribute_not_exists(pk)",
+            }),
+          );
+          written++;
+        }
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // Another writer took the slot: start again from the new end (what was written stays).
+        if (written > 0) await this.advanceHead(shard, chained[written - 1] as ChainedEntry);
+        continue;
+      }
+      await this.advanceHead(shard, chained[chained.length - 1] as ChainedEntry);
+      return chained;
+    }
+    throw new Error(`could not append to log shard ${shard}: too much contention`);
+  }
+
+  async head(shard: number): Promise<{ seq: number; hash: string } | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ pk: `CHAIN#${shard}`, sk: "HEAD" }),
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return undefined;
+    const head = unmarshall(Item);
+    return { seq: Number(head.seq), hash: String(head.hash) };
+  }
+
+  /** One page of a shard's entries in sequence order, from `afterSeq`. */
+  async readShard(shard: number, afterSeq: number, limit = 500): Promise<{ entries: ChainedEntry[]; more: boolean }> {
+    const { Items = [], LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+        ExpressionAttributeValues: marshall({
+          ":pk": `CHAIN#${shard}`,
+          ":from": seqKey(afterSeq + 1),
+          ":to": seqKey(10 ** SEQ_DIGITS - 1),
+        }),
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    );
+    return { entries: Items.map((entry) => record(unmarshall(entry))), more: LastEvaluatedKey !== undefined };
+  }
+
+  /** Entries a scope may see, newest first, within a time range. */
+  async query(scope: LogScope, query: LogQuery): Promise<{ items: ChainedEntry[]; nextCursor?: string }> {
+    const [index, attribute, partition] =
+      scope.kind === "consumer"
+        ? ["byConsumer", "gsi1", `CONSUMER#${scope.agency}`]
+        : scope.kind === "provider"
+          ? ["byProvider", "gsi2", `PROVIDER#${scope.agency}`]
+          : ["byTime", "gsi3", "ALL"];
+    const values: Record<string, unknown> = {
+      ":partition": partition,
+      ":from": query.from ?? "0000",
+      ":to": `${query.to ?? "9999"}~`,
+    };
+    const filters: string[] = [];
+    const names: Record<string, string> = {};
+    for (const name of ["datasetId", "outcome"] as const) {
+      const value = query[name];
+      if (value === undefined) continue;
+      filters.push(`#${name} = :${name}`);
+      names[`#${name}`] = name;
+      values[`:${name}`] = value;
+    }
+    const { Items = [], LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: index,
+        KeyConditionExpression: `${attribute}pk = :partition AND ${attribute}sk BETWEEN :from AND :to`,
+        ...(filters.length > 0 ? { FilterExpression: filters.join(" AND "), ExpressionAttributeNames: names } : {}),
+        ExpressionAttributeValues: marshall(values),
+        ScanIndexForward: false,
+        Limit: query.limit,
+        ...(query.cursor ? { ExclusiveStartKey: decodeCursor(query.cursor) } : {}),
+      }),
+    );
+    return {
+      items: Items.map((entry) => record(unmarshall(entry))),
+      ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
+    };
+  }
+
+  /** The shard's newest entries (transaction, position, hash), newest first. */
+  private async newest(
+    shard: number,
+    count: number,
+  ): Promise<Array<{ transactionId: string; seq: number; hash: string }>> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :seq)",
+        ExpressionAttributeValues: marshall({ ":pk": `CHAIN#${shard}`, ":seq": "SEQ#" }),
+        ProjectionExpression: "transactionId, seq, #hash",
+        ExpressionAttributeNames: { "#hash": "hash" },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        Limit: count,
+      }),
+    );
+    return Items.map((entry) => {
+      const value = unmarshall(entry);
+      return { transactionId: String(value.transactionId), seq: Number(value.seq), hash: String(value.hash) };
+    });
+  }
+
+  private async advanceHead(shard: number, last: ChainedEntry): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: `CHAIN#${shard}`, sk: "HEAD" }),
+          UpdateExpression: "SET seq = :seq, #hash = :hash",
+          ConditionExpression: "attribute_not_exists(seq) OR seq < :seq",
+          ExpressionAttributeNames: { "#hash": "hash" },
+          ExpressionAttributeValues: marshall({ ":seq": last.seq, ":hash": last.hash }),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+}
+
+function seqKey(seq: number): string {
+  return `SEQ#${String(seq).padStart(SEQ_DIGITS, "0")}`;
+}
+
+function item(entry: ChainedEntry): Record<string, unknown> {
+  const order = `${entry.time}#${entry.transactionId}`;
+  return {
+    ...entry,
+    pk: `CHAIN#${entry.shard}`,
+    sk: seqKey(entry.seq),
+    gsi1pk: `CONSUMER#${entry.consumerAgency}`,
+    gsi1sk: order,
+    ...(entry.providerAgency ? { gsi2pk: `PROVIDER#${entry.providerAgency}`, gsi2sk: order } : {}),
+    gsi3pk: "ALL",
+    gsi3sk: order,
+  };
+}
+
+function record(entry: Record<string, unknown>): ChainedEntry {
+  const copy = { ...entry };
+  for (const key of INDEX_KEYS) delete copy[key];
+  return copy as unknown as ChainedEntry;
+}

@@ -1,0 +1,32 @@
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { ExchangeLog } from "../../domain/exchange/model.ts";
+import { shardOf } from "../../domain/exchange-log/chain.ts";
+import { DependencyUnavailableError } from "../../domain/problem.ts";
+
+let client: SQSClient | undefined;
+
+/**
+ * Hands each exchange entry to the log's FIFO queue: grouped by shard so each chain is appended
+ * in order by one writer, deduplicated by transaction id so a retried send is logged once. The
+ * exchange answers only once its entry is durably queued; if the log is unavailable, it fails.
+ */
+export function queuedExchangeLog(queueUrl: string, shards: number): ExchangeLog {
+  client ??= new SQSClient({});
+  const sqs = client;
+  return async (entry) => {
+    try {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: JSON.stringify(entry),
+          MessageGroupId: `shard-${shardOf(entry.transactionId, shards)}`,
+          MessageDeduplicationId: entry.transactionId,
+        }),
+      );
+    } catch (error) {
+      throw new DependencyUnavailableError("the exchange log is unavailable; the exchange was not completed", {
+        cause: error,
+      });
+    }
+  };
+}

@@ -1,0 +1,124 @@
+import { createHash } from "node:crypto";
+import type { ExchangeEntry } from "../exchange/model.ts";
+
+/** Hash every chain starts from. */
+export const GENESIS_HASH = "0".repeat(64);
+
+/** An exchange entry as the chain stores it: position, link to the previous entry, own hash. */
+export interface ChainedEntry extends ExchangeEntry {
+  readonly shard: number;
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/**
+ * The log is several independent hash chains (shards), so appends never queue behind one
+ * global writer. An entry's shard follows from its transaction id.
+ */
+export function shardOf(transactionId: string, shards: number): number {
+  return createHash("sha256").update(transactionId).digest().readUInt32BE(0) % shards;
+}
+
+/** JSON with keys sorted at every level: the same entry always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** SHA-256 of the previous hash and the entry with its position: altering, removing or reordering breaks it. */
+export function chainHash(prevHash: string, entry: ExchangeEntry, shard: number, seq: number): string {
+  return createHash("sha256")
+    .update(`${prevHash}\n${canonicalJson({ ...entry, shard, seq })}`)
+    .digest("hex");
+}
+
+/** Links `entries` after (seq, hash) in one shard. */
+export function link(
+  entries: readonly ExchangeEntry[],
+  shard: number,
+  after: { seq: number; hash: string },
+): ChainedEntry[] {
+  let { seq, hash } = after;
+  return entries.map((entry) => {
+    seq += 1;
+    const chained = { ...entry, shard, seq, prevHash: hash, hash: chainHash(hash, entry, shard, seq) };
+    hash = chained.hash;
+    return chained;
+  });
+}
+
+/** What verification found in one shard. */
+export interface ShardVerdict {
+  readonly shard: number;
+  readonly entries: number;
+  readonly valid: boolean;
+  /** The first entry that does not fit, and why. */
+  readonly brokenAt?: number;
+  readonly reason?: string;
+}
+
+/**
+ * Checks one shard's entries, read in sequence order, page by page: each follows the previous
+ * one without gap, links to its hash, and hashes to what it says. Only the running hash is kept.
+ */
+export class ShardVerifier {
+  private seq: number;
+  private hash: string;
+  private count = 0;
+  private hashAtHead: string | undefined;
+  private broken: { at: number; reason: string } | undefined;
+
+  /**
+   * @param head what the store records as the shard's last appended entry; entries past it
+   *   (appended after a crash, before the head moved) are fine, entries missing below it are not.
+   * @param start where verification starts: the genesis, or a trusted earlier entry.
+   */
+  constructor(
+    readonly shard: number,
+    private readonly head: { seq: number; hash: string } | undefined,
+    start: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH },
+  ) {
+    this.seq = start.seq;
+    this.hash = start.hash;
+  }
+
+  add(entry: ChainedEntry): void {
+    if (this.broken) return;
+    this.count++;
+    const { shard: _shard, seq, prevHash, hash, ...content } = entry;
+    if (seq !== this.seq + 1)
+      this.broken = { at: this.seq + 1, reason: `entry ${this.seq + 1} is missing (next is ${seq})` };
+    else if (prevHash !== this.hash)
+      this.broken = { at: seq, reason: `entry ${seq} does not link to entry ${this.seq}` };
+    else if (chainHash(prevHash, content, this.shard, seq) !== hash)
+      this.broken = { at: seq, reason: `entry ${seq} was altered` };
+    if (seq === this.head?.seq) this.hashAtHead = hash;
+    this.seq = seq;
+    this.hash = hash;
+  }
+
+  finish(): ShardVerdict {
+    const { head } = this;
+    if (!this.broken && head && head.seq > this.seq) {
+      this.broken = {
+        at: this.seq + 1,
+        reason: `the chain ends at ${this.seq} but entries up to ${head.seq} were appended: entries were removed`,
+      };
+    } else if (!this.broken && head && this.hashAtHead !== undefined && this.hashAtHead !== head.hash) {
+      this.broken = { at: head.seq, reason: `entry ${head.seq} is not the one appended` };
+    }
+    return {
+      shard: this.shard,
+      entries: this.count,
+      valid: !this.broken,
+      ...(this.broken ? { brokenAt: this.broken.at, reason: this.broken.reason } : {}),
+    };
+  }
+}

@@ -1,0 +1,75 @@
+import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
+import { DynamoExchangeLogStore, type LogScope } from "../../adapters/dynamodb/exchange-log-store.ts";
+import { type ShardVerdict, ShardVerifier } from "../../domain/exchange-log/chain.ts";
+import { isAdmin } from "../../domain/identity/authorization.ts";
+import { ForbiddenError } from "../../domain/identity/errors.ts";
+import { ValidationError } from "../../domain/problem.ts";
+import type { Caller } from "../../domain/registry/model.ts";
+import { authenticatedCaller } from "../shared/caller.ts";
+import { lazyEnvironment } from "../shared/environment.ts";
+import { httpHandler } from "../shared/http.ts";
+import { dispatch, pagination } from "../shared/routes.ts";
+import { exchangeLogEnvironment } from "./environment.ts";
+
+const environment = lazyEnvironment(exchangeLogEnvironment);
+let store: DynamoExchangeLogStore | undefined;
+const logStore = () => {
+  store ??= new DynamoExchangeLogStore(dynamoDbClient(), environment().LOG_TABLE_NAME);
+  return store;
+};
+
+const isSupervisor = (caller: Caller) => isAdmin(caller) || caller.roles.includes("supervisor");
+
+function scopeOf(caller: Caller, view: string | undefined): LogScope {
+  if (isSupervisor(caller) && (view === undefined || view === "all")) return { kind: "all" };
+  if (view === "all") throw new ForbiddenError("only the supervisor and the operator read the whole log");
+  if (view === "provider") return { kind: "provider", agency: caller.agencyCode };
+  if (view === undefined || view === "consumer") return { kind: "consumer", agency: caller.agencyCode };
+  throw new ValidationError("unknown view", [
+    { name: "view", reason: "must be consumer, provider or (supervisor) all" },
+  ]);
+}
+
+/** The exchange log (Art. 13): scoped reading, and verification of every chain. */
+export const handler = httpHandler(
+  dispatch({
+    "GET /v1/logs": async (event) => {
+      const caller = authenticatedCaller(event);
+      const query = event.queryStringParameters ?? {};
+      const page = await logStore().query(scopeOf(caller, query.view), {
+        ...pagination(event),
+        ...(query.from ? { from: query.from } : {}),
+        ...(query.to ? { to: query.to } : {}),
+        ...(query.datasetId ? { datasetId: query.datasetId } : {}),
+        ...(query.outcome ? { outcome: query.outcome } : {}),
+      });
+      return { status: 200, body: page };
+    },
+    "GET /v1/logs/verify": async (event) => {
+      const caller = authenticatedCaller(event);
+      if (!isSupervisor(caller)) throw new ForbiddenError("only the supervisor and the operator verify the whole log");
+      const shards = Number(environment().LOG_SHARDS);
+      const verdicts: ShardVerdict[] = [];
+      for (let shard = 0; shard < shards; shard++) {
+        const verifier = new ShardVerifier(shard, await logStore().head(shard));
+        let after = 0;
+        for (;;) {
+          const { entries, more } = await logStore().readShard(shard, after);
+          for (const entry of entries) verifier.add(entry);
+          if (!more || entries.length === 0) break;
+          after = (entries.at(-1) as { seq: number }).seq;
+        }
+        verdicts.push(verifier.finish());
+      }
+      return {
+        status: 200,
+        body: {
+          valid: verdicts.every((verdict) => verdict.valid),
+          checkedAt: new Date().toISOString(),
+          entries: verdicts.reduce((sum, verdict) => sum + verdict.entries, 0),
+          shards: verdicts,
+        },
+      };
+    },
+  }),
+);
