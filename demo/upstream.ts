@@ -16,6 +16,12 @@ export interface DemoUpstreamOptions {
   readonly basePath: string;
   /** @default 0 */
   readonly port?: number;
+  /**
+   * Check the platform's signature on every call. Off only for benchmarks' direct baseline,
+   * which calls the provider without the platform.
+   * @default true
+   */
+  readonly verify?: boolean;
 }
 
 export interface DemoUpstream {
@@ -61,6 +67,7 @@ export async function startDemoUpstream(options: DemoUpstreamOptions): Promise<D
     };
     calls.push(call);
     try {
+      if (options.verify === false) throw new SkipVerification();
       const token = String(request.headers.authorization ?? "").replace(/^Bearer /, "");
       const { payload } = await jwtVerify(token, keys, {
         issuer: options.platformIssuer,
@@ -73,8 +80,10 @@ export async function startDemoUpstream(options: DemoUpstreamOptions): Promise<D
       if ((body.length > 0 || payload.bdy) && payload.bdy !== bodyDigest(body)) throw new Error("body digest mismatch");
       call.verified = true;
     } catch (error) {
-      call.reason = (error as Error).message;
-      return send(401, { error: "the platform's signature does not verify" });
+      if (!(error instanceof SkipVerification)) {
+        call.reason = (error as Error).message;
+        return send(401, { error: "the platform's signature does not verify" });
+      }
     }
     if (mode.delayMs) await new Promise((resolve) => setTimeout(resolve, mode.delayMs));
     if (mode.fail) return send(500, { error: "database unavailable" });
@@ -139,3 +148,6 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
     request.on("error", reject);
   });
 }
+
+/** Thrown inside the handler to skip verification for the direct baseline. */
+class SkipVerification extends Error {}

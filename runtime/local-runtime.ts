@@ -58,6 +58,8 @@ export interface LocalRuntimeOptions {
   readonly apiPort?: number;
   /** Copy function logs to stderr. */
   readonly echoLogs?: boolean;
+  /** Execution environments each function may run at once (Lambda scales far higher). @default 4 */
+  readonly maxConcurrency?: number;
   /** @default AWS_REGION or us-east-1 */
   readonly region?: string;
   /** Where start-up notes and warnings go. @default nowhere */
@@ -360,6 +362,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     lambdas = new LambdaHost({
       logDir,
       echoLogs: options.echoLogs ?? false,
+      ...(options.maxConcurrency ? { maxConcurrency: options.maxConcurrency } : {}),
       baseEnvironment: {
         AWS_REGION: region,
         AWS_DEFAULT_REGION: region,

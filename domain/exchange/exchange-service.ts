@@ -98,16 +98,20 @@ export class ExchangeService {
     attempt: Attempt,
   ): Promise<{ dataset: Dataset; permission: Permission; wanted: string[] }> {
     const { catalog, registry, permissions } = this.deps;
-    const dataset = await catalog.getDataset(datasetId);
+    // Independent reads, read at once: the exchange's latency is the slowest, not their sum.
+    const [dataset, agency, granted] = await Promise.all([
+      catalog.getDataset(datasetId),
+      registry.getAgency(caller.agencyCode),
+      permissions.permissionsOf(caller.systemId, datasetId),
+    ]);
     if (!dataset) throw new NotFoundError(`no dataset ${datasetId} in the catalog`);
     attempt.dataset = dataset;
     if (!caller.capabilities.includes("consumer")) {
       throw new AccessRefusedError("not-a-consumer", `${caller.systemId} is not registered as a consumer`);
     }
-    const agency = await registry.getAgency(caller.agencyCode);
     const consumerAgency = agency ?? { level: "central" as const, country: "VN" };
     attempt.crossBorder = isForeign(consumerAgency);
-    const permission = authorizeUse(await permissions.permissionsOf(caller.systemId, datasetId), {
+    const permission = authorizeUse(granted, {
       consumerSystem: caller.systemId,
       consumerAgency,
       dataset,

@@ -8,7 +8,6 @@ import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
 import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
 import { ExchangeService } from "../../domain/exchange/exchange-service.ts";
 import type { ExchangeLog } from "../../domain/exchange/model.ts";
-import { platformJwk } from "../../domain/identity/platform-token.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
@@ -49,7 +48,7 @@ const exchange = () => {
   return service;
 };
 
-/** Request-based exchange (Art. 7.2a) and the platform's public signing key. */
+/** Request-based exchange (Art. 7.2a). */
 export const handler = httpHandler(
   dispatch({
     "GET /v1/exchange/{datasetId}/records/{key}": async (event, { transactionId }) => {
@@ -73,11 +72,6 @@ export const handler = httpHandler(
         parseJsonBody(event.body),
         transactionId,
       ),
-    }),
-    "GET /v1/platform/keys": async () => ({
-      status: 200,
-      body: { keys: [await platformJwk(kmsSigner(environment().PLATFORM_KEY_ID))] },
-      headers: { "Cache-Control": "public, max-age=300" },
     }),
   }),
 );

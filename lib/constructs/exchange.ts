@@ -5,6 +5,7 @@ import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import { exchangeEnvironment } from "../../lambdas/exchange/environment.ts";
+import { platformKeysEnvironment } from "../../lambdas/platform-keys/environment.ts";
 import type { StageConfig } from "../stage.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
@@ -56,7 +57,7 @@ export class Exchange extends Construct {
     });
     grantTable(this.function, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"]);
     grantTable(this.function, props.permissionsTable, ["dynamodb:Query"], { indexes: ["byConsumer"] });
-    props.signingKey.grant(this.function, "kms:Sign", "kms:GetPublicKey");
+    props.signingKey.grant(this.function, "kms:Sign");
     props.log.grantWrite(this.function);
 
     const integration = new LambdaIntegration(this.function, { proxy: true });
@@ -64,7 +65,20 @@ export class Exchange extends Construct {
     const dataset = props.api.root.resourceForPath("v1/exchange/{datasetId}");
     dataset.addResource("records").addResource("{key}").addMethod("GET", integration, signed);
     dataset.addResource("query").addMethod("POST", integration, signed);
-    const keys = props.api.root.resourceForPath("v1/platform/keys").addMethod("GET", integration);
+    const keysFunction = new DscpFunction(this, "PlatformKeysFunction", {
+      entry: fileURLToPath(new URL("../../lambdas/platform-keys/handler.ts", import.meta.url)),
+      description: "DSCP platform key set: the public key that verifies the platform's calls",
+      environmentSchema: platformKeysEnvironment,
+      environment: { PLATFORM_KEY_ID: props.signingKey.keyId },
+      stage: props.stage,
+      version: props.version,
+      serviceName: "dscp-platform-keys",
+      synchronous: true,
+    });
+    props.signingKey.grant(keysFunction, "kms:GetPublicKey");
+    const keys = props.api.root
+      .resourceForPath("v1/platform/keys")
+      .addMethod("GET", new LambdaIntegration(keysFunction, { proxy: true }));
     Validations.of(keys).acknowledge({
       id: "AwsSolutions-APIG4",
       reason: "The platform's public key set is public by design: providers verify the platform's signature with it.",

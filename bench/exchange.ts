@@ -1,0 +1,180 @@
+// npm run bench:exchange — the same load against a provider directly and through the platform
+// on the local runtime (authoriser, permission check, signed upstream call, projection, log),
+// printed as JSON. Loopback only; bounded request counts.
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { bootstrapOperator } from "../client/bootstrap.ts";
+import { DscpClient } from "../client/dscp-client.ts";
+import { generateIdentity, type IdentityFile } from "../client/identity-files.ts";
+import { syntheticPopulation } from "../demo/population.ts";
+import { startDemoUpstream } from "../demo/upstream.ts";
+import { startLocalRuntime } from "../runtime/local-runtime.ts";
+import { PROJECT_ROOT, synthesize } from "../runtime/synth.ts";
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const UPSTREAM_DELAY_MS = 20;
+
+const workDir = join(PROJECT_ROOT, ".dscp", "bench-exchange");
+const assemblyDir = join(workDir, "cdk.out");
+await synthesize({ outdir: assemblyDir, quiet: true });
+const ENVIRONMENTS = Number(process.env.BENCH_ENVIRONMENTS ?? 4);
+const runtime = await startLocalRuntime({
+  assemblyDir,
+  dataDir: join(workDir, "data"),
+  fresh: true,
+  maxConcurrency: ENVIRONMENTS,
+});
+const outputs = Object.values(runtime.outputs).find((candidate) => candidate.ApiUrl) as Record<string, string>;
+const { identity: operatorIdentity } = await bootstrapOperator(join(workDir, "keys"), (payload) =>
+  runtime.lambdas.invoke(String(outputs.BootstrapFunctionName), payload),
+);
+const client = (
+  identity?: Parameters<typeof generateIdentity>[0] extends string
+    ? Awaited<ReturnType<typeof generateIdentity>>
+    : never,
+) =>
+  new DscpClient({
+    baseUrl: outputs.ApiUrl as string,
+    audience: outputs.PlatformAudience as string,
+    ...(identity ? { identity } : {}),
+  });
+
+const population = syntheticPopulation(500, 11);
+const records = new Map(population.map((citizen) => [citizen.personalId, { ...citizen }]));
+const common = {
+  platformIssuer: outputs.PlatformAudience as string,
+  systemId: "MPS.POPULATION",
+  basePath: "/citizens",
+  records,
+};
+const viaPlatform = await startDemoUpstream({ ...common, jwksUrl: `${outputs.ApiUrl}v1/platform/keys` });
+const direct = await startDemoUpstream({ ...common, jwksUrl: `${outputs.ApiUrl}v1/platform/keys`, verify: false });
+viaPlatform.behave({ delayMs: UPSTREAM_DELAY_MS });
+direct.behave({ delayMs: UPSTREAM_DELAY_MS });
+
+const admin = client(operatorIdentity);
+const provider = await generateIdentity("MPS.POPULATION");
+const consumer = await generateIdentity("HCM.PORTAL");
+await admin.registerAgency({ code: "MPS", name: "Bộ Công an", level: "central" });
+await admin.registerAgency({ code: "HCM", name: "UBND TP. Hồ Chí Minh", level: "provincial" });
+await admin.registerSystem("MPS", {
+  id: provider.systemId,
+  name: "Population",
+  capabilities: ["provider"],
+  endpoint: viaPlatform.url,
+  keys: [{ kid: provider.kid, jwk: provider.publicJwk as never }],
+});
+await admin.registerSystem("HCM", {
+  id: consumer.systemId,
+  name: "Portal",
+  capabilities: ["consumer"],
+  keys: [{ kid: consumer.kid, jwk: consumer.publicJwk as never }],
+});
+const fields = ["personalId", "fullName", "birthDate", "province"];
+await client(provider).publishDataset({
+  id: "MPS.POPULATION.CITIZENS",
+  providerSystem: provider.systemId,
+  title: "Dân cư",
+  description: "Synthetic citizens",
+  scope: "Citizens",
+  qualityStatement: "Synthetic",
+  accessConditions: "State agencies",
+  classification: "restricted",
+  methods: ["request"],
+  upstreamPath: "/citizens",
+  keyFields: ["personalId"],
+  fields: fields.map((name) => ({ name, type: "string" as const, personal: true })),
+});
+const request = await client(consumer).requestAccess({
+  datasetId: "MPS.POPULATION.CITIZENS",
+  fields: ["personalId", "fullName", "province"],
+  purpose: "Benchmark of request-based exchange",
+  purposeClass: "public-service",
+  methods: ["request"],
+  validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+  legalBasis: "Benchmark",
+});
+await client(provider).decide(request.id, { decision: "approve", reason: "Benchmark approval" });
+
+async function load(
+  call: (index: number) => Promise<number>,
+): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < REQUESTS) {
+        const index = next++;
+        const begin = performance.now();
+        const status = await call(index);
+        latencies.push(performance.now() - begin);
+        if (status !== 200) errors++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    Number((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0).toFixed(1));
+  return { rps: Number((REQUESTS / seconds).toFixed(1)), p50: at(0.5), p99: at(0.99), errors };
+}
+
+const keys = population.map((citizen) => citizen.personalId);
+const consumerClient = client(consumer);
+try {
+  // Warm both paths (cold functions, connections) before measuring.
+  await Promise.all(
+    keys.slice(0, 8).map((key) => consumerClient.send("GET", `/v1/exchange/MPS.POPULATION.CITIZENS/records/${key}`)),
+  );
+  const directResult = await load(async (index) => {
+    const response = await fetch(
+      `${direct.url}/citizens/records/${keys[index % keys.length]}?fields=personalId,fullName,province`,
+    );
+    await response.arrayBuffer();
+    return response.status;
+  });
+  const platformResult = await load(async (index) => {
+    const response = await consumerClient.send(
+      "GET",
+      `/v1/exchange/MPS.POPULATION.CITIZENS/records/${keys[index % keys.length]}`,
+    );
+    return response.status;
+  });
+  // Every exchange must be in the verified log.
+  const supervisor = admin;
+  let logged = 0;
+  for (let attempt = 0; attempt < 120; attempt++) {
+    const verdict = (await supervisor.call("GET", "/v1/logs/verify")) as { valid: boolean; entries: number };
+    logged = verdict.entries;
+    if (logged >= REQUESTS + 8 && verdict.valid) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        requests: REQUESTS,
+        concurrency: CONCURRENCY,
+        environmentsPerFunction: ENVIRONMENTS,
+        upstreamDelayMs: UPSTREAM_DELAY_MS,
+        direct: directResult,
+        platform: platformResult,
+        throughputRatio: Number((platformResult.rps / directResult.rps).toFixed(3)),
+        addedLatencyMs: {
+          p50: Number((platformResult.p50 - directResult.p50).toFixed(1)),
+          p99: Number((platformResult.p99 - directResult.p99).toFixed(1)),
+        },
+        logEntries: logged,
+        everyExchangeLogged: logged >= REQUESTS + 8,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+} finally {
+  await viaPlatform.stop();
+  await direct.stop();
+  await runtime.stop();
+}
