@@ -3,7 +3,7 @@ import type { Construct } from "constructs";
 import { Catalog } from "./constructs/catalog.ts";
 import { DataStores } from "./constructs/data-stores.ts";
 import { Exchange } from "./constructs/exchange.ts";
-import { ExchangeLog } from "./constructs/exchange-log.ts";
+import { ExchangeLog, exchangeLogQueue } from "./constructs/exchange-log.ts";
 import { HealthCheck } from "./constructs/health-check.ts";
 import { Identity } from "./constructs/identity.ts";
 import { Permissions } from "./constructs/permissions.ts";
@@ -36,7 +36,13 @@ export class PlatformStack extends Stack {
     const { api } = this.platformApi;
 
     const audience = props.audience ?? `urn:dscp:${props.stage.name}`;
+    const logQueue = exchangeLogQueue(this, "ExchangeLogQueue", {
+      encryptionKey: this.dataStores.key,
+      removalPolicy: props.stage.removalPolicy,
+    });
     const identity = new Identity(this, "Identity", {
+      logQueue,
+      encryptionKey: this.dataStores.key,
       registryTable: this.dataStores.registryTable,
       replayTable: this.dataStores.replayTable,
       audience,
@@ -69,13 +75,13 @@ export class PlatformStack extends Stack {
     });
 
     const exchangeLog = new ExchangeLog(this, "ExchangeLog", {
+      queue: logQueue,
       api,
       authorizer: identity.authorizer,
       logTable: this.dataStores.exchangeLogTable,
       encryptionKey: this.dataStores.key,
       stage: props.stage,
       version: props.version,
-      removalPolicy: props.stage.removalPolicy,
     });
     new Exchange(this, "Exchange", {
       log: exchangeLog,

@@ -7,4 +7,7 @@ export const authorizerEnvironment = z.extend(baseEnvironment, {
   REPLAY_TABLE_NAME: nonEmpty(),
   /** The `aud` every request token must name. */
   PLATFORM_AUDIENCE: nonEmpty(),
+  /** The exchange log's queue: refused exchange attempts are logged too (Art. 13). */
+  LOG_QUEUE_URL: nonEmpty(),
+  LOG_SHARDS: z.string().check(z.regex(/^[1-9]\d?$/, "must be 1-99")),
 });

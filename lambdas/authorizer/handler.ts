@@ -1,23 +1,30 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
+import { decodeJwt } from "jose";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
 import { dynamoReplayGuard } from "../../adapters/dynamodb/replay-guard.ts";
+import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
+import type { ExchangeLog } from "../../domain/exchange/model.ts";
 import { authenticate } from "../../domain/identity/authenticate.ts";
 import { AuthenticationError } from "../../domain/identity/errors.ts";
 import { canonicalTarget, queryPairs } from "../../domain/identity/request-token.ts";
+import { problemTypeUri } from "../../domain/problem.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { logger, metrics } from "../shared/observability.ts";
 import { authorizerEnvironment } from "./environment.ts";
 
 const environment = lazyEnvironment(authorizerEnvironment);
-let dependencies: { store: DynamoRegistryStore; replayGuard: ReturnType<typeof dynamoReplayGuard> } | undefined;
+let dependencies:
+  | { store: DynamoRegistryStore; replayGuard: ReturnType<typeof dynamoReplayGuard>; log: ExchangeLog }
+  | undefined;
 
 function deps() {
   const env = environment();
   dependencies ??= {
     store: new DynamoRegistryStore(dynamoDbClient(), env.REGISTRY_TABLE_NAME),
     replayGuard: dynamoReplayGuard(dynamoDbClient(), env.REPLAY_TABLE_NAME),
+    log: queuedExchangeLog(env.LOG_QUEUE_URL, Number(env.LOG_SHARDS)),
   };
   return dependencies;
 }
@@ -29,7 +36,8 @@ function deps() {
  */
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const env = environment();
-  const { store, replayGuard } = deps();
+  const { store, replayGuard, log } = deps();
+  const started = Date.now();
   const authorization = Object.entries(event.headers ?? {}).find(
     ([name]) => name.toLowerCase() === "authorization",
   )?.[1];
@@ -62,6 +70,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
     logger.warn("request refused", { failure: error.failure, detail: error.message, method: event.httpMethod, target });
     metrics.addMetric(`auth-${error.failure}`, MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
+    await logRefusedExchange(event, authorization, error, started, log);
     return {
       principalId: "anonymous",
       policyDocument: statement("Deny", event.methodArn),
@@ -73,4 +82,44 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
 
 function statement(effect: "Allow" | "Deny", resource: string): APIGatewayAuthorizerResult["policyDocument"] {
   return { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: effect, Resource: resource }] };
+}
+
+/** A refused attempt at an exchange route is an exchange attempt too: it goes in the log. */
+async function logRefusedExchange(
+  event: APIGatewayRequestAuthorizerEvent,
+  authorization: string | undefined,
+  error: AuthenticationError,
+  started: number,
+  log: ExchangeLog,
+): Promise<void> {
+  const route = /^\/v1\/exchange\/([^/]+)\/(records|query)/.exec(event.path);
+  if (!route?.[1]) return;
+  let claimed = "unknown";
+  try {
+    const issuer = decodeJwt(String(authorization ?? "").replace(/^Bearer\s+/i, "")).iss;
+    if (typeof issuer === "string" && /^[A-Z][A-Z0-9.]{0,80}$/.test(issuer)) claimed = issuer;
+  } catch {
+    // No readable token: the caller stays unknown.
+  }
+  try {
+    await log({
+      transactionId: event.requestContext.requestId,
+      time: new Date(started).toISOString(),
+      consumerSystem: claimed,
+      consumerAgency: claimed.split(".")[0] ?? "unknown",
+      datasetId: decodeURIComponent(route[1]),
+      operation: route[2] === "records" ? "get-record" : "query",
+      method: "request",
+      fieldsReturned: [],
+      recordCount: 0,
+      outcome: "denied",
+      status: 401,
+      problemType: problemTypeUri(error.slug),
+      latencyMs: Date.now() - started,
+      bytes: 0,
+      crossBorder: false,
+    });
+  } catch (failure) {
+    logger.error("a refused exchange could not be logged", { error: failure as Error });
+  }
 }

@@ -19,10 +19,38 @@ export interface ExchangeLogProps {
   readonly api: RestApi;
   readonly authorizer: IAuthorizer;
   readonly logTable: ITable;
+  /** The FIFO queue entries arrive on (see {@link exchangeLogQueue}). */
+  readonly queue: WorkQueue;
   readonly encryptionKey: IKey;
   readonly stage: StageConfig;
   readonly version: string;
-  readonly removalPolicy: RemovalPolicy;
+}
+
+/** How long the appender may take per batch; the log queue's visibility follows from it. */
+const APPENDER_TIMEOUT = Duration.seconds(30);
+
+/**
+ * The log's FIFO queue, made before the functions that write to it (the authoriser logs
+ * refused exchanges too) and handed to {@link ExchangeLog}, which consumes it.
+ */
+export function exchangeLogQueue(
+  scope: Construct,
+  id: string,
+  props: { encryptionKey: IKey; removalPolicy: RemovalPolicy },
+): WorkQueue {
+  return new WorkQueue(scope, id, {
+    encryptionKey: props.encryptionKey,
+    consumerTimeout: APPENDER_TIMEOUT,
+    removalPolicy: props.removalPolicy,
+    fifo: true,
+  });
+}
+
+/** Lets a function send entries to the log's queue, and nothing else. */
+export function grantLogWrite(queue: WorkQueue, encryptionKey: IKey, fn: IFunction): void {
+  fn.addToRolePolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queue.queue.queueArn] }));
+  // Producers to a KMS-encrypted queue need a data key and its decryption, nothing more.
+  encryptionKey.grant(fn, "kms:GenerateDataKey", "kms:Decrypt");
 }
 
 /**
@@ -50,17 +78,12 @@ export class ExchangeLog extends Construct {
       serviceName: "dscp-log-appender",
       // Its event source mapping invokes it synchronously; failed batches go to the queue's DLQ.
       synchronous: true,
-      timeout: Duration.seconds(30),
+      timeout: APPENDER_TIMEOUT,
     });
     grantTable(appender, props.logTable, ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"], {
       writes: true,
     });
-    this.queue = new WorkQueue(this, "Queue", {
-      encryptionKey: props.encryptionKey,
-      consumerTimeout: Duration.seconds(30),
-      removalPolicy: props.removalPolicy,
-      fifo: true,
-    });
+    this.queue = props.queue;
     this.queue.connect(appender, { batchSize: 10 });
 
     const reader = new DscpFunction(this, "Reader", {
@@ -83,8 +106,6 @@ export class ExchangeLog extends Construct {
 
   /** Lets a function send entries to the log, and nothing else. */
   grantWrite(fn: IFunction): void {
-    fn.addToRolePolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [this.queue.queue.queueArn] }));
-    // Producers to a KMS-encrypted queue need a data key and its decryption, nothing more.
-    this.encryptionKey.grant(fn, "kms:GenerateDataKey", "kms:Decrypt");
+    grantLogWrite(this.queue, this.encryptionKey, fn);
   }
 }

@@ -2,18 +2,24 @@ import { fileURLToPath } from "node:url";
 import { Duration } from "aws-cdk-lib";
 import { IdentitySource, RequestAuthorizer } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import { authorizerEnvironment } from "../../lambdas/authorizer/environment.ts";
 import { registryEnvironment } from "../../lambdas/registry/environment.ts";
 import type { StageConfig } from "../stage.ts";
 import { DscpFunction } from "./dscp-function.ts";
+import { grantLogWrite, LOG_SHARDS } from "./exchange-log.ts";
 import { grantTable } from "./grants.ts";
+import type { WorkQueue } from "./work-queue.ts";
 
 export interface IdentityProps {
   readonly registryTable: ITable;
   readonly replayTable: ITable;
   /** The `aud` request tokens must name. */
   readonly audience: string;
+  /** The exchange log's queue, for refused exchange attempts. */
+  readonly logQueue: WorkQueue;
+  readonly encryptionKey: IKey;
   readonly stage: StageConfig;
   readonly version: string;
 }
@@ -42,12 +48,15 @@ export class Identity extends Construct {
         REGISTRY_TABLE_NAME: props.registryTable.tableName,
         REPLAY_TABLE_NAME: props.replayTable.tableName,
         PLATFORM_AUDIENCE: props.audience,
+        LOG_QUEUE_URL: props.logQueue.queue.queueUrl,
+        LOG_SHARDS: String(LOG_SHARDS),
       },
       serviceName: "dscp-authorizer",
       memorySize: 512,
     });
     grantTable(this.authorizerFunction, props.registryTable, ["dynamodb:Query"]);
     grantTable(this.authorizerFunction, props.replayTable, ["dynamodb:PutItem"], { writes: true });
+    grantLogWrite(props.logQueue, props.encryptionKey, this.authorizerFunction);
 
     // Every token is single-use and signs one method and target, so results are never cached.
     this.authorizer = new RequestAuthorizer(this, "RequestAuthorizer", {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import { type DemoUpstream, startDemoUpstream } from "../../demo/upstream.ts";
 import type { NewDatasetInput } from "../../domain/catalog/model.ts";
+import { signRequest } from "../../domain/identity/sign.ts";
 import type { AccessRequestInput } from "../../domain/permissions/model.ts";
 import { target } from "./target.ts";
 import { createWorld, runId, type World } from "./world.ts";
@@ -172,6 +173,23 @@ describe("refusals at use time", () => {
     expect(response.status).toBe(403);
     expect(response.body).toMatchObject({ type: "urn:dscp:problem:access:no-permission" });
     expect(provider.body).toMatchObject({ type: "urn:dscp:problem:access:not-a-consumer" });
+  });
+
+  it("logs an attempt refused at authentication too", async () => {
+    const stale = await signRequest(
+      world.consumer,
+      audience,
+      { method: "GET", path: `/v1/exchange/${citizens}/records/${someone.personalId}` },
+      {
+        now: new Date(Date.now() - 10 * 60_000),
+      },
+    );
+    const response = await fetch(new URL(`v1/exchange/${citizens}/records/${someone.personalId}`, apiUrl), {
+      headers: { Authorization: `Bearer ${stale}` },
+    });
+    remember({ transactionId: response.headers.get("x-transaction-id"), status: response.status }, "denied");
+
+    expect(response.status).toBe(401);
   });
 
   it("refuses an expired permission", async () => {
