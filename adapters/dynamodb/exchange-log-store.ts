@@ -10,9 +10,9 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { ExchangeEntry } from "../../domain/exchange/model.ts";
 import { type ChainedEntry, GENESIS_HASH, link } from "../../domain/exchange-log/chain.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { equalityFilter, withoutTableKeys } from "./items.ts";
 
 const SEQ_DIGITS = 12;
-const INDEX_KEYS = ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"];
 
 /** Whose entries a log query may see (Art. 13): a consumer its calls, a provider its datasets', the supervisor all. */
 export type LogScope = { kind: "all" } | { kind: "consumer"; agency: string } | { kind: "provider"; agency: string };
@@ -118,21 +118,13 @@ export class DynamoExchangeLogStore {
       ":from": query.from ?? "0000",
       ":to": `${query.to ?? "9999"}~`,
     };
-    const filters: string[] = [];
-    const names: Record<string, string> = {};
-    for (const name of ["datasetId", "outcome"] as const) {
-      const value = query[name];
-      if (value === undefined) continue;
-      filters.push(`#${name} = :${name}`);
-      names[`#${name}`] = name;
-      values[`:${name}`] = value;
-    }
+    const filterExpression = equalityFilter({ datasetId: query.datasetId, outcome: query.outcome }, values);
     const { Items = [], LastEvaluatedKey } = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: index,
         KeyConditionExpression: `${attribute}pk = :partition AND ${attribute}sk BETWEEN :from AND :to`,
-        ...(filters.length > 0 ? { FilterExpression: filters.join(" AND "), ExpressionAttributeNames: names } : {}),
+        ...filterExpression,
         ExpressionAttributeValues: marshall(values),
         ScanIndexForward: false,
         Limit: query.limit,
@@ -205,7 +197,5 @@ function item(entry: ChainedEntry): Record<string, unknown> {
 }
 
 function record(entry: Record<string, unknown>): ChainedEntry {
-  const copy = { ...entry };
-  for (const key of INDEX_KEYS) delete copy[key];
-  return copy as unknown as ChainedEntry;
+  return withoutTableKeys<ChainedEntry>(entry);
 }

@@ -15,9 +15,9 @@ import type {
   PermissionStore,
 } from "../../domain/permissions/model.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { equalityFilter, withoutTableKeys } from "./items.ts";
 
 type Kind = "PERMISSION" | "REQUEST";
-const INDEX_KEYS = ["pk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "gsi4pk", "gsi4sk"];
 
 /**
  * Access requests and permissions in their own table, keyed by id, with four indexes: by
@@ -144,23 +144,14 @@ export class DynamoPermissionStore implements PermissionStore {
     page: { limit: number; cursor?: string },
   ) {
     const { index, attribute, partition } = indexFor(kind, scope);
-    const conditions: string[] = [];
-    const names: Record<string, string> = {};
     const values: Record<string, unknown> = { ":partition": partition };
-    for (const [name, value] of Object.entries(filter)) {
-      if (value === undefined) continue;
-      conditions.push(`#${name} = :${name}`);
-      names[`#${name}`] = name;
-      values[`:${name}`] = value;
-    }
+    const filterExpression = equalityFilter({ ...filter }, values);
     const { Items = [], LastEvaluatedKey } = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: index,
         KeyConditionExpression: `${attribute} = :partition`,
-        ...(conditions.length > 0
-          ? { FilterExpression: conditions.join(" AND "), ExpressionAttributeNames: names }
-          : {}),
+        ...filterExpression,
         ExpressionAttributeValues: marshall(values),
         ScanIndexForward: false,
         Limit: page.limit,
@@ -203,7 +194,5 @@ function item(kind: Kind, value: AccessRequest | Permission): Record<string, unk
 }
 
 function record<T>(entry: Record<string, unknown>): T {
-  const copy = { ...entry };
-  for (const key of INDEX_KEYS) delete copy[key];
-  return copy as T;
+  return withoutTableKeys<T>(entry);
 }

@@ -6,6 +6,9 @@ import {
 } from "../../domain/exchange/model.ts";
 import { type PlatformSigner, signPlatformToken } from "../../domain/identity/platform-token.ts";
 
+/** Largest answer taken from a provider: Lambda returns at most 6 MB to API Gateway anyway. */
+const MAX_ANSWER_BYTES = 6 * 1024 * 1024;
+
 /**
  * Calls providers' Agent Nodes over HTTPS, each call signed with the platform's key so the
  * provider can verify it came from the platform (and for which consumer and transaction).
@@ -38,6 +41,8 @@ export function httpUpstream(signer: PlatformSigner, issuer: string, timeoutMs: 
         },
         ...(body ? { body } : {}),
         signal: AbortSignal.timeout(timeoutMs),
+        // A provider's answer comes from its registered endpoint, never from where it redirects.
+        redirect: "manual",
       });
     } catch (error) {
       if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
@@ -47,7 +52,18 @@ export function httpUpstream(signer: PlatformSigner, issuer: string, timeoutMs: 
       }
       throw new UpstreamFailedError(`${request.providerSystem} could not be reached`, { cause: error });
     }
+    const declared = Number(response.headers.get("content-length") ?? 0);
+    if (declared > MAX_ANSWER_BYTES)
+      throw new UpstreamFailedError(`${request.providerSystem} answered more than ${MAX_ANSWER_BYTES} bytes`);
     const text = await response.text();
+    if (Buffer.byteLength(text) > MAX_ANSWER_BYTES) {
+      throw new UpstreamFailedError(`${request.providerSystem} answered more than ${MAX_ANSWER_BYTES} bytes`);
+    }
+    if (response.status >= 300 && response.status < 400) {
+      throw new UpstreamFailedError(
+        `${request.providerSystem} answered with a redirect, which the platform does not follow`,
+      );
+    }
     if (response.status >= 500) {
       throw new UpstreamFailedError(`${request.providerSystem} answered ${response.status}`);
     }

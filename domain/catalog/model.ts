@@ -43,8 +43,8 @@ const describedFields = {
       ),
   ),
   classification: z.enum(CLASSIFICATIONS),
-  mandatory: z._default(z.enum(MANDATORY_LISTS), "none"),
-  crossBorderAllowed: z._default(z.boolean(), false),
+  mandatory: z.enum(MANDATORY_LISTS),
+  crossBorderAllowed: z.boolean(),
   methods: z.array(z.enum(SHARING_METHODS)).check(z.minLength(1), z.maxLength(4)),
   /** Path below the provider system's endpoint that serves the dataset (method a). */
   upstreamPath: z.optional(z.string().check(z.regex(/^\/[A-Za-z0-9._~/{}-]*$/, "must be an absolute path"))),
@@ -63,6 +63,9 @@ export const newDatasetInput = z.object({
   keyFields: z.array(fieldName).check(z.minLength(1), z.maxLength(5)),
   fields: z.array(datasetField).check(z.minLength(1), z.maxLength(500)),
   ...describedFields,
+  // Defaults apply when publishing only: a PATCH that omits them changes nothing.
+  mandatory: z._default(z.enum(MANDATORY_LISTS), "none"),
+  crossBorderAllowed: z._default(z.boolean(), false),
 });
 export type NewDatasetInput = z.infer<typeof newDatasetInput>;
 

@@ -109,7 +109,9 @@ export class ExchangeService {
     if (!caller.capabilities.includes("consumer")) {
       throw new AccessRefusedError("not-a-consumer", `${caller.systemId} is not registered as a consumer`);
     }
-    const consumerAgency = agency ?? { level: "central" as const, country: "VN" };
+    // Without its agency the cross-border rule cannot be applied: refuse rather than assume domestic.
+    if (!agency) throw new AccessRefusedError("no-permission", `${caller.agencyCode} is not a registered agency`);
+    const consumerAgency = agency;
     attempt.crossBorder = isForeign(consumerAgency);
     const permission = authorizeUse(granted, {
       consumerSystem: caller.systemId,

@@ -66,6 +66,8 @@ export interface ExchangeEntry {
   readonly time: string;
   readonly consumerSystem: string;
   readonly consumerAgency: string;
+  /** For attempts refused at authentication: the system the unverified token named. */
+  readonly claimedIssuer?: string;
   readonly datasetId: string;
   readonly providerSystem?: string;
   readonly providerAgency?: string;

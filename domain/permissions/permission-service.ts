@@ -42,8 +42,9 @@ export class PermissionService {
   async request(caller: Caller, input: unknown): Promise<AccessRequest> {
     const parsed = parseInput(accessRequestInput, input, "access request");
     const consumerSystem = parsed.consumerSystem ?? caller.systemId;
+    // Before any lookup, so outsiders learn nothing about other agencies' systems or datasets.
+    requireAgencyOrAdmin(caller, consumerSystem.split(".")[0] ?? "", `request access for ${consumerSystem}`);
     const { terms, parties } = await this.check(parsed, consumerSystem);
-    requireAgencyOrAdmin(caller, parties.consumerAgency, `request access for ${consumerSystem}`);
     const request: AccessRequest = {
       id: `REQ-${this.newId()}`,
       ...terms,

@@ -101,6 +101,11 @@ export class RegistryService {
       throw new NotFoundError(`no system ${systemId}`);
     }
     requireAgencyOrAdmin(caller, found.system.agencyCode, `${action} ${systemId}`);
+    // A system holding a platform role is managed by the operator or by itself, never by a
+    // sibling: otherwise any system of its agency could give itself the role through a key.
+    if (found.system.roles.length > 0 && !isAdmin(caller) && caller.systemId !== systemId) {
+      throw new ForbiddenError(`${systemId} holds a platform role: only it or the operator may ${action} it`);
+    }
     return found.system;
   }
 }

@@ -75,7 +75,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
       principalId: "anonymous",
       policyDocument: statement("Deny", event.methodArn),
       // Gateway response templates paste these into JSON, so they carry no quotes.
-      context: { failure: error.failure, detail: error.message.replace(/["\\]/g, "'") },
+      context: { failure: error.failure, detail: printable(error.message) },
     };
   }
 }
@@ -105,8 +105,10 @@ async function logRefusedExchange(
     await log({
       transactionId: event.requestContext.requestId,
       time: new Date(started).toISOString(),
-      consumerSystem: claimed,
-      consumerAgency: claimed.split(".")[0] ?? "unknown",
+      // The token did not verify: whoever it names may not be who sent it.
+      consumerSystem: "unauthenticated",
+      consumerAgency: "unauthenticated",
+      claimedIssuer: claimed,
       datasetId: decodeURIComponent(route[1]),
       operation: route[2] === "records" ? "get-record" : "query",
       method: "request",
@@ -122,4 +124,12 @@ async function logRefusedExchange(
   } catch (failure) {
     logger.error("a refused exchange could not be logged", { error: failure as Error });
   }
+}
+
+/** Gateway response templates paste the detail into JSON: printable ASCII only, no quotes, bounded. */
+function printable(text: string): string {
+  return text
+    .replace(/["\\]/g, "'")
+    .replace(/[^\x20-\x7e]/g, "?")
+    .slice(0, 200);
 }

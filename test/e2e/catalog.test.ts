@@ -103,7 +103,17 @@ describe("publishing datasets", () => {
       .client(world.provider)
       .send("PATCH", `/v1/datasets/${citizens}`, { body: { keyFields: ["x"] } });
 
+    const later = await world
+      .client(world.provider)
+      .amendDataset(citizens, { qualityStatement: "Re-verified monthly." });
+    const mandated = await world.admin.amendDataset(`${world.provider.systemId}.MANDATED`, {
+      title: "Corrected title",
+    });
+
     expect(amended).toMatchObject({ crossBorderAllowed: true, scope: "Citizens and residents", revision: 2 });
+    // A change that does not name the flags leaves them as they were.
+    expect(later).toMatchObject({ crossBorderAllowed: true, mandatory: "none", revision: 3 });
+    expect(mandated).toMatchObject({ mandatory: "appendix-i", title: "Corrected title" });
     expect(secret.status).toBe(422);
     expect(structural.status).toBe(400);
   });

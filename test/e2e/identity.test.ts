@@ -125,6 +125,29 @@ describe("the registry", () => {
   });
 });
 
+describe("systems holding platform roles", () => {
+  it("cannot be taken over by a sibling system adding its own key", async () => {
+    const auditor = await generateIdentity(`${consumer}.AUDIT`);
+    await world.admin.registerSystem(consumer, {
+      id: auditor.systemId,
+      name: "Provincial inspection",
+      capabilities: ["consumer"],
+      roles: ["supervisor"],
+      keys: [{ kid: auditor.kid, jwk: auditor.publicJwk as never }],
+    });
+
+    const takeover = await as(consumerSystem).send("POST", `/v1/systems/${auditor.systemId}/keys`, {
+      body: { kid: "sibling", jwk: consumerSystem.publicJwk },
+    });
+    const own = await as(auditor).send("POST", `/v1/systems/${auditor.systemId}/keys`, {
+      body: { kid: "second", jwk: (await generateIdentity(auditor.systemId)).publicJwk },
+    });
+
+    expect(takeover.status).toBe(403);
+    expect(own.status).toBe(201);
+  });
+});
+
 describe("key rotation", () => {
   it("accepts the new key at once and refuses the revoked one", async () => {
     const rotated = await generateIdentity(providerSystem.systemId);
