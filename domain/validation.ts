@@ -3,9 +3,9 @@ import en from "zod/v4/locales/en.js";
 import { type InvalidParam, ValidationError } from "./problem.ts";
 
 // zod/mini ships no messages; English alone keeps handler bundles small (all locales: ~260 KB).
+// Schemas import zod/mini themselves: re-exporting its namespace from here would pull in every
+// locale. Parsing goes through parseInput, so this module, and its configuration, is loaded.
 z.config(en());
-
-export { z };
 
 /**
  * Parses `value` with `schema`, or throws a {@link ValidationError} naming every offending

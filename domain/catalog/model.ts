@@ -1,4 +1,4 @@
-import { z } from "../validation.ts";
+import * as z from "zod/mini";
 
 /** Classification of a dataset; `secret` data follows its own law and never enters DSCP (Art. 9.3). */
 export const CLASSIFICATIONS = ["public", "internal", "restricted", "secret"] as const;

@@ -1,5 +1,5 @@
+import * as z from "zod/mini";
 import { ProblemError } from "../problem.ts";
-import { z } from "../validation.ts";
 
 /** One call the platform makes to a provider's Agent Node (7.2a). */
 export interface UpstreamRequest {

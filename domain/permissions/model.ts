@@ -1,5 +1,5 @@
+import * as z from "zod/mini";
 import { SHARING_METHODS, type SharingMethod } from "../catalog/model.ts";
-import { z } from "../validation.ts";
 
 /** Why data is used (Art. 16): state management and public services are free; commercial use is apart. */
 export const PURPOSE_CLASSES = ["state-management", "public-service", "commercial"] as const;

@@ -1,5 +1,6 @@
+import * as z from "zod/mini";
 import { ConflictError } from "../identity/errors.ts";
-import { parseInput, z } from "../validation.ts";
+import { parseInput } from "../validation.ts";
 import { algorithmOf, newKeyInput, type RegistryStore } from "./model.ts";
 
 /** The operator's agency and system, created by the one-time bootstrap. */

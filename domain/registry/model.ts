@@ -1,4 +1,4 @@
-import { z } from "../validation.ts";
+import * as z from "zod/mini";
 
 /** An agency's place in the administration; `foreign` partners come from other countries (Art. 11). */
 export const AGENCY_LEVELS = ["central", "provincial", "commune", "foreign"] as const;
