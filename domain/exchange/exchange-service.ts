@@ -35,15 +35,17 @@ export class ExchangeService {
     },
   ) {}
 
-  /** One record by its data key. */
+  /** One record by its data key; `precheck` runs inside the attempt (the body check), so its refusal is logged. */
   getRecord(
     caller: Caller,
     datasetId: string,
     key: string,
     fields: readonly string[] | undefined,
     transactionId: string,
+    precheck: () => void = () => {},
   ) {
     return this.attempt(caller, datasetId, "get-record", transactionId, async (attempt) => {
+      precheck();
       const { dataset, permission, wanted } = await this.authorize(caller, datasetId, fields, [], attempt);
       const response = await this.call(dataset, permission, transactionId, caller, {
         method: "GET",
@@ -59,10 +61,13 @@ export class ExchangeService {
     });
   }
 
-  /** Records matching equality filters on permitted fields, a page at a time. */
-  query(caller: Caller, datasetId: string, input: unknown, transactionId: string) {
+  /**
+   * Records matching equality filters on permitted fields, a page at a time. `readInput` checks
+   * and parses the request body inside the attempt, so a tampered or malformed body is logged too.
+   */
+  query(caller: Caller, datasetId: string, readInput: () => unknown, transactionId: string) {
     return this.attempt(caller, datasetId, "query", transactionId, async (attempt) => {
-      const parsed = parseInput(queryInput, input, "query");
+      const parsed = parseInput(queryInput, readInput(), "query");
       const { dataset, permission, wanted } = await this.authorize(
         caller,
         datasetId,

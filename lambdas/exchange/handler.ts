@@ -9,7 +9,7 @@ import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
 import { ExchangeService } from "../../domain/exchange/exchange-service.ts";
 import type { ExchangeLog } from "../../domain/exchange/model.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
-import { authenticatedCaller } from "../shared/caller.ts";
+import { callerOf, verifyBody } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { httpHandler } from "../shared/http.ts";
 import { logger, metrics } from "../shared/observability.ts";
@@ -56,20 +56,24 @@ export const handler = httpHandler(
       return {
         status: 200,
         body: await exchange().getRecord(
-          authenticatedCaller(event),
+          callerOf(event),
           pathParameter(event, "datasetId"),
           pathParameter(event, "key"),
           fields,
           transactionId,
+          () => verifyBody(event),
         ),
       };
     },
     "POST /v1/exchange/{datasetId}/query": async (event, { transactionId }) => ({
       status: 200,
       body: await exchange().query(
-        authenticatedCaller(event),
+        callerOf(event),
         pathParameter(event, "datasetId"),
-        parseJsonBody(event.body),
+        () => {
+          verifyBody(event);
+          return parseJsonBody(event.body);
+        },
         transactionId,
       ),
     }),

@@ -9,16 +9,16 @@ import { CAPABILITIES, type Caller, ROLES } from "../../domain/registry/model.ts
  * differs from it, is refused as tampered.
  */
 export function authenticatedCaller(event: APIGatewayProxyEvent): Caller {
+  const caller = callerOf(event);
+  verifyBody(event);
+  return caller;
+}
+
+/** Who the authoriser says is calling, before the body is checked (see {@link verifyBody}). */
+export function callerOf(event: APIGatewayProxyEvent): Caller {
   const context = (event.requestContext.authorizer ?? {}) as Record<string, unknown>;
   if (typeof context.systemId !== "string" || typeof context.agencyCode !== "string") {
     throw new AuthenticationError("unauthenticated", "this route needs a signed request");
-  }
-  const body = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, "base64") : event.body) : "";
-  const signed = typeof context.bodyDigest === "string" ? context.bodyDigest : "";
-  if (body.length > 0 || signed !== "") {
-    if (signed === "" || body.length === 0 || bodyDigest(body) !== signed) {
-      throw new AuthenticationError("body-digest-mismatch", "the body is not the one the request token signed");
-    }
   }
   return {
     systemId: context.systemId,
@@ -27,6 +27,18 @@ export function authenticatedCaller(event: APIGatewayProxyEvent): Caller {
     capabilities: listOf(context.capabilities, CAPABILITIES),
     kid: String(context.kid ?? ""),
   };
+}
+
+/** Refuses a body that is not the one the request token signed (or one it did not sign). */
+export function verifyBody(event: APIGatewayProxyEvent): void {
+  const context = (event.requestContext.authorizer ?? {}) as Record<string, unknown>;
+  const body = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, "base64") : event.body) : "";
+  const signed = typeof context.bodyDigest === "string" ? context.bodyDigest : "";
+  if (body.length > 0 || signed !== "") {
+    if (signed === "" || body.length === 0 || bodyDigest(body) !== signed) {
+      throw new AuthenticationError("body-digest-mismatch", "the body is not the one the request token signed");
+    }
+  }
 }
 
 function listOf<T extends string>(value: unknown, allowed: readonly T[]): T[] {

@@ -192,6 +192,29 @@ describe("refusals at use time", () => {
     expect(response.status).toBe(401);
   });
 
+  it("logs a query whose body was tampered with, and one whose body is not JSON", async () => {
+    const path = `/v1/exchange/${citizens}/query`;
+    const signedBody = JSON.stringify({ filters: { province: someone.province } });
+    const tamperedToken = await signRequest(world.consumer, audience, { method: "POST", path, body: signedBody });
+    const tampered = await fetch(new URL(path.slice(1), apiUrl), {
+      method: "POST",
+      headers: { Authorization: `Bearer ${tamperedToken}`, "Content-Type": "application/json" },
+      body: signedBody.replace(someone.province, "00"),
+    });
+    const garbled = "{not json";
+    const garbledToken = await signRequest(world.consumer, audience, { method: "POST", path, body: garbled });
+    const malformed = await fetch(new URL(path.slice(1), apiUrl), {
+      method: "POST",
+      headers: { Authorization: `Bearer ${garbledToken}`, "Content-Type": "application/json" },
+      body: garbled,
+    });
+    remember({ transactionId: tampered.headers.get("x-transaction-id"), status: tampered.status }, "denied");
+    remember({ transactionId: malformed.headers.get("x-transaction-id"), status: malformed.status }, "denied");
+
+    expect(tampered.status).toBe(401);
+    expect(malformed.status).toBe(400);
+  });
+
   it("refuses an expired permission", async () => {
     const response = await consumer().send("GET", `/v1/exchange/${expired}/records/${someone.personalId}`);
 
