@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// `npm run demo:query -- [personalId]`: the provincial portal (HCM.PORTAL) asks for one
+// citizen's record through the running platform, signed with its key from .dscp/keys.
+import { readFileSync } from "node:fs";
+import { DscpClient } from "../client/dscp-client.ts";
+import { loadIdentity } from "../client/identity-files.ts";
+import { DEMO_DATASET } from "./seed.ts";
+
+const outputs = Object.values(
+  JSON.parse(readFileSync(".dscp/outputs.json", "utf8")) as Record<string, Record<string, string>>,
+).find((candidate) => candidate.ApiUrl) as Record<string, string>;
+const portal = new DscpClient({
+  baseUrl: String(outputs.ApiUrl),
+  audience: String(outputs.PlatformAudience),
+  identity: loadIdentity(".dscp/keys/HCM.PORTAL.json"),
+});
+const key = process.argv[2] ?? readFileSync(".dscp/demo-sample-key", "utf8").trim();
+const response = await portal.send("GET", `/v1/exchange/${DEMO_DATASET}/records/${key}`);
+process.stdout.write(
+  `${response.status} (transaction ${response.transactionId})\n${JSON.stringify(response.body, null, 2)}\n`,
+);

@@ -1,0 +1,123 @@
+import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
+import { ensureIdentity, type IdentityFile, identityPath } from "../client/identity-files.ts";
+import { syntheticPopulation } from "./population.ts";
+import { type DemoUpstream, startDemoUpstream } from "./upstream.ts";
+
+/** Where the demo provider listens; fixed, because the registry keeps its endpoint across restarts. */
+export const DEMO_UPSTREAM_PORT = 3100;
+export const DEMO_DATASET = "MPS.POPULATION.CITIZENS";
+
+export interface DemoWorld {
+  readonly upstream: DemoUpstream;
+  readonly consumerKeyFile: string;
+  readonly sampleKey: string;
+}
+
+/**
+ * Seeds the demo of design.md: the Ministry of Public Security's population database (a
+ * synthetic population behind a provider that verifies the platform's signature) and a
+ * provincial portal allowed some of its fields. Safe to repeat: what exists is kept.
+ */
+export async function seedDemo(options: {
+  apiUrl: string;
+  audience: string;
+  operator: IdentityFile;
+  keysDir: string;
+}): Promise<DemoWorld> {
+  const client = (identity: IdentityFile) =>
+    new DscpClient({ baseUrl: options.apiUrl, audience: options.audience, identity });
+  const admin = client(options.operator);
+  const provider = await ensureIdentity(options.keysDir, "MPS.POPULATION");
+  const consumer = await ensureIdentity(options.keysDir, "HCM.PORTAL");
+  const population = syntheticPopulation(1000, 2026);
+  const upstream = await startDemoUpstream({
+    jwksUrl: `${options.apiUrl}v1/platform/keys`,
+    platformIssuer: options.audience,
+    systemId: provider.systemId,
+    basePath: "/citizens",
+    records: new Map(population.map((citizen) => [citizen.personalId, { ...citizen }])),
+    port: DEMO_UPSTREAM_PORT,
+  });
+
+  await existing(
+    admin.registerAgency({ code: "MPS", name: "Bộ Công an", nameEn: "Ministry of Public Security", level: "central" }),
+  );
+  await existing(
+    admin.registerAgency({
+      code: "HCM",
+      name: "UBND Thành phố Hồ Chí Minh",
+      nameEn: "Ho Chi Minh City People's Committee",
+      level: "provincial",
+    }),
+  );
+  await existing(
+    admin.registerSystem("MPS", {
+      id: provider.systemId,
+      name: "Cơ sở dữ liệu quốc gia về dân cư (demo)",
+      capabilities: ["provider"],
+      endpoint: upstream.url,
+      keys: [{ kid: provider.kid, jwk: provider.publicJwk as never }],
+    }),
+  );
+  await existing(
+    admin.registerSystem("HCM", {
+      id: consumer.systemId,
+      name: "Cổng dịch vụ công TP. Hồ Chí Minh (demo)",
+      capabilities: ["consumer"],
+      keys: [{ kid: consumer.kid, jwk: consumer.publicJwk as never }],
+    }),
+  );
+  await existing(
+    client(provider).publishDataset({
+      id: DEMO_DATASET,
+      providerSystem: provider.systemId,
+      title: "Cơ sở dữ liệu quốc gia về dân cư (dữ liệu tổng hợp)",
+      titleEn: "National population database (synthetic data)",
+      description: "Synthetic citizens: identity number, name, birth date, gender, province, ethnicity.",
+      scope: "Every citizen (here: 1,000 synthetic people)",
+      qualityStatement: "Synthetic data for demonstration; no real person.",
+      accessConditions: "State agencies within their functions (Art. 4.1).",
+      updateFrequency: "P1D",
+      classification: "restricted",
+      mandatory: "none",
+      methods: ["request"],
+      upstreamPath: "/citizens",
+      keyFields: ["personalId"],
+      fields: ["personalId", "fullName", "birthDate", "gender", "province", "ethnicity"].map((name) => ({
+        name,
+        type: name === "birthDate" ? ("date" as const) : ("string" as const),
+        personal: name !== "province",
+      })),
+    }),
+  );
+  const { items } = await client(consumer).listPermissions({ datasetId: DEMO_DATASET, status: "active", limit: 10 });
+  if (items.length === 0) {
+    const request = await client(consumer).requestAccess({
+      datasetId: DEMO_DATASET,
+      fields: ["personalId", "fullName", "birthDate", "province"],
+      purpose: "Verify residents' identity for public services",
+      purposeClass: "public-service",
+      methods: ["request"],
+      validUntil: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+      legalBasis: "Decree on data connection and sharing, Art. 4.1 and 7.2a",
+    });
+    await client(provider).decide(request.id, {
+      decision: "approve",
+      reason: "Within the portal's public-service functions",
+    });
+  }
+  return {
+    upstream,
+    consumerKeyFile: identityPath(options.keysDir, consumer.systemId),
+    sampleKey: (population[0] as { personalId: string }).personalId,
+  };
+}
+
+/** Creating what already exists is fine when seeding again. */
+async function existing(creation: Promise<unknown>): Promise<void> {
+  try {
+    await creation;
+  } catch (error) {
+    if (!(error instanceof DscpProblemError && error.status === 409)) throw error;
+  }
+}
