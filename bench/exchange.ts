@@ -29,11 +29,7 @@ const outputs = Object.values(runtime.outputs).find((candidate) => candidate.Api
 const { identity: operatorIdentity } = await bootstrapOperator(join(workDir, "keys"), (payload) =>
   runtime.lambdas.invoke(String(outputs.BootstrapFunctionName), payload),
 );
-const client = (
-  identity?: Parameters<typeof generateIdentity>[0] extends string
-    ? Awaited<ReturnType<typeof generateIdentity>>
-    : never,
-) =>
+const client = (identity?: IdentityFile) =>
   new DscpClient({
     baseUrl: outputs.ApiUrl as string,
     audience: outputs.PlatformAudience as string,

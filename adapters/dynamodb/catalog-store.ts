@@ -3,12 +3,11 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { CatalogFilter, CatalogStore, Dataset } from "../../domain/catalog/model.ts";
 import { ConflictError } from "../../domain/identity/errors.ts";
-import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { queryPage } from "./cursor.ts";
 import { withoutTableKeys } from "./items.ts";
 
 /**
@@ -92,22 +91,19 @@ export class DynamoCatalogStore implements CatalogStore {
       names["#methods"] = "methods";
       values[":method"] = filter.method;
     }
-    const { Items = [], LastEvaluatedKey } = await this.client.send(
-      new QueryCommand({
+    return queryPage(
+      this.client,
+      {
         TableName: this.tableName,
         IndexName: "gsi1",
         KeyConditionExpression: keyCondition,
         ...(conditions.length > 0 ? { FilterExpression: conditions.join(" AND ") } : {}),
         ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
         ExpressionAttributeValues: marshall(values),
-        Limit: page.limit,
-        ...(page.cursor ? { ExclusiveStartKey: decodeCursor(page.cursor) } : {}),
-      }),
+      },
+      page,
+      toDataset,
     );
-    return {
-      items: Items.map((entry) => toDataset(unmarshall(entry))),
-      ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
-    };
   }
 }
 

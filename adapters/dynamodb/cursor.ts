@@ -1,4 +1,10 @@
-import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { ValidationError } from "../../domain/problem.ts";
 
 /** An opaque pagination cursor for a DynamoDB LastEvaluatedKey. */
@@ -16,4 +22,27 @@ export function decodeCursor(cursor: string): Record<string, AttributeValue> {
       cause: error,
     });
   }
+}
+
+/**
+ * Runs one page of a query from the caller's cursor and returns its items, mapped, with the
+ * cursor of the next page when there is one.
+ */
+export async function queryPage<T>(
+  client: DynamoDBClient,
+  input: QueryCommandInput,
+  page: { limit: number; cursor?: string },
+  map: (item: Record<string, unknown>) => T,
+): Promise<{ items: T[]; nextCursor?: string }> {
+  const { Items = [], LastEvaluatedKey } = await client.send(
+    new QueryCommand({
+      ...input,
+      Limit: page.limit,
+      ...(page.cursor ? { ExclusiveStartKey: decodeCursor(page.cursor) } : {}),
+    }),
+  );
+  return {
+    items: Items.map((item) => map(unmarshall(item))),
+    ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
+  };
 }

@@ -9,7 +9,7 @@ import {
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { ExchangeEntry } from "../../domain/exchange/model.ts";
 import { type ChainedEntry, GENESIS_HASH, link } from "../../domain/exchange-log/chain.ts";
-import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { queryPage } from "./cursor.ts";
 import { equalityFilter, withoutTableKeys } from "./items.ts";
 
 const SEQ_DIGITS = 12;
@@ -119,22 +119,19 @@ export class DynamoExchangeLogStore {
       ":to": `${query.to ?? "9999"}~`,
     };
     const filterExpression = equalityFilter({ datasetId: query.datasetId, outcome: query.outcome }, values);
-    const { Items = [], LastEvaluatedKey } = await this.client.send(
-      new QueryCommand({
+    return queryPage(
+      this.client,
+      {
         TableName: this.tableName,
         IndexName: index,
         KeyConditionExpression: `${attribute}pk = :partition AND ${attribute}sk BETWEEN :from AND :to`,
         ...filterExpression,
         ExpressionAttributeValues: marshall(values),
         ScanIndexForward: false,
-        Limit: query.limit,
-        ...(query.cursor ? { ExclusiveStartKey: decodeCursor(query.cursor) } : {}),
-      }),
+      },
+      { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) },
+      record,
     );
-    return {
-      items: Items.map((entry) => record(unmarshall(entry))),
-      ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
-    };
   }
 
   /** The shard's newest entries (transaction, position, hash), newest first. */

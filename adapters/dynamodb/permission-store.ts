@@ -14,7 +14,7 @@ import type {
   PermissionScope,
   PermissionStore,
 } from "../../domain/permissions/model.ts";
-import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { queryPage } from "./cursor.ts";
 import { equalityFilter, withoutTableKeys } from "./items.ts";
 
 type Kind = "PERMISSION" | "REQUEST";
@@ -146,22 +146,19 @@ export class DynamoPermissionStore implements PermissionStore {
     const { index, attribute, partition } = indexFor(kind, scope);
     const values: Record<string, unknown> = { ":partition": partition };
     const filterExpression = equalityFilter({ ...filter }, values);
-    const { Items = [], LastEvaluatedKey } = await this.client.send(
-      new QueryCommand({
+    return queryPage(
+      this.client,
+      {
         TableName: this.tableName,
         IndexName: index,
         KeyConditionExpression: `${attribute} = :partition`,
         ...filterExpression,
         ExpressionAttributeValues: marshall(values),
         ScanIndexForward: false,
-        Limit: page.limit,
-        ...(page.cursor ? { ExclusiveStartKey: decodeCursor(page.cursor) } : {}),
-      }),
+      },
+      page,
+      (entry) => record<T>(entry),
     );
-    return {
-      items: Items.map((entry) => record<T>(unmarshall(entry))),
-      ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
-    };
   }
 }
 

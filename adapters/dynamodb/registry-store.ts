@@ -10,7 +10,7 @@ import {
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { ConflictError } from "../../domain/identity/errors.ts";
 import type { Agency, KeyRecord, Page, RegistryStore, SystemRecord } from "../../domain/registry/model.ts";
-import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { queryPage } from "./cursor.ts";
 import { withoutTableKeys } from "./items.ts";
 
 /**
@@ -39,20 +39,17 @@ export class DynamoRegistryStore implements RegistryStore {
   }
 
   async listAgencies(options: { limit: number; cursor?: string }): Promise<Page<Agency>> {
-    const { Items = [], LastEvaluatedKey } = await this.client.send(
-      new QueryCommand({
+    return queryPage(
+      this.client,
+      {
         TableName: this.tableName,
         IndexName: "gsi1",
         KeyConditionExpression: "gsi1pk = :agencies",
         ExpressionAttributeValues: marshall({ ":agencies": "AGENCIES" }),
-        Limit: options.limit,
-        ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor) } : {}),
-      }),
+      },
+      options,
+      (item) => withoutTableKeys<Agency>(item),
     );
-    return {
-      items: Items.map((item) => withoutTableKeys(unmarshall(item)) as unknown as Agency),
-      ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
-    };
   }
 
   async createSystem(system: SystemRecord, keys: readonly KeyRecord[]): Promise<void> {
