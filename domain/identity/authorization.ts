@@ -17,3 +17,8 @@ export function requireAgencyOrAdmin(caller: Caller, agencyCode: string, action:
     throw new ForbiddenError(`${caller.systemId} belongs to ${caller.agencyCode} and may not ${action}`);
   }
 }
+
+/** The operator and the supervisor (Ministry of Public Security) oversee everything (Art. 13). */
+export function isOverseer(caller: Caller): boolean {
+  return isAdmin(caller) || caller.roles.includes("supervisor");
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { CatalogStore, Dataset } from "../catalog/model.ts";
-import { isAdmin, requireAdmin, requireAgencyOrAdmin } from "../identity/authorization.ts";
+import { isOverseer, requireAdmin, requireAgencyOrAdmin } from "../identity/authorization.ts";
 import { ConflictError, ForbiddenError } from "../identity/errors.ts";
 import { NotFoundError, ValidationError } from "../problem.ts";
 import type { Caller, RegistryStore } from "../registry/model.ts";
@@ -231,8 +231,7 @@ export class PermissionService {
 
 /** Whose permissions a caller sees: the operator and supervisor all; an agency its own, as consumer or provider. */
 function scopeOf(caller: Caller, view: string | undefined): PermissionScope {
-  if ((isAdmin(caller) || caller.roles.includes("supervisor")) && (view === undefined || view === "all"))
-    return { kind: "all" };
+  if (isOverseer(caller) && (view === undefined || view === "all")) return { kind: "all" };
   if (view === "provider") return { kind: "provider-agency", agency: caller.agencyCode };
   if (view === undefined || view === "consumer") return { kind: "consumer-agency", agency: caller.agencyCode };
   throw new ValidationError("unknown view", [

@@ -1,7 +1,7 @@
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoExchangeLogStore, type LogScope } from "../../adapters/dynamodb/exchange-log-store.ts";
 import { type ShardVerdict, ShardVerifier } from "../../domain/exchange-log/chain.ts";
-import { isAdmin } from "../../domain/identity/authorization.ts";
+import { isOverseer } from "../../domain/identity/authorization.ts";
 import { ForbiddenError } from "../../domain/identity/errors.ts";
 import { ValidationError } from "../../domain/problem.ts";
 import type { Caller } from "../../domain/registry/model.ts";
@@ -18,10 +18,8 @@ const logStore = () => {
   return store;
 };
 
-const isSupervisor = (caller: Caller) => isAdmin(caller) || caller.roles.includes("supervisor");
-
 function scopeOf(caller: Caller, view: string | undefined): LogScope {
-  if (isSupervisor(caller) && (view === undefined || view === "all")) return { kind: "all" };
+  if (isOverseer(caller) && (view === undefined || view === "all")) return { kind: "all" };
   if (view === "all") throw new ForbiddenError("only the supervisor and the operator read the whole log");
   if (view === "provider") return { kind: "provider", agency: caller.agencyCode };
   if (view === undefined || view === "consumer") return { kind: "consumer", agency: caller.agencyCode };
@@ -47,7 +45,7 @@ export const handler = httpHandler(
     },
     "GET /v1/logs/verify": async (event) => {
       const caller = authenticatedCaller(event);
-      if (!isSupervisor(caller)) throw new ForbiddenError("only the supervisor and the operator verify the whole log");
+      if (!isOverseer(caller)) throw new ForbiddenError("only the supervisor and the operator verify the whole log");
       const shards = Number(environment().LOG_SHARDS);
       const verdicts: ShardVerdict[] = [];
       for (let shard = 0; shard < shards; shard++) {
