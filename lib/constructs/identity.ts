@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { Duration } from "aws-cdk-lib";
-import { IdentitySource, RequestAuthorizer } from "aws-cdk-lib/aws-apigateway";
+import { type CfnAuthorizer, RequestAuthorizer } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
@@ -59,11 +59,15 @@ export class Identity extends Construct {
     grantLogWrite(props.logQueue, props.encryptionKey, this.authorizerFunction);
 
     // Every token is single-use and signs one method and target, so results are never cached.
+    // With caching off and no identity source, API Gateway calls the authoriser for every
+    // request, even one with no Authorization header: that refusal is logged like any other.
     this.authorizer = new RequestAuthorizer(this, "RequestAuthorizer", {
       handler: this.authorizerFunction,
-      identitySources: [IdentitySource.header("Authorization")],
+      identitySources: [],
       resultsCacheTtl: Duration.seconds(0),
     });
+    // CDK writes an empty IdentitySource for an empty list; leave the property out altogether.
+    (this.authorizer.node.defaultChild as CfnAuthorizer).addPropertyDeletionOverride("IdentitySource");
 
     this.bootstrapFunction = new DscpFunction(this, "BootstrapFunction", {
       ...common,

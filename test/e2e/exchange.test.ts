@@ -192,6 +192,14 @@ describe("refusals at use time", () => {
     expect(response.status).toBe(401);
   });
 
+  it("logs an attempt with no Authorization header at all", async () => {
+    const response = await fetch(new URL(`v1/exchange/${citizens}/records/${someone.personalId}`, apiUrl));
+    remember({ transactionId: response.headers.get("x-transaction-id"), status: response.status }, "denied");
+
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ type: "urn:dscp:problem:auth:unauthenticated" });
+  });
+
   it("logs a query whose body was tampered with, and one whose body is not JSON", async () => {
     const path = `/v1/exchange/${citizens}/query`;
     const signedBody = JSON.stringify({ filters: { province: someone.province } });
