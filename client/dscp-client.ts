@@ -1,5 +1,8 @@
 import type { PublicDataset } from "../domain/catalog/catalog-service.ts";
 import type { CatalogFilter, Dataset, DatasetPatch, NewDatasetInput } from "../domain/catalog/model.ts";
+import type { QueryInput } from "../domain/exchange/model.ts";
+import type { ChainedEntry, ShardVerdict } from "../domain/exchange-log/chain.ts";
+import type { LogQueryParameters } from "../domain/exchange-log/model.ts";
 import { type SigningIdentity, signRequest } from "../domain/identity/sign.ts";
 import type {
   AccessRequest,
@@ -173,4 +176,53 @@ export class DscpClient {
   revokePermission(permissionId: string, reason: string): Promise<Permission> {
     return this.call("DELETE", `/v1/permissions/${encodeURIComponent(permissionId)}`, { body: { reason } });
   }
+
+  /** One record by its data key, permitted fields only (Art. 7.2a). */
+  getRecord(datasetId: string, key: string, fields?: readonly string[]): Promise<ExchangeRecord> {
+    return this.call(
+      "GET",
+      `/v1/exchange/${encodeURIComponent(datasetId)}/records/${encodeURIComponent(key)}`,
+      fields && fields.length > 0 ? { query: { fields: fields.join(",") } } : {},
+    );
+  }
+
+  /** Records matching equality filters on permitted fields, a page at a time. */
+  queryRecords(datasetId: string, query: Partial<QueryInput>): Promise<ExchangePage> {
+    return this.call("POST", `/v1/exchange/${encodeURIComponent(datasetId)}/query`, { body: query });
+  }
+
+  /** The exchange log, scoped to the caller (a consumer its calls, a provider its datasets', the supervisor all). */
+  listLogEntries(query: LogQueryParameters & { limit?: number; cursor?: string } = {}): Promise<Page<ChainedEntry>> {
+    return this.call("GET", "/v1/logs", { query });
+  }
+
+  /** Verifies every hash chain of the log (operator, supervisor). */
+  verifyLog(): Promise<LogVerification> {
+    return this.call("GET", "/v1/logs/verify");
+  }
+
+  /** The OpenAPI 3.1 document of the API; needs no identity. */
+  openApi(): Promise<Record<string, unknown>> {
+    return this.call("GET", "/v1/openapi.json", { unsigned: true });
+  }
 }
+
+export interface ExchangeRecord {
+  readonly datasetId: string;
+  readonly key: string;
+  readonly record: Record<string, unknown>;
+}
+
+export interface ExchangePage {
+  readonly datasetId: string;
+  readonly items: Record<string, unknown>[];
+  readonly nextCursor?: string;
+}
+
+export interface LogVerification {
+  readonly valid: boolean;
+  readonly checkedAt: string;
+  readonly entries: number;
+  readonly shards: readonly ShardVerdict[];
+}
+

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps, Tags } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { ApiDocs } from "./constructs/api-docs.ts";
 import { Catalog } from "./constructs/catalog.ts";
 import { DataStores } from "./constructs/data-stores.ts";
 import { Exchange } from "./constructs/exchange.ts";
@@ -101,6 +102,8 @@ export class PlatformStack extends Stack {
       stage: props.stage,
       version: props.version,
     });
+
+    new ApiDocs(this, "ApiDocs", { api, stage: props.stage, version: props.version });
 
     new CfnOutput(this, "ApiUrl", { value: api.url, description: "Base URL of the DSCP API (stage included)" });
     new CfnOutput(this, "ApiId", { value: api.restApiId, description: "REST API id (LocalStack builds URLs from it)" });

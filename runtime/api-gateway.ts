@@ -336,6 +336,8 @@ export function proxyEvent(input: {
   api: RestApiDefinition;
   stage: string;
   path: string;
+  /** The path as called: on AWS `/<stage>/…`, here `/_aws/execute-api/<api>/<stage>/…`. */
+  calledPath: string;
   query: URLSearchParams;
   match: RouteMatch;
   requestId: string;
@@ -350,6 +352,11 @@ export function proxyEvent(input: {
     const value = request.rawHeaders[index + 1] as string;
     headers[name] = value;
     multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+  }
+  // API Gateway tells integrations how the client connected; here it is plain HTTP.
+  if (!Object.keys(headers).some((name) => name.toLowerCase() === "x-forwarded-proto")) {
+    headers["X-Forwarded-Proto"] = "http";
+    multiValueHeaders["X-Forwarded-Proto"] = ["http"];
   }
   const queryStringParameters: Record<string, string> = {};
   const multiValueQueryStringParameters: Record<string, string[]> = {};
@@ -377,7 +384,7 @@ export function proxyEvent(input: {
       resourceId: match.method.resourceId,
       resourcePath: match.method.resourcePath,
       httpMethod: request.method,
-      path: `/${stage}${path}`,
+      path: input.calledPath,
       stage,
       requestId: input.requestId,
       extendedRequestId: input.requestId,

@@ -40,6 +40,11 @@ export class UpstreamFailedError extends ProblemError {
   }
 }
 
+/** Query parameters of `GET /v1/exchange/{datasetId}/records/{key}`. */
+export const recordQuery = z.object({
+  fields: z.optional(z.string().check(z.describe("Comma-separated fields wanted; none means every permitted field"))),
+});
+
 /** Body of `POST /v1/exchange/{datasetId}/query`. */
 export const queryInput = z.object({
   /** Equality filters on permitted fields. */

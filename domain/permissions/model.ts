@@ -40,6 +40,21 @@ export const mandatoryGrantInput = z.object({ ...accessTerms, consumerSystem: z.
 
 export const revocationInput = z.object({ reason: z.string().check(z.minLength(3), z.maxLength(1000)) });
 
+/** Query parameters of the access-request and permission listings. */
+export const permissionListQuery = z.object({
+  view: z.optional(
+    z
+      .enum(["consumer", "provider", "all"])
+      .check(
+        z.describe("Whose: the caller's agency as consumer (default), as provider, or (operator, supervisor) all"),
+      ),
+  ),
+  datasetId: z.optional(z.string().check(z.maxLength(200))),
+  consumerSystem: z.optional(z.string().check(z.maxLength(200))),
+  status: z.optional(z.enum(["pending", "approved", "rejected", "active", "revoked"])),
+});
+export type PermissionListQuery = z.infer<typeof permissionListQuery>;
+
 export interface AccessTerms {
   readonly datasetId: string;
   readonly fields: readonly string[];

@@ -1,14 +1,14 @@
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoExchangeLogStore, type LogScope } from "../../adapters/dynamodb/exchange-log-store.ts";
 import { type ShardVerdict, ShardVerifier } from "../../domain/exchange-log/chain.ts";
+import { type LogQueryParameters, logQuery } from "../../domain/exchange-log/model.ts";
 import { isOverseer } from "../../domain/identity/authorization.ts";
 import { ForbiddenError } from "../../domain/identity/errors.ts";
-import { ValidationError } from "../../domain/problem.ts";
 import type { Caller } from "../../domain/registry/model.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { httpHandler } from "../shared/http.ts";
-import { dispatch, pagination } from "../shared/routes.ts";
+import { dispatch, pagination, queryParameters } from "../shared/routes.ts";
 import { exchangeLogEnvironment } from "./environment.ts";
 
 const environment = lazyEnvironment(exchangeLogEnvironment);
@@ -18,14 +18,11 @@ const logStore = () => {
   return store;
 };
 
-function scopeOf(caller: Caller, view: string | undefined): LogScope {
+function scopeOf(caller: Caller, view: LogQueryParameters["view"]): LogScope {
   if (isOverseer(caller) && (view === undefined || view === "all")) return { kind: "all" };
   if (view === "all") throw new ForbiddenError("only the supervisor and the operator read the whole log");
   if (view === "provider") return { kind: "provider", agency: caller.agencyCode };
-  if (view === undefined || view === "consumer") return { kind: "consumer", agency: caller.agencyCode };
-  throw new ValidationError("unknown view", [
-    { name: "view", reason: "must be consumer, provider or (supervisor) all" },
-  ]);
+  return { kind: "consumer", agency: caller.agencyCode };
 }
 
 /** The exchange log (Art. 13): scoped reading, and verification of every chain. */
@@ -33,14 +30,8 @@ export const handler = httpHandler(
   dispatch({
     "GET /v1/logs": async (event) => {
       const caller = authenticatedCaller(event);
-      const query = event.queryStringParameters ?? {};
-      const page = await logStore().query(scopeOf(caller, query.view), {
-        ...pagination(event),
-        ...(query.from ? { from: query.from } : {}),
-        ...(query.to ? { to: query.to } : {}),
-        ...(query.datasetId ? { datasetId: query.datasetId } : {}),
-        ...(query.outcome ? { outcome: query.outcome } : {}),
-      });
+      const { view, ...filter } = queryParameters(event, logQuery);
+      const page = await logStore().query(scopeOf(caller, view), { ...pagination(event), ...filter });
       return { status: 200, body: page };
     },
     "GET /v1/logs/verify": async (event) => {

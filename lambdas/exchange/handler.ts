@@ -7,13 +7,13 @@ import { httpUpstream } from "../../adapters/http/upstream.ts";
 import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
 import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
 import { ExchangeService } from "../../domain/exchange/exchange-service.ts";
-import type { ExchangeLog } from "../../domain/exchange/model.ts";
+import { type ExchangeLog, recordQuery } from "../../domain/exchange/model.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { callerOf, verifyBody } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { httpHandler } from "../shared/http.ts";
 import { logger, metrics } from "../shared/observability.ts";
-import { dispatch, pathParameter } from "../shared/routes.ts";
+import { dispatch, pathParameter, queryParameters } from "../shared/routes.ts";
 import { exchangeEnvironment } from "./environment.ts";
 
 const environment = lazyEnvironment(exchangeEnvironment);
@@ -52,7 +52,7 @@ const exchange = () => {
 export const handler = httpHandler(
   dispatch({
     "GET /v1/exchange/{datasetId}/records/{key}": async (event, { transactionId }) => {
-      const fields = event.queryStringParameters?.fields?.split(",").filter(Boolean);
+      const fields = queryParameters(event, recordQuery).fields?.split(",").filter(Boolean);
       return {
         status: 200,
         body: await exchange().getRecord(

@@ -3,13 +3,13 @@ import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoPermissionStore } from "../../adapters/dynamodb/permission-store.ts";
 import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
-import type { PermissionListFilter } from "../../domain/permissions/model.ts";
+import { type PermissionListFilter, permissionListQuery } from "../../domain/permissions/model.ts";
 import { PermissionService } from "../../domain/permissions/permission-service.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { httpHandler } from "../shared/http.ts";
-import { dispatch, pagination, pathParameter } from "../shared/routes.ts";
+import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
 import { permissionsEnvironment } from "./environment.ts";
 
 const environment = lazyEnvironment(permissionsEnvironment);
@@ -25,13 +25,9 @@ const permissions = () => {
   return service;
 };
 
-function listFilter(event: APIGatewayProxyEvent): PermissionListFilter {
-  const query = event.queryStringParameters ?? {};
-  return {
-    ...(query.datasetId ? { datasetId: query.datasetId } : {}),
-    ...(query.consumerSystem ? { consumerSystem: query.consumerSystem } : {}),
-    ...(query.status ? { status: query.status } : {}),
-  };
+function listQuery(event: APIGatewayProxyEvent): { view?: string; filter: PermissionListFilter } {
+  const { view, ...filter } = queryParameters(event, permissionListQuery);
+  return { ...(view ? { view } : {}), filter };
 }
 
 /** Access requests, decisions, mandatory grants and revocations. */
@@ -41,15 +37,11 @@ export const handler = httpHandler(
       status: 201,
       body: await permissions().request(authenticatedCaller(event), parseJsonBody(event.body)),
     }),
-    "GET /v1/access-requests": async (event) => ({
-      status: 200,
-      body: await permissions().listRequests(
-        authenticatedCaller(event),
-        event.queryStringParameters?.view,
-        listFilter(event),
-        pagination(event),
-      ),
-    }),
+    "GET /v1/access-requests": async (event) => {
+      const caller = authenticatedCaller(event);
+      const { view, filter } = listQuery(event);
+      return { status: 200, body: await permissions().listRequests(caller, view, filter, pagination(event)) };
+    },
     "POST /v1/access-requests/{requestId}/decision": async (event) => ({
       status: 200,
       body: await permissions().decide(
@@ -62,15 +54,11 @@ export const handler = httpHandler(
       status: 201,
       body: await permissions().grantMandatory(authenticatedCaller(event), parseJsonBody(event.body)),
     }),
-    "GET /v1/permissions": async (event) => ({
-      status: 200,
-      body: await permissions().listPermissions(
-        authenticatedCaller(event),
-        event.queryStringParameters?.view,
-        listFilter(event),
-        pagination(event),
-      ),
-    }),
+    "GET /v1/permissions": async (event) => {
+      const caller = authenticatedCaller(event);
+      const { view, filter } = listQuery(event);
+      return { status: 200, body: await permissions().listPermissions(caller, view, filter, pagination(event)) };
+    },
     "DELETE /v1/permissions/{permissionId}": async (event) => ({
       status: 200,
       body: await permissions().revoke(

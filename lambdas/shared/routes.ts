@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
+import * as z from "zod/mini";
 import { ProblemError } from "../../domain/problem.ts";
+import { parseInput } from "../../domain/validation.ts";
 import type { HttpResult, HttpRoute, RequestContext } from "./http.ts";
 
 /** Routes of one function, keyed `<METHOD> <resource path>` as the template declares them. */
@@ -32,15 +34,36 @@ export function pathParameter(event: APIGatewayProxyEvent, name: string): string
   return value;
 }
 
+/** Query parameters of every listing: a page size and the cursor the previous page returned. */
+export const pageQuery = z.object({
+  limit: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(/^(100|[1-9][0-9]?)$/, "must be an integer from 1 to 100"),
+        z.describe("Page size, 1-100 (default 25)"),
+      ),
+  ),
+  cursor: z.optional(
+    z.string().check(z.maxLength(2000), z.describe("The `nextCursor` of the previous page, as it was returned")),
+  ),
+});
+
 /** `limit` (1-100, default 25) and `cursor` query parameters of a listing. */
 export function pagination(event: APIGatewayProxyEvent): { limit: number; cursor?: string } {
-  const raw = event.queryStringParameters?.limit;
-  const limit = raw === undefined ? 25 : Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-    throw new ProblemError(400, "validation-failed", "Request validation failed", "limit must be 1-100", [
-      { name: "limit", reason: "must be an integer from 1 to 100" },
-    ]);
-  }
-  const cursor = event.queryStringParameters?.cursor;
-  return cursor ? { limit, cursor } : { limit };
+  const { limit, cursor } = parseInput(
+    pageQuery,
+    { limit: event.queryStringParameters?.limit, cursor: event.queryStringParameters?.cursor },
+    "paging",
+  );
+  return { limit: limit === undefined ? 25 : Number(limit), ...(cursor ? { cursor } : {}) };
+}
+
+/**
+ * The query parameters of a route other than paging, parsed with the schema the OpenAPI
+ * document describes them with; every invalid one is named.
+ */
+export function queryParameters<S extends z.ZodMiniType>(event: APIGatewayProxyEvent, schema: S): z.infer<S> {
+  const { limit: _limit, cursor: _cursor, ...rest } = event.queryStringParameters ?? {};
+  return parseInput(schema, rest, "query parameters");
 }

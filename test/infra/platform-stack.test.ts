@@ -2,6 +2,7 @@ import { App, Stack } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
+import { OPERATIONS } from "../../api/operations.ts";
 import { temporaryDir } from "../runtime/helpers.ts";
 import { type PluginReport, type Synthesized, synthesizePlatform, synthesizeWithNag } from "./synth.ts";
 
@@ -175,23 +176,14 @@ describe("API", () => {
     local.template.resourceCountIs("AWS::WAFv2::WebACLAssociation", 1);
   });
 
-  it("puts the request authoriser on every method but health, the public catalog and the platform's key set", () => {
-    const resources = local.template.findResources("AWS::ApiGateway::Resource");
-    const pathOf = (id: string): string => {
-      const resource = resources[id];
-      if (!resource) return "";
-      const parent = resource.Properties.ParentId;
-      return `${parent?.Ref ? pathOf(parent.Ref) : ""}/${resource.Properties.PathPart}`;
-    };
-    const methods = Object.values(local.template.findResources("AWS::ApiGateway::Method")).map((method) => ({
-      route: `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId.Ref)}`,
-      authorization: method.Properties.AuthorizationType,
-    }));
+  it("puts the request authoriser on every method but health, the public catalog, the platform's key set and the API description", () => {
+    const methods = apiMethods(local);
     const publicRoutes = [
       "GET /v1/health",
       "GET /v1/catalog/datasets",
       "GET /v1/catalog/datasets/{datasetId}",
       "GET /v1/platform/keys",
+      "GET /v1/openapi.json",
     ];
 
     expect(
@@ -212,6 +204,17 @@ describe("API", () => {
       IdentitySource: Match.absent(),
       AuthorizerResultTtlInSeconds: 0,
     });
+  });
+
+  it("describes every method it serves in the OpenAPI document, signed exactly where the authoriser sits", () => {
+    const served = apiMethods(local)
+      .map((method) => `${method.route} ${method.authorization === "CUSTOM" ? "signed" : "public"}`)
+      .sort();
+    const described = OPERATIONS.map(
+      (operation) => `${operation.method} ${operation.path} ${operation.signed ? "signed" : "public"}`,
+    ).sort();
+
+    expect(described).toEqual(served);
   });
 
   it("serves GET /v1/health without authorisation", () => {
@@ -237,3 +240,20 @@ describe("portability", () => {
     expect(outputs).toEqual(expect.arrayContaining(["ApiUrl", "ApiId", "ApiStage", "RegistryTableName"]));
   });
 });
+
+/** Every method of the API as `<METHOD> <path>`, with its authorisation type. */
+function apiMethods(synthesized: Synthesized): { route: string; authorization: string }[] {
+  const resources = synthesized.template.findResources("AWS::ApiGateway::Resource");
+  const pathOf = (id: string): string => {
+    const resource = resources[id];
+    if (!resource) return "";
+    const parent = resource.Properties.ParentId;
+    return `${parent?.Ref ? pathOf(parent.Ref) : ""}/${resource.Properties.PathPart}`;
+  };
+  return Object.values(synthesized.template.findResources("AWS::ApiGateway::Method"))
+    .filter((method) => method.Properties.HttpMethod !== "OPTIONS")
+    .map((method) => ({
+      route: `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId.Ref)}`,
+      authorization: method.Properties.AuthorizationType,
+    }));
+}

@@ -1,0 +1,254 @@
+import * as z from "zod/mini";
+import type { PublicDataset } from "../domain/catalog/catalog-service.ts";
+import {
+  CLASSIFICATIONS,
+  type Dataset,
+  datasetField,
+  MANDATORY_LISTS,
+  SHARING_METHODS,
+} from "../domain/catalog/model.ts";
+import type { ExchangeEntry } from "../domain/exchange/model.ts";
+import type { ChainedEntry, ShardVerdict } from "../domain/exchange-log/chain.ts";
+import type { HealthReport } from "../domain/health.ts";
+import { type AccessRequest, type Permission, PURPOSE_CLASSES } from "../domain/permissions/model.ts";
+import type { ProblemDetails } from "../domain/problem.ts";
+import {
+  AGENCY_LEVELS,
+  type Agency,
+  CAPABILITIES,
+  type KeyRecord,
+  publicJwk,
+  ROLES,
+  type SystemRecord,
+} from "../domain/registry/model.ts";
+
+/*
+ * What the API answers with, as schemas: the OpenAPI document's response components. The
+ * domain's own types are the source of truth; the checks at the end of this file fail to
+ * compile when a schema here and the type it describes drift apart.
+ */
+
+const instant = z.string().check(z.describe("ISO 8601 date-time"));
+
+export const problemDetails = z.object({
+  type: z.string().check(z.describe("urn:dscp:problem:<kind>; clients branch on this, never on title or detail")),
+  title: z.string(),
+  status: z.number().check(z.int()),
+  detail: z.optional(z.string()),
+  instance: z.optional(z.string()),
+  transactionId: z.optional(z.string()),
+  invalidParams: z.optional(
+    z.array(
+      z.object({
+        name: z.string().check(z.describe("Path of the offending field, e.g. keys/0/jwk/crv")),
+        reason: z.string(),
+      }),
+    ),
+  ),
+});
+
+export const agency = z.object({
+  code: z.string(),
+  name: z.string(),
+  nameEn: z.optional(z.string()),
+  level: z.enum(AGENCY_LEVELS),
+  parentCode: z.optional(z.string()),
+  country: z.string(),
+  createdAt: instant,
+});
+
+export const system = z.object({
+  id: z.string(),
+  agencyCode: z.string(),
+  name: z.string(),
+  capabilities: z.array(z.enum(CAPABILITIES)),
+  roles: z.array(z.enum(ROLES)),
+  endpoint: z.optional(z.string()),
+  status: z.enum(["active", "suspended"]),
+  createdAt: instant,
+});
+
+export const key = z.object({
+  systemId: z.string(),
+  kid: z.string(),
+  alg: z.enum(["EdDSA", "ES256"]),
+  jwk: publicJwk,
+  status: z.enum(["active", "revoked"]),
+  createdAt: instant,
+  revokedAt: z.optional(instant),
+});
+
+const datasetShape = {
+  id: z.string(),
+  managingAgency: z.string(),
+  providerSystem: z.string(),
+  title: z.string(),
+  titleEn: z.optional(z.string()),
+  description: z.string(),
+  scope: z.string(),
+  qualityStatement: z.string(),
+  accessConditions: z.string(),
+  updateFrequency: z.optional(z.string()),
+  classification: z.enum(CLASSIFICATIONS.filter((value) => value !== "secret") as ["public", "internal", "restricted"]),
+  mandatory: z.enum(MANDATORY_LISTS),
+  crossBorderAllowed: z.boolean(),
+  methods: z.array(z.enum(SHARING_METHODS)),
+  keyFields: z.array(z.string()),
+  fields: z.array(datasetField),
+  createdAt: instant,
+  updatedAt: instant,
+  revision: z.number().check(z.int(), z.describe("Increments with every change")),
+};
+
+export const dataset = z.object({ ...datasetShape, upstreamPath: z.optional(z.string()) });
+export const publicDataset = z.object(datasetShape);
+
+const termsShape = {
+  datasetId: z.string(),
+  fields: z.array(z.string()),
+  purpose: z.string(),
+  purposeClass: z.enum(PURPOSE_CLASSES),
+  methods: z.array(z.enum(SHARING_METHODS)),
+  validFrom: instant,
+  validUntil: instant,
+  legalBasis: z.string(),
+  consumerSystem: z.string(),
+  consumerAgency: z.string(),
+  providerAgency: z.string(),
+};
+
+export const accessRequest = z.object({
+  ...termsShape,
+  id: z.string(),
+  requestedBy: z.string(),
+  status: z.enum(["pending", "approved", "rejected"]),
+  createdAt: instant,
+  decidedAt: z.optional(instant),
+  decidedBy: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  permissionId: z.optional(z.string()),
+});
+
+export const permission = z.object({
+  ...termsShape,
+  id: z.string(),
+  grantType: z.enum(["request", "mandatory"]),
+  requestId: z.optional(z.string()),
+  grantedBy: z.string(),
+  commercial: z.boolean(),
+  crossBorder: z.boolean(),
+  status: z.enum(["active", "revoked"]),
+  createdAt: instant,
+  revokedAt: z.optional(instant),
+  revokedBy: z.optional(z.string()),
+  revokeReason: z.optional(z.string()),
+});
+
+export const decision = z.object({ request: accessRequest, permission: z.optional(permission) });
+
+const record = z.record(z.string(), z.unknown());
+
+export const exchangeRecord = z.object({ datasetId: z.string(), key: z.string(), record });
+export const exchangePage = z.object({
+  datasetId: z.string(),
+  items: z.array(record),
+  nextCursor: z.optional(z.string()),
+});
+
+const entryShape = {
+  transactionId: z.string(),
+  time: instant,
+  consumerSystem: z.string(),
+  consumerAgency: z.string(),
+  claimedIssuer: z.optional(z.string()),
+  datasetId: z.string(),
+  providerSystem: z.optional(z.string()),
+  providerAgency: z.optional(z.string()),
+  operation: z.enum(["get-record", "query"]),
+  method: z.enum(["request"]),
+  purpose: z.optional(z.string()),
+  purposeClass: z.optional(z.string()),
+  permissionId: z.optional(z.string()),
+  fieldsReturned: z.array(z.string()),
+  recordCount: z.number().check(z.int()),
+  outcome: z.enum(["allowed", "denied", "failed"]),
+  status: z.number().check(z.int()),
+  problemType: z.optional(z.string()),
+  latencyMs: z.number(),
+  bytes: z.number().check(z.int()),
+  crossBorder: z.boolean(),
+};
+
+export const logEntry = z.object({
+  ...entryShape,
+  shard: z.number().check(z.int()),
+  seq: z.number().check(z.int()),
+  prevHash: z.string().check(z.describe("Hash of the previous entry of the shard (hex SHA-256)")),
+  hash: z.string().check(z.describe("SHA-256 over prevHash, shard, seq and the entry's canonical JSON")),
+});
+
+export const shardVerdict = z.object({
+  shard: z.number().check(z.int()),
+  entries: z.number().check(z.int()),
+  valid: z.boolean(),
+  brokenAt: z.optional(z.number().check(z.int())),
+  reason: z.optional(z.string()),
+});
+
+export const verification = z.object({
+  valid: z.boolean(),
+  checkedAt: instant,
+  entries: z.number().check(z.int()),
+  shards: z.array(shardVerdict),
+});
+
+export const health = z.object({
+  status: z.enum(["ok", "degraded"]),
+  version: z.string(),
+  stage: z.string(),
+  time: instant,
+  checks: z.record(
+    z.string(),
+    z.object({ status: z.enum(["ok", "failing"]), latencyMs: z.number(), error: z.optional(z.string()) }),
+  ),
+});
+
+export const keySet = z.object({
+  keys: z.array(
+    z.object({ kty: z.literal("EC"), crv: z.literal("P-256"), x: z.string(), y: z.string(), kid: z.string() }),
+  ),
+});
+
+/** A page of a listing. */
+export function page<T extends z.ZodMiniType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    nextCursor: z.optional(z.string().check(z.describe("Pass as `cursor` for the next page; absent on the last"))),
+  });
+}
+
+// ---- Drift checks: each schema describes exactly its domain type (compile-time only). ----
+
+type Plain<T> = T extends readonly (infer U)[]
+  ? Plain<U>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: Plain<T[K]> }
+    : T;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Describes<S extends z.ZodMiniType, T> = Same<Plain<z.output<S>>, Plain<T>>;
+
+const drift: [
+  Describes<typeof problemDetails, ProblemDetails>,
+  Describes<typeof agency, Agency>,
+  Describes<typeof system, SystemRecord>,
+  Describes<typeof key, KeyRecord>,
+  Describes<typeof dataset, Dataset>,
+  Describes<typeof publicDataset, PublicDataset>,
+  Describes<typeof accessRequest, AccessRequest>,
+  Describes<typeof permission, Permission>,
+  Describes<typeof logEntry, ChainedEntry>,
+  Describes<typeof shardVerdict, ShardVerdict>,
+  Describes<typeof health, HealthReport>,
+  Describes<z.ZodMiniObject<typeof entryShape>, ExchangeEntry>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true];
+void drift;
