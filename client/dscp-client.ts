@@ -225,4 +225,3 @@ export interface LogVerification {
   readonly entries: number;
   readonly shards: readonly ShardVerdict[];
 }
-

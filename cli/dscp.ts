@@ -1,0 +1,736 @@
+import { existsSync, readFileSync, renameSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
+import { generateIdentity, identityPath, loadIdentity, saveIdentity } from "../client/identity-files.ts";
+import type { PurposeClass } from "../domain/permissions/model.ts";
+import type { ProblemDetails } from "../domain/problem.ts";
+
+/** Where the CLI writes and what it reads; the process's own by default, a test's in tests. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+type OptionSpec = {
+  readonly type: "string" | "boolean";
+  readonly multiple?: boolean;
+  readonly short?: string;
+  readonly hint?: string;
+};
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+interface Command {
+  /** The command words, e.g. `agencies add`. */
+  readonly name: string;
+  readonly args: readonly string[];
+  readonly summary: string;
+  readonly options?: Readonly<Record<string, OptionSpec>>;
+  /** Options that must be given. */
+  readonly required?: readonly string[];
+  run(context: Context, args: readonly string[], values: Values): Promise<number | undefined>;
+}
+
+class UsageError extends Error {}
+
+const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  as: { type: "string", hint: "system id: sign with .dscp/keys/<id>.json (env DSCP_AS)" },
+  key: { type: "string", hint: "key file to sign with (env DSCP_KEY)" },
+  "keys-dir": { type: "string", hint: "folder of key files (default .dscp/keys, env DSCP_KEYS_DIR)" },
+  outputs: { type: "string", hint: "stack outputs file (default .dscp/outputs.json, env DSCP_OUTPUTS)" },
+  "api-url": { type: "string", hint: "API base URL, instead of the outputs file (env DSCP_API_URL)" },
+  audience: { type: "string", hint: "platform audience, with --api-url (env DSCP_AUDIENCE)" },
+  json: { type: "boolean", hint: "print the API's JSON as it came" },
+  quiet: { type: "boolean", short: "q", hint: "print only the id of what was created or changed (for scripts)" },
+  help: { type: "boolean", short: "h", hint: "show help" },
+};
+
+const paging = {
+  limit: { type: "string", hint: "page size, 1-100" },
+  cursor: { type: "string", hint: "the cursor a previous page printed" },
+} as const;
+
+const listFilter = {
+  view: { type: "string", hint: "consumer (default), provider or all (operator, supervisor)" },
+  status: { type: "string" },
+  dataset: { type: "string" },
+  consumer: { type: "string" },
+  ...paging,
+} as const;
+
+const accessTerms = {
+  fields: { type: "string", hint: "comma-separated fields" },
+  purpose: { type: "string", hint: "what the data is for" },
+  "purpose-class": { type: "string", hint: "state-management, public-service or commercial (Art. 16)" },
+  methods: { type: "string", hint: "comma-separated: request, sync, integrated, export (default request)" },
+  from: { type: "string", hint: "valid from (date or date-time; default now)" },
+  until: { type: "string", hint: "valid until (date or date-time)" },
+  "legal-basis": { type: "string", hint: "the law or decision that allows it" },
+} as const;
+const accessRequired = ["fields", "purpose", "purpose-class", "until", "legal-basis"];
+
+/** Every command, in the order `dscp help` lists them. */
+const COMMANDS: readonly Command[] = [
+  {
+    name: "keygen",
+    args: ["systemId"],
+    summary: "Create a key pair for a system in the keys folder; prints the public key to register",
+    options: {
+      alg: { type: "string", hint: "EdDSA (default) or ES256" },
+      kid: { type: "string" },
+      force: { type: "boolean", hint: "replace an existing key file" },
+    },
+    async run(context, [systemId], values) {
+      const path = identityPath(context.keysDir(), String(systemId));
+      if (existsSync(path) && !values.force) throw new UsageError(`${path} exists; --force replaces it`);
+      const alg = String(values.alg ?? "EdDSA");
+      if (alg !== "EdDSA" && alg !== "ES256") throw new UsageError("--alg must be EdDSA or ES256");
+      const identity = await generateIdentity(String(systemId), alg, values.kid as string | undefined);
+      context.io.stderr(`wrote ${saveIdentity(context.keysDir(), identity)}\n`);
+      context.print({ kid: identity.kid, jwk: identity.publicJwk });
+      return 0;
+    },
+  },
+  {
+    name: "health",
+    args: [],
+    summary: "Is the platform up",
+    async run(context) {
+      context.print(await context.client(false).health());
+      return 0;
+    },
+  },
+  {
+    name: "agencies list",
+    args: [],
+    summary: "List registered agencies",
+    options: paging,
+    async run(context, _args, values) {
+      const page = await context.client().listAgencies(pageOf(values));
+      context.table(page, ["code", "level", "country", "parentCode", "name"]);
+      return 0;
+    },
+  },
+  {
+    name: "agencies add",
+    args: ["code"],
+    summary: "Register an agency (operator)",
+    options: {
+      name: { type: "string" },
+      "name-en": { type: "string" },
+      level: { type: "string", hint: "central, provincial, commune or foreign" },
+      parent: { type: "string", hint: "parent agency code" },
+      country: { type: "string", hint: "ISO 3166-1 alpha-2 (default VN)" },
+    },
+    required: ["name", "level"],
+    async run(context, [code], values) {
+      const agency = await context.client().registerAgency({
+        code: String(code),
+        name: String(values.name),
+        level: values.level as never,
+        ...optional({ nameEn: values["name-en"], parentCode: values.parent, country: values.country }),
+      });
+      context.print(agency);
+      return 0;
+    },
+  },
+  {
+    name: "systems add",
+    args: ["systemId"],
+    summary: "Register a system (Agent Node) with the public key from its key file (dscp keygen)",
+    options: {
+      name: { type: "string" },
+      capabilities: { type: "string", hint: "provider, consumer or provider,consumer" },
+      endpoint: { type: "string", hint: "base URL the platform calls (providers)" },
+      roles: { type: "string", hint: "platform-admin, supervisor (operator only)" },
+      agency: { type: "string", hint: "default: the system id's first part" },
+    },
+    required: ["name", "capabilities"],
+    async run(context, [systemId], values) {
+      const path = identityPath(context.keysDir(), String(systemId));
+      if (!existsSync(path)) throw new UsageError(`no key file ${path}: run dscp keygen ${systemId} first`);
+      const identity = loadIdentity(path);
+      const system = await context.client().registerSystem(String(values.agency ?? String(systemId).split(".")[0]), {
+        id: String(systemId),
+        name: String(values.name),
+        capabilities: list(values.capabilities) as never,
+        ...optional({ endpoint: values.endpoint }),
+        ...(values.roles ? { roles: list(values.roles) as never } : {}),
+        keys: [{ kid: identity.kid, jwk: identity.publicJwk as never }],
+      });
+      context.print(system);
+      return 0;
+    },
+  },
+  {
+    name: "keys rotate",
+    args: ["systemId"],
+    summary: "Register a new key for a system and switch its key file to it (the old file is kept aside)",
+    options: { alg: { type: "string", hint: "EdDSA (default) or ES256" } },
+    async run(context, [systemId], values) {
+      const directory = context.keysDir();
+      const path = identityPath(directory, String(systemId));
+      const client = context.client();
+      const alg = String(values.alg ?? "EdDSA");
+      if (alg !== "EdDSA" && alg !== "ES256") throw new UsageError("--alg must be EdDSA or ES256");
+      const fresh = await generateIdentity(String(systemId), alg);
+      const key = await client.addKey(String(systemId), { kid: fresh.kid, jwk: fresh.publicJwk as never });
+      if (existsSync(path)) {
+        const previous = loadIdentity(path);
+        const aside = join(directory, `${systemId}.${previous.kid}.json`);
+        renameSync(path, aside);
+        context.io.stderr(
+          `previous key kept in ${aside}; revoke it with dscp keys revoke ${systemId} ${previous.kid}\n`,
+        );
+      }
+      context.io.stderr(`wrote ${saveIdentity(directory, fresh)}\n`);
+      context.print(key);
+      return 0;
+    },
+  },
+  {
+    name: "keys revoke",
+    args: ["systemId", "kid"],
+    summary: "Revoke a key: tokens it signs are refused from now on",
+    async run(context, [systemId, kid]) {
+      context.print(await context.client().revokeKey(String(systemId), String(kid)));
+      return 0;
+    },
+  },
+  {
+    name: "datasets list",
+    args: [],
+    summary: "The public catalog (no key needed)",
+    options: {
+      agency: { type: "string" },
+      classification: { type: "string" },
+      mandatory: { type: "string", hint: "appendix-i, appendix-ii or none" },
+      method: { type: "string", hint: "request, sync, integrated or export" },
+      "cross-border": { type: "string", hint: "true or false" },
+      ...paging,
+    },
+    async run(context, _args, values) {
+      const crossBorder = values["cross-border"];
+      const page = await context.client(false).listCatalog({
+        ...optional({
+          agency: values.agency,
+          classification: values.classification,
+          mandatory: values.mandatory,
+          method: values.method,
+        }),
+        ...(crossBorder === undefined ? {} : { crossBorderAllowed: crossBorder === "true" }),
+        ...pageOf(values),
+      } as never);
+      context.table(page, ["id", "classification", "mandatory", "methods", "crossBorderAllowed", "title"]);
+      return 0;
+    },
+  },
+  {
+    name: "datasets show",
+    args: ["datasetId"],
+    summary: "One dataset of the catalog (no key needed)",
+    async run(context, [datasetId]) {
+      context.print(await context.client(false).getCatalogDataset(String(datasetId)));
+      return 0;
+    },
+  },
+  {
+    name: "datasets publish",
+    args: ["file"],
+    summary: "Publish a dataset described in a JSON file (provider)",
+    async run(context, [file]) {
+      context.print(await context.client().publishDataset(context.readJson(String(file)) as never));
+      return 0;
+    },
+  },
+  {
+    name: "datasets amend",
+    args: ["datasetId", "file"],
+    summary: "Amend a dataset's description with the members of a JSON file (provider)",
+    async run(context, [datasetId, file]) {
+      context.print(await context.client().amendDataset(String(datasetId), context.readJson(String(file)) as never));
+      return 0;
+    },
+  },
+  {
+    name: "request",
+    args: ["datasetId"],
+    summary: "Ask for access to a dataset (consumer)",
+    options: { ...accessTerms, consumer: { type: "string", hint: "the system that will use it (default: caller)" } },
+    required: accessRequired,
+    async run(context, [datasetId], values) {
+      const request = await context.client().requestAccess({
+        ...termsOf(String(datasetId), values),
+        ...optional({ consumerSystem: values.consumer }),
+      });
+      context.print(request);
+      return 0;
+    },
+  },
+  {
+    name: "requests",
+    args: [],
+    summary: "Access requests of your agency (--view provider: those to decide)",
+    options: listFilter,
+    async run(context, _args, values) {
+      const page = await context.client().listAccessRequests({ ...filterOf(values), ...pageOf(values) });
+      context.table(page, ["id", "status", "consumerSystem", "datasetId", "fields", "purposeClass", "validUntil"]);
+      return 0;
+    },
+  },
+  {
+    name: "decide",
+    args: ["requestId", "decision"],
+    summary: "Approve or reject an access request, with a reason (provider, operator)",
+    options: {
+      reason: { type: "string" },
+      fields: { type: "string", hint: "approve only these of the fields asked for" },
+    },
+    required: ["reason"],
+    async run(context, [requestId, decision], values) {
+      if (decision !== "approve" && decision !== "reject") throw new UsageError("decision must be approve or reject");
+      const result = await context.client().decide(String(requestId), {
+        decision,
+        reason: String(values.reason),
+        ...(values.fields ? { fields: list(values.fields) } : {}),
+      });
+      context.print(result);
+      return 0;
+    },
+  },
+  {
+    name: "grant",
+    args: ["datasetId"],
+    summary: "Grant a dataset on a mandatory list to a consumer without a request (operator, Art. 3.5)",
+    options: { ...accessTerms, consumer: { type: "string" } },
+    required: [...accessRequired, "consumer"],
+    async run(context, [datasetId], values) {
+      const permission = await context.client().grantMandatory({
+        ...termsOf(String(datasetId), values),
+        consumerSystem: String(values.consumer),
+      });
+      context.print(permission);
+      return 0;
+    },
+  },
+  {
+    name: "permissions",
+    args: [],
+    summary: "Permissions of your agency (--view provider: those on your datasets)",
+    options: listFilter,
+    async run(context, _args, values) {
+      const page = await context.client().listPermissions({ ...filterOf(values), ...pageOf(values) });
+      context.table(page, ["id", "status", "grantType", "consumerSystem", "datasetId", "fields", "validUntil"]);
+      return 0;
+    },
+  },
+  {
+    name: "revoke",
+    args: ["permissionId"],
+    summary: "Revoke a permission, with a reason (provider, operator)",
+    options: { reason: { type: "string" } },
+    required: ["reason"],
+    async run(context, [permissionId], values) {
+      context.print(await context.client().revokePermission(String(permissionId), String(values.reason)));
+      return 0;
+    },
+  },
+  {
+    name: "query",
+    args: ["datasetId", "key?"],
+    summary: "Ask for a record by key, or for records --where field=value (consumer, Art. 7.2a)",
+    options: {
+      fields: { type: "string", hint: "comma-separated; default every permitted field" },
+      where: { type: "string", multiple: true, hint: "field=value (a string) or field:=JSON; repeatable" },
+      ...paging,
+    },
+    async run(context, [datasetId, key], values) {
+      const client = context.client();
+      const fields = values.fields ? list(values.fields) : undefined;
+      if (key !== undefined) {
+        if (values.where) throw new UsageError("give a key or --where filters, not both");
+        const response = await context.send(
+          client,
+          "GET",
+          `/v1/exchange/${encodeURIComponent(String(datasetId))}/records/${encodeURIComponent(key)}`,
+          fields ? { query: { fields: fields.join(",") } } : {},
+        );
+        context.print(response.body, (body) => (body as { record: Record<string, unknown> }).record);
+        return 0;
+      }
+      const response = await context.send(
+        client,
+        "POST",
+        `/v1/exchange/${encodeURIComponent(String(datasetId))}/query`,
+        {
+          body: {
+            filters: Object.fromEntries(((values.where as string[] | undefined) ?? []).map(filterOf1)),
+            ...(fields ? { fields } : {}),
+            ...(values.limit ? { limit: Number(values.limit) } : {}),
+            ...optional({ cursor: values.cursor }),
+          },
+        },
+      );
+      const page = response.body as { items: Record<string, unknown>[]; nextCursor?: string };
+      context.table(page, fields ?? [...new Set(page.items.flatMap((item) => Object.keys(item)))]);
+      return 0;
+    },
+  },
+  {
+    name: "logs",
+    args: [],
+    summary: "The exchange log: your agency's calls (--view provider: calls to your datasets; all: supervisor)",
+    options: {
+      view: { type: "string" },
+      from: { type: "string", hint: "ISO date-time" },
+      to: { type: "string", hint: "ISO date-time" },
+      dataset: { type: "string" },
+      outcome: { type: "string", hint: "allowed, denied or failed" },
+      ...paging,
+    },
+    async run(context, _args, values) {
+      const page = await context.client().listLogEntries({
+        ...optional({
+          view: values.view,
+          from: values.from,
+          to: values.to,
+          datasetId: values.dataset,
+          outcome: values.outcome,
+        }),
+        ...pageOf(values),
+      } as never);
+      context.table(page, [
+        "time",
+        "transactionId",
+        "consumerSystem",
+        "datasetId",
+        "operation",
+        "outcome",
+        "status",
+        "fieldsReturned",
+        "latencyMs",
+      ]);
+      return 0;
+    },
+  },
+  {
+    name: "verify",
+    args: [],
+    summary: "Verify every hash chain of the exchange log (operator, supervisor); exit 1 if broken",
+    async run(context) {
+      const verdict = await context.client().verifyLog();
+      if (context.json) context.print(verdict);
+      else {
+        context.io.stdout(
+          `${verdict.valid ? "valid" : "BROKEN"}: ${verdict.entries} entries in ${verdict.shards.length} chains, checked ${verdict.checkedAt}\n`,
+        );
+        for (const shard of verdict.shards.filter((candidate) => !candidate.valid)) {
+          context.io.stdout(`  chain ${shard.shard}: entry ${shard.brokenAt ?? "?"}: ${shard.reason ?? "invalid"}\n`);
+        }
+      }
+      return verdict.valid ? 0 : 1;
+    },
+  },
+  {
+    name: "openapi",
+    args: [],
+    summary: "Print the platform's OpenAPI 3.1 document (no key needed)",
+    async run(context) {
+      context.io.stdout(`${JSON.stringify(await context.client(false).openApi(), null, 2)}\n`);
+      return 0;
+    },
+  },
+];
+
+/** What a command runs with: where the platform is, who signs, how to print. */
+class Context {
+  constructor(
+    readonly io: CliIo,
+    private readonly values: Values,
+  ) {}
+
+  get json(): boolean {
+    return this.values.json === true;
+  }
+
+  private path(value: string): string {
+    return isAbsolute(value) ? value : join(this.io.cwd, value);
+  }
+
+  keysDir(): string {
+    return this.path(String(this.values["keys-dir"] ?? this.io.env.DSCP_KEYS_DIR ?? ".dscp/keys"));
+  }
+
+  readJson(file: string): unknown {
+    try {
+      return JSON.parse(readFileSync(this.path(file), "utf8"));
+    } catch (error) {
+      throw new UsageError(`cannot read ${file} as JSON: ${(error as Error).message}`);
+    }
+  }
+
+  client(signed = true): DscpClient {
+    const apiUrl = (this.values["api-url"] as string | undefined) ?? this.io.env.DSCP_API_URL;
+    let connection: { baseUrl: string; audience: string };
+    if (apiUrl) {
+      const audience = (this.values.audience as string | undefined) ?? this.io.env.DSCP_AUDIENCE;
+      if (!audience) throw new UsageError("--api-url needs --audience (the stack output PlatformAudience)");
+      connection = { baseUrl: apiUrl, audience };
+    } else {
+      const file = this.path(String(this.values.outputs ?? this.io.env.DSCP_OUTPUTS ?? ".dscp/outputs.json"));
+      if (!existsSync(file)) throw new UsageError(`no outputs file ${file}: run npm start, or give --outputs`);
+      const stacks = Object.values(JSON.parse(readFileSync(file, "utf8")) as Record<string, Record<string, string>>);
+      const outputs = stacks.find((candidate) => candidate.ApiUrl && candidate.PlatformAudience);
+      if (!outputs) throw new UsageError(`${file} names no stack with ApiUrl and PlatformAudience`);
+      connection = { baseUrl: String(outputs.ApiUrl), audience: String(outputs.PlatformAudience) };
+    }
+    if (!signed) return new DscpClient(connection);
+    const keyFile =
+      (this.values.key as string | undefined) ??
+      this.io.env.DSCP_KEY ??
+      (() => {
+        const as = (this.values.as as string | undefined) ?? this.io.env.DSCP_AS;
+        if (!as) throw new UsageError("say who signs: --as <systemId> (or --key <file>, or DSCP_AS)");
+        return identityPath(this.keysDir(), as);
+      })();
+    const path = this.path(keyFile);
+    if (!existsSync(path)) throw new UsageError(`no key file ${path}`);
+    return new DscpClient({ ...connection, identity: loadIdentity(path) });
+  }
+
+  /** Sends and prints the transaction id, or throws the problem. */
+  async send(client: DscpClient, method: string, path: string, request: Parameters<DscpClient["send"]>[2]) {
+    const response = await client.send(method, path, request);
+    // A problem names its transaction itself.
+    if (response.status >= 400) throw new DscpProblemError(response.status, response.body as ProblemDetails);
+    if (response.transactionId) this.io.stderr(`transaction ${response.transactionId}\n`);
+    return response;
+  }
+
+  print(value: unknown, view: (value: unknown) => unknown = (same) => same): void {
+    if (this.values.quiet) {
+      const id = idOf(value);
+      if (id !== undefined) {
+        this.io.stdout(`${id}\n`);
+        return;
+      }
+    }
+    this.io.stdout(`${JSON.stringify(this.json ? value : view(value), null, 2)}\n`);
+  }
+
+  table(page: { items: readonly object[]; nextCursor?: string }, columns: readonly string[]): void {
+    if (this.json) {
+      this.print(page);
+      return;
+    }
+    const rows = page.items.map((item) => columns.map((column) => cell((item as Record<string, unknown>)[column])));
+    const widths = columns.map((column, index) =>
+      Math.max(column.length, ...rows.map((row) => row[index]?.length ?? 0)),
+    );
+    const line = (cells: readonly string[]) =>
+      `${cells
+        .map((text, index) => text.padEnd(widths[index] ?? 0))
+        .join("  ")
+        .trimEnd()}\n`;
+    this.io.stdout(line(columns));
+    for (const row of rows) this.io.stdout(line(row));
+    this.io.stderr(`${rows.length} shown${page.nextCursor ? `; more with --cursor ${page.nextCursor}` : ""}\n`);
+  }
+}
+
+/** The id a script wants from what a command printed: a decision's permission, else the thing's own id. */
+function idOf(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const record = value as Record<string, unknown> & { permission?: { id?: unknown }; request?: { id?: unknown } };
+  const id = record.permission?.id ?? record.request?.id ?? record.id ?? record.code ?? record.kid;
+  return typeof id === "string" ? id : undefined;
+}
+
+function cell(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  if (Array.isArray(value)) return value.join(",");
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value).replace(/\s+/g, " ").slice(0, 60);
+}
+
+function list(value: Values[string]): string[] {
+  return String(value ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** Only the members that were given. */
+function optional(members: Record<string, Values[string]>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(members).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
+}
+
+function pageOf(values: Values): { limit?: number; cursor?: string } {
+  return { ...(values.limit ? { limit: Number(values.limit) } : {}), ...optional({ cursor: values.cursor }) };
+}
+
+function filterOf(values: Values) {
+  return optional({
+    view: values.view,
+    status: values.status,
+    datasetId: values.dataset,
+    consumerSystem: values.consumer,
+  });
+}
+
+/** `field=value` is a string; `field:=value` is JSON (a number, true, false). */
+function filterOf1(clause: string): [string, unknown] {
+  const typed = /^([^:=]+):=(.*)$/.exec(clause);
+  if (typed) {
+    try {
+      return [typed[1] as string, JSON.parse(typed[2] as string)];
+    } catch {
+      throw new UsageError(`--where ${clause}: the value after := must be JSON`);
+    }
+  }
+  const plain = /^([^=]+)=(.*)$/.exec(clause);
+  if (!plain) throw new UsageError(`--where ${clause}: expected field=value`);
+  return [plain[1] as string, plain[2]];
+}
+
+/** A date alone means the start (from) or end (until) of that day, UTC. */
+function instant(value: Values[string], end: boolean): string | undefined {
+  if (typeof value !== "string") return undefined;
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T${end ? "23:59:59" : "00:00:00"}Z` : value;
+}
+
+function termsOf(datasetId: string, values: Values) {
+  const validFrom = instant(values.from, false);
+  return {
+    datasetId,
+    fields: list(values.fields),
+    purpose: String(values.purpose),
+    purposeClass: values["purpose-class"] as PurposeClass,
+    methods: (values.methods ? list(values.methods) : ["request"]) as never,
+    validUntil: String(instant(values.until, true)),
+    legalBasis: String(values["legal-basis"]),
+    ...(validFrom ? { validFrom } : {}),
+  };
+}
+
+/** A command line resolved to its command, arguments and options; throws UsageError. */
+export interface ParsedCommand {
+  readonly command: Command;
+  readonly args: readonly string[];
+  readonly values: Values;
+}
+
+export function parseCommand(argv: readonly string[]): ParsedCommand | undefined {
+  // First pass, knowing every option of every command: which words are the command's.
+  const everyOption = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((candidate) => candidate.options ?? {}));
+  const { positionals: words } = parseArgs({
+    args: [...argv],
+    options: parseOptions(everyOption),
+    allowPositionals: true,
+    strict: false,
+  });
+  const command = [...COMMANDS]
+    .sort((a, b) => b.name.split(" ").length - a.name.split(" ").length)
+    .find((candidate) => candidate.name.split(" ").every((word, index) => words[index] === word));
+  if (!command) return undefined;
+  const options = { ...GLOBAL_OPTIONS, ...command.options };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: parseOptions(options),
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const values = parsed.values as Values;
+  const args = parsed.positionals.slice(command.name.split(" ").length);
+  if (values.help) return { command, args, values };
+  const needed = command.args.filter((arg) => !arg.endsWith("?")).length;
+  if (args.length < needed || args.length > command.args.length) {
+    throw new UsageError(`${command.name} takes ${command.args.map((arg) => `<${arg}>`).join(" ") || "no arguments"}`);
+  }
+  for (const name of command.required ?? []) {
+    if (values[name] === undefined) throw new UsageError(`${command.name} needs --${name}`);
+  }
+  return { command, args, values };
+}
+
+function parseOptions(options: Readonly<Record<string, OptionSpec>>) {
+  return Object.fromEntries(
+    Object.entries(options).map(([name, spec]) => [
+      name,
+      { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) },
+    ]),
+  );
+}
+
+function usage(command: Command): string {
+  const args = command.args.map((arg) => (arg.endsWith("?") ? `[${arg.slice(0, -1)}]` : `<${arg}>`)).join(" ");
+  const options = Object.entries(command.options ?? {}).map(
+    ([name, spec]) =>
+      `  --${name}${spec.type === "string" ? " <value>" : ""}${command.required?.includes(name) ? " (required)" : ""}${spec.hint ? `  ${spec.hint}` : ""}\n`,
+  );
+  return `dscp ${command.name}${args ? ` ${args}` : ""}\n  ${command.summary}\n${options.join("")}`;
+}
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  return [
+    "dscp: the DSCP platform from the command line. Every signed command needs --as <systemId> (or --key).\n\n",
+    ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}\n`),
+    "\nGlobal options:\n",
+    ...Object.entries(GLOBAL_OPTIONS).map(([name, spec]) => `  --${name}  ${spec.hint ?? ""}\n`),
+    "\ndscp <command> --help shows a command's options.\n",
+  ].join("");
+}
+
+/** Runs one command line; resolves to the exit code (0 done, 1 refused or broken, 2 usage). */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    if (argv.length === 0 || argv[0] === "help" || (argv.length === 1 && argv[0] === "--help")) {
+      io.stdout(help());
+      return 0;
+    }
+    const parsed = parseCommand(argv);
+    if (!parsed) throw new UsageError(`unknown command: ${argv.filter((token) => !token.startsWith("-")).join(" ")}`);
+    if (parsed.values.help) {
+      io.stdout(usage(parsed.command));
+      return 0;
+    }
+    return (await parsed.command.run(new Context(io, parsed.values), parsed.args, parsed.values)) ?? 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`dscp: ${error.message}\n(dscp help lists the commands)\n`);
+      return 2;
+    }
+    if (error instanceof DscpProblemError) {
+      const problem = error.problem;
+      io.stderr(`${error.status} ${problem.type}\n${problem.title}${problem.detail ? `: ${problem.detail}` : ""}\n`);
+      for (const param of problem.invalidParams ?? []) io.stderr(`  ${param.name}: ${param.reason}\n`);
+      if (problem.transactionId) io.stderr(`transaction ${problem.transactionId}\n`);
+      return 1;
+    }
+    io.stderr(`dscp: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** `dscp …` (npx dscp, or npm run dscp --): the process's own streams, environment and folder. */
+export async function main(): Promise<void> {
+  process.exitCode = await runCli(process.argv.slice(2), {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
