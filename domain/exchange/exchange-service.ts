@@ -26,9 +26,10 @@ interface Attempt {
 export class ExchangeService {
   constructor(
     private readonly deps: {
-      readonly catalog: CatalogStore;
-      readonly registry: RegistryStore;
-      readonly permissions: PermissionStore;
+      readonly catalog: Pick<CatalogStore, "getDataset">;
+      readonly registry: Pick<RegistryStore, "getAgency" | "getSystem">;
+      /** Read on every attempt: a revocation or expiry takes effect at once. */
+      readonly permissions: Pick<PermissionStore, "permissionsOf">;
       readonly upstream: Upstream;
       readonly log: ExchangeLog;
       readonly now?: () => Date;

@@ -1,4 +1,5 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { cached } from "../../adapters/cache/ttl-cache.ts";
 import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoPermissionStore } from "../../adapters/dynamodb/permission-store.ts";
@@ -34,14 +35,29 @@ function both(primary: ExchangeLog, secondary: ExchangeLog): ExchangeLog {
   };
 }
 
+/**
+ * How long an execution environment trusts what it read of a dataset, an agency or a provider
+ * system. Under load this takes three reads off every exchange; a change to a dataset or an
+ * endpoint reaches exchanges within this time. Permissions are never cached.
+ */
+const DESCRIPTION_TTL_MS = 10_000;
+
 let service: ExchangeService | undefined;
 const exchange = () => {
+  if (service) return service;
   const env = environment();
   const client = dynamoDbClient();
-  service ??= new ExchangeService({
-    catalog: new DynamoCatalogStore(client, env.REGISTRY_TABLE_NAME),
-    registry: new DynamoRegistryStore(client, env.REGISTRY_TABLE_NAME),
-    permissions: new DynamoPermissionStore(client, env.PERMISSIONS_TABLE_NAME),
+  const catalog = new DynamoCatalogStore(client, env.REGISTRY_TABLE_NAME);
+  const registry = new DynamoRegistryStore(client, env.REGISTRY_TABLE_NAME);
+  const permissions = new DynamoPermissionStore(client, env.PERMISSIONS_TABLE_NAME);
+  const remember = { ttlMs: DESCRIPTION_TTL_MS };
+  service = new ExchangeService({
+    catalog: { getDataset: cached((id: string) => catalog.getDataset(id), remember) },
+    registry: {
+      getAgency: cached((code: string) => registry.getAgency(code), remember),
+      getSystem: cached((id: string) => registry.getSystem(id), remember),
+    },
+    permissions: { permissionsOf: (system, dataset) => permissions.permissionsOf(system, dataset) },
     upstream: httpUpstream(kmsSigner(env.PLATFORM_KEY_ID), env.PLATFORM_ISSUER, Number(env.UPSTREAM_TIMEOUT_MS)),
     log: both(queuedExchangeLog(env.LOG_QUEUE_URL, Number(env.LOG_SHARDS)), structuredLog),
   });
