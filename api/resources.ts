@@ -7,9 +7,22 @@ import {
   MANDATORY_LISTS,
   SHARING_METHODS,
 } from "../domain/catalog/model.ts";
+import type { ValidationReport } from "../domain/dictionary/dictionary-service.ts";
+import {
+  type CodeEntry,
+  type CodeList,
+  FIELD_STATUSES,
+  FIELD_TYPES,
+  type Field,
+  RELATIONS,
+  type SchemaSummary,
+  type SchemaVersion,
+} from "../domain/dictionary/model.ts";
+import type { StandardisationReport } from "../domain/dictionary/standardisation.ts";
 import type { ExchangeEntry } from "../domain/exchange/model.ts";
 import type { ChainedEntry, ShardVerdict } from "../domain/exchange-log/chain.ts";
 import type { HealthReport } from "../domain/health.ts";
+import { MASTER_DATA_LEVELS, type MasterDataItem } from "../domain/master-data/master-data.ts";
 import { type AccessRequest, type Permission, PURPOSE_CLASSES } from "../domain/permissions/model.ts";
 import type { ProblemDetails } from "../domain/problem.ts";
 import {
@@ -93,6 +106,8 @@ const datasetShape = {
   mandatory: z.enum(MANDATORY_LISTS),
   crossBorderAllowed: z.boolean(),
   methods: z.array(z.enum(SHARING_METHODS)),
+  schema: z.optional(z.object({ id: z.string(), version: z.string() })),
+  standardisedAt: z.optional(instant),
   keyFields: z.array(z.string()),
   fields: z.array(datasetField),
   createdAt: instant,
@@ -219,6 +234,124 @@ export const keySet = z.object({
   ),
 });
 
+export const field = z.object({
+  code: z.string(),
+  name: z.string(),
+  nameEn: z.string(),
+  description: z.string(),
+  type: z.enum(FIELD_TYPES),
+  format: z.optional(z.string()),
+  pattern: z.optional(z.string()),
+  minLength: z.optional(z.number()),
+  maxLength: z.optional(z.number()),
+  minimum: z.optional(z.number()),
+  maximum: z.optional(z.number()),
+  unit: z.optional(z.string()),
+  allowedValues: z.optional(z.array(z.union([z.string(), z.number()]))),
+  codeList: z.optional(z.string()),
+  relationships: z.array(z.object({ relation: z.enum(RELATIONS), field: z.string() })),
+  owner: z.string(),
+  status: z.enum(FIELD_STATUSES),
+  createdAt: instant,
+  updatedAt: instant,
+  revision: z.number().check(z.int()),
+});
+
+export const codeList = z.object({
+  code: z.string(),
+  name: z.string(),
+  nameEn: z.string(),
+  description: z.string(),
+  owner: z.string(),
+  source: z.optional(z.string()),
+  entryCount: z.number().check(z.int()),
+  createdAt: instant,
+  updatedAt: instant,
+});
+
+export const codeEntry = z.object({
+  code: z.string(),
+  label: z.string(),
+  labelEn: z.optional(z.string()),
+  parent: z.optional(z.string()),
+});
+
+export const schemaVersion = z.object({
+  id: z.string(),
+  version: z.string(),
+  owner: z.string(),
+  title: z.string(),
+  description: z.optional(z.string()),
+  fields: z.array(z.object({ field: z.string(), required: z.boolean(), multiple: z.boolean() })),
+  keyFields: z.array(z.string()),
+  changes: z.optional(z.string()),
+  status: z.enum(["published"]),
+  publishedAt: instant,
+  publishedBy: z.string(),
+  jsonSchema: z.record(z.string(), z.unknown()).check(z.describe("The compiled JSON Schema (2020-12)")),
+});
+
+export const schemaSummary = z.object({
+  id: z.string(),
+  owner: z.string(),
+  title: z.string(),
+  latestVersion: z.string(),
+  updatedAt: instant,
+});
+
+const recordError = z.object({ path: z.string(), rule: z.string(), message: z.string() });
+
+export const validationReport = z.object({
+  schema: z.object({ id: z.string(), version: z.string() }),
+  checked: z.number().check(z.int()),
+  valid: z.number().check(z.int()),
+  invalid: z.array(z.object({ index: z.number().check(z.int()), errors: z.array(recordError) })),
+});
+
+export const masterDataItem = z.object({
+  code: z.string(),
+  name: z.string(),
+  nameEn: z.string(),
+  description: z.optional(z.string()),
+  level: z.enum(MASTER_DATA_LEVELS),
+  sector: z.optional(z.string()),
+  keyIdentifier: z.object({ field: z.string(), name: z.string() }),
+  sourceDataset: z.string(),
+  managingAgency: z.string(),
+  registeredBy: z.string(),
+  registeredAt: instant,
+});
+
+const standardisationStatus = z.enum(["standardised", "standardised-late", "pending", "overdue"]);
+
+export const standardisation = z.object({
+  asOf: instant,
+  deadlines: z.object({ "appendix-i": z.string(), other: z.string() }),
+  agencies: z.array(
+    z.object({
+      agency: z.string(),
+      datasets: z.number().check(z.int()),
+      standardised: z.number().check(z.int()),
+      standardisedLate: z.number().check(z.int()),
+      pending: z.number().check(z.int()),
+      overdue: z.number().check(z.int()),
+      late: z.array(z.string()),
+    }),
+  ),
+  datasets: z.array(
+    z.object({
+      datasetId: z.string(),
+      managingAgency: z.string(),
+      mandatory: z.enum(MANDATORY_LISTS),
+      status: standardisationStatus,
+      deadline: z.string(),
+      schema: z.optional(z.object({ id: z.string(), version: z.string() })),
+      standardisedOn: z.optional(z.string()),
+      daysLeft: z.optional(z.number().check(z.int())),
+    }),
+  ),
+});
+
 /** A page of a listing. */
 export function page<T extends z.ZodMiniType>(item: T) {
   return z.object({
@@ -250,5 +383,34 @@ const drift: [
   Describes<typeof shardVerdict, ShardVerdict>,
   Describes<typeof health, HealthReport>,
   Describes<z.ZodMiniObject<typeof entryShape>, ExchangeEntry>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true];
+  Describes<typeof field, Field>,
+  Describes<typeof codeList, CodeList>,
+  Describes<typeof codeEntry, CodeEntry>,
+  Describes<typeof schemaVersion, SchemaVersion>,
+  Describes<typeof schemaSummary, SchemaSummary>,
+  Describes<typeof validationReport, ValidationReport>,
+  Describes<typeof masterDataItem, MasterDataItem>,
+  Describes<typeof standardisation, StandardisationReport>,
+] = [
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+];
 void drift;

@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps, Tags } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { ApiDocs } from "./constructs/api-docs.ts";
+import { Dictionary } from "./constructs/dictionary.ts";
 import { Catalog } from "./constructs/catalog.ts";
 import { DataStores } from "./constructs/data-stores.ts";
 import { Exchange } from "./constructs/exchange.ts";
@@ -59,6 +60,14 @@ export class PlatformStack extends Stack {
     });
 
     new Catalog(this, "Catalog", {
+      api,
+      authorizer: identity.authorizer,
+      registryTable: this.dataStores.registryTable,
+      stage: props.stage,
+      version: props.version,
+    });
+
+    new Dictionary(this, "Dictionary", {
       api,
       authorizer: identity.authorizer,
       registryTable: this.dataStores.registryTable,

@@ -1,14 +1,9 @@
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { CatalogFilter, CatalogStore, Dataset } from "../../domain/catalog/model.ts";
-import { ConflictError } from "../../domain/identity/errors.ts";
 import { queryPage } from "./cursor.ts";
 import { withoutTableKeys } from "./items.ts";
+import { putIfRevision, putNew } from "./writes.ts";
 
 /**
  * Datasets in the registry table at `DATASET#<id>`, listed through `gsi1` in agency order
@@ -20,21 +15,8 @@ export class DynamoCatalogStore implements CatalogStore {
     private readonly tableName: string,
   ) {}
 
-  async createDataset(dataset: Dataset): Promise<void> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: marshall(item(dataset), { removeUndefinedValues: true }),
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        throw new ConflictError(`dataset ${dataset.id} is already in the catalog`, { cause: error });
-      }
-      throw error;
-    }
+  createDataset(dataset: Dataset): Promise<void> {
+    return putNew(this.client, this.tableName, item(dataset), `dataset ${dataset.id} is already in the catalog`);
   }
 
   async getDataset(id: string): Promise<Dataset | undefined> {
@@ -48,21 +30,8 @@ export class DynamoCatalogStore implements CatalogStore {
     return Item ? toDataset(unmarshall(Item)) : undefined;
   }
 
-  async replaceDataset(next: Dataset, expectedRevision: number): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: marshall(item(next), { removeUndefinedValues: true }),
-          ConditionExpression: "revision = :expected",
-          ExpressionAttributeValues: marshall({ ":expected": expectedRevision }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  replaceDataset(next: Dataset, expectedRevision: number): Promise<boolean> {
+    return putIfRevision(this.client, this.tableName, item(next), expectedRevision);
   }
 
   async listDatasets(filter: CatalogFilter, page: { limit: number; cursor?: string }) {

@@ -3,7 +3,6 @@ import {
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
-  PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
@@ -12,6 +11,7 @@ import { ConflictError } from "../../domain/identity/errors.ts";
 import type { Agency, KeyRecord, Page, RegistryStore, SystemRecord } from "../../domain/registry/model.ts";
 import { queryPage } from "./cursor.ts";
 import { withoutTableKeys } from "./items.ts";
+import { putNew } from "./writes.ts";
 
 /**
  * The registry in one DynamoDB table: an agency at `AGENCY#<code>`, a system and its keys
@@ -132,19 +132,8 @@ export class DynamoRegistryStore implements RegistryStore {
     }
   }
 
-  private async putNew(item: Record<string, unknown>, conflict: string): Promise<void> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: marshall(item, { removeUndefinedValues: true }),
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(conflict, { cause: error });
-      throw error;
-    }
+  private putNew(item: Record<string, unknown>, conflict: string): Promise<void> {
+    return putNew(this.client, this.tableName, item, conflict);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { DictionaryStore } from "../dictionary/model.ts";
 import { requireAdmin, requireAgencyOrAdmin } from "../identity/authorization.ts";
 import { ConflictError } from "../identity/errors.ts";
 import { NotFoundError, ProblemError, ValidationError } from "../problem.ts";
@@ -37,6 +38,7 @@ export class CatalogService {
   constructor(
     private readonly catalog: CatalogStore,
     private readonly registry: RegistryStore,
+    private readonly schemas: Pick<DictionaryStore, "getSchemaVersion">,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -49,12 +51,14 @@ export class CatalogService {
     if (parsed.mandatory !== "none") requireAdmin(caller, "put a dataset on a mandatory list");
     await this.checkProvider(parsed);
     checkStructure(parsed);
+    await this.checkSchema(parsed);
     const at = this.now().toISOString();
     const { classification, ...rest } = parsed;
     const dataset: Dataset = {
       ...rest,
       classification,
       managingAgency: agency,
+      ...(parsed.schema ? { standardisedAt: at } : {}),
       createdAt: at,
       updatedAt: at,
       revision: 1,
@@ -74,13 +78,16 @@ export class CatalogService {
       if (patch.mandatory !== undefined && patch.mandatory !== current.mandatory) {
         requireAdmin(caller, "change a dataset's mandatory list");
       }
+      const at = this.now().toISOString();
       const next = {
         ...current,
         ...patch,
-        updatedAt: this.now().toISOString(),
+        ...(patch.schema && !current.standardisedAt ? { standardisedAt: at } : {}),
+        updatedAt: at,
         revision: current.revision + 1,
       } as Dataset;
       checkMethods(next);
+      if (patch.schema) await this.checkSchema(next);
       if (await this.catalog.replaceDataset(next, current.revision)) return next;
     }
     throw new ConflictError(`${datasetId} kept changing under this request; retry it`);
@@ -95,6 +102,28 @@ export class CatalogService {
   async list(filter: CatalogFilter, page: { limit: number; cursor?: string }) {
     const { items, nextCursor } = await this.catalog.listDatasets(filter, page);
     return { items: items.map(publicView), ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  /** The schema a dataset names is published, has the dataset's key, and defines each of its fields. */
+  private async checkSchema(dataset: Pick<Dataset, "schema" | "keyFields" | "fields">): Promise<void> {
+    if (!dataset.schema) return;
+    const { id, version } = dataset.schema;
+    const found = await this.schemas.getSchemaVersion(id, version);
+    if (!found) {
+      throw new ValidationError("the dataset names a schema the dictionary does not have", [
+        { name: "schema", reason: `no schema ${id} version ${version}` },
+      ]);
+    }
+    const properties = Object.keys((found.jsonSchema.properties ?? {}) as object);
+    const invalid = [
+      ...(JSON.stringify([...dataset.keyFields].sort()) === JSON.stringify([...found.keyFields].sort())
+        ? []
+        : [{ name: "keyFields", reason: `${id} ${version} identifies records by ${found.keyFields.join(", ")}` }]),
+      ...dataset.fields
+        .filter((field) => !properties.includes(field.name))
+        .map((field) => ({ name: "fields", reason: `${field.name} is not a field of ${id} ${version}` })),
+    ];
+    if (invalid.length > 0) throw new ValidationError("the dataset does not follow the schema it names", invalid);
   }
 
   private async checkProvider(input: NewDatasetInput): Promise<void> {

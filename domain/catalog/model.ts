@@ -48,6 +48,13 @@ const describedFields = {
   methods: z.array(z.enum(SHARING_METHODS)).check(z.minLength(1), z.maxLength(4)),
   /** Path below the provider system's endpoint that serves the dataset (method a). */
   upstreamPath: z.optional(z.string().check(z.regex(/^\/[A-Za-z0-9._~/{}-]*$/, "must be an absolute path"))),
+  /** The dictionary schema version its records follow (Art. 19): naming one standardises the dataset. */
+  schema: z.optional(
+    z.object({
+      id: z.string().check(z.minLength(3), z.maxLength(100)),
+      version: z.string().check(z.regex(/^\d{1,4}\.\d{1,4}\.\d{1,4}$/, "must be MAJOR.MINOR.PATCH")),
+    }),
+  ),
 };
 
 export const newDatasetInput = z.object({
@@ -91,6 +98,9 @@ export interface Dataset {
   readonly crossBorderAllowed: boolean;
   readonly methods: readonly SharingMethod[];
   readonly upstreamPath?: string;
+  readonly schema?: { readonly id: string; readonly version: string };
+  /** When the dataset first named a dictionary schema (Art. 24). */
+  readonly standardisedAt?: string;
   readonly keyFields: readonly string[];
   readonly fields: readonly DatasetField[];
   readonly createdAt: string;

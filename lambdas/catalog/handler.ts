@@ -1,5 +1,6 @@
 import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
+import { DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.ts";
 import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
 import { CatalogService } from "../../domain/catalog/catalog-service.ts";
 import { type CatalogFilter, catalogQuery } from "../../domain/catalog/model.ts";
@@ -17,6 +18,7 @@ const catalog = () => {
   service ??= new CatalogService(
     new DynamoCatalogStore(dynamoDbClient(), table),
     new DynamoRegistryStore(dynamoDbClient(), table),
+    new DynamoDictionaryStore(dynamoDbClient(), table),
   );
   return service;
 };

@@ -176,7 +176,7 @@ describe("API", () => {
     local.template.resourceCountIs("AWS::WAFv2::WebACLAssociation", 1);
   });
 
-  it("puts the request authoriser on every method but health, the public catalog, the platform's key set and the API description", () => {
+  it("puts the request authoriser on every method but health, the public catalog and dictionary, the master-data list, the platform's key set and the API description", () => {
     const methods = apiMethods(local);
     const publicRoutes = [
       "GET /v1/health",
@@ -184,6 +184,16 @@ describe("API", () => {
       "GET /v1/catalog/datasets/{datasetId}",
       "GET /v1/platform/keys",
       "GET /v1/openapi.json",
+      "GET /v1/dictionary/fields",
+      "GET /v1/dictionary/fields/{code}",
+      "GET /v1/dictionary/code-lists",
+      "GET /v1/dictionary/code-lists/{code}",
+      "GET /v1/dictionary/code-lists/{code}/entries",
+      "GET /v1/dictionary/schemas",
+      "GET /v1/dictionary/schemas/{schemaId}/versions",
+      "GET /v1/dictionary/schemas/{schemaId}/versions/{version}",
+      "GET /v1/dictionary/schemas/{schemaId}/versions/{version}/json-schema",
+      "GET /v1/master-data",
     ];
 
     expect(

@@ -1,0 +1,113 @@
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
+import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
+import { DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.ts";
+import { DynamoMasterDataStore } from "../../adapters/dynamodb/master-data-store.ts";
+import { DictionaryService } from "../../domain/dictionary/dictionary-service.ts";
+import { fieldListQuery } from "../../domain/dictionary/model.ts";
+import { standardisationQuery, standardisationReport } from "../../domain/dictionary/standardisation.ts";
+import { RecordValidator } from "../../domain/dictionary/validator.ts";
+import { MasterDataService, masterDataQuery } from "../../domain/master-data/master-data.ts";
+import { parseJsonBody } from "../../domain/validation.ts";
+import { authenticatedCaller } from "../shared/caller.ts";
+import { lazyEnvironment } from "../shared/environment.ts";
+import type { HttpResult } from "../shared/http.ts";
+import { httpHandler } from "../shared/http.ts";
+import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
+import { dictionaryEnvironment } from "./environment.ts";
+
+const environment = lazyEnvironment(dictionaryEnvironment);
+let services: { dictionary: DictionaryService; masterData: MasterDataService; catalog: DynamoCatalogStore } | undefined;
+const deps = () => {
+  if (services) return services;
+  const table = environment().REGISTRY_TABLE_NAME;
+  const client = dynamoDbClient();
+  const catalog = new DynamoCatalogStore(client, table);
+  services = {
+    dictionary: new DictionaryService(new DynamoDictionaryStore(client, table), new RecordValidator()),
+    masterData: new MasterDataService(new DynamoMasterDataStore(client, table), catalog),
+    catalog,
+  };
+  return services;
+};
+
+/** Public reads may be cached a minute by intermediaries; published schema versions for good. */
+const publicly = (body: unknown, maxAge = 60): HttpResult => ({
+  status: 200,
+  body,
+  headers: { "Cache-Control": `public, max-age=${maxAge}` },
+});
+const created = async (body: Promise<unknown>): Promise<HttpResult> => ({ status: 201, body: await body });
+const schemaVersion = (event: APIGatewayProxyEvent) =>
+  deps().dictionary.getSchemaVersion(pathParameter(event, "schemaId"), pathParameter(event, "version"));
+const immutable = (event: APIGatewayProxyEvent) => (event.pathParameters?.version === "latest" ? 60 : 86_400);
+
+/** The Common Data Dictionary (Art. 19), the master-data registry (Art. 5-6) and standardisation (Art. 24). */
+export const handler = httpHandler(
+  dispatch({
+    "POST /v1/dictionary/fields": (event) =>
+      created(deps().dictionary.createField(authenticatedCaller(event), parseJsonBody(event.body))),
+    "GET /v1/dictionary/fields": async (event) =>
+      publicly(await deps().dictionary.listFields(queryParameters(event, fieldListQuery), pagination(event))),
+    "GET /v1/dictionary/fields/{code}": async (event) =>
+      publicly(await deps().dictionary.getField(pathParameter(event, "code"))),
+    "PATCH /v1/dictionary/fields/{code}": async (event) => ({
+      status: 200,
+      body: await deps().dictionary.amendField(
+        authenticatedCaller(event),
+        pathParameter(event, "code"),
+        parseJsonBody(event.body),
+      ),
+    }),
+    "POST /v1/dictionary/code-lists": (event) =>
+      created(deps().dictionary.createCodeList(authenticatedCaller(event), parseJsonBody(event.body))),
+    "GET /v1/dictionary/code-lists": async (event) =>
+      publicly(await deps().dictionary.listCodeLists(pagination(event))),
+    "GET /v1/dictionary/code-lists/{code}": async (event) =>
+      publicly(await deps().dictionary.getCodeList(pathParameter(event, "code"))),
+    "GET /v1/dictionary/code-lists/{code}/entries": async (event) =>
+      publicly(await deps().dictionary.listCodeEntries(pathParameter(event, "code"), pagination(event))),
+    "POST /v1/dictionary/code-lists/{code}/entries": async (event) => ({
+      status: 200,
+      body: await deps().dictionary.addCodeEntries(
+        authenticatedCaller(event),
+        pathParameter(event, "code"),
+        parseJsonBody(event.body),
+      ),
+    }),
+    "POST /v1/dictionary/schemas": (event) =>
+      created(deps().dictionary.publishSchemaVersion(authenticatedCaller(event), parseJsonBody(event.body))),
+    "GET /v1/dictionary/schemas": async (event) => publicly(await deps().dictionary.listSchemas(pagination(event))),
+    "GET /v1/dictionary/schemas/{schemaId}/versions": async (event) =>
+      publicly(await deps().dictionary.listSchemaVersions(pathParameter(event, "schemaId"), pagination(event))),
+    "GET /v1/dictionary/schemas/{schemaId}/versions/{version}": async (event) =>
+      publicly(await schemaVersion(event), immutable(event)),
+    "GET /v1/dictionary/schemas/{schemaId}/versions/{version}/json-schema": async (event) => ({
+      ...publicly((await schemaVersion(event)).jsonSchema, immutable(event)),
+      headers: { "Cache-Control": `public, max-age=${immutable(event)}`, "Content-Type": "application/schema+json" },
+    }),
+    "POST /v1/dictionary/schemas/{schemaId}/versions/{version}/validate": async (event) => {
+      authenticatedCaller(event);
+      return {
+        status: 200,
+        body: await deps().dictionary.validate(
+          pathParameter(event, "schemaId"),
+          pathParameter(event, "version"),
+          parseJsonBody(event.body),
+        ),
+      };
+    },
+    "POST /v1/master-data": (event) =>
+      created(deps().masterData.register(authenticatedCaller(event), parseJsonBody(event.body))),
+    "GET /v1/master-data": async (event) =>
+      publicly(await deps().masterData.list(queryParameters(event, masterDataQuery), pagination(event))),
+    "GET /v1/standardisation": async (event) => {
+      const caller = authenticatedCaller(event);
+      const { agency } = queryParameters(event, standardisationQuery);
+      return {
+        status: 200,
+        body: await standardisationReport(caller, deps().catalog, agency ? { agency } : {}),
+      };
+    },
+  }),
+);
