@@ -162,6 +162,7 @@ export const permission = z.object({
 export const decision = z.object({ request: accessRequest, permission: z.optional(permission) });
 
 const record = z.record(z.string(), z.unknown());
+const recordError = z.object({ path: z.string(), rule: z.string(), message: z.string() });
 
 export const exchangeRecord = z.object({ datasetId: z.string(), key: z.string(), record });
 export const exchangePage = z.object({
@@ -186,6 +187,7 @@ const entryShape = {
   permissionId: z.optional(z.string()),
   fieldsReturned: z.array(z.string()),
   recordCount: z.number().check(z.int()),
+  invalidRecords: z.optional(z.number().check(z.int())),
   outcome: z.enum(["allowed", "denied", "failed"]),
   status: z.number().check(z.int()),
   problemType: z.optional(z.string()),
@@ -298,8 +300,6 @@ export const schemaSummary = z.object({
   latestVersion: z.string(),
   updatedAt: instant,
 });
-
-const recordError = z.object({ path: z.string(), rule: z.string(), message: z.string() });
 
 export const validationReport = z.object({
   schema: z.object({ id: z.string(), version: z.string() }),

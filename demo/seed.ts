@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
 import { ensureIdentity, type IdentityFile, identityPath } from "../client/identity-files.ts";
 import { syntheticPopulation } from "./population.ts";
@@ -67,6 +68,7 @@ export async function seedDemo(options: {
       keys: [{ kid: consumer.kid, jwk: consumer.publicJwk as never }],
     }),
   );
+  await seedDictionary(admin, client(provider));
   await existing(
     client(provider).publishDataset({
       id: DEMO_DATASET,
@@ -82,12 +84,29 @@ export async function seedDemo(options: {
       mandatory: "none",
       methods: ["request"],
       upstreamPath: "/citizens",
+      schema: DEMO_SCHEMA,
       keyFields: ["personalId"],
       fields: ["personalId", "fullName", "birthDate", "gender", "province", "ethnicity"].map((name) => ({
         name,
         type: name === "birthDate" ? ("date" as const) : ("string" as const),
         personal: name !== "province",
       })),
+    }),
+  );
+  // A dataset seeded before the dictionary existed is standardised now.
+  const published = await admin.getCatalogDataset(DEMO_DATASET);
+  if (!published.schema) await client(provider).amendDataset(DEMO_DATASET, { schema: DEMO_SCHEMA });
+  await existing(
+    client(provider).call("POST", "/v1/master-data", {
+      body: {
+        code: "CITIZEN",
+        name: "Công dân",
+        nameEn: "Citizen",
+        description: "Every citizen of Viet Nam, identified by the personal identification number.",
+        level: "national",
+        keyIdentifier: { field: "personalId", name: "Số định danh cá nhân" },
+        sourceDataset: DEMO_DATASET,
+      },
     }),
   );
   const { items } = await client(consumer).listPermissions({ datasetId: DEMO_DATASET, status: "active", limit: 10 });
@@ -111,6 +130,20 @@ export async function seedDemo(options: {
     consumerKeyFile: identityPath(options.keysDir, consumer.systemId),
     sampleKey: (population[0] as { personalId: string }).personalId,
   };
+}
+
+const DEMO_SCHEMA = { id: "MPS.CITIZEN", version: "1.0.0" };
+
+/** The dictionary's sample (demo/dictionary/): code lists, fields, and the citizen schema. */
+async function seedDictionary(operator: DscpClient, provider: DscpClient): Promise<void> {
+  const sample = (name: string) => JSON.parse(readFileSync(new URL(`./dictionary/${name}`, import.meta.url), "utf8"));
+  for (const list of ["gender.json", "nationality.json", "province.json"]) {
+    await existing(operator.call("POST", "/v1/dictionary/code-lists", { body: sample(list) }));
+  }
+  for (const field of sample("fields.json") as unknown[]) {
+    await existing(operator.call("POST", "/v1/dictionary/fields", { body: field }));
+  }
+  await existing(provider.call("POST", "/v1/dictionary/schemas", { body: sample("citizen-schema.json") }));
 }
 
 /** Creating what already exists is fine when seeding again. */

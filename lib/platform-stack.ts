@@ -1,9 +1,9 @@
 import { CfnOutput, Stack, type StackProps, Tags } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { ApiDocs } from "./constructs/api-docs.ts";
-import { Dictionary } from "./constructs/dictionary.ts";
 import { Catalog } from "./constructs/catalog.ts";
 import { DataStores } from "./constructs/data-stores.ts";
+import { Dictionary } from "./constructs/dictionary.ts";
 import { Exchange } from "./constructs/exchange.ts";
 import { ExchangeLog, exchangeLogQueue } from "./constructs/exchange-log.ts";
 import { HealthCheck } from "./constructs/health-check.ts";

@@ -67,7 +67,14 @@ export class DynamoDictionaryStore implements DictionaryStore {
     await putNew(
       this.client,
       this.tableName,
-      { pk: `CODELIST#${list.code}`, sk: "CODELIST", kind: "code-list", gsi1pk: "CODELISTS", gsi1sk: list.code, ...list },
+      {
+        pk: `CODELIST#${list.code}`,
+        sk: "CODELIST",
+        kind: "code-list",
+        gsi1pk: "CODELISTS",
+        gsi1sk: list.code,
+        ...list,
+      },
       `code list ${list.code} is already in the dictionary`,
     );
     await this.batchPut(entries.map((entry) => entryItem(list.code, entry)));

@@ -1,8 +1,16 @@
 import type { CatalogStore, Dataset } from "../catalog/model.ts";
+import type { SchemaVersion } from "../dictionary/model.ts";
+import type { RecordCheck, RecordError, RecordValidator } from "../dictionary/validator.ts";
 import { AccessRefusedError } from "../permissions/errors.ts";
 import type { Permission, PermissionStore } from "../permissions/model.ts";
 import { authorizeUse, isForeign } from "../permissions/use-check.ts";
-import { NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
+import {
+  DependencyUnavailableError,
+  type InvalidParam,
+  NotFoundError,
+  ProblemError,
+  problemTypeUri,
+} from "../problem.ts";
 import type { Caller, RegistryStore } from "../registry/model.ts";
 import { parseInput } from "../validation.ts";
 import { type ExchangeEntry, type ExchangeLog, queryInput, type Upstream, UpstreamFailedError } from "./model.ts";
@@ -15,6 +23,7 @@ interface Attempt {
   crossBorder: boolean;
   fieldsReturned: string[];
   recordCount: number;
+  invalidRecords: number;
   bytes: number;
 }
 
@@ -32,6 +41,9 @@ export class ExchangeService {
       readonly permissions: Pick<PermissionStore, "permissionsOf">;
       readonly upstream: Upstream;
       readonly log: ExchangeLog;
+      /** Published schema versions, which datasets' records are validated against (Art. 19). */
+      readonly schemas: (id: string, version: string) => Promise<SchemaVersion | undefined>;
+      readonly validator: RecordValidator;
       readonly now?: () => Date;
     },
   ) {}
@@ -55,7 +67,16 @@ export class ExchangeService {
       });
       attempt.bytes = response.bytes;
       if (response.status === 404) throw new NotFoundError(`${datasetId} has no record ${key}`);
-      const record = project(asRecord(response.body), wanted);
+      const raw = asRecord(response.body);
+      const errors = (await this.recordCheck(dataset, wanted))(raw);
+      if (errors.length > 0) {
+        attempt.invalidRecords = 1;
+        throw new UpstreamInvalidDataError(
+          `the provider's record ${key} breaks ${dataset.schema?.id} ${dataset.schema?.version} in ${errors.length} way(s)`,
+          errors.map((error) => ({ name: error.path, reason: `${error.rule}: ${error.message}` })),
+        );
+      }
+      const record = project(raw, wanted);
       attempt.fieldsReturned = Object.keys(record);
       attempt.recordCount = 1;
       return { datasetId, key, record };
@@ -89,10 +110,25 @@ export class ExchangeService {
       attempt.bytes = response.bytes;
       const body = asRecord(response.body);
       if (!Array.isArray(body.items)) throw new UpstreamFailedError("the provider's answer has no items list");
-      const items = body.items.map((item) => project(asRecord(item), wanted));
+      const check = await this.recordCheck(dataset, wanted);
+      const items: Record<string, unknown>[] = [];
+      const invalid: Array<{ index: number; key: string; errors: RecordError[] }> = [];
+      body.items.forEach((item, index) => {
+        const raw = asRecord(item);
+        const errors = check(raw);
+        // A record that breaks its schema is withheld and reported, never silently dropped or altered.
+        if (errors.length > 0) invalid.push({ index, key: keyOf(raw, dataset.keyFields), errors });
+        else items.push(project(raw, wanted));
+      });
       attempt.fieldsReturned = [...new Set(items.flatMap((item) => Object.keys(item)))];
       attempt.recordCount = items.length;
-      return { datasetId, items, ...(typeof body.nextCursor === "string" ? { nextCursor: body.nextCursor } : {}) };
+      attempt.invalidRecords = invalid.length;
+      return {
+        datasetId,
+        items,
+        ...(invalid.length > 0 ? { invalid } : {}),
+        ...(typeof body.nextCursor === "string" ? { nextCursor: body.nextCursor } : {}),
+      };
     });
   }
 
@@ -131,6 +167,18 @@ export class ExchangeService {
     return { dataset, permission, wanted: [...(fields ?? permission.fields)] };
   }
 
+  /** The check of a dataset's records against its schema version; none when it names no schema. */
+  private async recordCheck(dataset: Dataset, present: readonly string[]): Promise<RecordCheck> {
+    if (!dataset.schema) return () => [];
+    const schema = await this.deps.schemas(dataset.schema.id, dataset.schema.version);
+    if (!schema) {
+      throw new DependencyUnavailableError(
+        `${dataset.id} names ${dataset.schema.id} ${dataset.schema.version}, which the dictionary cannot give`,
+      );
+    }
+    return this.deps.validator.check(schema.jsonSchema, present);
+  }
+
   private async call(
     dataset: Dataset,
     permission: Permission,
@@ -165,7 +213,7 @@ export class ExchangeService {
     work: (attempt: Attempt) => Promise<T>,
   ): Promise<T> {
     const started = Date.now();
-    const attempt: Attempt = { crossBorder: false, fieldsReturned: [], recordCount: 0, bytes: 0 };
+    const attempt: Attempt = { crossBorder: false, fieldsReturned: [], recordCount: 0, invalidRecords: 0, bytes: 0 };
     let status = 200;
     let problemType: string | undefined;
     try {
@@ -190,6 +238,7 @@ export class ExchangeService {
           : {}),
         fieldsReturned: status === 200 ? attempt.fieldsReturned : [],
         recordCount: status === 200 ? attempt.recordCount : 0,
+        ...(attempt.invalidRecords > 0 ? { invalidRecords: attempt.invalidRecords } : {}),
         outcome: outcomeOf(status, permission !== undefined),
         status,
         ...(problemType ? { problemType } : {}),
@@ -217,6 +266,18 @@ function asRecord(value: unknown): Record<string, unknown> {
     throw new UpstreamFailedError("the provider answered something other than a JSON object");
   }
   return value as Record<string, unknown>;
+}
+
+/** A record's data key, as text: its key fields' values joined by `|`. */
+function keyOf(record: Record<string, unknown>, keyFields: readonly string[]): string {
+  return keyFields.map((field) => String(record[field] ?? "")).join("|");
+}
+
+/** The provider answered records that break the dataset's schema. */
+export class UpstreamInvalidDataError extends ProblemError {
+  constructor(detail: string, invalidParams: readonly InvalidParam[]) {
+    super(502, "upstream-invalid-data", "The provider's data breaks its schema", detail, invalidParams);
+  }
 }
 
 /** Only the wanted (hence permitted) fields of a record leave the platform. */

@@ -83,6 +83,8 @@ export interface ExchangeEntry {
   readonly permissionId?: string;
   readonly fieldsReturned: readonly string[];
   readonly recordCount: number;
+  /** Records the provider answered that broke the dataset's schema, withheld and reported. */
+  readonly invalidRecords?: number;
   readonly outcome: Outcome;
   readonly status: number;
   readonly problemType?: string;

@@ -2,11 +2,13 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { cached } from "../../adapters/cache/ttl-cache.ts";
 import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
+import { DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.ts";
 import { DynamoPermissionStore } from "../../adapters/dynamodb/permission-store.ts";
 import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
 import { httpUpstream } from "../../adapters/http/upstream.ts";
 import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
 import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
+import { RecordValidator } from "../../domain/dictionary/validator.ts";
 import { ExchangeService } from "../../domain/exchange/exchange-service.ts";
 import { type ExchangeLog, recordQuery } from "../../domain/exchange/model.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
@@ -50,6 +52,15 @@ const exchange = () => {
   const catalog = new DynamoCatalogStore(client, env.REGISTRY_TABLE_NAME);
   const registry = new DynamoRegistryStore(client, env.REGISTRY_TABLE_NAME);
   const permissions = new DynamoPermissionStore(client, env.PERMISSIONS_TABLE_NAME);
+  const dictionary = new DynamoDictionaryStore(client, env.REGISTRY_TABLE_NAME);
+  // Published schema versions never change: kept for the environment's life, compiled once.
+  const schemaVersions = cached(
+    (key: string) => {
+      const [id = "", version = ""] = key.split("@");
+      return dictionary.getSchemaVersion(id, version);
+    },
+    { ttlMs: Number.POSITIVE_INFINITY, maxEntries: 200 },
+  );
   const remember = { ttlMs: DESCRIPTION_TTL_MS };
   service = new ExchangeService({
     catalog: { getDataset: cached((id: string) => catalog.getDataset(id), remember) },
@@ -58,6 +69,8 @@ const exchange = () => {
       getSystem: cached((id: string) => registry.getSystem(id), remember),
     },
     permissions: { permissionsOf: (system, dataset) => permissions.permissionsOf(system, dataset) },
+    schemas: (id, version) => schemaVersions(`${id}@${version}`),
+    validator: new RecordValidator(),
     upstream: httpUpstream(kmsSigner(env.PLATFORM_KEY_ID), env.PLATFORM_ISSUER, Number(env.UPSTREAM_TIMEOUT_MS)),
     log: both(queuedExchangeLog(env.LOG_QUEUE_URL, Number(env.LOG_SHARDS)), structuredLog),
   });
