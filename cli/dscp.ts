@@ -278,12 +278,17 @@ const COMMANDS: readonly Command[] = [
   {
     name: "fields add",
     args: ["file"],
-    summary: "Define dictionary fields from a JSON file holding one field or a list (operator)",
+    summary:
+      "Define dictionary fields from a JSON file holding one field or a list; existing ones are skipped (operator)",
     async run(context, [file]) {
       const content = context.readJson(String(file));
       const client = context.client();
+      // Importing a file again is harmless: fields already defined are named and left as they are.
       for (const field of Array.isArray(content) ? content : [content]) {
-        context.print(await client.call("POST", "/v1/dictionary/fields", { body: field }));
+        const response = await client.send("POST", "/v1/dictionary/fields", { body: field });
+        if (response.status === 409) context.io.stderr(`exists: ${(field as { code?: string }).code}\n`);
+        else if (response.status >= 400) throw new DscpProblemError(response.status, response.body as ProblemDetails);
+        else context.print(response.body);
       }
       return 0;
     },

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -109,6 +109,35 @@ describe("the dscp CLI, as an agency engineer uses it", () => {
     expect(key.jwk.kty).toBe("OKP");
     expect(system).toMatchObject({ id: provider, capabilities: ["provider"] });
     expect(await ok("agencies", "list", "--limit", "100", "--as", consumer)).toMatch(/^code\s+level/);
+  });
+
+  it("loads the dictionary sample, publishes a schema, and validates an NDJSON file against it locally", async () => {
+    const sample = (name: string) => new URL(`../../demo/dictionary/${name}`, import.meta.url).pathname;
+    for (const list of ["gender.json", "nationality.json", "province.json"]) {
+      await ok("codes", "add", sample(list), "--as", "NDC.OPERATOR");
+    }
+    await ok("fields", "add", sample("fields.json"), "--as", "NDC.OPERATOR");
+    const schemaId = `P${run}.CITIZEN`;
+    writeFileSync(
+      join(folder, "schema.json"),
+      JSON.stringify({ ...JSON.parse(readFileSync(sample("citizen-schema.json"), "utf8")), id: schemaId }),
+    );
+    await ok("schemas", "publish", "schema.json", "--as", provider);
+    const jsonSchema = JSON.parse(await ok("schemas", "show", schemaId)) as { $id: string };
+    writeFileSync(
+      join(folder, "citizens.ndjson"),
+      [population[0], { ...population[1], birthDate: "2001-02-31", gender: "x" }, population[2]]
+        .map((record) => JSON.stringify(record))
+        .join("\n"),
+    );
+    const valid = await dscp("validate", schemaId, "1.0.0", "citizens.ndjson");
+
+    expect(jsonSchema.$id).toBe(`urn:dscp:schema:${schemaId}:1.0.0`);
+    expect(await ok("codes", "list", "ADMIN_UNIT_PROVINCE", "--limit", "100")).toContain("Thành phố Hồ Chí Minh");
+    expect(valid.code).toBe(1);
+    expect(valid.out).toContain('line 2: birthDate: format: must match format "date"');
+    expect(valid.out).toContain("line 2: gender: enum: must be one of the allowed values (female, male, other)");
+    expect(valid.out).toContain("2 valid, 1 invalid of 3 records");
   });
 
   it("publishes a dataset from a file and finds it in the public catalog", async () => {
