@@ -112,7 +112,12 @@ export class PlatformStack extends Stack {
       version: props.version,
     });
 
-    new ApiDocs(this, "ApiDocs", { api, stage: props.stage, version: props.version });
+    new ApiDocs(this, "ApiDocs", {
+      api,
+      registryTable: this.dataStores.registryTable,
+      stage: props.stage,
+      version: props.version,
+    });
 
     new CfnOutput(this, "ApiUrl", { value: api.url, description: "Base URL of the DSCP API (stage included)" });
     new CfnOutput(this, "ApiId", { value: api.restApiId, description: "REST API id (LocalStack builds URLs from it)" });

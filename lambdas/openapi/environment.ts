@@ -1,4 +1,8 @@
-import { baseEnvironment } from "../shared/environment.ts";
+import * as z from "zod/mini";
+import { baseEnvironment, nonEmpty } from "../shared/environment.ts";
 
-/** Environment contract of the OpenAPI document function: nothing beyond the base. */
-export const openApiEnvironment = baseEnvironment;
+/** Environment contract of the OpenAPI document function. */
+export const openApiEnvironment = z.extend(baseEnvironment, {
+  /** Where the dictionary's schemas are read from, to appear as components. */
+  REGISTRY_TABLE_NAME: nonEmpty(),
+});
