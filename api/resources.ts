@@ -370,47 +370,29 @@ type Plain<T> = T extends readonly (infer U)[]
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Describes<S extends z.ZodMiniType, T> = Same<Plain<z.output<S>>, Plain<T>>;
 
-const drift: [
-  Describes<typeof problemDetails, ProblemDetails>,
-  Describes<typeof agency, Agency>,
-  Describes<typeof system, SystemRecord>,
-  Describes<typeof key, KeyRecord>,
-  Describes<typeof dataset, Dataset>,
-  Describes<typeof publicDataset, PublicDataset>,
-  Describes<typeof accessRequest, AccessRequest>,
-  Describes<typeof permission, Permission>,
-  Describes<typeof logEntry, ChainedEntry>,
-  Describes<typeof shardVerdict, ShardVerdict>,
-  Describes<typeof health, HealthReport>,
-  Describes<z.ZodMiniObject<typeof entryShape>, ExchangeEntry>,
-  Describes<typeof field, Field>,
-  Describes<typeof codeList, CodeList>,
-  Describes<typeof codeEntry, CodeEntry>,
-  Describes<typeof schemaVersion, SchemaVersion>,
-  Describes<typeof schemaSummary, SchemaSummary>,
-  Describes<typeof validationReport, ValidationReport>,
-  Describes<typeof masterDataItem, MasterDataItem>,
-  Describes<typeof standardisation, StandardisationReport>,
-] = [
-  true,
-  true,
-  true,
-  true,
-  true,
-  true,
-  true,
-  true,
-  true,
-  true,
-  true,
-  true,
-  true,
-  true,
-  true,
-  true,
-  true,
-  true,
-  true,
-  true,
-];
-void drift;
+/** Compiles only if every element is `true`. */
+type AllTrue<T extends readonly true[]> = T;
+export type DriftChecks = AllTrue<
+  [
+    Describes<typeof problemDetails, ProblemDetails>,
+    Describes<typeof agency, Agency>,
+    Describes<typeof system, SystemRecord>,
+    Describes<typeof key, KeyRecord>,
+    Describes<typeof dataset, Dataset>,
+    Describes<typeof publicDataset, PublicDataset>,
+    Describes<typeof accessRequest, AccessRequest>,
+    Describes<typeof permission, Permission>,
+    Describes<typeof logEntry, ChainedEntry>,
+    Describes<typeof shardVerdict, ShardVerdict>,
+    Describes<typeof health, HealthReport>,
+    Describes<z.ZodMiniObject<typeof entryShape>, ExchangeEntry>,
+    Describes<typeof field, Field>,
+    Describes<typeof codeList, CodeList>,
+    Describes<typeof codeEntry, CodeEntry>,
+    Describes<typeof schemaVersion, SchemaVersion>,
+    Describes<typeof schemaSummary, SchemaSummary>,
+    Describes<typeof validationReport, ValidationReport>,
+    Describes<typeof masterDataItem, MasterDataItem>,
+    Describes<typeof standardisation, StandardisationReport>,
+  ]
+>;

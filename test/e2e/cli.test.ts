@@ -8,7 +8,7 @@ import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import { type DemoUpstream, startDemoUpstream } from "../../demo/upstream.ts";
 import { eventually, temporaryDir } from "../runtime/helpers.ts";
 import { target } from "./target.ts";
-import { runId } from "./world.ts";
+import { citizensDataset, runId } from "./world.ts";
 
 const { apiUrl, audience } = target();
 const run = runId();
@@ -142,26 +142,7 @@ describe("the dscp CLI, as an agency engineer uses it", () => {
 
   it("publishes a dataset from a file and finds it in the public catalog", async () => {
     const file = join(folder, "dataset.json");
-    writeFileSync(
-      file,
-      JSON.stringify({
-        id: dataset,
-        providerSystem: provider,
-        title: "Dân cư (kiểm thử CLI)",
-        description: "Synthetic citizens.",
-        scope: "Citizens",
-        qualityStatement: "Synthetic.",
-        accessConditions: "State agencies.",
-        classification: "restricted",
-        methods: ["request"],
-        upstreamPath: "/citizens",
-        keyFields: ["personalId"],
-        fields: ["personalId", "fullName", "birthDate", "gender", "province", "ethnicity"].map((name) => ({
-          name,
-          type: "string",
-        })),
-      }),
-    );
+    writeFileSync(file, JSON.stringify(citizensDataset(dataset, provider)));
 
     expect(await ok("datasets", "publish", "dataset.json", "--as", provider, "-q")).toBe(`${dataset}\n`);
     expect(await ok("datasets", "list", "--agency", `P${run}`)).toContain(dataset);

@@ -4,7 +4,7 @@ import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import { type DemoUpstream, startDemoUpstream } from "../../demo/upstream.ts";
 import type { NewDatasetInput } from "../../domain/catalog/model.ts";
 import { target } from "./target.ts";
-import { createWorld, runId, type World } from "./world.ts";
+import { citizensDataset, createWorld, runId, type World } from "./world.ts";
 
 const { apiUrl, audience } = target();
 const run = runId();
@@ -43,25 +43,8 @@ async function ensure(creation: Promise<unknown>): Promise<void> {
   }
 }
 
-const dataset = (id: string, overrides: Partial<NewDatasetInput> = {}): Partial<NewDatasetInput> => ({
-  id,
-  providerSystem: world.provider.systemId,
-  title: "Dân cư (kiểm thử từ điển)",
-  description: "Synthetic citizens.",
-  scope: "Citizens",
-  qualityStatement: "Synthetic.",
-  accessConditions: "State agencies.",
-  classification: "restricted",
-  methods: ["request"],
-  upstreamPath: "/citizens",
-  keyFields: ["personalId"],
-  fields: FIELDS.map((field) => ({
-    name: field.code,
-    type: field.type === "date" ? "date" : "string",
-    personal: field.code !== "province",
-  })),
-  ...overrides,
-});
+const dataset = (id: string, overrides: Partial<NewDatasetInput> = {}) =>
+  citizensDataset(id, world.provider.systemId, overrides);
 
 beforeAll(async () => {
   upstream = await startDemoUpstream({

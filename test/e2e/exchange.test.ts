@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import { type DemoUpstream, startDemoUpstream } from "../../demo/upstream.ts";
-import type { NewDatasetInput } from "../../domain/catalog/model.ts";
 import { signRequest } from "../../domain/identity/sign.ts";
 import type { AccessRequestInput } from "../../domain/permissions/model.ts";
 import { target } from "./target.ts";
-import { createWorld, runId, type World } from "./world.ts";
+import { citizensDataset, createWorld, runId, type World } from "./world.ts";
 
 const { apiUrl, audience } = target();
 const run = runId();
@@ -23,24 +22,7 @@ const remember = (
   outcome: "allowed" | "denied" | "failed",
 ) => attempts.push({ transactionId: String(response.transactionId), outcome, status: response.status });
 
-const dataset = (id: string): Partial<NewDatasetInput> => ({
-  id,
-  providerSystem: world.provider.systemId,
-  title: "Dân cư (kiểm thử)",
-  description: "Synthetic citizens.",
-  scope: "Citizens",
-  qualityStatement: "Synthetic.",
-  accessConditions: "State agencies.",
-  classification: "restricted",
-  methods: ["request"],
-  upstreamPath: "/citizens",
-  keyFields: ["personalId"],
-  fields: ["personalId", "fullName", "birthDate", "gender", "province", "ethnicity"].map((name) => ({
-    name,
-    type: name === "birthDate" ? ("date" as const) : ("string" as const),
-    personal: name !== "province",
-  })),
-});
+const dataset = (id: string) => citizensDataset(id, world.provider.systemId);
 const terms = (datasetId: string, overrides: Partial<AccessRequestInput> = {}): AccessRequestInput => ({
   datasetId,
   fields: ["personalId", "fullName", "province"],

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { DscpClient } from "../../client/dscp-client.ts";
 import { generateIdentity, type IdentityFile } from "../../client/identity-files.ts";
+import type { NewDatasetInput } from "../../domain/catalog/model.ts";
 import { target } from "./target.ts";
 
 /** A provider ministry and a provincial consumer, registered with fresh codes for one test file. */
@@ -73,4 +74,31 @@ export async function createWorld(options: { run?: string; providerEndpoint?: st
     keys: [{ kid: consumer.kid, jwk: consumer.publicJwk as never }],
   });
   return { providerAgency, consumerAgency, provider, consumer, supervisor, foreign, client, admin };
+}
+
+/** The synthetic citizens dataset the end-to-end tests publish, served by the demo provider at `/citizens`. */
+export function citizensDataset(
+  id: string,
+  providerSystem: string,
+  overrides: Partial<NewDatasetInput> = {},
+): Partial<NewDatasetInput> {
+  return {
+    id,
+    providerSystem,
+    title: "Dân cư (kiểm thử)",
+    description: "Synthetic citizens.",
+    scope: "Citizens",
+    qualityStatement: "Synthetic.",
+    accessConditions: "State agencies.",
+    classification: "restricted",
+    methods: ["request"],
+    upstreamPath: "/citizens",
+    keyFields: ["personalId"],
+    fields: ["personalId", "fullName", "birthDate", "gender", "province", "ethnicity"].map((name) => ({
+      name,
+      type: name === "birthDate" ? ("date" as const) : ("string" as const),
+      personal: name !== "province",
+    })),
+    ...overrides,
+  };
 }
