@@ -21,6 +21,7 @@ import {
   revocationInput,
 } from "../domain/permissions/model.ts";
 import { newAgencyInput, newKeyInput, newSystemInput } from "../domain/registry/model.ts";
+import { batchInput } from "../domain/sync/model.ts";
 import { pageQuery } from "../lambdas/shared/routes.ts";
 import * as resource from "./resources.ts";
 
@@ -526,6 +527,33 @@ export const OPERATIONS: readonly Operation[] = [
     body: named("Query", queryInput),
     success: { status: 200, description: "A page of records", schema: named("ExchangePage", resource.exchangePage) },
     problems: [...signedProblems, 404, 502, 503, 504],
+  },
+  {
+    method: "POST",
+    path: "/v1/sync/{datasetId}/batches",
+    operationId: "submitBatch",
+    tag: "Sync",
+    summary: "Submit a batch of upserts and deletes (provider, Art. 7.2b-c), up to 1,000 operations",
+    description:
+      "Every operation is validated against the dataset's schema version; valid ones are applied to the integrated store, invalid ones reported by index, path and rule. The provider's batch id makes submission idempotent: the same batch again answers 200 and changes nothing, other content under the same id 409. A full sync deletes every record it does not carry, unless some of its records were rejected.",
+    signed: true,
+    body: named("Batch", batchInput),
+    success: {
+      status: 202,
+      description: "Accepted and being applied (200: submitted before)",
+      schema: named("BatchResult", resource.batch),
+    },
+    problems: [...signedProblems, 404, 409, 422],
+  },
+  {
+    method: "GET",
+    path: "/v1/sync/batches/{batchId}",
+    operationId: "getBatch",
+    tag: "Sync",
+    summary: "A batch's state and counts, with its rejections (its provider's agency, supervisor, operator)",
+    signed: true,
+    success: { status: 200, description: "The batch", schema: named("BatchStatus", resource.batchStatus) },
+    problems: [401, 403, 404],
   },
   {
     method: "GET",

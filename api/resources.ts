@@ -34,6 +34,7 @@ import {
   ROLES,
   type SystemRecord,
 } from "../domain/registry/model.ts";
+import type { Batch } from "../domain/sync/model.ts";
 
 /*
  * What the API answers with, as schemas: the OpenAPI document's response components. The
@@ -181,7 +182,7 @@ const entryShape = {
   providerSystem: z.optional(z.string()),
   providerAgency: z.optional(z.string()),
   operation: z.enum(["get-record", "query"]),
-  method: z.enum(["request"]),
+  method: z.enum(["request", "integrated"]),
   purpose: z.optional(z.string()),
   purposeClass: z.optional(z.string()),
   permissionId: z.optional(z.string()),
@@ -350,6 +351,43 @@ export const standardisation = z.object({
       daysLeft: z.optional(z.number().check(z.int())),
     }),
   ),
+});
+
+const rejection = z.object({
+  index: z.number().check(z.int()),
+  key: z.optional(z.string()),
+  errors: z.array(recordError),
+});
+
+const batchShape = {
+  batchId: z.string(),
+  datasetId: z.string(),
+  providerSystem: z.string(),
+  providerAgency: z.string(),
+  mode: z.enum(["incremental", "full"]),
+  schema: z.object({ id: z.string(), version: z.string() }),
+  digest: z.string().check(z.describe("SHA-256 of the batch as submitted")),
+  state: z.enum(["processing", "completed", "failed"]),
+  received: z.number().check(z.int()),
+  rejected: z.number().check(z.int()),
+  collapsed: z.number().check(z.int(), z.describe("Superseded by a later operation on the same key")),
+  applied: z.number().check(z.int()),
+  unchanged: z.number().check(z.int(), z.describe("Applied upserts identical to the stored record: no new version")),
+  tombstoned: z.number().check(z.int(), z.describe("Records a full sync deleted because it did not carry them")),
+  chunks: z.number().check(z.int()),
+  chunksDone: z.number().check(z.int()),
+  rejections: z
+    .array(rejection)
+    .check(z.describe("Each rejected operation by index, key, path and rule (the first 200)")),
+  submittedAt: instant,
+  completedAt: z.optional(instant),
+  transactionId: z.string(),
+};
+
+export const batch = z.object(batchShape);
+export const batchStatus = z.object({
+  ...batchShape,
+  pending: z.number().check(z.int(), z.describe("Valid operations not applied yet")),
 });
 
 /** A page of a listing. */

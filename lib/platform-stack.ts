@@ -11,6 +11,7 @@ import { Identity } from "./constructs/identity.ts";
 import { Permissions } from "./constructs/permissions.ts";
 import { PlatformApi } from "./constructs/platform-api.ts";
 import { Registry } from "./constructs/registry.ts";
+import { Sync } from "./constructs/sync.ts";
 import type { StageConfig } from "./stage.ts";
 
 export interface PlatformStackProps extends StackProps {
@@ -75,6 +76,16 @@ export class PlatformStack extends Stack {
       version: props.version,
     });
 
+    new Sync(this, "Sync", {
+      api,
+      authorizer: identity.authorizer,
+      registryTable: this.dataStores.registryTable,
+      integratedTable: this.dataStores.integratedTable,
+      encryptionKey: this.dataStores.key,
+      stage: props.stage,
+      version: props.version,
+    });
+
     new Permissions(this, "Permissions", {
       api,
       authorizer: identity.authorizer,
@@ -98,6 +109,7 @@ export class PlatformStack extends Stack {
       api,
       authorizer: identity.authorizer,
       registryTable: this.dataStores.registryTable,
+      integratedTable: this.dataStores.integratedTable,
       permissionsTable: this.dataStores.permissionsTable,
       signingKey: this.dataStores.signingKey,
       issuer: audience,

@@ -1,4 +1,4 @@
-import type { CatalogStore, Dataset } from "../catalog/model.ts";
+import type { CatalogStore, Dataset, SharingMethod } from "../catalog/model.ts";
 import type { SchemaVersion } from "../dictionary/model.ts";
 import type { RecordCheck, RecordError, RecordValidator } from "../dictionary/validator.ts";
 import { AccessRefusedError } from "../permissions/errors.ts";
@@ -12,6 +12,7 @@ import {
   problemTypeUri,
 } from "../problem.ts";
 import type { Caller, RegistryStore } from "../registry/model.ts";
+import type { IntegratedStore } from "../sync/model.ts";
 import { parseInput } from "../validation.ts";
 import { type ExchangeEntry, type ExchangeLog, queryInput, type Upstream, UpstreamFailedError } from "./model.ts";
 
@@ -21,6 +22,7 @@ interface Attempt {
   dataset?: Dataset;
   permission?: Permission;
   crossBorder: boolean;
+  method: "request" | "integrated";
   fieldsReturned: string[];
   recordCount: number;
   invalidRecords: number;
@@ -44,6 +46,8 @@ export class ExchangeService {
       /** Published schema versions, which datasets' records are validated against (Art. 19). */
       readonly schemas: (id: string, version: string) => Promise<SchemaVersion | undefined>;
       readonly validator: RecordValidator;
+      /** The National Integrated Database, for datasets shared through it (7.2c). */
+      readonly integrated?: Pick<IntegratedStore, "get" | "query">;
       readonly now?: () => Date;
     },
   ) {}
@@ -60,6 +64,15 @@ export class ExchangeService {
     return this.attempt(caller, datasetId, "get-record", transactionId, async (attempt) => {
       precheck();
       const { dataset, permission, wanted } = await this.authorize(caller, datasetId, fields, [], attempt);
+      if (attempt.method === "integrated") {
+        const stored = await this.integrated().get(datasetId, key);
+        if (!stored) throw new NotFoundError(`${datasetId} has no record ${key} in the integrated database`);
+        const record = project(stored.record, wanted);
+        attempt.bytes = Buffer.byteLength(JSON.stringify(record));
+        attempt.fieldsReturned = Object.keys(record);
+        attempt.recordCount = 1;
+        return { datasetId, key, record };
+      }
       const response = await this.call(dataset, permission, transactionId, caller, {
         method: "GET",
         path: `/records/${encodeURIComponent(key)}`,
@@ -97,6 +110,18 @@ export class ExchangeService {
         Object.keys(parsed.filters),
         attempt,
       );
+      if (attempt.method === "integrated") {
+        // Records in the integrated database were validated when their batch was applied.
+        const page = await this.integrated().query(datasetId, parsed.filters, {
+          limit: parsed.limit,
+          ...(parsed.cursor ? { cursor: parsed.cursor } : {}),
+        });
+        const items = page.items.map((stored) => project(stored.record, wanted));
+        attempt.bytes = Buffer.byteLength(JSON.stringify(items));
+        attempt.fieldsReturned = [...new Set(items.flatMap((item) => Object.keys(item)))];
+        attempt.recordCount = items.length;
+        return { datasetId, items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+      }
       const response = await this.call(dataset, permission, transactionId, caller, {
         method: "POST",
         path: "/query",
@@ -155,16 +180,30 @@ export class ExchangeService {
     if (!agency) throw new AccessRefusedError("no-permission", `${caller.agencyCode} is not a registered agency`);
     const consumerAgency = agency;
     attempt.crossBorder = isForeign(consumerAgency);
+    // Served from the integrated database (7.2c) when the dataset is shared that way and the
+    // consumer may use it; otherwise from the provider's system (7.2a).
+    const offersRequest = dataset.methods.includes("request");
+    const method: SharingMethod =
+      dataset.methods.includes("integrated") &&
+      (!offersRequest || granted.some((candidate) => candidate.methods.includes("integrated")))
+        ? "integrated"
+        : "request";
+    attempt.method = method;
     const permission = authorizeUse(granted, {
       consumerSystem: caller.systemId,
       consumerAgency,
       dataset,
-      method: "request",
+      method,
       requestedFields: [...(fields ?? []), ...filterFields],
       now: this.now(),
     });
     attempt.permission = permission;
     return { dataset, permission, wanted: [...(fields ?? permission.fields)] };
+  }
+
+  private integrated(): Pick<IntegratedStore, "get" | "query"> {
+    if (!this.deps.integrated) throw new DependencyUnavailableError("the integrated database is not connected here");
+    return this.deps.integrated;
   }
 
   /** The check of a dataset's records against its schema version; none when it names no schema. */
@@ -213,7 +252,14 @@ export class ExchangeService {
     work: (attempt: Attempt) => Promise<T>,
   ): Promise<T> {
     const started = Date.now();
-    const attempt: Attempt = { crossBorder: false, fieldsReturned: [], recordCount: 0, invalidRecords: 0, bytes: 0 };
+    const attempt: Attempt = {
+      crossBorder: false,
+      method: "request",
+      fieldsReturned: [],
+      recordCount: 0,
+      invalidRecords: 0,
+      bytes: 0,
+    };
     let status = 200;
     let problemType: string | undefined;
     try {
@@ -232,7 +278,7 @@ export class ExchangeService {
         datasetId,
         ...(dataset ? { providerSystem: dataset.providerSystem, providerAgency: dataset.managingAgency } : {}),
         operation,
-        method: "request",
+        method: attempt.method,
         ...(permission
           ? { purpose: permission.purpose, purposeClass: permission.purposeClass, permissionId: permission.id }
           : {}),

@@ -77,7 +77,8 @@ export interface ExchangeEntry {
   readonly providerSystem?: string;
   readonly providerAgency?: string;
   readonly operation: "get-record" | "query";
-  readonly method: "request";
+  /** Served from the provider's system (7.2a) or from the integrated database (7.2c). */
+  readonly method: "request" | "integrated";
   readonly purpose?: string;
   readonly purposeClass?: string;
   readonly permissionId?: string;

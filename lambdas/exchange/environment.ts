@@ -5,6 +5,8 @@ import { baseEnvironment, nonEmpty } from "../shared/environment.ts";
 export const exchangeEnvironment = z.extend(baseEnvironment, {
   REGISTRY_TABLE_NAME: nonEmpty(),
   PERMISSIONS_TABLE_NAME: nonEmpty(),
+  /** The National Integrated Database, for datasets shared through it. */
+  INTEGRATED_TABLE_NAME: nonEmpty(),
   /** The platform's signing key in KMS. */
   PLATFORM_KEY_ID: nonEmpty(),
   /** The platform's identity in the tokens it signs (its audience). */

@@ -3,6 +3,7 @@ import { cached } from "../../adapters/cache/ttl-cache.ts";
 import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.ts";
+import { DynamoIntegratedStore } from "../../adapters/dynamodb/integrated-store.ts";
 import { DynamoPermissionStore } from "../../adapters/dynamodb/permission-store.ts";
 import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
 import { httpUpstream } from "../../adapters/http/upstream.ts";
@@ -71,6 +72,7 @@ const exchange = () => {
     permissions: { permissionsOf: (system, dataset) => permissions.permissionsOf(system, dataset) },
     schemas: (id, version) => schemaVersions(`${id}@${version}`),
     validator: new RecordValidator(),
+    integrated: new DynamoIntegratedStore(client, env.INTEGRATED_TABLE_NAME),
     upstream: httpUpstream(kmsSigner(env.PLATFORM_KEY_ID), env.PLATFORM_ISSUER, Number(env.UPSTREAM_TIMEOUT_MS)),
     log: both(queuedExchangeLog(env.LOG_QUEUE_URL, Number(env.LOG_SHARDS)), structuredLog),
   });

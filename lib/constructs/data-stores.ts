@@ -28,6 +28,8 @@ export class DataStores extends Construct {
   readonly exchangeLogTable: Table;
   /** Token ids already used, per issuer, until they expire (replay protection). */
   readonly replayTable: Table;
+  /** Integrated records (current and history) and sync batches. */
+  readonly integratedTable: Table;
   /** Receives server access logs of the other buckets. */
   readonly accessLogsBucket: Bucket;
   /** Large sync batches uploaded by providers through presigned URLs. */
@@ -94,6 +96,14 @@ export class DataStores extends Construct {
         sortKey: { name: `gsi${number}sk`, type: AttributeType.STRING },
       });
     }
+
+    // The National Integrated Database (Art. 7.2c) and the sync batches that feed it.
+    this.integratedTable = this.table("IntegratedTable", { sortKey: "sk" }, props.stage);
+    this.integratedTable.addGlobalSecondaryIndex({
+      indexName: "byDataset",
+      partitionKey: { name: "gsi1pk", type: AttributeType.STRING },
+      sortKey: { name: "gsi1sk", type: AttributeType.STRING },
+    });
 
     // TTL only cleans up: the replay guard's condition ignores expired entries itself.
     this.replayTable = this.table("ReplayTable", { timeToLiveAttribute: "expiresAt" }, props.stage);

@@ -15,6 +15,7 @@ export interface ExchangeProps {
   readonly api: RestApi;
   readonly authorizer: IAuthorizer;
   readonly registryTable: ITable;
+  readonly integratedTable: ITable;
   readonly permissionsTable: ITable;
   /** The platform's asymmetric signing key (ECC_NIST_P256). */
   readonly signingKey: IKey;
@@ -42,6 +43,7 @@ export class Exchange extends Construct {
       environment: {
         REGISTRY_TABLE_NAME: props.registryTable.tableName,
         PERMISSIONS_TABLE_NAME: props.permissionsTable.tableName,
+        INTEGRATED_TABLE_NAME: props.integratedTable.tableName,
         PLATFORM_KEY_ID: props.signingKey.keyId,
         PLATFORM_ISSUER: props.issuer,
         UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT.toMilliseconds()),
@@ -57,6 +59,10 @@ export class Exchange extends Construct {
     });
     grantTable(this.function, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"]);
     grantTable(this.function, props.permissionsTable, ["dynamodb:Query"], { indexes: ["byConsumer"] });
+    // Reads only: records by key, and live records of a dataset for queries.
+    grantTable(this.function, props.integratedTable, ["dynamodb:GetItem", "dynamodb:Query"], {
+      indexes: ["byDataset"],
+    });
     props.signingKey.grant(this.function, "kms:Sign");
     props.log.grantWrite(this.function);
 

@@ -1,0 +1,132 @@
+import * as z from "zod/mini";
+
+/*
+ * Sync batches (Art. 7.2b, 7.2c): a provider pushes upserts and deletes of a dataset's records;
+ * the platform validates each against the dataset's schema version, applies the valid ones to
+ * the National Integrated Database (the integrated store) and reports the rest.
+ */
+
+/** The most operations an inline batch carries; larger ones go through an upload. */
+export const MAX_INLINE_OPERATIONS = 1000;
+
+const operation = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("upsert"), record: z.record(z.string(), z.unknown()) }),
+  z.object({
+    op: z.literal("delete"),
+    key: z.union([z.string().check(z.minLength(1)), z.record(z.string(), z.unknown())]),
+  }),
+]);
+export type Operation = z.infer<typeof operation>;
+
+export const batchInput = z.object({
+  /** Chosen by the provider: sending the same batch again changes nothing. */
+  batchId: z
+    .string()
+    .check(z.regex(/^[A-Za-z0-9._-]{8,100}$/, "must be 8-100 letters, digits, '.', '_' or '-' (a UUID will do)")),
+  /** `incremental` applies what it carries; `full` also deletes every record it does not carry. */
+  mode: z._default(z.enum(["incremental", "full"]), "incremental"),
+  operations: z.array(z.unknown()).check(z.minLength(1), z.maxLength(MAX_INLINE_OPERATIONS)),
+});
+export type BatchInput = z.infer<typeof batchInput>;
+
+export const operationSchema = operation;
+
+/** One operation the platform refused, and why. */
+export interface Rejection {
+  readonly index: number;
+  readonly key?: string;
+  readonly errors: ReadonlyArray<{ readonly path: string; readonly rule: string; readonly message: string }>;
+}
+
+export type BatchState = "processing" | "completed" | "failed";
+
+export interface Batch {
+  readonly batchId: string;
+  readonly datasetId: string;
+  readonly providerSystem: string;
+  readonly providerAgency: string;
+  readonly mode: "incremental" | "full";
+  readonly schema: { readonly id: string; readonly version: string };
+  /** SHA-256 of the batch as submitted: the same id with other content is refused. */
+  readonly digest: string;
+  readonly state: BatchState;
+  readonly received: number;
+  readonly rejected: number;
+  /** Valid operations superseded by a later one on the same key in the same batch. */
+  readonly collapsed: number;
+  /** Valid operations applied so far (upserts and deletes). */
+  readonly applied: number;
+  /** Of the applied upserts, those identical to the stored record (no new version). */
+  readonly unchanged: number;
+  /** Records a full sync deleted because the batch did not carry them. */
+  readonly tombstoned: number;
+  readonly chunks: number;
+  readonly chunksDone: number;
+  readonly rejections: readonly Rejection[];
+  readonly submittedAt: string;
+  readonly completedAt?: string;
+  readonly transactionId: string;
+}
+
+/** One chunk of a batch's valid operations, as the worker receives it. */
+export interface Chunk {
+  readonly batchId: string;
+  readonly datasetId: string;
+  readonly chunk: number;
+  readonly mode: "incremental" | "full";
+  /** Each valid operation with its index in the batch (the idempotency of a record's version). */
+  readonly operations: ReadonlyArray<{ readonly index: number; readonly key: string; readonly operation: Operation }>;
+}
+
+/** A record of the integrated store as it stands. */
+export interface StoredRecord {
+  readonly datasetId: string;
+  readonly key: string;
+  readonly record: Record<string, unknown>;
+  readonly version: number;
+  readonly deleted: boolean;
+  readonly sourceBatch: string;
+  readonly updatedAt: string;
+}
+
+/** What applying one operation did. */
+export type ApplyOutcome = "created" | "updated" | "unchanged" | "deleted" | "absent" | "replayed";
+
+export interface IntegratedStore {
+  /** Applies one operation of a batch, exactly once per (batch, index); keeps the previous version as history. */
+  apply(input: {
+    datasetId: string;
+    key: string;
+    operation: Operation;
+    batchId: string;
+    index: number;
+    fullSync: boolean;
+    at: string;
+  }): Promise<ApplyOutcome>;
+  get(datasetId: string, key: string): Promise<StoredRecord | undefined>;
+  /** Live records matching equality filters, a page at a time. */
+  query(
+    datasetId: string,
+    filters: Readonly<Record<string, unknown>>,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ items: StoredRecord[]; nextCursor?: string }>;
+  /** Deletes every live record a full sync did not carry; returns how many. */
+  tombstoneUnseen(datasetId: string, batchId: string, at: string): Promise<number>;
+}
+
+export interface BatchStore {
+  /** Stores a new batch; returns the existing one when the id is taken. */
+  create(batch: Batch): Promise<Batch | undefined>;
+  get(batchId: string): Promise<Batch | undefined>;
+  /** Counts a chunk done once; returns the batch after it, or undefined if that chunk was already counted. */
+  completeChunk(
+    batchId: string,
+    chunk: number,
+    counts: { applied: number; unchanged: number },
+  ): Promise<Batch | undefined>;
+  /** Marks the batch completed (once): returns false if it already was. */
+  finish(batchId: string, update: { tombstoned: number; completedAt: string }): Promise<boolean>;
+}
+
+/** Hands chunks to the workers that apply them. */
+export type ChunkQueue = (chunks: readonly Chunk[]) => Promise<void>;

@@ -1,0 +1,250 @@
+import { createHash } from "node:crypto";
+import type { CatalogStore, Dataset } from "../catalog/model.ts";
+import type { SchemaVersion } from "../dictionary/model.ts";
+import type { RecordValidator } from "../dictionary/validator.ts";
+import { canonicalJson } from "../exchange-log/chain.ts";
+import { isAdmin, isOverseer } from "../identity/authorization.ts";
+import { ConflictError, ForbiddenError } from "../identity/errors.ts";
+import { NotFoundError, ProblemError } from "../problem.ts";
+import type { Caller } from "../registry/model.ts";
+import { parseInput } from "../validation.ts";
+import {
+  type Batch,
+  type BatchStore,
+  batchInput,
+  type Chunk,
+  type ChunkQueue,
+  type IntegratedStore,
+  type Operation,
+  operationSchema,
+  type Rejection,
+} from "./model.ts";
+
+/** At most this many operations, and about this many bytes, per chunk a worker applies. */
+const CHUNK_OPERATIONS = 100;
+const CHUNK_BYTES = 180_000;
+/** Rejections kept in full on the batch; the count is always exact. */
+const MAX_REJECTIONS_KEPT = 200;
+
+/** The dataset cannot take sync batches as it is. */
+export class SyncRefusedError extends ProblemError {
+  constructor(slug: string, detail: string) {
+    super(422, `sync:${slug}`, "The dataset cannot take this batch", detail);
+  }
+}
+
+/**
+ * Sync batches into the National Integrated Database (Art. 7.2c): validated against the
+ * dataset's schema version when submitted, valid operations queued in chunks and applied by
+ * workers exactly once each, invalid ones reported by index, path and rule.
+ */
+export class SyncService {
+  constructor(
+    private readonly deps: {
+      readonly catalog: Pick<CatalogStore, "getDataset">;
+      readonly schemas: (id: string, version: string) => Promise<SchemaVersion | undefined>;
+      readonly validator: RecordValidator;
+      readonly batches: BatchStore;
+      readonly integrated: IntegratedStore;
+      readonly queue: ChunkQueue;
+      readonly now?: () => Date;
+    },
+  ) {}
+
+  /** Takes a batch: the same batch id again returns the batch as it stands and changes nothing. */
+  async submit(
+    caller: Caller,
+    datasetId: string,
+    input: unknown,
+    transactionId: string,
+  ): Promise<{ batch: Batch; replayed: boolean }> {
+    const parsed = parseInput(batchInput, input, "batch");
+    const dataset = await this.deps.catalog.getDataset(datasetId);
+    if (!dataset) throw new NotFoundError(`no dataset ${datasetId} in the catalog`);
+    if (caller.systemId !== dataset.providerSystem && !isAdmin(caller)) {
+      throw new ForbiddenError(`only ${dataset.providerSystem}, which provides ${datasetId}, submits its batches`);
+    }
+    const schema = await this.schemaOf(dataset);
+    const digest = createHash("sha256")
+      .update(canonicalJson({ datasetId, mode: parsed.mode, operations: parsed.operations }))
+      .digest("hex");
+    const existing = await this.deps.batches.get(parsed.batchId);
+    const { valid, rejections, rejected, collapsed } = this.validate(parsed.operations, schema, dataset.keyFields);
+    const chunks = chunked(valid).map(
+      (operations, chunk): Chunk => ({ batchId: parsed.batchId, datasetId, chunk, mode: parsed.mode, operations }),
+    );
+    if (existing) return this.resubmitted(existing, digest, chunks);
+
+    const batch: Batch = {
+      batchId: parsed.batchId,
+      datasetId,
+      providerSystem: dataset.providerSystem,
+      providerAgency: dataset.managingAgency,
+      mode: parsed.mode,
+      schema: { id: schema.id, version: schema.version },
+      digest,
+      state: "processing",
+      received: parsed.operations.length,
+      rejected,
+      collapsed,
+      applied: 0,
+      unchanged: 0,
+      tombstoned: 0,
+      chunks: chunks.length,
+      chunksDone: 0,
+      rejections,
+      submittedAt: this.now().toISOString(),
+      transactionId,
+    };
+    const raced = await this.deps.batches.create(batch);
+    if (raced) return this.resubmitted(raced, digest, chunks);
+    if (chunks.length === 0) return { batch: await this.finalize(batch), replayed: false };
+    await this.deps.queue(chunks);
+    return { batch, replayed: false };
+  }
+
+  /** A batch as it stands: its provider's agency, the supervisor and the operator read it. */
+  async status(caller: Caller, batchId: string): Promise<Batch & { pending: number }> {
+    const batch = await this.deps.batches.get(batchId);
+    if (!batch) throw new NotFoundError(`no batch ${batchId}`);
+    if (!isOverseer(caller) && caller.agencyCode !== batch.providerAgency) {
+      throw new ForbiddenError(`${batchId} belongs to ${batch.providerAgency}`);
+    }
+    return { ...batch, pending: batch.received - batch.rejected - batch.collapsed - batch.applied };
+  }
+
+  /**
+   * Applies one chunk (a worker's job). Each operation is applied once per batch and index, so
+   * a chunk delivered twice changes nothing the second time; the last chunk finishes the batch.
+   */
+  async applyChunk(chunk: Chunk): Promise<void> {
+    const at = this.now().toISOString();
+    let applied = 0;
+    let unchanged = 0;
+    for (const { index, key, operation } of chunk.operations) {
+      const outcome = await this.deps.integrated.apply({
+        datasetId: chunk.datasetId,
+        key,
+        operation,
+        batchId: chunk.batchId,
+        index,
+        fullSync: chunk.mode === "full",
+        at,
+      });
+      applied++;
+      if (outcome === "unchanged") unchanged++;
+    }
+    const after = await this.deps.batches.completeChunk(chunk.batchId, chunk.chunk, { applied, unchanged });
+    if (after && after.chunksDone === after.chunks) await this.finalize(after);
+  }
+
+  /** Completes a batch; a full sync without rejections deletes what it did not carry. */
+  private async finalize(batch: Batch): Promise<Batch> {
+    const at = this.now().toISOString();
+    // A rejected record of a full sync would otherwise be deleted: then nothing is tombstoned.
+    const tombstoned =
+      batch.mode === "full" && batch.rejected === 0
+        ? await this.deps.integrated.tombstoneUnseen(batch.datasetId, batch.batchId, at)
+        : 0;
+    await this.deps.batches.finish(batch.batchId, { tombstoned, completedAt: at });
+    return { ...batch, state: "completed", tombstoned, completedAt: at };
+  }
+
+  /**
+   * The same batch again changes nothing. If it is still processing, its chunks are queued
+   * again: applying is idempotent, so this only recovers chunks that were lost on the way.
+   */
+  private async resubmitted(
+    existing: Batch,
+    digest: string,
+    chunks: readonly Chunk[],
+  ): Promise<{ batch: Batch; replayed: boolean }> {
+    if (existing.digest !== digest) {
+      throw new ConflictError(`batch ${existing.batchId} was submitted with other content; a batch id names one batch`);
+    }
+    if (existing.state === "processing" && chunks.length > 0) await this.deps.queue(chunks);
+    return { batch: existing, replayed: true };
+  }
+
+  private async schemaOf(dataset: Dataset): Promise<SchemaVersion> {
+    if (!dataset.methods.includes("integrated") && !dataset.methods.includes("sync")) {
+      throw new SyncRefusedError(
+        "method-not-offered",
+        `${dataset.id} is not shared by sync or through the integrated database`,
+      );
+    }
+    if (!dataset.schema) {
+      throw new SyncRefusedError(
+        "no-schema",
+        `${dataset.id} names no dictionary schema to validate its records against`,
+      );
+    }
+    const schema = await this.deps.schemas(dataset.schema.id, dataset.schema.version);
+    if (!schema)
+      throw new SyncRefusedError("no-schema", `the dictionary has no ${dataset.schema.id} ${dataset.schema.version}`);
+    return schema;
+  }
+
+  /** Every operation checked; the valid ones by key, a later one on the same key superseding an earlier one. */
+  private validate(operations: readonly unknown[], schema: SchemaVersion, keyFields: readonly string[]) {
+    const check = this.deps.validator.check(schema.jsonSchema);
+    const byKey = new Map<string, { index: number; key: string; operation: Operation }>();
+    const rejections: Rejection[] = [];
+    let rejected = 0;
+    operations.forEach((raw, index) => {
+      const parsed = operationSchema.safeParse(raw);
+      let errors: Rejection["errors"];
+      let key: string | undefined;
+      if (!parsed.success) {
+        errors = parsed.error.issues.map((issue) => ({
+          path: issue.path.join("/") || "(operation)",
+          rule: issue.code,
+          message: issue.message,
+        }));
+      } else if (parsed.data.op === "upsert") {
+        errors = check(parsed.data.record);
+        key = keyOf(parsed.data.record, keyFields);
+      } else {
+        key = typeof parsed.data.key === "string" ? parsed.data.key : keyOf(parsed.data.key, keyFields);
+        errors = key.split("|").some((part) => part === "")
+          ? [{ path: "key", rule: "required", message: `must give ${keyFields.join(", ")}` }]
+          : [];
+      }
+      if (errors.length > 0 || !parsed.success || key === undefined) {
+        rejected++;
+        if (rejections.length < MAX_REJECTIONS_KEPT) rejections.push({ index, ...(key ? { key } : {}), errors });
+        return;
+      }
+      byKey.set(key, { index, key, operation: parsed.data });
+    });
+    const valid = [...byKey.values()].sort((a, b) => a.index - b.index);
+    return { valid, rejections, rejected, collapsed: operations.length - rejected - valid.length };
+  }
+
+  private now(): Date {
+    return (this.deps.now ?? (() => new Date()))();
+  }
+}
+
+/** A record's data key, as text: its key fields' values joined by `|`. */
+export function keyOf(record: Readonly<Record<string, unknown>>, keyFields: readonly string[]): string {
+  return keyFields.map((field) => (record[field] === undefined ? "" : String(record[field]))).join("|");
+}
+
+function chunked<T>(items: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = Buffer.byteLength(JSON.stringify(item));
+    if (current.length > 0 && (current.length >= CHUNK_OPERATIONS || bytes + size > CHUNK_BYTES)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

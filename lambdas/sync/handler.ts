@@ -1,0 +1,25 @@
+import { parseJsonBody } from "../../domain/validation.ts";
+import { authenticatedCaller } from "../shared/caller.ts";
+import { httpHandler } from "../shared/http.ts";
+import { dispatch, pathParameter } from "../shared/routes.ts";
+import { syncService } from "./service.ts";
+
+/** Sync batches (Art. 7.2b, 7.2c): submitted inline, followed to completion. */
+export const handler = httpHandler(
+  dispatch({
+    "POST /v1/sync/{datasetId}/batches": async (event, { transactionId }) => {
+      const { batch, replayed } = await syncService().submit(
+        authenticatedCaller(event),
+        pathParameter(event, "datasetId"),
+        parseJsonBody(event.body),
+        transactionId,
+      );
+      // 202: accepted and being applied; 200: this batch id was submitted before, nothing changed.
+      return { status: replayed ? 200 : 202, body: batch };
+    },
+    "GET /v1/sync/batches/{batchId}": async (event) => ({
+      status: 200,
+      body: await syncService().status(authenticatedCaller(event), pathParameter(event, "batchId")),
+    }),
+  }),
+);

@@ -1,0 +1,39 @@
+import { cached } from "../../adapters/cache/ttl-cache.ts";
+import { DynamoBatchStore } from "../../adapters/dynamodb/batch-store.ts";
+import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
+import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
+import { DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.ts";
+import { DynamoIntegratedStore } from "../../adapters/dynamodb/integrated-store.ts";
+import { sqsChunkQueue } from "../../adapters/sqs/chunk-queue.ts";
+import { RecordValidator } from "../../domain/dictionary/validator.ts";
+import { SyncService } from "../../domain/sync/sync-service.ts";
+import { lazyEnvironment } from "../shared/environment.ts";
+import { syncEnvironment } from "./environment.ts";
+
+const environment = lazyEnvironment(syncEnvironment);
+let service: SyncService | undefined;
+
+/** The sync service of this execution environment, built on first use. */
+export function syncService(): SyncService {
+  if (service) return service;
+  const env = environment();
+  const client = dynamoDbClient();
+  const dictionary = new DynamoDictionaryStore(client, env.REGISTRY_TABLE_NAME);
+  // Published schema versions never change: compiled once per environment.
+  const versions = cached(
+    (key: string) => {
+      const [id = "", version = ""] = key.split("@");
+      return dictionary.getSchemaVersion(id, version);
+    },
+    { ttlMs: Number.POSITIVE_INFINITY, maxEntries: 200 },
+  );
+  service = new SyncService({
+    catalog: new DynamoCatalogStore(client, env.REGISTRY_TABLE_NAME),
+    schemas: (id, version) => versions(`${id}@${version}`),
+    validator: new RecordValidator(),
+    batches: new DynamoBatchStore(client, env.INTEGRATED_TABLE_NAME),
+    integrated: new DynamoIntegratedStore(client, env.INTEGRATED_TABLE_NAME),
+    queue: sqsChunkQueue(env.SYNC_QUEUE_URL),
+  });
+  return service;
+}

@@ -1,0 +1,180 @@
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DscpProblemError } from "../../client/dscp-client.ts";
+import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
+import { eventually } from "../runtime/helpers.ts";
+import { citizensDataset, createWorld, runId, type World } from "./world.ts";
+
+const run = runId();
+const people: Citizen[] = syntheticPopulation(6, 21);
+const person = (index: number) => people[index] as Citizen;
+let world: World;
+let dataset: string;
+
+interface BatchStatus {
+  batchId: string;
+  state: string;
+  received: number;
+  rejected: number;
+  collapsed: number;
+  applied: number;
+  unchanged: number;
+  tombstoned: number;
+  pending: number;
+  submittedAt: string;
+  rejections: Array<{ index: number; key?: string; errors: Array<{ path: string; rule: string }> }>;
+}
+
+const sample = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../../demo/dictionary/${name}`, import.meta.url), "utf8"));
+
+async function ensure(creation: Promise<unknown>): Promise<void> {
+  try {
+    await creation;
+  } catch (error) {
+    if (!(error instanceof DscpProblemError && error.status === 409)) throw error;
+  }
+}
+
+const provider = () => world.client(world.provider);
+const submit = (body: object) => provider().send<BatchStatus>("POST", `/v1/sync/${dataset}/batches`, { body });
+/** The batch once its workers have applied every chunk. */
+const completed = (batchId: string) =>
+  eventually(async () => {
+    const status = await provider().call<BatchStatus>("GET", `/v1/sync/batches/${batchId}`);
+    return status.state === "completed" ? status : undefined;
+  }, 120);
+const record = (key: string) =>
+  world
+    .client(world.consumer)
+    .send<{ record: Record<string, unknown> }>("GET", `/v1/exchange/${dataset}/records/${key}`);
+
+beforeAll(async () => {
+  world = await createWorld({ run });
+  for (const list of ["gender.json", "nationality.json", "province.json"]) {
+    await ensure(world.admin.call("POST", "/v1/dictionary/code-lists", { body: sample(list) }));
+  }
+  for (const field of sample("fields.json") as object[]) {
+    await ensure(world.admin.call("POST", "/v1/dictionary/fields", { body: field }));
+  }
+  const schema = { ...sample("citizen-schema.json"), id: `P${run}.CITIZEN` };
+  await provider().call("POST", "/v1/dictionary/schemas", { body: schema });
+  dataset = `${world.provider.systemId}.REGISTER`;
+  await provider().publishDataset(
+    citizensDataset(dataset, world.provider.systemId, {
+      methods: ["integrated", "sync"],
+      schema: { id: schema.id, version: "1.0.0" },
+    }),
+  );
+  const request = await world.client(world.consumer).requestAccess({
+    datasetId: dataset,
+    fields: ["personalId", "fullName", "province"],
+    purpose: "Verify residence for household registration",
+    purposeClass: "public-service",
+    methods: ["integrated"],
+    validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+    legalBasis: "Decree, Art. 4.1 and 7.2c",
+  });
+  await provider().decide(request.id, { decision: "approve", reason: "Within its functions" });
+});
+
+describe("sync batches into the integrated database (Art. 7.2c)", () => {
+  const first = `first-${randomUUID()}`;
+  const firstBody = () => ({
+    batchId: first,
+    operations: [
+      { op: "upsert", record: person(0) },
+      { op: "upsert", record: { ...person(1), birthDate: "1990-02-30", gender: "x" } },
+      { op: "upsert", record: person(2) },
+      { op: "upsert", record: { ...person(3), personalId: "12" } },
+      { op: "upsert", record: person(4) },
+      { op: "remove", key: person(5).personalId },
+      { op: "upsert", record: { ...person(2), fullName: "Trần Thị Bình" } },
+    ],
+  });
+
+  it("applies the valid records and reports each invalid one by index, path and rule", async () => {
+    const response = await submit(firstBody());
+    const status = await completed(first);
+
+    expect(response.status).toBe(202);
+    expect(status).toMatchObject({ received: 7, rejected: 3, collapsed: 1, applied: 3, pending: 0 });
+    expect(status.rejections.map((rejection) => rejection.index)).toEqual([1, 3, 5]);
+    expect(status.rejections[0]?.errors.map((error) => `${error.path}:${error.rule}`).sort()).toEqual([
+      "birthDate:format",
+      "gender:enum",
+    ]);
+    expect(status.rejections[1]).toMatchObject({ key: "12", errors: [{ path: "personalId", rule: "pattern" }] });
+    expect(status.rejections[2]?.errors[0]).toMatchObject({ path: "op" });
+  });
+
+  it("serves the applied records to a permitted consumer, permitted fields only, the later of two upserts winning", async () => {
+    const found = await record(person(2).personalId);
+    const rejected = await record(person(1).personalId);
+    const page = await world
+      .client(world.consumer)
+      .call<{ items: Array<{ personalId: string }> }>("POST", `/v1/exchange/${dataset}/query`, {
+        body: { filters: { province: person(0).province } },
+      });
+
+    expect(found.status).toBe(200);
+    expect(found.body.record).toEqual({
+      personalId: person(2).personalId,
+      fullName: "Trần Thị Bình",
+      province: person(2).province,
+    });
+    expect(rejected.status).toBe(404);
+    expect(page.items.map((item) => item.personalId)).toContain(person(0).personalId);
+  });
+
+  it("changes nothing when the same batch is sent again, and refuses other content under its id", async () => {
+    const before = await completed(first);
+    const again = await submit(firstBody());
+    const other = await submit({ ...firstBody(), operations: [{ op: "upsert", record: person(5) }] });
+
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ batchId: first, submittedAt: before.submittedAt, applied: 3 });
+    expect(other.status).toBe(409);
+    expect((await completed(first)).applied).toBe(3);
+  });
+
+  it("keeps an identical record's version, versions a changed one, and deletes on request", async () => {
+    const batchId = `second-${randomUUID()}`;
+    await submit({
+      batchId,
+      operations: [
+        { op: "upsert", record: person(0) },
+        { op: "upsert", record: { ...person(4), fullName: "Phạm Văn An" } },
+        { op: "delete", key: person(2).personalId },
+      ],
+    });
+    const status = await completed(batchId);
+
+    expect(status).toMatchObject({ applied: 3, unchanged: 1, rejected: 0 });
+    expect((await record(person(4).personalId)).body.record.fullName).toBe("Phạm Văn An");
+    expect((await record(person(2).personalId)).status).toBe(404);
+  });
+
+  it("deletes, in a full sync, every record the batch does not carry", async () => {
+    const batchId = `full-${randomUUID()}`;
+    await submit({ batchId, mode: "full", operations: [{ op: "upsert", record: person(4) }] });
+    const status = await completed(batchId);
+
+    expect(status).toMatchObject({ applied: 1, tombstoned: 1 });
+    expect((await record(person(0).personalId)).status).toBe(404);
+    expect((await record(person(4).personalId)).status).toBe(200);
+  });
+
+  it("takes batches from the dataset's provider only, and shows them to its agency and the supervisor", async () => {
+    const byConsumer = await world.client(world.consumer).send("POST", `/v1/sync/${dataset}/batches`, {
+      body: { batchId: `x-${randomUUID()}`, operations: [{ op: "upsert", record: person(0) }] },
+    });
+    const seenByConsumer = await world.client(world.consumer).send("GET", `/v1/sync/batches/${first}`);
+    const seenBySupervisor = await world.client(world.supervisor).send("GET", `/v1/sync/batches/${first}`);
+
+    expect(byConsumer.status).toBe(403);
+    expect(seenByConsumer.status).toBe(403);
+    expect(seenBySupervisor.status).toBe(200);
+  });
+});
