@@ -76,16 +76,6 @@ export class PlatformStack extends Stack {
       version: props.version,
     });
 
-    new Sync(this, "Sync", {
-      api,
-      authorizer: identity.authorizer,
-      registryTable: this.dataStores.registryTable,
-      integratedTable: this.dataStores.integratedTable,
-      encryptionKey: this.dataStores.key,
-      stage: props.stage,
-      version: props.version,
-    });
-
     new Permissions(this, "Permissions", {
       api,
       authorizer: identity.authorizer,
@@ -101,6 +91,17 @@ export class PlatformStack extends Stack {
       authorizer: identity.authorizer,
       logTable: this.dataStores.exchangeLogTable,
       encryptionKey: this.dataStores.key,
+      stage: props.stage,
+      version: props.version,
+    });
+
+    new Sync(this, "Sync", {
+      api,
+      authorizer: identity.authorizer,
+      registryTable: this.dataStores.registryTable,
+      integratedTable: this.dataStores.integratedTable,
+      encryptionKey: this.dataStores.key,
+      log: exchangeLog,
       stage: props.stage,
       version: props.version,
     });

@@ -76,9 +76,11 @@ export interface ExchangeEntry {
   readonly datasetId: string;
   readonly providerSystem?: string;
   readonly providerAgency?: string;
-  readonly operation: "get-record" | "query";
+  readonly operation: "get-record" | "query" | "sync-batch";
+  /** For a batch: the system that submitted it. */
+  readonly submittedBy?: string;
   /** Served from the provider's system (7.2a) or from the integrated database (7.2c). */
-  readonly method: "request" | "integrated";
+  readonly method: "request" | "integrated" | "sync";
   readonly purpose?: string;
   readonly purposeClass?: string;
   readonly permissionId?: string;

@@ -2,10 +2,11 @@ import { createHash } from "node:crypto";
 import type { CatalogStore, Dataset } from "../catalog/model.ts";
 import type { SchemaVersion } from "../dictionary/model.ts";
 import type { RecordValidator } from "../dictionary/validator.ts";
+import type { ExchangeLog } from "../exchange/model.ts";
 import { canonicalJson } from "../exchange-log/chain.ts";
 import { isAdmin, isOverseer } from "../identity/authorization.ts";
 import { ConflictError, ForbiddenError } from "../identity/errors.ts";
-import { NotFoundError, ProblemError } from "../problem.ts";
+import { NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
 import type { Caller } from "../registry/model.ts";
 import { parseInput } from "../validation.ts";
 import {
@@ -19,6 +20,9 @@ import {
   operationSchema,
   type Rejection,
 } from "./model.ts";
+
+/** The National Integrated Database, as the receiving party of batches in the exchange log. */
+export const INTEGRATED_DATABASE = { system: "NDC.INTEGRATED", agency: "NDC" } as const;
 
 /** At most this many operations, and about this many bytes, per chunk a worker applies. */
 const CHUNK_OPERATIONS = 100;
@@ -47,20 +51,74 @@ export class SyncService {
       readonly batches: BatchStore;
       readonly integrated: IntegratedStore;
       readonly queue: ChunkQueue;
+      /** The exchange log (Art. 13): one entry per batch submitted, taken or refused. */
+      readonly log: ExchangeLog;
       readonly now?: () => Date;
     },
   ) {}
 
-  /** Takes a batch: the same batch id again returns the batch as it stands and changes nothing. */
+  /**
+   * Takes a batch: the same batch id again returns the batch as it stands and changes nothing.
+   * Every submission, taken or refused, is one entry in the exchange log.
+   */
   async submit(
     caller: Caller,
     datasetId: string,
     input: unknown,
     transactionId: string,
+    bytes = 0,
+  ): Promise<{ batch: Batch; replayed: boolean }> {
+    const started = Date.now();
+    let dataset: Dataset | undefined;
+    let outcome: { status: number; batch?: Batch; problemType?: string } = { status: 500 };
+    try {
+      const result = await this.take(caller, datasetId, input, transactionId, (found) => {
+        dataset = found;
+      });
+      outcome = { status: result.replayed ? 200 : 202, batch: result.batch };
+      return result;
+    } catch (error) {
+      outcome = {
+        status: error instanceof ProblemError ? error.status : 500,
+        problemType: problemTypeUri(error instanceof ProblemError ? error.slug : "internal-error"),
+      };
+      throw error;
+    } finally {
+      const { status, batch, problemType } = outcome;
+      await this.deps.log({
+        transactionId,
+        time: new Date(started).toISOString(),
+        consumerSystem: INTEGRATED_DATABASE.system,
+        consumerAgency: INTEGRATED_DATABASE.agency,
+        submittedBy: caller.systemId,
+        datasetId,
+        ...(dataset ? { providerSystem: dataset.providerSystem, providerAgency: dataset.managingAgency } : {}),
+        operation: "sync-batch",
+        method: "integrated",
+        fieldsReturned: [],
+        recordCount: batch ? batch.received - batch.rejected - batch.collapsed : 0,
+        ...(batch && batch.rejected > 0 ? { invalidRecords: batch.rejected } : {}),
+        outcome: status >= 500 ? "failed" : status < 300 ? "allowed" : "denied",
+        status,
+        ...(problemType ? { problemType } : {}),
+        latencyMs: Date.now() - started,
+        bytes,
+        crossBorder: false,
+      });
+    }
+  }
+
+  private async take(
+    caller: Caller,
+    datasetId: string,
+    input: unknown,
+    transactionId: string,
+    found: (dataset: Dataset) => void,
   ): Promise<{ batch: Batch; replayed: boolean }> {
     const parsed = parseInput(batchInput, input, "batch");
     const dataset = await this.deps.catalog.getDataset(datasetId);
     if (!dataset) throw new NotFoundError(`no dataset ${datasetId} in the catalog`);
+    found(dataset);
     if (caller.systemId !== dataset.providerSystem && !isAdmin(caller)) {
       throw new ForbiddenError(`only ${dataset.providerSystem}, which provides ${datasetId}, submits its batches`);
     }

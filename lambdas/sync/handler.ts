@@ -1,25 +1,32 @@
+import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
+import { lazyEnvironment } from "../shared/environment.ts";
 import { httpHandler } from "../shared/http.ts";
 import { dispatch, pathParameter } from "../shared/routes.ts";
+import { syncApiEnvironment } from "./environment.ts";
 import { syncService } from "./service.ts";
+
+const environment = lazyEnvironment(syncApiEnvironment);
+const sync = () => syncService(() => queuedExchangeLog(environment().LOG_QUEUE_URL, Number(environment().LOG_SHARDS)));
 
 /** Sync batches (Art. 7.2b, 7.2c): submitted inline, followed to completion. */
 export const handler = httpHandler(
   dispatch({
     "POST /v1/sync/{datasetId}/batches": async (event, { transactionId }) => {
-      const { batch, replayed } = await syncService().submit(
+      const { batch, replayed } = await sync().submit(
         authenticatedCaller(event),
         pathParameter(event, "datasetId"),
         parseJsonBody(event.body),
         transactionId,
+        Buffer.byteLength(event.body ?? ""),
       );
       // 202: accepted and being applied; 200: this batch id was submitted before, nothing changed.
       return { status: replayed ? 200 : 202, body: batch };
     },
     "GET /v1/sync/batches/{batchId}": async (event) => ({
       status: 200,
-      body: await syncService().status(authenticatedCaller(event), pathParameter(event, "batchId")),
+      body: await sync().status(authenticatedCaller(event), pathParameter(event, "batchId")),
     }),
   }),
 );

@@ -6,15 +6,16 @@ import { DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.
 import { DynamoIntegratedStore } from "../../adapters/dynamodb/integrated-store.ts";
 import { sqsChunkQueue } from "../../adapters/sqs/chunk-queue.ts";
 import { RecordValidator } from "../../domain/dictionary/validator.ts";
+import type { ExchangeLog } from "../../domain/exchange/model.ts";
 import { SyncService } from "../../domain/sync/sync-service.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
-import { syncEnvironment } from "./environment.ts";
+import { syncWorkerEnvironment } from "./environment.ts";
 
-const environment = lazyEnvironment(syncEnvironment);
+const environment = lazyEnvironment(syncWorkerEnvironment);
 let service: SyncService | undefined;
 
-/** The sync service of this execution environment, built on first use. */
-export function syncService(): SyncService {
+/** The sync service of this execution environment, built on first use, logging through `log`. */
+export function syncService(log: () => ExchangeLog): SyncService {
   if (service) return service;
   const env = environment();
   const client = dynamoDbClient();
@@ -34,6 +35,7 @@ export function syncService(): SyncService {
     batches: new DynamoBatchStore(client, env.INTEGRATED_TABLE_NAME),
     integrated: new DynamoIntegratedStore(client, env.INTEGRATED_TABLE_NAME),
     queue: sqsChunkQueue(env.SYNC_QUEUE_URL),
+    log: log(),
   });
   return service;
 }

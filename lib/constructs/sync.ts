@@ -5,9 +5,10 @@ import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
-import { syncEnvironment } from "../../lambdas/sync/environment.ts";
+import { syncApiEnvironment, syncWorkerEnvironment } from "../../lambdas/sync/environment.ts";
 import type { StageConfig } from "../stage.ts";
 import { DscpFunction } from "./dscp-function.ts";
+import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
 import { grantTable } from "./grants.ts";
 import { WorkQueue } from "./work-queue.ts";
 
@@ -17,6 +18,8 @@ export interface SyncProps {
   readonly registryTable: ITable;
   readonly integratedTable: ITable;
   readonly encryptionKey: IKey;
+  /** The exchange log, which records every batch submitted. */
+  readonly log: ExchangeLog;
   readonly stage: StageConfig;
   readonly version: string;
 }
@@ -36,20 +39,17 @@ export class Sync extends Construct {
       consumerTimeout: WORKER_TIMEOUT,
       removalPolicy: props.stage.removalPolicy,
     });
-    const common = {
-      environmentSchema: syncEnvironment,
-      environment: {
-        REGISTRY_TABLE_NAME: props.registryTable.tableName,
-        INTEGRATED_TABLE_NAME: props.integratedTable.tableName,
-        SYNC_QUEUE_URL: queue.queue.queueUrl,
-      },
-      stage: props.stage,
-      version: props.version,
-      memorySize: 1024,
+    const tables = {
+      REGISTRY_TABLE_NAME: props.registryTable.tableName,
+      INTEGRATED_TABLE_NAME: props.integratedTable.tableName,
+      SYNC_QUEUE_URL: queue.queue.queueUrl,
     };
+    const common = { stage: props.stage, version: props.version, memorySize: 1024 };
 
     const api = new DscpFunction(this, "ApiFunction", {
       ...common,
+      environmentSchema: syncApiEnvironment,
+      environment: { ...tables, LOG_QUEUE_URL: props.log.queue.queue.queueUrl, LOG_SHARDS: String(LOG_SHARDS) },
       entry: fileURLToPath(new URL("../../lambdas/sync/handler.ts", import.meta.url)),
       description: "DSCP sync: takes batches, validates them, queues their chunks",
       serviceName: "dscp-sync",
@@ -62,9 +62,12 @@ export class Sync extends Construct {
     });
     api.addToRolePolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queue.queue.queueArn] }));
     props.encryptionKey.grant(api, "kms:GenerateDataKey", "kms:Decrypt");
+    props.log.grantWrite(api);
 
     const worker = new DscpFunction(this, "WorkerFunction", {
       ...common,
+      environmentSchema: syncWorkerEnvironment,
+      environment: tables,
       entry: fileURLToPath(new URL("../../lambdas/sync/worker.ts", import.meta.url)),
       description: "DSCP sync: applies chunks of batches to the integrated store",
       serviceName: "dscp-sync-worker",

@@ -177,4 +177,29 @@ describe("sync batches into the integrated database (Art. 7.2c)", () => {
     expect(seenByConsumer.status).toBe(403);
     expect(seenBySupervisor.status).toBe(200);
   });
+
+  it("logs every submission in the exchange log, taken or refused", async () => {
+    const entries = await eventually(async () => {
+      const page = await provider().listLogEntries({ view: "provider", datasetId: dataset, limit: 100 });
+      const batches = page.items.filter((entry) => entry.operation === "sync-batch");
+      return batches.some((entry) => entry.outcome === "denied") && batches.length >= 6 ? batches : undefined;
+    });
+
+    expect(entries.every((entry) => entry.method === "integrated" && entry.consumerSystem === "NDC.INTEGRATED")).toBe(
+      true,
+    );
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          submittedBy: world.provider.systemId,
+          status: 202,
+          recordCount: 3,
+          invalidRecords: 3,
+        }),
+        expect.objectContaining({ submittedBy: world.provider.systemId, status: 200, outcome: "allowed" }),
+        expect.objectContaining({ submittedBy: world.provider.systemId, status: 409, outcome: "denied" }),
+        expect.objectContaining({ submittedBy: world.consumer.systemId, status: 403, outcome: "denied" }),
+      ]),
+    );
+  });
 });
