@@ -21,7 +21,7 @@ import {
   revocationInput,
 } from "../domain/permissions/model.ts";
 import { newAgencyInput, newKeyInput, newSystemInput } from "../domain/registry/model.ts";
-import { batchInput } from "../domain/sync/model.ts";
+import { batchInput, uploadInput } from "../domain/sync/model.ts";
 import { pageQuery } from "../lambdas/shared/routes.ts";
 import * as resource from "./resources.ts";
 
@@ -544,6 +544,33 @@ export const OPERATIONS: readonly Operation[] = [
       schema: named("BatchResult", resource.batch),
     },
     problems: [...signedProblems, 404, 409, 422],
+  },
+  {
+    method: "POST",
+    path: "/v1/sync/{datasetId}/uploads",
+    operationId: "startUpload",
+    tag: "Sync",
+    summary: "Open an upload for a large batch: a presigned URL to PUT an NDJSON file to (provider)",
+    description:
+      "One operation per line, as in inline batches. After the PUT, POST /v1/sync/batches/{batchId}/complete starts processing: the file is streamed, validated and partitioned by key, and the partitions applied in parallel, in bounded memory whatever its size.",
+    signed: true,
+    body: named("UploadRequest", uploadInput),
+    success: {
+      status: 201,
+      description: "The batch, awaiting its file, and where to put it",
+      schema: named("Upload", resource.upload),
+    },
+    problems: [...signedProblems, 404, 409, 422],
+  },
+  {
+    method: "POST",
+    path: "/v1/sync/batches/{batchId}/complete",
+    operationId: "completeUpload",
+    tag: "Sync",
+    summary: "The file is uploaded: process the batch (once; asking again changes nothing)",
+    signed: true,
+    success: { status: 202, description: "Processing", schema: named("BatchResult", resource.batch) },
+    problems: [401, 403, 404, 409, 422],
   },
   {
     method: "GET",

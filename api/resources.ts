@@ -368,7 +368,7 @@ const batchShape = {
   mode: z.enum(["incremental", "full"]),
   schema: z.object({ id: z.string(), version: z.string() }),
   digest: z.string().check(z.describe("SHA-256 of the batch as submitted")),
-  state: z.enum(["processing", "completed", "failed"]),
+  state: z.enum(["awaiting-upload", "processing", "completed", "failed"]),
   received: z.number().check(z.int()),
   rejected: z.number().check(z.int()),
   collapsed: z.number().check(z.int(), z.describe("Superseded by a later operation on the same key")),
@@ -383,9 +383,19 @@ const batchShape = {
   submittedAt: instant,
   completedAt: z.optional(instant),
   transactionId: z.string(),
+  upload: z.optional(z.object({ key: z.string().check(z.describe("Where the uploaded file is kept")) })),
+  failure: z.optional(z.string()),
 };
 
 export const batch = z.object(batchShape);
+export const upload = z.object({
+  batch,
+  upload: z.object({
+    url: z.string().check(z.describe("PUT the NDJSON file here (one operation per line), then POST …/complete")),
+    method: z.literal("PUT"),
+    expiresAt: instant,
+  }),
+});
 export const batchStatus = z.object({
   ...batchShape,
   pending: z.number().check(z.int(), z.describe("Valid operations not applied yet")),

@@ -100,6 +100,7 @@ export class PlatformStack extends Stack {
       authorizer: identity.authorizer,
       registryTable: this.dataStores.registryTable,
       integratedTable: this.dataStores.integratedTable,
+      uploadsBucket: this.dataStores.uploadsBucket,
       encryptionKey: this.dataStores.key,
       log: exchangeLog,
       stage: props.stage,

@@ -73,6 +73,33 @@ export class DynamoBatchStore implements BatchStore {
     }
   }
 
+  async transition(batchId: string, from: Batch["state"], changes: Partial<Batch>): Promise<boolean> {
+    const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
+    const names: Record<string, string> = { "#state": "state" };
+    const values: Record<string, unknown> = { ":from": from };
+    const sets = entries.map(([name, value], index) => {
+      names[`#m${index}`] = name;
+      values[`:m${index}`] = value;
+      return `#m${index} = :m${index}`;
+    });
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: `BATCH#${batchId}`, sk: "BATCH" }),
+          UpdateExpression: `SET ${sets.join(", ")}`,
+          ConditionExpression: "#state = :from",
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   async finish(batchId: string, update: { tombstoned: number; completedAt: string }): Promise<boolean> {
     try {
       await this.client.send(

@@ -38,7 +38,7 @@ export interface Rejection {
   readonly errors: ReadonlyArray<{ readonly path: string; readonly rule: string; readonly message: string }>;
 }
 
-export type BatchState = "processing" | "completed" | "failed";
+export type BatchState = "awaiting-upload" | "processing" | "completed" | "failed";
 
 export interface Batch {
   readonly batchId: string;
@@ -66,6 +66,10 @@ export interface Batch {
   readonly submittedAt: string;
   readonly completedAt?: string;
   readonly transactionId: string;
+  /** For an uploaded batch: where its file is. */
+  readonly upload?: { readonly key: string };
+  /** Why a batch failed. */
+  readonly failure?: string;
 }
 
 /** One chunk of a batch's valid operations, as the worker receives it. */
@@ -124,9 +128,39 @@ export interface BatchStore {
     chunk: number,
     counts: { applied: number; unchanged: number },
   ): Promise<Batch | undefined>;
+  /** Changes a batch if it is still in state `from`; false otherwise. */
+  transition(batchId: string, from: BatchState, changes: Partial<Batch>): Promise<boolean>;
   /** Marks the batch completed (once): returns false if it already was. */
   finish(batchId: string, update: { tombstoned: number; completedAt: string }): Promise<boolean>;
 }
 
 /** Hands chunks to the workers that apply them. */
 export type ChunkQueue = (chunks: readonly Chunk[]) => Promise<void>;
+
+/** Where uploaded batches and their partitions live (S3 in the platform). */
+export interface ObjectStore {
+  /** A URL the provider PUTs the file to, valid for `expiresInSeconds`. */
+  presignPut(key: string, expiresInSeconds: number): Promise<string>;
+  exists(key: string): Promise<boolean>;
+  /** The object's lines, streamed. */
+  lines(key: string): AsyncIterable<string>;
+  /** Writes a local file as the object, streamed. */
+  putFile(key: string, path: string): Promise<void>;
+}
+
+/** Starts processing an uploaded batch (the upload state machine in the platform). */
+export type UploadPipeline = (batchId: string) => Promise<void>;
+
+export const uploadInput = z.object({
+  batchId: batchInput.shape.batchId,
+  mode: batchInput.shape.mode,
+});
+
+/** One partition of an uploaded batch, as the state machine hands it to a worker. */
+export interface Partition {
+  readonly batchId: string;
+  readonly datasetId: string;
+  readonly mode: "incremental" | "full";
+  readonly chunk: number;
+  readonly key: string;
+}

@@ -1,12 +1,16 @@
 import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { CatalogStore, Dataset } from "../catalog/model.ts";
 import type { SchemaVersion } from "../dictionary/model.ts";
-import type { RecordValidator } from "../dictionary/validator.ts";
+import type { RecordCheck, RecordValidator } from "../dictionary/validator.ts";
 import type { ExchangeLog } from "../exchange/model.ts";
 import { canonicalJson } from "../exchange-log/chain.ts";
 import { isAdmin, isOverseer } from "../identity/authorization.ts";
 import { ConflictError, ForbiddenError } from "../identity/errors.ts";
-import { NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
+import { DependencyUnavailableError, NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
 import type { Caller } from "../registry/model.ts";
 import { parseInput } from "../validation.ts";
 import {
@@ -16,9 +20,13 @@ import {
   type Chunk,
   type ChunkQueue,
   type IntegratedStore,
+  type ObjectStore,
   type Operation,
   operationSchema,
+  type Partition,
   type Rejection,
+  type UploadPipeline,
+  uploadInput,
 } from "./model.ts";
 
 /** The National Integrated Database, as the receiving party of batches in the exchange log. */
@@ -53,6 +61,11 @@ export class SyncService {
       readonly queue: ChunkQueue;
       /** The exchange log (Art. 13): one entry per batch submitted, taken or refused. */
       readonly log: ExchangeLog;
+      /** Uploaded batch files and their partitions; the state machine that processes them. */
+      readonly objects?: ObjectStore;
+      readonly pipeline?: UploadPipeline;
+      /** A folder for partition files while an upload is prepared. */
+      readonly scratch?: string;
       readonly now?: () => Date;
     },
   ) {}
@@ -119,9 +132,7 @@ export class SyncService {
     const dataset = await this.deps.catalog.getDataset(datasetId);
     if (!dataset) throw new NotFoundError(`no dataset ${datasetId} in the catalog`);
     found(dataset);
-    if (caller.systemId !== dataset.providerSystem && !isAdmin(caller)) {
-      throw new ForbiddenError(`only ${dataset.providerSystem}, which provides ${datasetId}, submits its batches`);
-    }
+    await this.providedDataset(caller, datasetId, dataset);
     const schema = await this.schemaOf(dataset);
     const digest = createHash("sha256")
       .update(canonicalJson({ datasetId, mode: parsed.mode, operations: parsed.operations }))
@@ -176,10 +187,29 @@ export class SyncService {
    * a chunk delivered twice changes nothing the second time; the last chunk finishes the batch.
    */
   async applyChunk(chunk: Chunk): Promise<void> {
+    await this.applyAll(chunk, chunk.operations);
+  }
+
+  /** Applies one partition of an uploaded batch, streamed from storage (a state machine's task). */
+  async applyPartition(partition: Partition): Promise<{ chunk: number }> {
+    const objects = this.objects();
+    async function* operations() {
+      for await (const line of objects.lines(partition.key)) {
+        if (line) yield JSON.parse(line) as Chunk["operations"][number];
+      }
+    }
+    await this.applyAll(partition, operations());
+    return { chunk: partition.chunk };
+  }
+
+  private async applyAll(
+    chunk: Pick<Chunk, "batchId" | "datasetId" | "chunk" | "mode">,
+    operations: Iterable<Chunk["operations"][number]> | AsyncIterable<Chunk["operations"][number]>,
+  ): Promise<void> {
     const at = this.now().toISOString();
     let applied = 0;
     let unchanged = 0;
-    for (const { index, key, operation } of chunk.operations) {
+    for await (const { index, key, operation } of operations) {
       const outcome = await this.deps.integrated.apply({
         datasetId: chunk.datasetId,
         key,
@@ -194,6 +224,173 @@ export class SyncService {
     }
     const after = await this.deps.batches.completeChunk(chunk.batchId, chunk.chunk, { applied, unchanged });
     if (after && after.chunksDone === after.chunks) await this.finalize(after);
+  }
+
+  /**
+   * Opens an upload for a large batch: the batch is recorded, awaiting its file, and the
+   * provider gets a URL to PUT the NDJSON file to (one operation per line), valid 15 minutes.
+   */
+  async startUpload(
+    caller: Caller,
+    datasetId: string,
+    input: unknown,
+    transactionId: string,
+  ): Promise<{ batch: Batch; upload: { url: string; method: "PUT"; expiresAt: string } }> {
+    const parsed = parseInput(uploadInput, input, "upload");
+    const dataset = await this.providedDataset(caller, datasetId);
+    const schema = await this.schemaOf(dataset);
+    const key = `uploads/${datasetId}/${parsed.batchId}.ndjson`;
+    const batch: Batch = {
+      batchId: parsed.batchId,
+      datasetId,
+      providerSystem: dataset.providerSystem,
+      providerAgency: dataset.managingAgency,
+      mode: parsed.mode,
+      schema: { id: schema.id, version: schema.version },
+      digest: "",
+      state: "awaiting-upload",
+      received: 0,
+      rejected: 0,
+      collapsed: 0,
+      applied: 0,
+      unchanged: 0,
+      tombstoned: 0,
+      chunks: 0,
+      chunksDone: 0,
+      rejections: [],
+      submittedAt: this.now().toISOString(),
+      transactionId,
+      upload: { key },
+    };
+    const existing = await this.deps.batches.create(batch);
+    if (existing && (existing.state !== "awaiting-upload" || existing.datasetId !== datasetId)) {
+      throw new ConflictError(`batch ${parsed.batchId} exists already (${existing.state}); a batch id names one batch`);
+    }
+    const expiresIn = 900;
+    return {
+      batch: existing ?? batch,
+      upload: {
+        url: await this.objects().presignPut(key, expiresIn),
+        method: "PUT",
+        expiresAt: new Date(this.now().getTime() + expiresIn * 1000).toISOString(),
+      },
+    };
+  }
+
+  /** The provider has put the file: processing starts (once; asking again changes nothing). */
+  async completeUpload(caller: Caller, batchId: string): Promise<Batch> {
+    const batch = await this.status(caller, batchId);
+    if (!batch.upload) throw new ConflictError(`batch ${batchId} was submitted inline, not uploaded`);
+    if (batch.state === "awaiting-upload") {
+      if (!(await this.objects().exists(batch.upload.key))) {
+        throw new SyncRefusedError("upload-missing", `nothing was uploaded for batch ${batchId} yet`);
+      }
+      await this.deps.batches.transition(batchId, "awaiting-upload", { state: "processing" });
+    }
+    // Not prepared yet: (re)start its processing. The execution is named after the batch, so a
+    // second start is a no-op, and a start lost to a crash is recovered by asking again.
+    const current = (await this.deps.batches.get(batchId)) ?? batch;
+    if (current.state === "processing" && current.digest === "") await this.pipeline()(batchId);
+    return (await this.deps.batches.get(batchId)) ?? batch;
+  }
+
+  /**
+   * Prepares an uploaded batch (a state machine's first task): streams the file twice, once to
+   * count its lines and once to validate each operation, writing the valid ones to partitions by
+   * key (so operations on one key stay in order) on local disk, then to storage. Memory holds
+   * one line at a time, whatever the file's size.
+   */
+  async prepare(batchId: string): Promise<{ partitions: Partition[] }> {
+    const batch = await this.deps.batches.get(batchId);
+    if (!batch?.upload) throw new NotFoundError(`no uploaded batch ${batchId}`);
+    const objects = this.objects();
+    const schema = await this.deps.schemas(batch.schema.id, batch.schema.version);
+    const dataset = await this.deps.catalog.getDataset(batch.datasetId);
+    if (!schema || !dataset) throw new SyncRefusedError("no-schema", `${batch.datasetId} or its schema is gone`);
+    let lines = 0;
+    for await (const line of objects.lines(batch.upload.key)) if (line.trim()) lines++;
+    const count = Math.min(500, Math.max(1, Math.ceil(lines / 2000)));
+    const folder = mkdtempSync(join(this.deps.scratch ?? tmpdir(), "batch-"));
+    try {
+      const files = Array.from({ length: count }, (_, index) => ({
+        path: join(folder, `part-${index}.ndjson`),
+        size: 0,
+        stream: createWriteStream(join(folder, `part-${index}.ndjson`)),
+      }));
+      const check = this.deps.validator.check(schema.jsonSchema);
+      const digest = createHash("sha256");
+      const rejections: Rejection[] = [];
+      let received = 0;
+      let rejected = 0;
+      for await (const line of objects.lines(batch.upload.key)) {
+        digest.update(`${line}\n`);
+        if (!line.trim()) continue;
+        const index = received++;
+        let raw: unknown;
+        try {
+          raw = JSON.parse(line);
+        } catch {
+          raw = undefined;
+        }
+        const verdict =
+          raw === undefined
+            ? { errors: [{ path: "(line)", rule: "json", message: "is not valid JSON" }] }
+            : this.judge(raw, check, dataset.keyFields);
+        if (!("operation" in verdict)) {
+          rejected++;
+          if (rejections.length < MAX_REJECTIONS_KEPT) {
+            rejections.push({
+              index,
+              ...("key" in verdict && verdict.key ? { key: verdict.key } : {}),
+              errors: verdict.errors,
+            });
+          }
+          continue;
+        }
+        const file = files[partitionOf(verdict.key, count)] as (typeof files)[number];
+        const text = `${JSON.stringify({ index, key: verdict.key, operation: verdict.operation })}\n`;
+        file.size += text.length;
+        if (!file.stream.write(text)) await once(file.stream, "drain");
+      }
+      await Promise.all(files.map((file) => new Promise((resolve) => file.stream.end(resolve))));
+      const used = files.map((file, index) => ({ ...file, index })).filter((file) => file.size > 0);
+      const partitions: Partition[] = [];
+      for (const [chunk, file] of used.entries()) {
+        const key = `batches/${batch.datasetId}/${batchId}/part-${file.index}.ndjson`;
+        await objects.putFile(key, file.path);
+        partitions.push({ batchId, datasetId: batch.datasetId, mode: batch.mode, chunk, key });
+      }
+      await this.deps.batches.transition(batchId, "processing", {
+        digest: digest.digest("hex"),
+        received,
+        rejected,
+        rejections,
+        chunks: partitions.length,
+      });
+      if (partitions.length === 0) await this.finalize({ ...batch, received, rejected, chunks: 0 });
+      return { partitions };
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }
+
+  /** The state machine could not process the batch: it is marked failed, with the reason. */
+  async fail(batchId: string, reason: string): Promise<void> {
+    await this.deps.batches.transition(batchId, "processing", {
+      state: "failed",
+      failure: reason.slice(0, 1000),
+      completedAt: this.now().toISOString(),
+    });
+  }
+
+  private objects(): ObjectStore {
+    if (!this.deps.objects) throw new DependencyUnavailableError("uploads are not connected here");
+    return this.deps.objects;
+  }
+
+  private pipeline(): UploadPipeline {
+    if (!this.deps.pipeline) throw new DependencyUnavailableError("the upload pipeline is not connected here");
+    return this.deps.pipeline;
   }
 
   /** Completes a batch; a full sync without rejections deletes what it did not carry. */
@@ -224,6 +421,16 @@ export class SyncService {
     return { batch: existing, replayed: true };
   }
 
+  /** The dataset, if the caller is the system that provides it (or the operator). */
+  private async providedDataset(caller: Caller, datasetId: string, known?: Dataset): Promise<Dataset> {
+    const dataset = known ?? (await this.deps.catalog.getDataset(datasetId));
+    if (!dataset) throw new NotFoundError(`no dataset ${datasetId} in the catalog`);
+    if (caller.systemId !== dataset.providerSystem && !isAdmin(caller)) {
+      throw new ForbiddenError(`only ${dataset.providerSystem}, which provides ${datasetId}, submits its batches`);
+    }
+    return dataset;
+  }
+
   private async schemaOf(dataset: Dataset): Promise<SchemaVersion> {
     if (!dataset.methods.includes("integrated") && !dataset.methods.includes("sync")) {
       throw new SyncRefusedError(
@@ -250,33 +457,45 @@ export class SyncService {
     const rejections: Rejection[] = [];
     let rejected = 0;
     operations.forEach((raw, index) => {
-      const parsed = operationSchema.safeParse(raw);
-      let errors: Rejection["errors"];
-      let key: string | undefined;
-      if (!parsed.success) {
-        errors = parsed.error.issues.map((issue) => ({
-          path: issue.path.join("/") || "(operation)",
-          rule: issue.code,
-          message: issue.message,
-        }));
-      } else if (parsed.data.op === "upsert") {
-        errors = check(parsed.data.record);
-        key = keyOf(parsed.data.record, keyFields);
-      } else {
-        key = typeof parsed.data.key === "string" ? parsed.data.key : keyOf(parsed.data.key, keyFields);
-        errors = key.split("|").some((part) => part === "")
-          ? [{ path: "key", rule: "required", message: `must give ${keyFields.join(", ")}` }]
-          : [];
-      }
-      if (errors.length > 0 || !parsed.success || key === undefined) {
+      const verdict = this.judge(raw, check, keyFields);
+      if (!("operation" in verdict)) {
         rejected++;
-        if (rejections.length < MAX_REJECTIONS_KEPT) rejections.push({ index, ...(key ? { key } : {}), errors });
+        if (rejections.length < MAX_REJECTIONS_KEPT) {
+          rejections.push({ index, ...(verdict.key ? { key: verdict.key } : {}), errors: verdict.errors });
+        }
         return;
       }
-      byKey.set(key, { index, key, operation: parsed.data });
+      byKey.set(verdict.key, { index, key: verdict.key, operation: verdict.operation });
     });
     const valid = [...byKey.values()].sort((a, b) => a.index - b.index);
     return { valid, rejections, rejected, collapsed: operations.length - rejected - valid.length };
+  }
+
+  /** One operation: valid, with its record's key; or its errors. */
+  private judge(
+    raw: unknown,
+    check: RecordCheck,
+    keyFields: readonly string[],
+  ): { key: string; operation: Operation } | { key?: string; errors: Rejection["errors"] } {
+    const parsed = operationSchema.safeParse(raw);
+    if (!parsed.success) {
+      return {
+        errors: parsed.error.issues.map((issue) => ({
+          path: issue.path.join("/") || "(operation)",
+          rule: issue.code,
+          message: issue.message,
+        })),
+      };
+    }
+    if (parsed.data.op === "upsert") {
+      const key = keyOf(parsed.data.record, keyFields);
+      const errors = check(parsed.data.record);
+      return errors.length > 0 ? { key, errors } : { key, operation: parsed.data };
+    }
+    const key = typeof parsed.data.key === "string" ? parsed.data.key : keyOf(parsed.data.key, keyFields);
+    return key.split("|").some((part) => part === "")
+      ? { key, errors: [{ path: "key", rule: "required", message: `must give ${keyFields.join(", ")}` }] }
+      : { key, operation: parsed.data };
   }
 
   private now(): Date {
@@ -287,6 +506,11 @@ export class SyncService {
 /** A record's data key, as text: its key fields' values joined by `|`. */
 export function keyOf(record: Readonly<Record<string, unknown>>, keyFields: readonly string[]): string {
   return keyFields.map((field) => (record[field] === undefined ? "" : String(record[field]))).join("|");
+}
+
+/** The partition of a key: stable, so every operation on one key lands in the same one, in order. */
+function partitionOf(key: string, partitions: number): number {
+  return createHash("sha256").update(key).digest().readUInt32BE(0) % partitions;
 }
 
 function chunked<T>(items: readonly T[]): T[][] {

@@ -9,6 +9,8 @@ export const syncWorkerEnvironment = z.extend(baseEnvironment, {
   INTEGRATED_TABLE_NAME: nonEmpty(),
   /** Where a batch's chunks wait for the workers. */
   SYNC_QUEUE_URL: nonEmpty(),
+  /** Uploaded batch files and their partitions. */
+  UPLOADS_BUCKET_NAME: nonEmpty(),
 });
 
 /** Environment contract of the sync API, which also logs every submission. */
@@ -16,4 +18,6 @@ export const syncApiEnvironment = z.extend(syncWorkerEnvironment, {
   /** The exchange log's FIFO queue and its number of shards. */
   LOG_QUEUE_URL: nonEmpty(),
   LOG_SHARDS: z.string().check(z.regex(/^[1-9]\d?$/, "must be 1-99")),
+  /** The state machine that processes uploaded batches. */
+  SYNC_STATE_MACHINE_ARN: nonEmpty(),
 });

@@ -1,3 +1,4 @@
+import { stepFunctionsPipeline } from "../../adapters/sfn/pipeline.ts";
 import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
@@ -8,7 +9,11 @@ import { syncApiEnvironment } from "./environment.ts";
 import { syncService } from "./service.ts";
 
 const environment = lazyEnvironment(syncApiEnvironment);
-const sync = () => syncService(() => queuedExchangeLog(environment().LOG_QUEUE_URL, Number(environment().LOG_SHARDS)));
+const sync = () =>
+  syncService(
+    () => queuedExchangeLog(environment().LOG_QUEUE_URL, Number(environment().LOG_SHARDS)),
+    () => stepFunctionsPipeline(environment().SYNC_STATE_MACHINE_ARN),
+  );
 
 /** Sync batches (Art. 7.2b, 7.2c): submitted inline, followed to completion. */
 export const handler = httpHandler(
@@ -24,6 +29,19 @@ export const handler = httpHandler(
       // 202: accepted and being applied; 200: this batch id was submitted before, nothing changed.
       return { status: replayed ? 200 : 202, body: batch };
     },
+    "POST /v1/sync/{datasetId}/uploads": async (event, { transactionId }) => ({
+      status: 201,
+      body: await sync().startUpload(
+        authenticatedCaller(event),
+        pathParameter(event, "datasetId"),
+        parseJsonBody(event.body),
+        transactionId,
+      ),
+    }),
+    "POST /v1/sync/batches/{batchId}/complete": async (event) => ({
+      status: 202,
+      body: await sync().completeUpload(authenticatedCaller(event), pathParameter(event, "batchId")),
+    }),
     "GET /v1/sync/batches/{batchId}": async (event) => ({
       status: 200,
       body: await sync().status(authenticatedCaller(event), pathParameter(event, "batchId")),

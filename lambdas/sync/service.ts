@@ -4,9 +4,11 @@ import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.ts";
 import { DynamoIntegratedStore } from "../../adapters/dynamodb/integrated-store.ts";
+import { s3ObjectStore } from "../../adapters/s3/object-store.ts";
 import { sqsChunkQueue } from "../../adapters/sqs/chunk-queue.ts";
 import { RecordValidator } from "../../domain/dictionary/validator.ts";
 import type { ExchangeLog } from "../../domain/exchange/model.ts";
+import type { UploadPipeline } from "../../domain/sync/model.ts";
 import { SyncService } from "../../domain/sync/sync-service.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { syncWorkerEnvironment } from "./environment.ts";
@@ -14,8 +16,11 @@ import { syncWorkerEnvironment } from "./environment.ts";
 const environment = lazyEnvironment(syncWorkerEnvironment);
 let service: SyncService | undefined;
 
-/** The sync service of this execution environment, built on first use, logging through `log`. */
-export function syncService(log: () => ExchangeLog): SyncService {
+/**
+ * The sync service of this execution environment, built on first use, logging through `log`
+ * and starting uploads' processing through `pipeline` (the API's; the workers have neither).
+ */
+export function syncService(log: () => ExchangeLog, pipeline?: () => UploadPipeline): SyncService {
   if (service) return service;
   const env = environment();
   const client = dynamoDbClient();
@@ -36,6 +41,8 @@ export function syncService(log: () => ExchangeLog): SyncService {
     integrated: new DynamoIntegratedStore(client, env.INTEGRATED_TABLE_NAME),
     queue: sqsChunkQueue(env.SYNC_QUEUE_URL),
     log: log(),
+    objects: s3ObjectStore(env.UPLOADS_BUCKET_NAME),
+    ...(pipeline ? { pipeline: pipeline() } : {}),
   });
   return service;
 }

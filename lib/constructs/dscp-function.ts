@@ -1,4 +1,4 @@
-import { Duration, Validations } from "aws-cdk-lib";
+import { Duration, type Size, Validations } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
@@ -29,6 +29,8 @@ export interface DscpFunctionProps<S extends z.ZodMiniObject> {
   readonly timeout?: Duration;
   /** @default 256 */
   readonly memorySize?: number;
+  /** Room in /tmp. @default 512 MiB */
+  readonly ephemeralStorageSize?: Size;
   /**
    * Invoked only synchronously (API Gateway, an authoriser, a direct Invoke): a dead-letter
    * target, which serves asynchronous invocations, would never receive anything.
@@ -90,6 +92,7 @@ export class DscpFunction<S extends z.ZodMiniObject> extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
+      ...(props.ephemeralStorageSize ? { ephemeralStorageSize: props.ephemeralStorageSize } : {}),
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       logGroup,

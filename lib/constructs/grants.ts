@@ -1,6 +1,8 @@
+import { type CfnElement, Stack, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import type { IBucket } from "aws-cdk-lib/aws-s3";
 
 /** KMS actions DynamoDB needs from a caller when the table uses a customer-managed key. */
 const KMS_FOR = {
@@ -34,4 +36,35 @@ export function grantTable(
     }),
   );
   table.encryptionKey?.grant(fn, ...(options.writes ? KMS_FOR.write : KMS_FOR.read));
+}
+
+/**
+ * Grants reading objects under `read` prefixes and writing them under `write` prefixes of a
+ * KMS-encrypted bucket, nothing else (no listing, deleting or bucket-level actions). Object keys
+ * are chosen per batch at run time, so each prefix is a wildcard, acknowledged as such.
+ */
+export function grantObjects(
+  fn: IFunction,
+  bucket: IBucket,
+  prefixes: { read?: readonly string[]; write?: readonly string[] },
+): void {
+  const objects = (list: readonly string[] | undefined) =>
+    (list ?? []).map((prefix) => bucket.arnForObjects(`${prefix}*`));
+  if (prefixes.read?.length) {
+    fn.addToRolePolicy(new PolicyStatement({ actions: ["s3:GetObject"], resources: objects(prefixes.read) }));
+  }
+  if (prefixes.write?.length) {
+    fn.addToRolePolicy(new PolicyStatement({ actions: ["s3:PutObject"], resources: objects(prefixes.write) }));
+  }
+  bucket.encryptionKey?.grant(
+    fn,
+    ...(prefixes.write?.length ? ["kms:Decrypt", "kms:GenerateDataKey"] : ["kms:Decrypt"]),
+  );
+  const bucketId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnElement);
+  for (const prefix of new Set([...(prefixes.read ?? []), ...(prefixes.write ?? [])])) {
+    Validations.of(fn.role ?? fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+      reason: `Objects under ${prefix} are named per batch at run time; the grant is limited to that prefix and to the object actions the function uses.`,
+    });
+  }
 }

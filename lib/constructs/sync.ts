@@ -1,15 +1,28 @@
 import { fileURLToPath } from "node:url";
-import { Duration } from "aws-cdk-lib";
+import { type CfnElement, Duration, Size, Stack, Validations } from "aws-cdk-lib";
 import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
+import { LogGroup } from "aws-cdk-lib/aws-logs";
+import type { IBucket } from "aws-cdk-lib/aws-s3";
+import {
+  DefinitionBody,
+  Fail,
+  JsonPath,
+  LogLevel,
+  Map as MapState,
+  StateMachine,
+  Succeed,
+  TaskInput,
+} from "aws-cdk-lib/aws-stepfunctions";
+import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { syncApiEnvironment, syncWorkerEnvironment } from "../../lambdas/sync/environment.ts";
 import type { StageConfig } from "../stage.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
-import { grantTable } from "./grants.ts";
+import { grantObjects, grantTable } from "./grants.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 export interface SyncProps {
@@ -17,6 +30,8 @@ export interface SyncProps {
   readonly authorizer: IAuthorizer;
   readonly registryTable: ITable;
   readonly integratedTable: ITable;
+  /** Uploaded batch files and their partitions. */
+  readonly uploadsBucket: IBucket;
   readonly encryptionKey: IKey;
   /** The exchange log, which records every batch submitted. */
   readonly log: ExchangeLog;
@@ -43,13 +58,41 @@ export class Sync extends Construct {
       REGISTRY_TABLE_NAME: props.registryTable.tableName,
       INTEGRATED_TABLE_NAME: props.integratedTable.tableName,
       SYNC_QUEUE_URL: queue.queue.queueUrl,
+      UPLOADS_BUCKET_NAME: props.uploadsBucket.bucketName,
     };
     const common = { stage: props.stage, version: props.version, memorySize: 1024 };
+
+    // Uploaded batches: a state machine prepares partitions, then applies them four at a time.
+    const pipelineFunction = new DscpFunction(this, "PipelineFunction", {
+      ...common,
+      environmentSchema: syncWorkerEnvironment,
+      environment: tables,
+      entry: fileURLToPath(new URL("../../lambdas/sync/pipeline.ts", import.meta.url)),
+      description: "DSCP sync: prepares and applies uploaded batches (state machine tasks)",
+      serviceName: "dscp-sync-pipeline",
+      synchronous: true,
+      timeout: Duration.minutes(15),
+      ephemeralStorageSize: Size.gibibytes(4),
+    });
+    grantTable(pipelineFunction, props.registryTable, ["dynamodb:GetItem"]);
+    grantTable(
+      pipelineFunction,
+      props.integratedTable,
+      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+      { indexes: ["byDataset"], writes: true },
+    );
+    grantObjects(pipelineFunction, props.uploadsBucket, { read: ["uploads/", "batches/"], write: ["batches/"] });
+    const stateMachine = this.uploadPipeline(pipelineFunction, props.stage);
 
     const api = new DscpFunction(this, "ApiFunction", {
       ...common,
       environmentSchema: syncApiEnvironment,
-      environment: { ...tables, LOG_QUEUE_URL: props.log.queue.queue.queueUrl, LOG_SHARDS: String(LOG_SHARDS) },
+      environment: {
+        ...tables,
+        LOG_QUEUE_URL: props.log.queue.queue.queueUrl,
+        LOG_SHARDS: String(LOG_SHARDS),
+        SYNC_STATE_MACHINE_ARN: stateMachine.stateMachineArn,
+      },
       entry: fileURLToPath(new URL("../../lambdas/sync/handler.ts", import.meta.url)),
       description: "DSCP sync: takes batches, validates them, queues their chunks",
       serviceName: "dscp-sync",
@@ -63,6 +106,9 @@ export class Sync extends Construct {
     api.addToRolePolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queue.queue.queueArn] }));
     props.encryptionKey.grant(api, "kms:GenerateDataKey", "kms:Decrypt");
     props.log.grantWrite(api);
+    // Presigned upload URLs carry the API's permission to put the file, and nothing else.
+    grantObjects(api, props.uploadsBucket, { read: ["uploads/"], write: ["uploads/"] });
+    stateMachine.grantStartExecution(api);
 
     const worker = new DscpFunction(this, "WorkerFunction", {
       ...common,
@@ -87,6 +133,60 @@ export class Sync extends Construct {
     const integration = new LambdaIntegration(api, { proxy: true });
     const signed = { authorizer: props.authorizer };
     props.api.root.resourceForPath("v1/sync/{datasetId}/batches").addMethod("POST", integration, signed);
-    props.api.root.resourceForPath("v1/sync/batches/{batchId}").addMethod("GET", integration, signed);
+    props.api.root.resourceForPath("v1/sync/{datasetId}/uploads").addMethod("POST", integration, signed);
+    const batch = props.api.root.resourceForPath("v1/sync/batches/{batchId}");
+    batch.addMethod("GET", integration, signed);
+    batch.addResource("complete").addMethod("POST", integration, signed);
+  }
+
+  /** Prepare (validate, partition by key) → apply each partition (Map, 4 at a time, retried) → done; any failure marks the batch failed. */
+  private uploadPipeline(pipeline: DscpFunction<typeof syncWorkerEnvironment>, stage: StageConfig): StateMachine {
+    const markFailed = new LambdaInvoke(this, "MarkFailed", {
+      lambdaFunction: pipeline,
+      payload: TaskInput.fromObject({ action: "fail", "batchId.$": "$.batchId", "error.$": "$.error" }),
+      payloadResponseOnly: true,
+    }).next(new Fail(this, "Failed", { error: "BatchFailed", cause: "The batch could not be processed" }));
+    const prepare = new LambdaInvoke(this, "Prepare", {
+      lambdaFunction: pipeline,
+      payload: TaskInput.fromObject({ action: "prepare", "batchId.$": "$.batchId" }),
+      payloadResponseOnly: true,
+      resultPath: "$.prepared",
+    });
+    prepare.addRetry({ errors: ["Lambda.ServiceException", "Lambda.TooManyRequestsException"], maxAttempts: 3 });
+    prepare.addCatch(markFailed, { resultPath: "$.error" });
+    const apply = new LambdaInvoke(this, "ApplyPartition", {
+      lambdaFunction: pipeline,
+      payload: TaskInput.fromObject({ action: "apply", "partition.$": "$" }),
+      payloadResponseOnly: true,
+    });
+    apply.addRetry({ errors: ["States.ALL"], maxAttempts: 3, interval: Duration.seconds(2), backoffRate: 2 });
+    const partitions = new MapState(this, "ApplyPartitions", {
+      itemsPath: "$.prepared.partitions",
+      maxConcurrency: 4,
+      resultPath: JsonPath.DISCARD,
+    });
+    partitions.itemProcessor(apply);
+    partitions.addCatch(markFailed, { resultPath: "$.error" });
+    const logGroup = new LogGroup(this, "PipelineLogs", {
+      retention: stage.logRetention,
+      removalPolicy: stage.removalPolicy,
+    });
+    const machine = new StateMachine(this, "UploadPipeline", {
+      definitionBody: DefinitionBody.fromChainable(prepare.next(partitions).next(new Succeed(this, "Applied"))),
+      timeout: Duration.hours(6),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+    });
+    const functionId = Stack.of(this).getLogicalId(pipeline.node.defaultChild as CfnElement);
+    Validations.of(machine.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${functionId}.Arn>:*]`,
+      reason: "CDK's Lambda task grant covers the function's versions and aliases (<arn>:*); it is one function.",
+    });
+    Validations.of(machine.role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "Tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and log delivery (logs:CreateLogDelivery and friends) support no resource-level permissions.",
+    });
+    return machine;
   }
 }

@@ -203,3 +203,57 @@ describe("sync batches into the integrated database (Art. 7.2c)", () => {
     );
   });
 });
+
+describe("uploaded batches (large NDJSON files)", () => {
+  const RECORDS = 3000;
+
+  it("refuses to process an upload whose file never arrived", async () => {
+    const batchId = `empty-${randomUUID()}`;
+    await provider().call("POST", `/v1/sync/${dataset}/uploads`, { body: { batchId } });
+    const early = await provider().send("POST", `/v1/sync/batches/${batchId}/complete`);
+
+    expect(early.status).toBe(422);
+    expect(early.body).toMatchObject({ type: "urn:dscp:problem:sync:upload-missing" });
+  });
+
+  it("streams a file through the state machine: valid lines applied, each invalid one reported by line", async () => {
+    const batchId = `upload-${randomUUID()}`;
+    const opened = await provider().call<{ batch: { state: string }; upload: { url: string; method: string } }>(
+      "POST",
+      `/v1/sync/${dataset}/uploads`,
+      { body: { batchId } },
+    );
+    const citizens = syntheticPopulation(RECORDS, 77);
+    const lines = citizens.map((citizen) => JSON.stringify({ op: "upsert", record: citizen }));
+    lines.splice(10, 0, "{not json");
+    lines.splice(20, 0, JSON.stringify({ op: "upsert", record: { ...citizens[0], gender: "x" } }));
+    lines.splice(30, 0, JSON.stringify({ record: citizens[1] }));
+    const put = await fetch(opened.upload.url, {
+      method: "PUT",
+      headers: { "Content-Type": "application/x-ndjson" },
+      body: `${lines.join("\n")}\n`,
+    });
+    const started = await provider().send<BatchStatus>("POST", `/v1/sync/batches/${batchId}/complete`);
+    const again = await provider().send<BatchStatus>("POST", `/v1/sync/batches/${batchId}/complete`);
+    const status = await eventually(async () => {
+      const current = await provider().call<BatchStatus & { failure?: string }>("GET", `/v1/sync/batches/${batchId}`);
+      if (current.state === "failed") throw new Error(`the batch failed: ${current.failure}`);
+      return current.state === "completed" ? current : undefined;
+    }, 600);
+
+    expect(opened.batch.state).toBe("awaiting-upload");
+    expect(put.status).toBe(200);
+    expect(started.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(status).toMatchObject({ received: RECORDS + 3, rejected: 3, applied: RECORDS, pending: 0 });
+    expect(status.rejections.map((rejection) => rejection.index)).toEqual([10, 20, 30]);
+    expect(status.rejections[0]?.errors[0]).toMatchObject({ rule: "json" });
+    expect(status.rejections[1]?.errors[0]).toMatchObject({ path: "gender", rule: "enum" });
+    const last = citizens[RECORDS - 1] as Citizen;
+    expect((await record(last.personalId)).body.record).toEqual({
+      personalId: last.personalId,
+      fullName: last.fullName,
+      province: last.province,
+    });
+  }, 300_000);
+});

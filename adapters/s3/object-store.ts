@@ -1,0 +1,50 @@
+import { createReadStream, statSync } from "node:fs";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import type { ObjectStore } from "../../domain/sync/model.ts";
+
+let client: S3Client | undefined;
+
+/** The process-wide S3 client; path-style addressing when an endpoint is set (LocalStack, local runtime). */
+function s3(): S3Client {
+  client ??= new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL) });
+  return client;
+}
+
+/** Objects of one bucket: presigned uploads, line-by-line reads and streamed writes, never whole in memory. */
+export function s3ObjectStore(bucket: string): ObjectStore {
+  return {
+    presignPut: (key, expiresInSeconds) =>
+      getSignedUrl(s3(), new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: "application/x-ndjson" }), {
+        expiresIn: expiresInSeconds,
+      }),
+    async exists(key) {
+      try {
+        await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return true;
+      } catch (error) {
+        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (status === 404 || (error as Error).name === "NotFound") return false;
+        throw error;
+      }
+    },
+    async *lines(key) {
+      const { Body } = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (!Body) return;
+      yield* createInterface({ input: Body as Readable, crlfDelay: Number.POSITIVE_INFINITY });
+    },
+    async putFile(key, path) {
+      await s3().send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: createReadStream(path),
+          ContentLength: statSync(path).size,
+          ContentType: "application/x-ndjson",
+        }),
+      );
+    },
+  };
+}
