@@ -390,11 +390,15 @@ const batchShape = {
 export const batch = z.object(batchShape);
 export const upload = z.object({
   batch,
-  upload: z.object({
-    url: z.string().check(z.describe("PUT the NDJSON file here (one operation per line), then POST …/complete")),
-    method: z.literal("PUT"),
-    expiresAt: instant,
-  }),
+  upload: z.optional(
+    z
+      .object({
+        url: z.string().check(z.describe("PUT the NDJSON file here (one operation per line), then POST …/complete")),
+        method: z.literal("PUT"),
+        expiresAt: instant,
+      })
+      .check(z.describe("Only while the batch awaits its file")),
+  ),
 });
 export const batchStatus = z.object({
   ...batchShape,

@@ -1,6 +1,8 @@
-import { createReadStream, existsSync, readFileSync, renameSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, readFileSync, renameSync, statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
@@ -459,6 +461,72 @@ const COMMANDS: readonly Command[] = [
     },
   },
   {
+    name: "sync push",
+    args: ["datasetId", "file"],
+    summary: "Push an NDJSON file of operations (upsert/delete) as one batch, and follow it to completion (provider)",
+    options: {
+      batch: {
+        type: "string",
+        hint: "batch id (default: one derived from the file's content, so a retry is harmless)",
+      },
+      full: { type: "boolean", hint: "a full sync: records the file does not carry are deleted" },
+      "no-wait": { type: "boolean", hint: "return once the batch is accepted" },
+    },
+    async run(context, [datasetId, file], values) {
+      const path = context.resolve(String(file));
+      if (!existsSync(path)) throw new UsageError(`no file ${path}`);
+      const client = context.client();
+      const batchId = String(values.batch ?? `file-${await fileDigest(path)}`);
+      const opened = await client.call<{ batch: { state: string }; upload?: { url: string } }>(
+        "POST",
+        `/v1/sync/${encodeURIComponent(String(datasetId))}/uploads`,
+        { body: { batchId, mode: values.full ? "full" : "incremental" } },
+      );
+      if (opened.upload) {
+        const size = statSync(path).size;
+        context.io.stderr(`uploading ${size} bytes as batch ${batchId}\n`);
+        const put = await fetch(opened.upload.url, {
+          method: "PUT",
+          headers: { "Content-Type": "application/x-ndjson", "Content-Length": String(size) },
+          body: Readable.toWeb(createReadStream(path)) as ReadableStream,
+          duplex: "half",
+        } as RequestInit);
+        if (!put.ok) throw new Error(`the upload failed: ${put.status} ${await put.text()}`);
+      }
+      let batch = await client.call<SyncBatch>("POST", `/v1/sync/batches/${encodeURIComponent(batchId)}/complete`);
+      while (!values["no-wait"] && (batch.state === "processing" || batch.state === "awaiting-upload")) {
+        context.io.stderr(`\r${progressBar(batch)}`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        batch = await client.call<SyncBatch>("GET", `/v1/sync/batches/${encodeURIComponent(batchId)}`);
+      }
+      context.io.stderr(`\r${progressBar(batch)}\n`);
+      if (context.json) context.print(batch);
+      else {
+        context.io.stdout(
+          `${batch.batchId}: ${batch.state}; received ${batch.received}, applied ${batch.applied} (unchanged ${batch.unchanged}), rejected ${batch.rejected}, deleted as absent ${batch.tombstoned}\n`,
+        );
+        for (const rejection of batch.rejections) {
+          for (const error of rejection.errors) {
+            context.io.stdout(`line ${rejection.index + 1}: ${error.path}: ${error.rule}: ${error.message}\n`);
+          }
+        }
+        if (batch.rejected > batch.rejections.length) {
+          context.io.stdout(`(${batch.rejected - batch.rejections.length} more rejected records not listed)\n`);
+        }
+      }
+      return batch.state === "failed" || batch.rejected > 0 ? 1 : 0;
+    },
+  },
+  {
+    name: "sync status",
+    args: ["batchId"],
+    summary: "A batch's state and counts, with its rejections",
+    async run(context, [batchId]) {
+      context.print(await context.client().call("GET", `/v1/sync/batches/${encodeURIComponent(String(batchId))}`));
+      return 0;
+    },
+  },
+  {
     name: "request",
     args: ["datasetId"],
     summary: "Ask for access to a dataset (consumer)",
@@ -823,6 +891,34 @@ async function validateNdjson(
     } else if (invalid === maxReported + 1) print(`(more failing records not shown; --max raises the limit)\n`);
   }
   return { records, valid: records - invalid, invalid };
+}
+
+interface SyncBatch {
+  batchId: string;
+  state: string;
+  received: number;
+  applied: number;
+  unchanged: number;
+  rejected: number;
+  tombstoned: number;
+  chunks: number;
+  chunksDone: number;
+  rejections: Array<{ index: number; errors: Array<{ path: string; rule: string; message: string }> }>;
+}
+
+/** `[#######.....] 7/10 parts, 7,000 applied` */
+function progressBar(batch: SyncBatch): string {
+  const width = 30;
+  const done =
+    batch.chunks > 0 ? Math.round((batch.chunksDone / batch.chunks) * width) : batch.state === "completed" ? width : 0;
+  return `[${"#".repeat(done)}${".".repeat(width - done)}] ${batch.chunksDone}/${batch.chunks || "?"} parts, ${batch.applied.toLocaleString("en")} applied, ${batch.rejected} rejected`;
+}
+
+/** SHA-256 of a file, streamed. */
+async function fileDigest(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex").slice(0, 32);
 }
 
 /** `field=value` is a string; `field:=value` is JSON (a number, true, false). */

@@ -235,7 +235,7 @@ export class SyncService {
     datasetId: string,
     input: unknown,
     transactionId: string,
-  ): Promise<{ batch: Batch; upload: { url: string; method: "PUT"; expiresAt: string } }> {
+  ): Promise<{ batch: Batch; upload?: { url: string; method: "PUT"; expiresAt: string } }> {
     const parsed = parseInput(uploadInput, input, "upload");
     const dataset = await this.providedDataset(caller, datasetId);
     const schema = await this.schemaOf(dataset);
@@ -263,12 +263,15 @@ export class SyncService {
       upload: { key },
     };
     const existing = await this.deps.batches.create(batch);
-    if (existing && (existing.state !== "awaiting-upload" || existing.datasetId !== datasetId)) {
-      throw new ConflictError(`batch ${parsed.batchId} exists already (${existing.state}); a batch id names one batch`);
+    if (existing && (existing.datasetId !== datasetId || !existing.upload)) {
+      throw new ConflictError(`batch ${parsed.batchId} exists already for other content; a batch id names one batch`);
     }
+    // The same upload asked for again: the batch as it stands, and a URL only while it awaits its file.
+    const current = existing ?? batch;
+    if (current.state !== "awaiting-upload") return { batch: current };
     const expiresIn = 900;
     return {
-      batch: existing ?? batch,
+      batch: current,
       upload: {
         url: await this.objects().presignPut(key, expiresIn),
         method: "PUT",

@@ -140,6 +140,34 @@ describe("the dscp CLI, as an agency engineer uses it", () => {
     expect(valid.out).toContain("2 valid, 1 invalid of 3 records");
   });
 
+  it("pushes an NDJSON file of operations into the integrated database and follows it to completion", async () => {
+    writeFileSync(
+      join(folder, "register.json"),
+      JSON.stringify(
+        citizensDataset(`${provider}.REGISTER`, provider, {
+          methods: ["integrated"],
+          schema: { id: `P${run}.CITIZEN`, version: "1.0.0" },
+        }),
+      ),
+    );
+    await ok("datasets", "publish", "register.json", "--as", provider);
+    writeFileSync(
+      join(folder, "operations.ndjson"),
+      [population[3], { ...population[4], birthDate: "2001-02-31" }, population[5]]
+        .map((record) => JSON.stringify({ op: "upsert", record }))
+        .join("\n"),
+    );
+    const pushed = await dscp("sync", "push", `${provider}.REGISTER`, "operations.ndjson", "--as", provider);
+    const again = await dscp("sync", "push", `${provider}.REGISTER`, "operations.ndjson", "--as", provider);
+
+    expect(pushed.code).toBe(1);
+    expect(pushed.out).toMatch(/: completed; received 3, applied 2 \(unchanged 0\), rejected 1/);
+    expect(pushed.out).toContain('line 2: birthDate: format: must match format "date"');
+    expect(pushed.err).toMatch(/\[#+\] 1\/1 parts, 2 applied, 1 rejected/);
+    // The batch id follows from the file's content: pushing it again changes nothing.
+    expect(again.out).toBe(pushed.out);
+  });
+
   it("publishes a dataset from a file and finds it in the public catalog", async () => {
     const file = join(folder, "dataset.json");
     writeFileSync(file, JSON.stringify(citizensDataset(dataset, provider)));
