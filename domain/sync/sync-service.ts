@@ -35,6 +35,9 @@ export const INTEGRATED_DATABASE = { system: "NDC.INTEGRATED", agency: "NDC" } a
 /** At most this many operations, and about this many bytes, per chunk a worker applies. */
 const CHUNK_OPERATIONS = 100;
 const CHUNK_BYTES = 180_000;
+/** Operations read ahead while applying, and how many keys are written at once. */
+const APPLY_WINDOW = 200;
+const APPLY_CONCURRENCY = 8;
 /** Rejections kept in full on the batch; the count is always exact. */
 const MAX_REJECTIONS_KEPT = 200;
 
@@ -202,6 +205,10 @@ export class SyncService {
     return { chunk: partition.chunk };
   }
 
+  /**
+   * Applies operations a window at a time: within a window, operations on different keys run
+   * side by side (eight at once), those on one key in order, so the later one wins.
+   */
   private async applyAll(
     chunk: Pick<Chunk, "batchId" | "datasetId" | "chunk" | "mode">,
     operations: Iterable<Chunk["operations"][number]> | AsyncIterable<Chunk["operations"][number]>,
@@ -209,19 +216,38 @@ export class SyncService {
     const at = this.now().toISOString();
     let applied = 0;
     let unchanged = 0;
-    for await (const { index, key, operation } of operations) {
-      const outcome = await this.deps.integrated.apply({
-        datasetId: chunk.datasetId,
-        key,
-        operation,
-        batchId: chunk.batchId,
-        index,
-        fullSync: chunk.mode === "full",
-        at,
-      });
-      applied++;
-      if (outcome === "unchanged") unchanged++;
+    const applyWindow = async (window: Chunk["operations"][number][]) => {
+      const byKey = new Map<string, Chunk["operations"][number][]>();
+      for (const entry of window) byKey.set(entry.key, [...(byKey.get(entry.key) ?? []), entry]);
+      const queues = [...byKey.values()];
+      const worker = async () => {
+        for (let queue = queues.shift(); queue; queue = queues.shift()) {
+          for (const { index, key, operation } of queue) {
+            const outcome = await this.deps.integrated.apply({
+              datasetId: chunk.datasetId,
+              key,
+              operation,
+              batchId: chunk.batchId,
+              index,
+              fullSync: chunk.mode === "full",
+              at,
+            });
+            applied++;
+            if (outcome === "unchanged") unchanged++;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: APPLY_CONCURRENCY }, worker));
+    };
+    let window: Chunk["operations"][number][] = [];
+    for await (const entry of operations) {
+      window.push(entry);
+      if (window.length >= APPLY_WINDOW) {
+        await applyWindow(window);
+        window = [];
+      }
     }
+    await applyWindow(window);
     const after = await this.deps.batches.completeChunk(chunk.batchId, chunk.chunk, { applied, unchanged });
     if (after && after.chunksDone === after.chunks) await this.finalize(after);
   }

@@ -1,0 +1,162 @@
+// npm run bench:sync — an uploaded batch applied to the integrated store through the platform
+// (presigned upload, Step Functions: stream, validate, partition, apply four partitions at a
+// time) against raw BatchWriteItem of the same records into the same emulator, in one run;
+// with the peak memory of the function processes. BENCH_RECORDS sets the size (default 20,000).
+import { createWriteStream, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { BatchWriteItemCommand, type WriteRequest } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import { bootstrapOperator } from "../client/bootstrap.ts";
+import { DscpClient } from "../client/dscp-client.ts";
+import { generateIdentity, type IdentityFile } from "../client/identity-files.ts";
+import { syntheticPopulation } from "../demo/population.ts";
+import { startLocalRuntime } from "../runtime/local-runtime.ts";
+import { PROJECT_ROOT, synthesize } from "../runtime/synth.ts";
+
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 20_000);
+const workDir = join(PROJECT_ROOT, ".dscp", "bench-sync");
+const assemblyDir = join(workDir, "cdk.out");
+await synthesize({ outdir: assemblyDir, quiet: true });
+const runtime = await startLocalRuntime({ assemblyDir, dataDir: join(workDir, "data"), fresh: true });
+const outputs = Object.values(runtime.outputs).find((candidate) => candidate.ApiUrl) as Record<string, string>;
+const { identity: operatorIdentity } = await bootstrapOperator(join(workDir, "keys"), (payload) =>
+  runtime.lambdas.invoke(String(outputs.BootstrapFunctionName), payload),
+);
+const client = (identity: IdentityFile) =>
+  new DscpClient({ baseUrl: String(outputs.ApiUrl), audience: String(outputs.PlatformAudience), identity });
+const sample = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../demo/dictionary/${name}`, import.meta.url), "utf8"));
+
+try {
+  const admin = client(operatorIdentity);
+  const provider = await generateIdentity("MPS.POPULATION");
+  await admin.registerAgency({ code: "MPS", name: "Bộ Công an", level: "central" });
+  await admin.registerSystem("MPS", {
+    id: provider.systemId,
+    name: "Population",
+    capabilities: ["provider"],
+    keys: [{ kid: provider.kid, jwk: provider.publicJwk as never }],
+  });
+  for (const list of ["gender.json", "nationality.json", "province.json"]) {
+    await admin.call("POST", "/v1/dictionary/code-lists", { body: sample(list) });
+  }
+  for (const field of sample("fields.json") as object[])
+    await admin.call("POST", "/v1/dictionary/fields", { body: field });
+  await client(provider).call("POST", "/v1/dictionary/schemas", { body: sample("citizen-schema.json") });
+  const dataset = "MPS.POPULATION.REGISTER";
+  await client(provider).publishDataset({
+    id: dataset,
+    providerSystem: provider.systemId,
+    title: "Dân cư",
+    description: "Synthetic citizens",
+    scope: "Citizens",
+    qualityStatement: "Synthetic",
+    accessConditions: "State agencies",
+    classification: "restricted",
+    methods: ["integrated"],
+    schema: { id: "MPS.CITIZEN", version: "1.0.0" },
+    keyFields: ["personalId"],
+    fields: ["personalId", "fullName", "birthDate", "gender", "province", "ethnicity"].map((name) => ({
+      name,
+      type: "string" as const,
+      personal: true,
+    })),
+  });
+
+  // The file, written as a stream: the same records for both paths.
+  const population = syntheticPopulation(RECORDS, 99);
+  const file = join(workDir, "batch.ndjson");
+  const out = createWriteStream(file);
+  for (const record of population) out.write(`${JSON.stringify({ op: "upsert", record })}\n`);
+  await new Promise((resolve) => out.end(resolve));
+
+  const opened = await client(provider).call<{ upload: { url: string } }>("POST", `/v1/sync/${dataset}/uploads`, {
+    body: { batchId: "bench-sync-batch-1" },
+  });
+  await fetch(opened.upload.url, {
+    method: "PUT",
+    headers: { "Content-Type": "application/x-ndjson" },
+    body: readFileSync(file),
+  });
+  const started = performance.now();
+  await client(provider).call("POST", "/v1/sync/batches/bench-sync-batch-1/complete");
+  let batch: { state: string; applied: number; rejected: number; chunks: number };
+  for (;;) {
+    batch = await client(provider).call("GET", "/v1/sync/batches/bench-sync-batch-1");
+    if (batch.state !== "processing") break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const platformSeconds = (performance.now() - started) / 1000;
+
+  // Raw BatchWriteItem of the same records into the same table, four writers at a time.
+  const table = String(runtime.resource("Dscp-local", "DataStores/IntegratedTable/Resource")?.ref);
+  const rawStarted = performance.now();
+  let next = 0;
+  const writer = async () => {
+    for (;;) {
+      const start = next;
+      next += 25;
+      if (start >= population.length) return;
+      let pending: WriteRequest[] = population.slice(start, start + 25).map((record) => ({
+        PutRequest: { Item: marshall({ pk: `RAW#${record.personalId}`, sk: "CURRENT", record }) },
+      }));
+      while (pending.length > 0) {
+        const { UnprocessedItems } = await runtime.clients.dynamodb.send(
+          new BatchWriteItemCommand({ RequestItems: { [table]: pending } }),
+        );
+        pending = UnprocessedItems?.[table] ?? [];
+      }
+    }
+  };
+  await Promise.all([writer(), writer(), writer(), writer()]);
+  const rawSeconds = (performance.now() - rawStarted) / 1000;
+
+  const platform = Math.round(batch.applied / platformSeconds);
+  const raw = Math.round(RECORDS / rawSeconds);
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        records: RECORDS,
+        fileBytes: statSync(file).size,
+        batch: { state: batch.state, applied: batch.applied, rejected: batch.rejected, partitions: batch.chunks },
+        platform: { recordsPerSecond: platform, seconds: Number(platformSeconds.toFixed(1)) },
+        rawBatchWriteItem: { recordsPerSecond: raw, seconds: Number(rawSeconds.toFixed(1)) },
+        ratio: Number((platform / raw).toFixed(3)),
+        peakMemoryMiB: peakMemory(),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+} finally {
+  await runtime.stop();
+}
+
+/** The largest peak resident set (VmHWM) among this process's descendants (the function processes), and this process's own. */
+function peakMemory(): { functionProcess: number; runtimeProcess: number } {
+  const children = new Map<number, number[]>();
+  const peaks = new Map<number, number>();
+  for (const entry of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, "utf8");
+      const parent = Number(/PPid:\s+(\d+)/.exec(status)?.[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+      peaks.set(Number(entry), Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  let largest = 0;
+  const visit = (pid: number) => {
+    for (const child of children.get(pid) ?? []) {
+      largest = Math.max(largest, peaks.get(child) ?? 0);
+      visit(child);
+    }
+  };
+  visit(process.pid);
+  return {
+    functionProcess: Math.round(largest / 1024),
+    runtimeProcess: Math.round((peaks.get(process.pid) ?? 0) / 1024),
+  };
+}
