@@ -7,6 +7,7 @@ import { type DemoUpstream, startDemoUpstream } from "./upstream.ts";
 /** Where the demo provider listens; fixed, because the registry keeps its endpoint across restarts. */
 export const DEMO_UPSTREAM_PORT = 3100;
 export const DEMO_DATASET = "MPS.POPULATION.CITIZENS";
+export const DEMO_REGISTER = "MPS.POPULATION.REGISTER";
 
 export interface DemoWorld {
   readonly upstream: DemoUpstream;
@@ -109,16 +110,42 @@ export async function seedDemo(options: {
       },
     }),
   );
-  const { items } = await client(consumer).listPermissions({ datasetId: DEMO_DATASET, status: "active", limit: 10 });
-  if (items.length === 0) {
+  // The same citizens as a dataset of the National Integrated Database (7.2c), filled by sync batches.
+  await existing(
+    client(provider).publishDataset({
+      id: DEMO_REGISTER,
+      providerSystem: provider.systemId,
+      title: "Dân cư trong Cơ sở dữ liệu tổng hợp quốc gia (dữ liệu tổng hợp)",
+      titleEn: "Population in the National Integrated Database (synthetic data)",
+      description: "Synthetic citizens, synchronised by the ministry into the integrated database.",
+      scope: "Citizens the ministry has synchronised",
+      qualityStatement: "Synthetic data for demonstration; every record validated against MPS.CITIZEN 1.0.0.",
+      accessConditions: "State agencies within their functions (Art. 4.1).",
+      classification: "restricted",
+      methods: ["integrated", "sync"],
+      schema: DEMO_SCHEMA,
+      keyFields: ["personalId"],
+      fields: ["personalId", "fullName", "birthDate", "gender", "province", "ethnicity"].map((name) => ({
+        name,
+        type: name === "birthDate" ? ("date" as const) : ("string" as const),
+        personal: name !== "province",
+      })),
+    }),
+  );
+  for (const [datasetId, method] of [
+    [DEMO_DATASET, "request"],
+    [DEMO_REGISTER, "integrated"],
+  ] as const) {
+    const { items } = await client(consumer).listPermissions({ datasetId, status: "active", limit: 10 });
+    if (items.length > 0) continue;
     const request = await client(consumer).requestAccess({
-      datasetId: DEMO_DATASET,
+      datasetId,
       fields: ["personalId", "fullName", "birthDate", "province"],
       purpose: "Verify residents' identity for public services",
       purposeClass: "public-service",
-      methods: ["request"],
+      methods: [method],
       validUntil: new Date(Date.now() + 365 * 86_400_000).toISOString(),
-      legalBasis: "Decree on data connection and sharing, Art. 4.1 and 7.2a",
+      legalBasis: `Decree on data connection and sharing, Art. 4.1 and 7.2${method === "request" ? "a" : "c"}`,
     });
     await client(provider).decide(request.id, {
       decision: "approve",

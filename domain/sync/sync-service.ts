@@ -84,14 +84,28 @@ export class SyncService {
     transactionId: string,
     bytes = 0,
   ): Promise<{ batch: Batch; replayed: boolean }> {
+    return this.logged(caller, datasetId, transactionId, bytes, async (found) => {
+      const result = await this.take(caller, datasetId, input, transactionId, found);
+      return { result, status: result.replayed ? 200 : 202, batch: result.batch };
+    });
+  }
+
+  /** Runs a batch submission and writes its one exchange-log entry, taken or refused. */
+  private async logged<T>(
+    caller: Caller,
+    datasetId: string,
+    transactionId: string,
+    bytes: number,
+    work: (found: (dataset: Dataset) => void) => Promise<{ result: T; status: number; batch: Batch }>,
+  ): Promise<T> {
     const started = Date.now();
     let dataset: Dataset | undefined;
     let outcome: { status: number; batch?: Batch; problemType?: string } = { status: 500 };
     try {
-      const result = await this.take(caller, datasetId, input, transactionId, (found) => {
+      const { result, status, batch } = await work((found) => {
         dataset = found;
       });
-      outcome = { status: result.replayed ? 200 : 202, batch: result.batch };
+      outcome = { status, batch };
       return result;
     } catch (error) {
       outcome = {
@@ -306,21 +320,29 @@ export class SyncService {
     };
   }
 
-  /** The provider has put the file: processing starts (once; asking again changes nothing). */
-  async completeUpload(caller: Caller, batchId: string): Promise<Batch> {
-    const batch = await this.status(caller, batchId);
-    if (!batch.upload) throw new ConflictError(`batch ${batchId} was submitted inline, not uploaded`);
-    if (batch.state === "awaiting-upload") {
-      if (!(await this.objects().exists(batch.upload.key))) {
-        throw new SyncRefusedError("upload-missing", `nothing was uploaded for batch ${batchId} yet`);
+  /**
+   * The provider has put the file: processing starts (once; asking again changes nothing). This
+   * is when an uploaded batch is submitted, and logged; its counts follow on the batch.
+   */
+  async completeUpload(caller: Caller, batchId: string, transactionId: string): Promise<Batch> {
+    const known = await this.deps.batches.get(batchId);
+    return this.logged(caller, known?.datasetId ?? "unknown", transactionId, 0, async (found) => {
+      const batch = await this.status(caller, batchId);
+      const dataset = await this.deps.catalog.getDataset(batch.datasetId);
+      if (dataset) found(dataset);
+      if (!batch.upload) throw new ConflictError(`batch ${batchId} was submitted inline, not uploaded`);
+      if (batch.state === "awaiting-upload") {
+        if (!(await this.objects().exists(batch.upload.key))) {
+          throw new SyncRefusedError("upload-missing", `nothing was uploaded for batch ${batchId} yet`);
+        }
+        await this.deps.batches.transition(batchId, "awaiting-upload", { state: "processing" });
       }
-      await this.deps.batches.transition(batchId, "awaiting-upload", { state: "processing" });
-    }
-    // Not prepared yet: (re)start its processing. The execution is named after the batch, so a
-    // second start is a no-op, and a start lost to a crash is recovered by asking again.
-    const current = (await this.deps.batches.get(batchId)) ?? batch;
-    if (current.state === "processing" && current.digest === "") await this.pipeline()(batchId);
-    return (await this.deps.batches.get(batchId)) ?? batch;
+      // Not prepared yet: (re)start its processing. The execution is named after the batch, so a
+      // second start is a no-op, and a start lost to a crash is recovered by asking again.
+      const current = (await this.deps.batches.get(batchId)) ?? batch;
+      if (current.state === "processing" && current.digest === "") await this.pipeline()(batchId);
+      return { result: current, status: 202, batch: current };
+    });
   }
 
   /**

@@ -38,9 +38,9 @@ export const handler = httpHandler(
         transactionId,
       ),
     }),
-    "POST /v1/sync/batches/{batchId}/complete": async (event) => ({
+    "POST /v1/sync/batches/{batchId}/complete": async (event, { transactionId }) => ({
       status: 202,
-      body: await sync().completeUpload(authenticatedCaller(event), pathParameter(event, "batchId")),
+      body: await sync().completeUpload(authenticatedCaller(event), pathParameter(event, "batchId"), transactionId),
     }),
     "GET /v1/sync/batches/{batchId}": async (event) => ({
       status: 200,

@@ -249,6 +249,11 @@ describe("uploaded batches (large NDJSON files)", () => {
     expect(status.rejections.map((rejection) => rejection.index)).toEqual([10, 20, 30]);
     expect(status.rejections[0]?.errors[0]).toMatchObject({ rule: "json" });
     expect(status.rejections[1]?.errors[0]).toMatchObject({ path: "gender", rule: "enum" });
+    const logged = await eventually(async () => {
+      const page = await provider().listLogEntries({ view: "provider", datasetId: dataset, limit: 100 });
+      return page.items.find((entry) => entry.transactionId === started.transactionId);
+    });
+    expect(logged).toMatchObject({ operation: "sync-batch", status: 202, submittedBy: world.provider.systemId });
     const last = citizens[RECORDS - 1] as Citizen;
     expect((await record(last.personalId)).body.record).toEqual({
       personalId: last.personalId,
