@@ -162,25 +162,14 @@ export class SyncService {
     if (existing) return this.resubmitted(existing, digest, chunks);
 
     const batch: Batch = {
-      batchId: parsed.batchId,
-      datasetId,
-      providerSystem: dataset.providerSystem,
-      providerAgency: dataset.managingAgency,
-      mode: parsed.mode,
-      schema: { id: schema.id, version: schema.version },
+      ...this.newBatch(parsed, dataset, schema, transactionId),
       digest,
       state: "processing",
       received: parsed.operations.length,
       rejected,
       collapsed,
-      applied: 0,
-      unchanged: 0,
-      tombstoned: 0,
       chunks: chunks.length,
-      chunksDone: 0,
       rejections,
-      submittedAt: this.now().toISOString(),
-      transactionId,
     };
     const raced = await this.deps.batches.create(batch);
     if (raced) return this.resubmitted(raced, digest, chunks);
@@ -281,25 +270,8 @@ export class SyncService {
     const schema = await this.schemaOf(dataset);
     const key = `uploads/${datasetId}/${parsed.batchId}.ndjson`;
     const batch: Batch = {
-      batchId: parsed.batchId,
-      datasetId,
-      providerSystem: dataset.providerSystem,
-      providerAgency: dataset.managingAgency,
-      mode: parsed.mode,
-      schema: { id: schema.id, version: schema.version },
-      digest: "",
+      ...this.newBatch(parsed, dataset, schema, transactionId),
       state: "awaiting-upload",
-      received: 0,
-      rejected: 0,
-      collapsed: 0,
-      applied: 0,
-      unchanged: 0,
-      tombstoned: 0,
-      chunks: 0,
-      chunksDone: 0,
-      rejections: [],
-      submittedAt: this.now().toISOString(),
-      transactionId,
       upload: { key },
     };
     const existing = await this.deps.batches.create(batch);
@@ -470,6 +442,36 @@ export class SyncService {
     }
     if (existing.state === "processing" && chunks.length > 0) await this.deps.queue(chunks);
     return { batch: existing, replayed: true };
+  }
+
+  /** A batch as it starts: nothing counted yet. */
+  private newBatch(
+    parsed: { batchId: string; mode: Batch["mode"] },
+    dataset: Dataset,
+    schema: SchemaVersion,
+    transactionId: string,
+  ): Batch {
+    return {
+      batchId: parsed.batchId,
+      datasetId: dataset.id,
+      providerSystem: dataset.providerSystem,
+      providerAgency: dataset.managingAgency,
+      mode: parsed.mode,
+      schema: { id: schema.id, version: schema.version },
+      digest: "",
+      state: "processing",
+      received: 0,
+      rejected: 0,
+      collapsed: 0,
+      applied: 0,
+      unchanged: 0,
+      tombstoned: 0,
+      chunks: 0,
+      chunksDone: 0,
+      rejections: [],
+      submittedAt: this.now().toISOString(),
+      transactionId,
+    };
   }
 
   /** The dataset, if the caller is the system that provides it (or the operator). */
