@@ -447,5 +447,6 @@ export type DriftChecks = AllTrue<
     Describes<typeof validationReport, ValidationReport>,
     Describes<typeof masterDataItem, MasterDataItem>,
     Describes<typeof standardisation, StandardisationReport>,
+    Describes<typeof batch, Batch>,
   ]
 >;
