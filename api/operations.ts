@@ -21,7 +21,7 @@ import {
   revocationInput,
 } from "../domain/permissions/model.ts";
 import { newAgencyInput, newKeyInput, newSystemInput } from "../domain/registry/model.ts";
-import { batchInput, uploadInput } from "../domain/sync/model.ts";
+import { batchInput, completionInput, uploadInput } from "../domain/sync/model.ts";
 import { pageQuery } from "../lambdas/shared/routes.ts";
 import * as resource from "./resources.ts";
 
@@ -569,6 +569,7 @@ export const OPERATIONS: readonly Operation[] = [
     tag: "Sync",
     summary: "The file is uploaded: process the batch (once; asking again changes nothing)",
     signed: true,
+    body: named("UploadCompletion", completionInput),
     success: { status: 202, description: "Processing", schema: named("BatchResult", resource.batch) },
     problems: [401, 403, 404, 409, 422],
   },

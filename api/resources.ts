@@ -383,7 +383,12 @@ const batchShape = {
   submittedAt: instant,
   completedAt: z.optional(instant),
   transactionId: z.string(),
-  upload: z.optional(z.object({ key: z.string().check(z.describe("Where the uploaded file is kept")) })),
+  upload: z.optional(
+    z.object({
+      key: z.string().check(z.describe("Where the uploaded file is kept")),
+      uploadId: z.optional(z.string()),
+    }),
+  ),
   failure: z.optional(z.string()),
 };
 
@@ -393,9 +398,20 @@ export const upload = z.object({
   upload: z.optional(
     z
       .object({
-        url: z.string().check(z.describe("PUT the NDJSON file here (one operation per line), then POST …/complete")),
         method: z.literal("PUT"),
         expiresAt: instant,
+        url: z.optional(
+          z.string().check(z.describe("PUT the NDJSON file here (one operation per line), then POST …/complete")),
+        ),
+        parts: z.optional(
+          z
+            .array(z.object({ partNumber: z.number().check(z.int()), url: z.string() }))
+            .check(
+              z.describe(
+                "For a multipart upload: PUT each part to its URL, keep each ETag, name them all on …/complete",
+              ),
+            ),
+        ),
       })
       .check(z.describe("Only while the batch awaits its file")),
   ),

@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync, renameSync, statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { createInterface } from "node:readline";
-import { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
@@ -477,23 +476,31 @@ const COMMANDS: readonly Command[] = [
       if (!existsSync(path)) throw new UsageError(`no file ${path}`);
       const client = context.client();
       const batchId = String(values.batch ?? `file-${await fileDigest(path)}`);
-      const opened = await client.call<{ batch: { state: string }; upload?: { url: string } }>(
-        "POST",
-        `/v1/sync/${encodeURIComponent(String(datasetId))}/uploads`,
-        { body: { batchId, mode: values.full ? "full" : "incremental" } },
-      );
-      if (opened.upload) {
-        const size = statSync(path).size;
+      const size = statSync(path).size;
+      // Files above 8 MiB go up in 8 MiB parts (S3 multipart), one part in memory at a time.
+      const parts = size > PART_BYTES ? Math.ceil(size / PART_BYTES) : undefined;
+      const opened = await client.call<{
+        batch: { state: string };
+        upload?: { url?: string; parts?: Array<{ partNumber: number; url: string }> };
+      }>("POST", `/v1/sync/${encodeURIComponent(String(datasetId))}/uploads`, {
+        body: { batchId, mode: values.full ? "full" : "incremental", ...(parts ? { parts } : {}) },
+      });
+      const uploaded: Array<{ partNumber: number; etag: string }> = [];
+      if (opened.upload?.url) {
         context.io.stderr(`uploading ${size} bytes as batch ${batchId}\n`);
-        const put = await fetch(opened.upload.url, {
-          method: "PUT",
-          headers: { "Content-Type": "application/x-ndjson", "Content-Length": String(size) },
-          body: Readable.toWeb(createReadStream(path)) as ReadableStream,
-          duplex: "half",
-        } as RequestInit);
-        if (!put.ok) throw new Error(`the upload failed: ${put.status} ${await put.text()}`);
+        await putBytes(opened.upload.url, readFileSync(path));
+      } else if (opened.upload?.parts) {
+        context.io.stderr(`uploading ${size} bytes in ${opened.upload.parts.length} parts as batch ${batchId}\n`);
+        for (const part of opened.upload.parts) {
+          const bytes = await readRange(path, (part.partNumber - 1) * PART_BYTES, PART_BYTES);
+          uploaded.push({ partNumber: part.partNumber, etag: await putBytes(part.url, bytes) });
+          context.io.stderr(`\rpart ${part.partNumber}/${opened.upload.parts.length}`);
+        }
+        context.io.stderr("\n");
       }
-      let batch = await client.call<SyncBatch>("POST", `/v1/sync/batches/${encodeURIComponent(batchId)}/complete`);
+      let batch = await client.call<SyncBatch>("POST", `/v1/sync/batches/${encodeURIComponent(batchId)}/complete`, {
+        body: uploaded.length > 0 ? { parts: uploaded } : {},
+      });
       while (!values["no-wait"] && (batch.state === "processing" || batch.state === "awaiting-upload")) {
         context.io.stderr(`\r${progressBar(batch)}`);
         await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -912,6 +919,27 @@ function progressBar(batch: SyncBatch): string {
   const done =
     batch.chunks > 0 ? Math.round((batch.chunksDone / batch.chunks) * width) : batch.state === "completed" ? width : 0;
   return `[${"#".repeat(done)}${".".repeat(width - done)}] ${batch.chunksDone}/${batch.chunks || "?"} parts, ${batch.applied.toLocaleString("en")} applied, ${batch.rejected} rejected`;
+}
+
+/** The size of each part of a multipart upload (S3 wants at least 5 MiB but the last). */
+const PART_BYTES = 8 * 1_048_576;
+
+/** PUTs bytes to a presigned URL; returns the ETag S3 gave them. */
+async function putBytes(url: string, bytes: Buffer): Promise<string> {
+  const response = await fetch(url, {
+    method: "PUT",
+    headers: { "Content-Type": "application/x-ndjson" },
+    body: bytes,
+  });
+  if (!response.ok) throw new Error(`the upload failed: ${response.status} ${(await response.text()).slice(0, 300)}`);
+  return response.headers.get("etag") ?? "";
+}
+
+/** `length` bytes of a file from `start` (fewer at its end). */
+async function readRange(path: string, start: number, length: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of createReadStream(path, { start, end: start + length - 1 })) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /** SHA-256 of a file, streamed. */

@@ -1,7 +1,15 @@
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { ObjectStore } from "../../domain/sync/model.ts";
 
@@ -20,6 +28,34 @@ export function s3ObjectStore(bucket: string): ObjectStore {
       getSignedUrl(s3(), new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: "application/x-ndjson" }), {
         expiresIn: expiresInSeconds,
       }),
+    async startParts(key) {
+      const { UploadId } = await s3().send(
+        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: "application/x-ndjson" }),
+      );
+      return String(UploadId);
+    },
+    presignParts: (key, uploadId, parts, expiresInSeconds) =>
+      Promise.all(
+        Array.from({ length: parts }, (_, index) =>
+          getSignedUrl(
+            s3(),
+            new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: index + 1 }),
+            {
+              expiresIn: expiresInSeconds,
+            },
+          ),
+        ),
+      ),
+    async completeParts(key, uploadId, parts) {
+      await s3().send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
+        }),
+      );
+    },
     async exists(key) {
       try {
         await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));

@@ -66,8 +66,8 @@ export interface Batch {
   readonly submittedAt: string;
   readonly completedAt?: string;
   readonly transactionId: string;
-  /** For an uploaded batch: where its file is. */
-  readonly upload?: { readonly key: string };
+  /** For an uploaded batch: where its file is, and the multipart upload it arrives in. */
+  readonly upload?: { readonly key: string; readonly uploadId?: string };
   /** Why a batch failed. */
   readonly failure?: string;
 }
@@ -141,6 +141,16 @@ export type ChunkQueue = (chunks: readonly Chunk[]) => Promise<void>;
 export interface ObjectStore {
   /** A URL the provider PUTs the file to, valid for `expiresInSeconds`. */
   presignPut(key: string, expiresInSeconds: number): Promise<string>;
+  /** Starts a multipart upload of the object; returns its id. */
+  startParts(key: string): Promise<string>;
+  /** A PUT URL for each part of a multipart upload. */
+  presignParts(key: string, uploadId: string, parts: number, expiresInSeconds: number): Promise<string[]>;
+  /** Assembles the parts the provider put, named by the ETags S3 gave each. */
+  completeParts(
+    key: string,
+    uploadId: string,
+    parts: ReadonlyArray<{ partNumber: number; etag: string }>,
+  ): Promise<void>;
   exists(key: string): Promise<boolean>;
   /** The object's lines, streamed. */
   lines(key: string): AsyncIterable<string>;
@@ -154,6 +164,17 @@ export type UploadPipeline = (batchId: string) => Promise<void>;
 export const uploadInput = z.object({
   batchId: batchInput.shape.batchId,
   mode: batchInput.shape.mode,
+  /** For a large file: how many parts it goes up in (each at least 5 MiB but the last). */
+  parts: z.optional(z.number().check(z.int(), z.minimum(2), z.maximum(10_000))),
+});
+
+/** Body of `POST /v1/sync/batches/{batchId}/complete` after a multipart upload. */
+export const completionInput = z.object({
+  parts: z.optional(
+    z
+      .array(z.object({ partNumber: z.number().check(z.int(), z.minimum(1)), etag: z.string().check(z.minLength(1)) }))
+      .check(z.minLength(1), z.maxLength(10_000)),
+  ),
 });
 
 /** One partition of an uploaded batch, as the state machine hands it to a worker. */

@@ -19,6 +19,7 @@ import {
   batchInput,
   type Chunk,
   type ChunkQueue,
+  completionInput,
   type IntegratedStore,
   type ObjectStore,
   type Operation,
@@ -264,31 +265,48 @@ export class SyncService {
     datasetId: string,
     input: unknown,
     transactionId: string,
-  ): Promise<{ batch: Batch; upload?: { url: string; method: "PUT"; expiresAt: string } }> {
+  ): Promise<{
+    batch: Batch;
+    upload?: {
+      method: "PUT";
+      expiresAt: string;
+      url?: string;
+      parts?: Array<{ partNumber: number; url: string }>;
+    };
+  }> {
     const parsed = parseInput(uploadInput, input, "upload");
     const dataset = await this.providedDataset(caller, datasetId);
     const schema = await this.schemaOf(dataset);
     const key = `uploads/${datasetId}/${parsed.batchId}.ndjson`;
+    const expiresIn = 3600;
+    const known = await this.deps.batches.get(parsed.batchId);
+    const uploadId = parsed.parts && !known ? await this.objects().startParts(key) : undefined;
     const batch: Batch = {
       ...this.newBatch(parsed, dataset, schema, transactionId),
       state: "awaiting-upload",
-      upload: { key },
+      upload: { key, ...(uploadId ? { uploadId } : {}) },
     };
-    const existing = await this.deps.batches.create(batch);
+    const existing = known ?? (await this.deps.batches.create(batch));
     if (existing && (existing.datasetId !== datasetId || !existing.upload)) {
       throw new ConflictError(`batch ${parsed.batchId} exists already for other content; a batch id names one batch`);
     }
-    // The same upload asked for again: the batch as it stands, and a URL only while it awaits its file.
+    // The same upload asked for again: the batch as it stands, and URLs only while it awaits its file.
     const current = existing ?? batch;
     if (current.state !== "awaiting-upload") return { batch: current };
-    const expiresIn = 900;
+    const expiresAt = new Date(this.now().getTime() + expiresIn * 1000).toISOString();
+    if (current.upload?.uploadId) {
+      if (!parsed.parts) {
+        throw new ConflictError(`batch ${parsed.batchId} is uploaded in parts: say how many (parts)`);
+      }
+      const urls = await this.objects().presignParts(key, current.upload.uploadId, parsed.parts, expiresIn);
+      return {
+        batch: current,
+        upload: { method: "PUT", expiresAt, parts: urls.map((url, index) => ({ partNumber: index + 1, url })) },
+      };
+    }
     return {
       batch: current,
-      upload: {
-        url: await this.objects().presignPut(key, expiresIn),
-        method: "PUT",
-        expiresAt: new Date(this.now().getTime() + expiresIn * 1000).toISOString(),
-      },
+      upload: { url: await this.objects().presignPut(key, expiresIn), method: "PUT", expiresAt },
     };
   }
 
@@ -296,7 +314,8 @@ export class SyncService {
    * The provider has put the file: processing starts (once; asking again changes nothing). This
    * is when an uploaded batch is submitted, and logged; its counts follow on the batch.
    */
-  async completeUpload(caller: Caller, batchId: string, transactionId: string): Promise<Batch> {
+  async completeUpload(caller: Caller, batchId: string, transactionId: string, input: unknown = {}): Promise<Batch> {
+    const { parts } = parseInput(completionInput, input, "completion");
     const known = await this.deps.batches.get(batchId);
     return this.logged(caller, known?.datasetId ?? "unknown", transactionId, 0, async (found) => {
       const batch = await this.status(caller, batchId);
@@ -304,6 +323,15 @@ export class SyncService {
       if (dataset) found(dataset);
       if (!batch.upload) throw new ConflictError(`batch ${batchId} was submitted inline, not uploaded`);
       if (batch.state === "awaiting-upload") {
+        if (batch.upload.uploadId) {
+          if (!parts) {
+            throw new SyncRefusedError(
+              "parts-missing",
+              `batch ${batchId} was uploaded in parts: name each part and its ETag`,
+            );
+          }
+          await this.objects().completeParts(batch.upload.key, batch.upload.uploadId, parts);
+        }
         if (!(await this.objects().exists(batch.upload.key))) {
           throw new SyncRefusedError("upload-missing", `nothing was uploaded for batch ${batchId} yet`);
         }

@@ -40,7 +40,12 @@ export const handler = httpHandler(
     }),
     "POST /v1/sync/batches/{batchId}/complete": async (event, { transactionId }) => ({
       status: 202,
-      body: await sync().completeUpload(authenticatedCaller(event), pathParameter(event, "batchId"), transactionId),
+      body: await sync().completeUpload(
+        authenticatedCaller(event),
+        pathParameter(event, "batchId"),
+        transactionId,
+        parseJsonBody(event.body),
+      ),
     }),
     "GET /v1/sync/batches/{batchId}": async (event) => ({
       status: 200,

@@ -261,4 +261,33 @@ describe("uploaded batches (large NDJSON files)", () => {
       province: last.province,
     });
   }, 300_000);
+
+  it("takes a large file in parts (multipart upload), assembled from the parts' ETags", async () => {
+    const batchId = `parts-${randomUUID()}`;
+    // S3 wants every part but the last to be at least 5 MiB: the first is 5 MiB of refused lines.
+    const filler = `${JSON.stringify({ op: "noop" })}\n`.repeat(Math.ceil((5 * 1_048_576) / 14));
+    const tail = [person(0), person(1)].map((record) => JSON.stringify({ op: "upsert", record })).join("\n");
+    const opened = await provider().call<{ upload: { parts: Array<{ partNumber: number; url: string }> } }>(
+      "POST",
+      `/v1/sync/${dataset}/uploads`,
+      { body: { batchId, parts: 2 } },
+    );
+    const etags = [];
+    for (const [index, body] of [filler, tail].entries()) {
+      const part = opened.upload.parts[index] as { partNumber: number; url: string };
+      const put = await fetch(part.url, { method: "PUT", body });
+      etags.push({ partNumber: part.partNumber, etag: String(put.headers.get("etag")) });
+    }
+    const withoutParts = await provider().send("POST", `/v1/sync/batches/${batchId}/complete`);
+    await provider().call("POST", `/v1/sync/batches/${batchId}/complete`, { body: { parts: etags } });
+    const status = await eventually(async () => {
+      const current = await provider().call<BatchStatus>("GET", `/v1/sync/batches/${batchId}`);
+      return current.state === "completed" ? current : undefined;
+    }, 600);
+
+    expect(opened.upload.parts.map((part) => part.partNumber)).toEqual([1, 2]);
+    expect(withoutParts.body).toMatchObject({ type: "urn:dscp:problem:sync:parts-missing" });
+    expect(status).toMatchObject({ applied: 2, rejected: filler.length / 14, rejections: expect.any(Array) });
+    expect(status.rejections).toHaveLength(200);
+  }, 300_000);
 });
