@@ -134,6 +134,20 @@ export class DataStores extends Construct {
       });
 
     this.uploadsBucket = dataBucket("UploadsBucket", "uploads/");
+    // Batch files and their partitions are working copies: the integrated store and the batch
+    // record keep what was applied. Abandoned multipart uploads are aborted after a day.
+    this.uploadsBucket.addLifecycleRule({
+      id: "abandoned-multipart",
+      abortIncompleteMultipartUploadAfter: Duration.days(1),
+    });
+    for (const prefix of ["uploads/", "batches/"]) {
+      this.uploadsBucket.addLifecycleRule({
+        id: `expire-${prefix.replace("/", "")}`,
+        prefix,
+        expiration: Duration.days(30),
+        noncurrentVersionExpiration: Duration.days(1),
+      });
+    }
     this.exportsBucket = dataBucket("ExportsBucket", "exports/");
     this.logArchiveBucket = dataBucket("LogArchiveBucket", "log-archive/");
   }

@@ -125,6 +125,18 @@ describe("data stores", () => {
     }
   });
 
+  it("expire batch files and partitions after 30 days and abort abandoned multipart uploads", () => {
+    local.template.hasResourceProperties("AWS::S3::Bucket", {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Id: "abandoned-multipart", AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+          Match.objectLike({ Id: "expire-uploads", Prefix: "uploads/", ExpirationInDays: 30 }),
+          Match.objectLike({ Id: "expire-batches", Prefix: "batches/", ExpirationInDays: 30 }),
+        ]),
+      },
+    });
+  });
+
   it("encrypt the uploads, exports and log-archive buckets with the platform key", () => {
     const kmsBuckets = Object.values(local.template.findResources("AWS::S3::Bucket")).filter((bucket) =>
       JSON.stringify(bucket.Properties.BucketEncryption).includes("aws:kms"),
