@@ -138,3 +138,8 @@ export interface CatalogStore {
     page: { limit: number; cursor?: string },
   ): Promise<{ items: Dataset[]; nextCursor?: string }>;
 }
+
+/** A record's data key (Art. 3.6), as text: its key fields' values joined by `|`; a missing or null one is empty. */
+export function dataKeyOf(record: Readonly<Record<string, unknown>>, keyFields: readonly string[]): string {
+  return keyFields.map((field) => String(record[field] ?? "")).join("|");
+}

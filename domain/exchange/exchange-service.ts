@@ -1,4 +1,4 @@
-import type { CatalogStore, Dataset, SharingMethod } from "../catalog/model.ts";
+import { type CatalogStore, type Dataset, dataKeyOf, type SharingMethod } from "../catalog/model.ts";
 import type { SchemaVersion } from "../dictionary/model.ts";
 import type { RecordCheck, RecordError, RecordValidator } from "../dictionary/validator.ts";
 import { AccessRefusedError } from "../permissions/errors.ts";
@@ -142,7 +142,7 @@ export class ExchangeService {
         const raw = asRecord(item);
         const errors = check(raw);
         // A record that breaks its schema is withheld and reported, never silently dropped or altered.
-        if (errors.length > 0) invalid.push({ index, key: keyOf(raw, dataset.keyFields), errors });
+        if (errors.length > 0) invalid.push({ index, key: dataKeyOf(raw, dataset.keyFields), errors });
         else items.push(project(raw, wanted));
       });
       attempt.fieldsReturned = [...new Set(items.flatMap((item) => Object.keys(item)))];
@@ -312,11 +312,6 @@ function asRecord(value: unknown): Record<string, unknown> {
     throw new UpstreamFailedError("the provider answered something other than a JSON object");
   }
   return value as Record<string, unknown>;
-}
-
-/** A record's data key, as text: its key fields' values joined by `|`. */
-function keyOf(record: Record<string, unknown>, keyFields: readonly string[]): string {
-  return keyFields.map((field) => String(record[field] ?? "")).join("|");
 }
 
 /** The provider answered records that break the dataset's schema. */

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CatalogStore, Dataset } from "../catalog/model.ts";
+import { type CatalogStore, type Dataset, dataKeyOf } from "../catalog/model.ts";
 import type { SchemaVersion } from "../dictionary/model.ts";
 import type { RecordCheck, RecordValidator } from "../dictionary/validator.ts";
 import type { ExchangeLog } from "../exchange/model.ts";
@@ -569,11 +569,11 @@ export class SyncService {
       };
     }
     if (parsed.data.op === "upsert") {
-      const key = keyOf(parsed.data.record, keyFields);
+      const key = dataKeyOf(parsed.data.record, keyFields);
       const errors = check(parsed.data.record);
       return errors.length > 0 ? { key, errors } : { key, operation: parsed.data };
     }
-    const key = typeof parsed.data.key === "string" ? parsed.data.key : keyOf(parsed.data.key, keyFields);
+    const key = typeof parsed.data.key === "string" ? parsed.data.key : dataKeyOf(parsed.data.key, keyFields);
     return key.split("|").some((part) => part === "")
       ? { key, errors: [{ path: "key", rule: "required", message: `must give ${keyFields.join(", ")}` }] }
       : { key, operation: parsed.data };
@@ -582,11 +582,6 @@ export class SyncService {
   private now(): Date {
     return (this.deps.now ?? (() => new Date()))();
   }
-}
-
-/** A record's data key, as text: its key fields' values joined by `|`. */
-export function keyOf(record: Readonly<Record<string, unknown>>, keyFields: readonly string[]): string {
-  return keyFields.map((field) => (record[field] === undefined ? "" : String(record[field]))).join("|");
 }
 
 /** The partition of a key: stable, so every operation on one key lands in the same one, in order. */
