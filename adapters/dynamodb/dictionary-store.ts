@@ -18,6 +18,7 @@ import type {
   SchemaSummary,
   SchemaVersion,
 } from "../../domain/dictionary/model.ts";
+import { cached } from "../cache/ttl-cache.ts";
 import { queryPage } from "./cursor.ts";
 import { equalityFilter, withoutTableKeys } from "./items.ts";
 import { putIfRevision, putNew } from "./writes.ts";
@@ -283,4 +284,21 @@ function fieldItem(field: Field): Record<string, unknown> {
 
 function entryItem(list: string, entry: CodeEntry): Record<string, unknown> {
   return { pk: `CODELIST#${list}`, sk: `CODE#${entry.code}`, kind: "code", ...entry };
+}
+
+/**
+ * Schema versions as the exchange and sync functions read them: published versions never
+ * change, so each is read once and kept for the environment's life (at most 200).
+ */
+export function cachedSchemaVersions(
+  store: Pick<DictionaryStore, "getSchemaVersion">,
+): (id: string, version: string) => Promise<SchemaVersion | undefined> {
+  const versions = cached(
+    (key: string) => {
+      const [id = "", version = ""] = key.split("@");
+      return store.getSchemaVersion(id, version);
+    },
+    { ttlMs: Number.POSITIVE_INFINITY, maxEntries: 200 },
+  );
+  return (id, version) => versions(`${id}@${version}`);
 }

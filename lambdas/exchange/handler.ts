@@ -2,7 +2,7 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { cached } from "../../adapters/cache/ttl-cache.ts";
 import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
-import { DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.ts";
+import { cachedSchemaVersions, DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.ts";
 import { DynamoIntegratedStore } from "../../adapters/dynamodb/integrated-store.ts";
 import { DynamoPermissionStore } from "../../adapters/dynamodb/permission-store.ts";
 import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
@@ -53,15 +53,6 @@ const exchange = () => {
   const catalog = new DynamoCatalogStore(client, env.REGISTRY_TABLE_NAME);
   const registry = new DynamoRegistryStore(client, env.REGISTRY_TABLE_NAME);
   const permissions = new DynamoPermissionStore(client, env.PERMISSIONS_TABLE_NAME);
-  const dictionary = new DynamoDictionaryStore(client, env.REGISTRY_TABLE_NAME);
-  // Published schema versions never change: kept for the environment's life, compiled once.
-  const schemaVersions = cached(
-    (key: string) => {
-      const [id = "", version = ""] = key.split("@");
-      return dictionary.getSchemaVersion(id, version);
-    },
-    { ttlMs: Number.POSITIVE_INFINITY, maxEntries: 200 },
-  );
   const remember = { ttlMs: DESCRIPTION_TTL_MS };
   service = new ExchangeService({
     catalog: { getDataset: cached((id: string) => catalog.getDataset(id), remember) },
@@ -70,7 +61,7 @@ const exchange = () => {
       getSystem: cached((id: string) => registry.getSystem(id), remember),
     },
     permissions: { permissionsOf: (system, dataset) => permissions.permissionsOf(system, dataset) },
-    schemas: (id, version) => schemaVersions(`${id}@${version}`),
+    schemas: cachedSchemaVersions(new DynamoDictionaryStore(client, env.REGISTRY_TABLE_NAME)),
     validator: new RecordValidator(),
     integrated: new DynamoIntegratedStore(client, env.INTEGRATED_TABLE_NAME),
     upstream: httpUpstream(kmsSigner(env.PLATFORM_KEY_ID), env.PLATFORM_ISSUER, Number(env.UPSTREAM_TIMEOUT_MS)),

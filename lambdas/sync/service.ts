@@ -1,8 +1,7 @@
-import { cached } from "../../adapters/cache/ttl-cache.ts";
 import { DynamoBatchStore } from "../../adapters/dynamodb/batch-store.ts";
 import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
-import { DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.ts";
+import { cachedSchemaVersions, DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.ts";
 import { DynamoIntegratedStore } from "../../adapters/dynamodb/integrated-store.ts";
 import { s3ObjectStore } from "../../adapters/s3/object-store.ts";
 import { sqsChunkQueue } from "../../adapters/sqs/chunk-queue.ts";
@@ -24,18 +23,9 @@ export function syncService(log: () => ExchangeLog, pipeline?: () => UploadPipel
   if (service) return service;
   const env = environment();
   const client = dynamoDbClient();
-  const dictionary = new DynamoDictionaryStore(client, env.REGISTRY_TABLE_NAME);
-  // Published schema versions never change: compiled once per environment.
-  const versions = cached(
-    (key: string) => {
-      const [id = "", version = ""] = key.split("@");
-      return dictionary.getSchemaVersion(id, version);
-    },
-    { ttlMs: Number.POSITIVE_INFINITY, maxEntries: 200 },
-  );
   service = new SyncService({
     catalog: new DynamoCatalogStore(client, env.REGISTRY_TABLE_NAME),
-    schemas: (id, version) => versions(`${id}@${version}`),
+    schemas: cachedSchemaVersions(new DynamoDictionaryStore(client, env.REGISTRY_TABLE_NAME)),
     validator: new RecordValidator(),
     batches: new DynamoBatchStore(client, env.INTEGRATED_TABLE_NAME),
     integrated: new DynamoIntegratedStore(client, env.INTEGRATED_TABLE_NAME),
