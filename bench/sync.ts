@@ -11,6 +11,7 @@ import { marshall } from "@aws-sdk/util-dynamodb";
 import { bootstrapOperator } from "../client/bootstrap.ts";
 import { DscpClient } from "../client/dscp-client.ts";
 import { generateIdentity, type IdentityFile } from "../client/identity-files.ts";
+import { dictionarySample, loadDictionarySample } from "../demo/dictionary.ts";
 import { syntheticPopulation } from "../demo/population.ts";
 import { startLocalRuntime } from "../runtime/local-runtime.ts";
 import { PROJECT_ROOT, synthesize } from "../runtime/synth.ts";
@@ -26,8 +27,6 @@ const { identity: operatorIdentity } = await bootstrapOperator(join(workDir, "ke
 );
 const client = (identity: IdentityFile) =>
   new DscpClient({ baseUrl: String(outputs.ApiUrl), audience: String(outputs.PlatformAudience), identity });
-const sample = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../demo/dictionary/${name}`, import.meta.url), "utf8"));
 
 try {
   const admin = client(operatorIdentity);
@@ -39,12 +38,8 @@ try {
     capabilities: ["provider"],
     keys: [{ kid: provider.kid, jwk: provider.publicJwk as never }],
   });
-  for (const list of ["gender.json", "nationality.json", "province.json"]) {
-    await admin.call("POST", "/v1/dictionary/code-lists", { body: sample(list) });
-  }
-  for (const field of sample("fields.json") as object[])
-    await admin.call("POST", "/v1/dictionary/fields", { body: field });
-  await client(provider).call("POST", "/v1/dictionary/schemas", { body: sample("citizen-schema.json") });
+  await loadDictionarySample(admin);
+  await client(provider).call("POST", "/v1/dictionary/schemas", { body: dictionarySample("citizen-schema.json") });
   const dataset = "MPS.POPULATION.REGISTER";
   await client(provider).publishDataset({
     id: dataset,

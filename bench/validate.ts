@@ -1,10 +1,10 @@
 // npm run bench:validate — records validated per second by the platform's validator (ajv
 // compiled once per schema version, every error mapped to path and rule) against a raw ajv
 // loop over the same records with the same options, in one run, printed as JSON.
-import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
+import { dictionarySample } from "../demo/dictionary.ts";
 import { syntheticPopulation } from "../demo/population.ts";
 import { compileSchema } from "../domain/dictionary/json-schema.ts";
 import type { Field, NewSchemaVersionInput } from "../domain/dictionary/model.ts";
@@ -12,24 +12,22 @@ import { RecordValidator } from "../domain/dictionary/validator.ts";
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
 const ROUNDS = 3;
-const sample = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../demo/dictionary/${name}`, import.meta.url), "utf8"));
 
 // The demo's citizen schema, compiled as the dictionary compiles it.
 const at = new Date().toISOString();
 const fields = new Map<string, Field>(
-  (sample("fields.json") as Partial<Field>[]).map((field) => [
+  (dictionarySample("fields.json") as Partial<Field>[]).map((field) => [
     String(field.code),
     { relationships: [], status: "published", createdAt: at, updatedAt: at, revision: 1, ...field } as Field,
   ]),
 );
 const codeLists = new Map<string, string[]>(
   ["gender.json", "nationality.json", "province.json"].map((name) => {
-    const list = sample(name) as { code: string; entries: { code: string }[] };
+    const list = dictionarySample(name) as { code: string; entries: { code: string }[] };
     return [list.code, list.entries.map((entry) => entry.code)];
   }),
 );
-const definition = sample("citizen-schema.json") as Omit<NewSchemaVersionInput, "fields"> & {
+const definition = dictionarySample("citizen-schema.json") as Omit<NewSchemaVersionInput, "fields"> & {
   fields: { field: string; required?: boolean }[];
 };
 const schema = compileSchema(

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
-import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
+import { DscpClient } from "../client/dscp-client.ts";
 import { ensureIdentity, type IdentityFile, identityPath } from "../client/identity-files.ts";
+import { dictionarySample, ignoringConflict, loadDictionarySample } from "./dictionary.ts";
 import { syntheticPopulation } from "./population.ts";
 import { type DemoUpstream, startDemoUpstream } from "./upstream.ts";
 
@@ -41,10 +41,10 @@ export async function seedDemo(options: {
     port: DEMO_UPSTREAM_PORT,
   });
 
-  await existing(
+  await ignoringConflict(
     admin.registerAgency({ code: "MPS", name: "Bộ Công an", nameEn: "Ministry of Public Security", level: "central" }),
   );
-  await existing(
+  await ignoringConflict(
     admin.registerAgency({
       code: "HCM",
       name: "UBND Thành phố Hồ Chí Minh",
@@ -52,7 +52,7 @@ export async function seedDemo(options: {
       level: "provincial",
     }),
   );
-  await existing(
+  await ignoringConflict(
     admin.registerSystem("MPS", {
       id: provider.systemId,
       name: "Cơ sở dữ liệu quốc gia về dân cư (demo)",
@@ -61,7 +61,7 @@ export async function seedDemo(options: {
       keys: [{ kid: provider.kid, jwk: provider.publicJwk as never }],
     }),
   );
-  await existing(
+  await ignoringConflict(
     admin.registerSystem("HCM", {
       id: consumer.systemId,
       name: "Cổng dịch vụ công TP. Hồ Chí Minh (demo)",
@@ -69,8 +69,11 @@ export async function seedDemo(options: {
       keys: [{ kid: consumer.kid, jwk: consumer.publicJwk as never }],
     }),
   );
-  await seedDictionary(admin, client(provider));
-  await existing(
+  await loadDictionarySample(admin);
+  await ignoringConflict(
+    client(provider).call("POST", "/v1/dictionary/schemas", { body: dictionarySample("citizen-schema.json") }),
+  );
+  await ignoringConflict(
     client(provider).publishDataset({
       id: DEMO_DATASET,
       providerSystem: provider.systemId,
@@ -97,7 +100,7 @@ export async function seedDemo(options: {
   // A dataset seeded before the dictionary existed is standardised now.
   const published = await admin.getCatalogDataset(DEMO_DATASET);
   if (!published.schema) await client(provider).amendDataset(DEMO_DATASET, { schema: DEMO_SCHEMA });
-  await existing(
+  await ignoringConflict(
     client(provider).call("POST", "/v1/master-data", {
       body: {
         code: "CITIZEN",
@@ -111,7 +114,7 @@ export async function seedDemo(options: {
     }),
   );
   // The same citizens as a dataset of the National Integrated Database (7.2c), filled by sync batches.
-  await existing(
+  await ignoringConflict(
     client(provider).publishDataset({
       id: DEMO_REGISTER,
       providerSystem: provider.systemId,
@@ -160,24 +163,3 @@ export async function seedDemo(options: {
 }
 
 const DEMO_SCHEMA = { id: "MPS.CITIZEN", version: "1.0.0" };
-
-/** The dictionary's sample (demo/dictionary/): code lists, fields, and the citizen schema. */
-async function seedDictionary(operator: DscpClient, provider: DscpClient): Promise<void> {
-  const sample = (name: string) => JSON.parse(readFileSync(new URL(`./dictionary/${name}`, import.meta.url), "utf8"));
-  for (const list of ["gender.json", "nationality.json", "province.json"]) {
-    await existing(operator.call("POST", "/v1/dictionary/code-lists", { body: sample(list) }));
-  }
-  for (const field of sample("fields.json") as unknown[]) {
-    await existing(operator.call("POST", "/v1/dictionary/fields", { body: field }));
-  }
-  await existing(provider.call("POST", "/v1/dictionary/schemas", { body: sample("citizen-schema.json") }));
-}
-
-/** Creating what already exists is fine when seeding again. */
-async function existing(creation: Promise<unknown>): Promise<void> {
-  try {
-    await creation;
-  } catch (error) {
-    if (!(error instanceof DscpProblemError && error.status === 409)) throw error;
-  }
-}

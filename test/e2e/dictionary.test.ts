@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DscpProblemError } from "../../client/dscp-client.ts";
+import { ignoringConflict } from "../../demo/dictionary.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import { type DemoUpstream, startDemoUpstream } from "../../demo/upstream.ts";
 import type { NewDatasetInput } from "../../domain/catalog/model.ts";
@@ -34,15 +34,6 @@ const FIELDS = [
 const uses = (required: string[] = []) =>
   FIELDS.map((field) => ({ field: field.code, required: required.includes(field.code) }));
 
-/** Creating what an earlier run (or the demo) created identically is fine. */
-async function ensure(creation: Promise<unknown>): Promise<void> {
-  try {
-    await creation;
-  } catch (error) {
-    if (!(error instanceof DscpProblemError && error.status === 409)) throw error;
-  }
-}
-
 const dataset = (id: string, overrides: Partial<NewDatasetInput> = {}) =>
   citizensDataset(id, world.provider.systemId, overrides);
 
@@ -60,7 +51,7 @@ beforeAll(async () => {
   world = await createWorld({ run, providerEndpoint: upstream.url });
   schemaId = `P${run}.CITIZEN`;
   citizens = `${world.provider.systemId}.CITIZENS`;
-  await ensure(
+  await ignoringConflict(
     world.admin.call("POST", "/v1/dictionary/code-lists", {
       body: {
         code: "GENDER",
@@ -76,7 +67,7 @@ beforeAll(async () => {
     }),
   );
   for (const field of FIELDS) {
-    await ensure(
+    await ignoringConflict(
       world.admin.call("POST", "/v1/dictionary/fields", {
         body: { ...field, description: `${field.nameEn} of a citizen`, owner: "NDC" },
       }),

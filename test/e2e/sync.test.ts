@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DscpProblemError } from "../../client/dscp-client.ts";
+import { dictionarySample, loadDictionarySample } from "../../demo/dictionary.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import { eventually } from "../runtime/helpers.ts";
 import { citizensDataset, createWorld, runId, type World } from "./world.ts";
@@ -26,17 +25,6 @@ interface BatchStatus {
   rejections: Array<{ index: number; key?: string; errors: Array<{ path: string; rule: string }> }>;
 }
 
-const sample = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../../demo/dictionary/${name}`, import.meta.url), "utf8"));
-
-async function ensure(creation: Promise<unknown>): Promise<void> {
-  try {
-    await creation;
-  } catch (error) {
-    if (!(error instanceof DscpProblemError && error.status === 409)) throw error;
-  }
-}
-
 const provider = () => world.client(world.provider);
 const submit = (body: object) => provider().send<BatchStatus>("POST", `/v1/sync/${dataset}/batches`, { body });
 /** The batch once its workers have applied every chunk. */
@@ -52,13 +40,8 @@ const record = (key: string) =>
 
 beforeAll(async () => {
   world = await createWorld({ run });
-  for (const list of ["gender.json", "nationality.json", "province.json"]) {
-    await ensure(world.admin.call("POST", "/v1/dictionary/code-lists", { body: sample(list) }));
-  }
-  for (const field of sample("fields.json") as object[]) {
-    await ensure(world.admin.call("POST", "/v1/dictionary/fields", { body: field }));
-  }
-  const schema = { ...sample("citizen-schema.json"), id: `P${run}.CITIZEN` };
+  await loadDictionarySample(world.admin);
+  const schema = { ...(dictionarySample("citizen-schema.json") as object), id: `P${run}.CITIZEN` };
   await provider().call("POST", "/v1/dictionary/schemas", { body: schema });
   dataset = `${world.provider.systemId}.REGISTER`;
   await provider().publishDataset(
