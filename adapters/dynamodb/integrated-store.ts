@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { canonicalJson } from "../../domain/exchange-log/chain.ts";
-import type { ApplyOutcome, IntegratedStore, Operation, StoredRecord } from "../../domain/sync/model.ts";
+import type { ApplyInput, ApplyOutcome, IntegratedStore, Operation, StoredRecord } from "../../domain/sync/model.ts";
 import { queryPage } from "./cursor.ts";
 
 const VERSION_DIGITS = 10;
@@ -33,15 +33,7 @@ export class DynamoIntegratedStore implements IntegratedStore {
     private readonly tableName: string,
   ) {}
 
-  async apply(input: {
-    datasetId: string;
-    key: string;
-    operation: Operation;
-    batchId: string;
-    index: number;
-    fullSync: boolean;
-    at: string;
-  }): Promise<ApplyOutcome> {
+  async apply(input: ApplyInput): Promise<ApplyOutcome> {
     const lastOp = `${input.batchId}#${input.index}`;
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.current(input.datasetId, input.key);
@@ -146,7 +138,7 @@ export class DynamoIntegratedStore implements IntegratedStore {
   private async write(
     current: Current | undefined,
     next: { record: Record<string, unknown>; deleted: boolean },
-    input: { datasetId: string; key: string; batchId: string; fullSync: boolean; at: string },
+    input: ApplyInput,
     lastOp: string,
     op: Operation["op"],
   ): Promise<void> {

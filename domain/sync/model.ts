@@ -96,17 +96,21 @@ export interface StoredRecord {
 /** What applying one operation did. */
 export type ApplyOutcome = "created" | "updated" | "unchanged" | "deleted" | "absent" | "replayed";
 
+/** One operation of a batch, where it stands in the batch, and when it is applied. */
+export interface ApplyInput {
+  readonly datasetId: string;
+  readonly key: string;
+  readonly operation: Operation;
+  readonly batchId: string;
+  readonly index: number;
+  /** The batch is a full sync: the record is marked seen by it. */
+  readonly fullSync: boolean;
+  readonly at: string;
+}
+
 export interface IntegratedStore {
   /** Applies one operation of a batch, exactly once per (batch, index); keeps the previous version as history. */
-  apply(input: {
-    datasetId: string;
-    key: string;
-    operation: Operation;
-    batchId: string;
-    index: number;
-    fullSync: boolean;
-    at: string;
-  }): Promise<ApplyOutcome>;
+  apply(input: ApplyInput): Promise<ApplyOutcome>;
   get(datasetId: string, key: string): Promise<StoredRecord | undefined>;
   /** Live records matching equality filters, a page at a time. */
   query(

@@ -181,11 +181,7 @@ export class SyncService {
 
   /** A batch as it stands: its provider's agency, the supervisor and the operator read it. */
   async status(caller: Caller, batchId: string): Promise<Batch & { pending: number }> {
-    const batch = await this.deps.batches.get(batchId);
-    if (!batch) throw new NotFoundError(`no batch ${batchId}`);
-    if (!isOverseer(caller) && caller.agencyCode !== batch.providerAgency) {
-      throw new ForbiddenError(`${batchId} belongs to ${batch.providerAgency}`);
-    }
+    const batch = readable(caller, batchId, await this.deps.batches.get(batchId));
     return { ...batch, pending: batch.received - batch.rejected - batch.collapsed - batch.applied };
   }
 
@@ -315,13 +311,14 @@ export class SyncService {
    * is when an uploaded batch is submitted, and logged; its counts follow on the batch.
    */
   async completeUpload(caller: Caller, batchId: string, transactionId: string, input: unknown = {}): Promise<Batch> {
-    const { parts } = parseInput(completionInput, input, "completion");
     const known = await this.deps.batches.get(batchId);
     return this.logged(caller, known?.datasetId ?? "unknown", transactionId, 0, async (found) => {
-      const batch = await this.status(caller, batchId);
+      const batch = readable(caller, batchId, known);
+      const { parts } = parseInput(completionInput, input, "completion");
       const dataset = await this.deps.catalog.getDataset(batch.datasetId);
       if (dataset) found(dataset);
       if (!batch.upload) throw new ConflictError(`batch ${batchId} was submitted inline, not uploaded`);
+      let current: Batch = batch;
       if (batch.state === "awaiting-upload") {
         if (batch.upload.uploadId) {
           if (!parts) {
@@ -335,11 +332,12 @@ export class SyncService {
         if (!(await this.objects().exists(batch.upload.key))) {
           throw new SyncRefusedError("upload-missing", `nothing was uploaded for batch ${batchId} yet`);
         }
-        await this.deps.batches.transition(batchId, "awaiting-upload", { state: "processing" });
+        const moved = await this.deps.batches.transition(batchId, "awaiting-upload", { state: "processing" });
+        // Someone else moved it first: read how it stands now.
+        current = moved ? { ...batch, state: "processing" } : ((await this.deps.batches.get(batchId)) ?? batch);
       }
       // Not prepared yet: (re)start its processing. The execution is named after the batch, so a
       // second start is a no-op, and a start lost to a crash is recovered by asking again.
-      const current = (await this.deps.batches.get(batchId)) ?? batch;
       if (current.state === "processing" && current.digest === "") await this.pipeline()(batchId);
       return { result: current, status: 202, batch: current };
     });
@@ -582,6 +580,15 @@ export class SyncService {
   private now(): Date {
     return (this.deps.now ?? (() => new Date()))();
   }
+}
+
+/** The batch, if it exists and the caller may read it: its provider's agency, the supervisor, the operator. */
+function readable(caller: Caller, batchId: string, batch: Batch | undefined): Batch {
+  if (!batch) throw new NotFoundError(`no batch ${batchId}`);
+  if (!isOverseer(caller) && caller.agencyCode !== batch.providerAgency) {
+    throw new ForbiddenError(`${batchId} belongs to ${batch.providerAgency}`);
+  }
+  return batch;
 }
 
 /** The partition of a key: stable, so every operation on one key lands in the same one, in order. */

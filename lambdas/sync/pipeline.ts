@@ -1,19 +1,14 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
-import type { ExchangeLog } from "../../domain/exchange/model.ts";
 import type { Partition } from "../../domain/sync/model.ts";
 import { logger } from "../shared/observability.ts";
-import { syncService } from "./service.ts";
+import { notLogging, syncService } from "./service.ts";
 
 /** What the upload state machine asks of this function. */
 export type PipelineTask =
   | { readonly action: "prepare"; readonly batchId: string }
   | { readonly action: "apply"; readonly partition: Partition }
   | { readonly action: "fail"; readonly batchId: string; readonly error?: { Error?: string; Cause?: string } };
-
-const notLogging = (): ExchangeLog => async () => {
-  throw new Error("the upload pipeline does not take submissions");
-};
 
 /** The tasks of the upload state machine: prepare the partitions, apply each, or mark the batch failed. */
 export const handler = middy<PipelineTask, unknown>()

@@ -15,6 +15,11 @@ import { syncWorkerEnvironment } from "./environment.ts";
 const environment = lazyEnvironment(syncWorkerEnvironment);
 let service: SyncService | undefined;
 
+/** For the functions that apply batches but never take submissions (the worker, the pipeline). */
+export const notLogging = (): ExchangeLog => async () => {
+  throw new Error("this function applies batches; only the sync API takes (and logs) submissions");
+};
+
 /**
  * The sync service of this execution environment, built on first use, logging through `log`
  * and starting uploads' processing through `pipeline` (the API's; the workers have neither).

@@ -1,20 +1,14 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import type { ExchangeLog } from "../../domain/exchange/model.ts";
 import type { Chunk } from "../../domain/sync/model.ts";
 import { logger } from "../shared/observability.ts";
-import { syncService } from "./service.ts";
+import { notLogging, syncService } from "./service.ts";
 
 /**
  * Applies chunks of sync batches to the integrated store. A chunk that fails is reported alone
  * and retried by SQS (then dead-lettered); the others of the same delivery are kept.
  */
-/** Workers apply chunks; only the API takes (and logs) submissions. */
-const notLogging = (): ExchangeLog => async () => {
-  throw new Error("the sync worker does not take submissions");
-};
-
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event) => {
