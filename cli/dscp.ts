@@ -360,12 +360,7 @@ const COMMANDS: readonly Command[] = [
     args: ["schemaId", "version?"],
     summary: "A schema version (default latest) as its JSON Schema document (no key needed)",
     async run(context, [id, version]) {
-      const document = await context
-        .client(false)
-        .call(
-          "GET",
-          `/v1/dictionary/schemas/${encodeURIComponent(String(id))}/versions/${encodeURIComponent(version ?? "latest")}/json-schema`,
-        );
+      const document = await context.client(false).getJsonSchema(String(id), version);
       context.io.stdout(`${JSON.stringify(document, null, 2)}\n`);
       return 0;
     },
@@ -387,12 +382,7 @@ const COMMANDS: readonly Command[] = [
     summary: "Validate an NDJSON file against a schema version, here, line by line; exit 1 if a record fails",
     options: { max: { type: "string", hint: "stop reporting after this many failing records (default 100)" } },
     async run(context, [id, version, file], values) {
-      const schema = await context
-        .client(false)
-        .call<Record<string, unknown>>(
-          "GET",
-          `/v1/dictionary/schemas/${encodeURIComponent(String(id))}/versions/${encodeURIComponent(String(version))}/json-schema`,
-        );
+      const schema = await context.client(false).getJsonSchema(String(id), String(version));
       const summary = await validateNdjson(context.resolve(String(file)), schema, Number(values.max ?? 100), (line) =>
         context.io.stdout(line),
       );

@@ -201,6 +201,15 @@ export class DscpClient {
     return this.call("GET", "/v1/logs/verify");
   }
 
+  /** A dictionary schema version (or `latest`) as its JSON Schema document; needs no identity. */
+  getJsonSchema(schemaId: string, version = "latest"): Promise<Record<string, unknown>> {
+    return this.call(
+      "GET",
+      `/v1/dictionary/schemas/${encodeURIComponent(schemaId)}/versions/${encodeURIComponent(version)}/json-schema`,
+      { unsigned: true },
+    );
+  }
+
   /** The OpenAPI 3.1 document of the API; needs no identity. */
   openApi(): Promise<Record<string, unknown>> {
     return this.call("GET", "/v1/openapi.json", { unsigned: true });

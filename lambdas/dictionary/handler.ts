@@ -32,10 +32,10 @@ const deps = () => {
 };
 
 /** Public reads may be cached a minute by intermediaries; published schema versions for good. */
-const publicly = (body: unknown, maxAge = 60): HttpResult => ({
+const publicly = (body: unknown, maxAge = 60, contentType?: string): HttpResult => ({
   status: 200,
   body,
-  headers: { "Cache-Control": `public, max-age=${maxAge}` },
+  headers: { "Cache-Control": `public, max-age=${maxAge}`, ...(contentType ? { "Content-Type": contentType } : {}) },
 });
 const created = async (body: Promise<unknown>): Promise<HttpResult> => ({ status: 201, body: await body });
 const schemaVersion = (event: APIGatewayProxyEvent) =>
@@ -82,10 +82,8 @@ export const handler = httpHandler(
       publicly(await deps().dictionary.listSchemaVersions(pathParameter(event, "schemaId"), pagination(event))),
     "GET /v1/dictionary/schemas/{schemaId}/versions/{version}": async (event) =>
       publicly(await schemaVersion(event), immutable(event)),
-    "GET /v1/dictionary/schemas/{schemaId}/versions/{version}/json-schema": async (event) => ({
-      ...publicly((await schemaVersion(event)).jsonSchema, immutable(event)),
-      headers: { "Cache-Control": `public, max-age=${immutable(event)}`, "Content-Type": "application/schema+json" },
-    }),
+    "GET /v1/dictionary/schemas/{schemaId}/versions/{version}/json-schema": async (event) =>
+      publicly((await schemaVersion(event)).jsonSchema, immutable(event), "application/schema+json"),
     "POST /v1/dictionary/schemas/{schemaId}/versions/{version}/validate": async (event) => {
       authenticatedCaller(event);
       return {
