@@ -7,6 +7,7 @@ import {
   MANDATORY_LISTS,
   SHARING_METHODS,
 } from "../domain/catalog/model.ts";
+import type { DeliveryRecord, InboxMessage, Subscription } from "../domain/delivery/model.ts";
 import type { ValidationReport } from "../domain/dictionary/dictionary-service.ts";
 import {
   type CodeEntry,
@@ -181,8 +182,11 @@ const entryShape = {
   datasetId: z.string(),
   providerSystem: z.optional(z.string()),
   providerAgency: z.optional(z.string()),
-  operation: z.enum(["get-record", "query", "sync-batch"]),
+  operation: z.enum(["get-record", "query", "sync-batch", "sync-delivery"]),
   submittedBy: z.optional(z.string()),
+  batchId: z.optional(z.string()),
+  deliveryId: z.optional(z.string().check(z.describe("The delivery message (sync-delivery)"))),
+  attempt: z.optional(z.number().check(z.int(), z.describe("Which attempt at the delivery this was"))),
   method: z.enum(["request", "integrated", "sync"]),
   purpose: z.optional(z.string()),
   purposeClass: z.optional(z.string()),
@@ -390,6 +394,14 @@ const batchShape = {
     }),
   ),
   failure: z.optional(z.string()),
+  deliveries: z
+    .object({
+      expected: z.number().check(z.int(), z.describe("Record versions queued for subscribers, summed over them")),
+      delivered: z.number().check(z.int()),
+      failed: z.number().check(z.int(), z.describe("Dead-lettered after every attempt failed; redrive to retry")),
+      refused: z.number().check(z.int(), z.describe("Refused at delivery: permission lapsed or subscription ended")),
+    })
+    .check(z.describe("Deliveries of the batch's changes to subscribed consumers (7.2b)")),
 };
 
 export const batch = z.object(batchShape);
@@ -419,6 +431,70 @@ export const upload = z.object({
 export const batchStatus = z.object({
   ...batchShape,
   pending: z.number().check(z.int(), z.describe("Valid operations not applied yet")),
+  deliveries: z.object({
+    ...batchShape.deliveries.shape,
+    pending: z.number().check(z.int(), z.describe("Queued or being retried")),
+  }),
+});
+
+export const subscription = z.object({
+  id: z.string().check(z.describe("<datasetId>@<consumerSystem>: one per consumer system and dataset")),
+  datasetId: z.string(),
+  consumerSystem: z.string(),
+  consumerAgency: z.string(),
+  delivery: z.enum(["push", "inbox"]),
+  path: z.optional(z.string().check(z.describe("Push: the path below the system's endpoint that takes deliveries"))),
+  fields: z.array(z.string()),
+  permissionId: z.string().check(z.describe("The permission that allowed it; every delivery checks again")),
+  createdAt: instant,
+  createdBy: z.string(),
+});
+
+export const subscriptionList = z.object({ items: z.array(subscription) });
+
+const deliveredRecord = z.object({
+  idempotencyKey: z
+    .string()
+    .check(z.describe("<datasetId>:<key>:v<version>, the same on every delivery of this version: apply it once")),
+  key: z.string(),
+  version: z.number().check(z.int(), z.describe("Apply only if newer than the version you hold")),
+  op: z.enum(["upsert", "delete"]),
+  record: z.optional(z.record(z.string(), z.unknown()).check(z.describe("The subscription's fields (upserts)"))),
+  changedAt: instant,
+});
+
+export const inboxMessage = z.object({
+  receipt: z.string().check(z.describe("Pass to POST /v1/inbox/ack once applied")),
+  messageId: z.string(),
+  batchId: z.string(),
+  datasetId: z.string(),
+  providerSystem: z.string(),
+  records: z.array(deliveredRecord),
+  deliveredAt: instant,
+});
+
+export const acknowledgement = z.object({
+  acknowledged: z.number().check(z.int()),
+  unknown: z.array(z.string()).check(z.describe("Receipts not in the caller's inbox (acknowledged before?)")),
+});
+
+export const redriven = z.object({
+  redriven: z.number().check(z.int()),
+  messages: z.array(z.string()),
+});
+
+export const deliveryRecord = z.object({
+  messageId: z.string(),
+  batchId: z.string(),
+  datasetId: z.string(),
+  consumerSystem: z.string(),
+  delivery: z.enum(["push", "inbox"]),
+  records: z.number().check(z.int()),
+  state: z.enum(["pending", "delivered", "failed", "refused"]),
+  attempts: z.number().check(z.int()),
+  createdAt: instant,
+  updatedAt: instant,
+  lastError: z.optional(z.string()),
 });
 
 /** A page of a listing. */
@@ -464,5 +540,8 @@ export type DriftChecks = AllTrue<
     Describes<typeof masterDataItem, MasterDataItem>,
     Describes<typeof standardisation, StandardisationReport>,
     Describes<typeof batch, Batch>,
+    Describes<typeof subscription, Subscription>,
+    Describes<typeof inboxMessage, InboxMessage>,
+    Describes<typeof deliveryRecord, DeliveryRecord>,
   ]
 >;

@@ -1,5 +1,13 @@
 import type { PublicDataset } from "../domain/catalog/catalog-service.ts";
 import type { CatalogFilter, Dataset, DatasetPatch, NewDatasetInput } from "../domain/catalog/model.ts";
+import type {
+  DeliveryCounts,
+  DeliveryRecord,
+  DeliveryState,
+  InboxMessage,
+  Subscription,
+  SubscriptionInput,
+} from "../domain/delivery/model.ts";
 import type { QueryInput } from "../domain/exchange/model.ts";
 import type { ChainedEntry, ShardVerdict } from "../domain/exchange-log/chain.ts";
 import type { LogQueryParameters } from "../domain/exchange-log/model.ts";
@@ -11,6 +19,7 @@ import type {
   PermissionListFilter,
 } from "../domain/permissions/model.ts";
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from "../domain/problem.ts";
+import type { Batch } from "../domain/sync/model.ts";
 import type {
   Agency,
   KeyRecord,
@@ -210,11 +219,56 @@ export class DscpClient {
     );
   }
 
+  /** A sync batch's state and counts, with its deliveries' counts. */
+  getBatch(batchId: string): Promise<BatchStatus> {
+    return this.call("GET", `/v1/sync/batches/${encodeURIComponent(batchId)}`);
+  }
+
+  /** Where each delivery message of a batch stands. */
+  listBatchDeliveries(
+    batchId: string,
+    query: { state?: DeliveryState; limit?: number; cursor?: string } = {},
+  ): Promise<Page<DeliveryRecord>> {
+    return this.call("GET", `/v1/sync/batches/${encodeURIComponent(batchId)}/deliveries`, { query });
+  }
+
+  /** Subscribes the caller (or, for the operator, another system) to a dataset's sync deliveries (7.2b). */
+  subscribe(input: SubscriptionInput): Promise<Subscription> {
+    return this.call("POST", "/v1/subscriptions", { body: input });
+  }
+
+  listSubscriptions(query: { datasetId?: string; consumerSystem?: string } = {}): Promise<{ items: Subscription[] }> {
+    return this.call("GET", "/v1/subscriptions", { query });
+  }
+
+  unsubscribe(subscriptionId: string): Promise<Subscription> {
+    return this.call("DELETE", `/v1/subscriptions/${encodeURIComponent(subscriptionId)}`);
+  }
+
+  /** The caller system's inbox, oldest first. */
+  readInbox(query: { datasetId?: string; limit?: number; cursor?: string } = {}): Promise<Page<InboxMessage>> {
+    return this.call("GET", "/v1/inbox", { query });
+  }
+
+  acknowledge(receipts: readonly string[]): Promise<{ acknowledged: number; unknown: string[] }> {
+    return this.call("POST", "/v1/inbox/ack", { body: { receipts } });
+  }
+
+  /** Moves dead-lettered deliveries back to the delivery queue (operator). */
+  redriveDeliveries(
+    input: { consumerSystem?: string; datasetId?: string; max?: number } = {},
+  ): Promise<{ redriven: number; messages: string[] }> {
+    return this.call("POST", "/v1/deliveries/redrive", { body: input });
+  }
+
   /** The OpenAPI 3.1 document of the API; needs no identity. */
   openApi(): Promise<Record<string, unknown>> {
     return this.call("GET", "/v1/openapi.json", { unsigned: true });
   }
 }
+
+/** `GET /v1/sync/batches/{batchId}`: the batch, what is left to apply, and its deliveries. */
+export type BatchStatus = Omit<Batch, "deliveries"> & { readonly pending: number; readonly deliveries: DeliveryCounts };
 
 export interface ExchangeRecord {
   readonly datasetId: string;

@@ -140,7 +140,8 @@ function select(record: Record<string, unknown>, fields: readonly string[]): Rec
     : Object.fromEntries(fields.filter((field) => field in record).map((field) => [field, record[field]]));
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
+/** A request's whole body. */
+export function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));

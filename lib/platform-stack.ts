@@ -3,6 +3,7 @@ import type { Construct } from "constructs";
 import { ApiDocs } from "./constructs/api-docs.ts";
 import { Catalog } from "./constructs/catalog.ts";
 import { DataStores } from "./constructs/data-stores.ts";
+import { Delivery } from "./constructs/delivery.ts";
 import { Dictionary } from "./constructs/dictionary.ts";
 import { Exchange } from "./constructs/exchange.ts";
 import { ExchangeLog, exchangeLogQueue } from "./constructs/exchange-log.ts";
@@ -95,7 +96,21 @@ export class PlatformStack extends Stack {
       version: props.version,
     });
 
+    const delivery = new Delivery(this, "Delivery", {
+      api,
+      authorizer: identity.authorizer,
+      registryTable: this.dataStores.registryTable,
+      permissionsTable: this.dataStores.permissionsTable,
+      integratedTable: this.dataStores.integratedTable,
+      encryptionKey: this.dataStores.key,
+      signingKey: this.dataStores.signingKey,
+      issuer: audience,
+      log: exchangeLog,
+      stage: props.stage,
+      version: props.version,
+    });
     new Sync(this, "Sync", {
+      deliveryQueue: delivery.queue.queue,
       api,
       authorizer: identity.authorizer,
       registryTable: this.dataStores.registryTable,

@@ -18,6 +18,11 @@ export interface StageConfig {
   readonly deletionProtection: boolean;
   /** How long the KMS key waits before deletion once scheduled. */
   readonly keyPendingWindow: Duration;
+  /**
+   * Pushes to a consumer: attempts before its message is dead-lettered, and the wait before the
+   * second (doubling each time, at most 15 minutes). Locally short, so tests see the whole cycle.
+   */
+  readonly delivery: { readonly maxAttempts: number; readonly baseDelay: Duration };
 }
 
 export function isStageName(value: unknown): value is StageName {
@@ -33,5 +38,12 @@ export function stageConfig(name: StageName): StageConfig {
     throttle: production ? { rateLimit: 500, burstLimit: 1000 } : { rateLimit: 100, burstLimit: 200 },
     deletionProtection: production,
     keyPendingWindow: production ? Duration.days(30) : Duration.days(7),
+    // prod: 30 s, 1, 2, 4, 8, 15, 15, 15, 15 min: about 1 h 20 min of outage before a dead letter.
+    delivery:
+      name === "local"
+        ? { maxAttempts: 4, baseDelay: Duration.seconds(1) }
+        : production
+          ? { maxAttempts: 10, baseDelay: Duration.seconds(30) }
+          : { maxAttempts: 6, baseDelay: Duration.seconds(5) },
   };
 }

@@ -22,7 +22,7 @@ export class DynamoBatchStore implements BatchStore {
       await putNew(
         this.client,
         this.tableName,
-        { pk: `BATCH#${batch.batchId}`, sk: "BATCH", kind: "batch", ...batch },
+        { pk: `BATCH#${batch.batchId}`, sk: "BATCH", kind: "batch", ...withoutDeliveries(batch) },
         "",
       );
       return undefined;
@@ -40,9 +40,7 @@ export class DynamoBatchStore implements BatchStore {
         ConsistentRead: true,
       }),
     );
-    if (!Item) return undefined;
-    const { doneChunks: _done, ...batch } = withoutTableKeys<Batch & { doneChunks?: Set<string> }>(unmarshall(Item));
-    return batch;
+    return Item ? batchOf(unmarshall(Item)) : undefined;
   }
 
   async completeChunk(batchId: string, chunk: number, counts: { applied: number; unchanged: number }) {
@@ -63,10 +61,7 @@ export class DynamoBatchStore implements BatchStore {
           ReturnValues: "ALL_NEW",
         }),
       );
-      const { doneChunks: _done, ...batch } = withoutTableKeys<Batch & { doneChunks?: Set<string> }>(
-        unmarshall(Attributes ?? {}),
-      );
-      return batch;
+      return batchOf(unmarshall(Attributes ?? {}));
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
@@ -100,6 +95,20 @@ export class DynamoBatchStore implements BatchStore {
     }
   }
 
+  async countDeliveries(batchId: string, delta: Partial<Batch["deliveries"]>): Promise<void> {
+    const entries = Object.entries(delta).filter(([, value]) => value !== undefined && value !== 0);
+    if (entries.length === 0) return;
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ pk: `BATCH#${batchId}`, sk: "BATCH" }),
+        UpdateExpression: `ADD ${entries.map(([name]) => `${COUNTERS[name as keyof typeof COUNTERS]} :${name}`).join(", ")}`,
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: marshall(Object.fromEntries(entries.map(([name, value]) => [`:${name}`, value]))),
+      }),
+    );
+  }
+
   async finish(batchId: string, update: { tombstoned: number; completedAt: string }): Promise<boolean> {
     try {
       await this.client.send(
@@ -123,4 +132,37 @@ export class DynamoBatchStore implements BatchStore {
       throw error;
     }
   }
+}
+
+/** The batch's delivery counts, each its own attribute so that deliverers add to them at once. */
+const COUNTERS = {
+  expected: "deliveriesExpected",
+  delivered: "deliveriesDelivered",
+  failed: "deliveriesFailed",
+  refused: "deliveriesRefused",
+} as const;
+
+function batchOf(item: Record<string, unknown>): Batch {
+  const {
+    doneChunks: _done,
+    deliveriesExpected = 0,
+    deliveriesDelivered = 0,
+    deliveriesFailed = 0,
+    deliveriesRefused = 0,
+    ...batch
+  } = withoutTableKeys<Omit<Batch, "deliveries"> & { doneChunks?: Set<string> } & Record<string, number>>(item);
+  return {
+    ...batch,
+    deliveries: {
+      expected: deliveriesExpected,
+      delivered: deliveriesDelivered,
+      failed: deliveriesFailed,
+      refused: deliveriesRefused,
+    },
+  };
+}
+
+function withoutDeliveries(batch: Batch): Omit<Batch, "deliveries"> {
+  const { deliveries: _counted, ...rest } = batch;
+  return rest;
 }

@@ -8,8 +8,9 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import type { RecordChange } from "../../domain/delivery/model.ts";
 import { canonicalJson } from "../../domain/exchange-log/chain.ts";
-import type { ApplyInput, ApplyOutcome, IntegratedStore, Operation, StoredRecord } from "../../domain/sync/model.ts";
+import type { Applied, ApplyInput, IntegratedStore, Operation, StoredRecord } from "../../domain/sync/model.ts";
 import { queryPage } from "./cursor.ts";
 
 const VERSION_DIGITS = 10;
@@ -33,26 +34,38 @@ export class DynamoIntegratedStore implements IntegratedStore {
     private readonly tableName: string,
   ) {}
 
-  async apply(input: ApplyInput): Promise<ApplyOutcome> {
+  async apply(input: ApplyInput): Promise<Applied> {
     const lastOp = `${input.batchId}#${input.index}`;
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.current(input.datasetId, input.key);
-      if (current?.lastOp === lastOp) return "replayed";
+      if (current?.lastOp === lastOp) {
+        // Applied before: the version it made is handed on again (if this batch made it), so a
+        // delivery lost with a crashed worker is made again; consumers apply it once by its key.
+        return current.sourceBatch === input.batchId
+          ? { outcome: "replayed", change: changeOf(current) }
+          : { outcome: "replayed" };
+      }
       const live = current !== undefined && !current.deleted;
       try {
         if (input.operation.op === "delete") {
-          if (!live) return "absent";
-          await this.write(current, { ...current, record: {}, deleted: true }, input, lastOp, "delete");
-          return "deleted";
+          if (!live) return { outcome: "absent" };
+          const version = await this.write(current, { record: {}, deleted: true }, input, lastOp, "delete");
+          return {
+            outcome: "deleted",
+            change: { key: input.key, version, op: "delete", record: {}, changedAt: input.at },
+          };
         }
         const record = input.operation.record;
         if (live && canonicalJson(current.record) === canonicalJson(record)) {
           // The same record again: no new version, but the batch has seen it.
           await this.touch(current, lastOp, input.fullSync ? input.batchId : undefined);
-          return "unchanged";
+          return { outcome: "unchanged" };
         }
-        await this.write(current, { record, deleted: false }, input, lastOp, "upsert");
-        return live ? "updated" : "created";
+        const version = await this.write(current, { record, deleted: false }, input, lastOp, "upsert");
+        return {
+          outcome: live ? "updated" : "created",
+          change: { key: input.key, version, op: "upsert", record, changedAt: input.at },
+        };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         // Another writer changed the record since it was read: read it again.
@@ -90,8 +103,14 @@ export class DynamoIntegratedStore implements IntegratedStore {
     );
   }
 
-  async tombstoneUnseen(datasetId: string, batchId: string, at: string): Promise<number> {
+  async tombstoneUnseen(
+    datasetId: string,
+    batchId: string,
+    at: string,
+    onPage?: (page: number, deleted: readonly RecordChange[]) => Promise<void>,
+  ): Promise<number> {
     let count = 0;
+    let page = 0;
     let cursor: Record<string, AttributeValue> | undefined;
     do {
       const { Items = [], LastEvaluatedKey } = await this.client.send(
@@ -105,9 +124,10 @@ export class DynamoIntegratedStore implements IntegratedStore {
           ...(cursor ? { ExclusiveStartKey: cursor } : {}),
         }),
       );
+      const deleted: RecordChange[] = [];
       for (const item of Items) {
         const { key } = unmarshall(item) as Current;
-        const outcome = await this.apply({
+        const { outcome, change } = await this.apply({
           datasetId,
           key,
           operation: { op: "delete", key },
@@ -117,7 +137,9 @@ export class DynamoIntegratedStore implements IntegratedStore {
           at,
         });
         if (outcome === "deleted") count++;
+        if (change) deleted.push(change);
       }
+      if (onPage && deleted.length > 0) await onPage(page++, deleted);
       cursor = LastEvaluatedKey;
     } while (cursor);
     return count;
@@ -141,7 +163,7 @@ export class DynamoIntegratedStore implements IntegratedStore {
     input: ApplyInput,
     lastOp: string,
     op: Operation["op"],
-  ): Promise<void> {
+  ): Promise<number> {
     const version = (current?.version ?? 0) + 1;
     const pk = `${input.datasetId}#${input.key}`;
     await this.client.send(
@@ -191,6 +213,7 @@ export class DynamoIntegratedStore implements IntegratedStore {
         ),
       }),
     );
+    return version;
   }
 
   private async touch(current: Current, lastOp: string, seenIn: string | undefined): Promise<void> {
@@ -213,6 +236,16 @@ export class DynamoIntegratedStore implements IntegratedStore {
       }),
     );
   }
+}
+
+function changeOf(item: Current): RecordChange {
+  return {
+    key: item.key,
+    version: item.version,
+    op: item.deleted ? "delete" : "upsert",
+    record: item.deleted ? {} : item.record,
+    changedAt: item.updatedAt,
+  };
 }
 
 function stored(item: Current): StoredRecord {

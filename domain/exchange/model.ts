@@ -76,9 +76,14 @@ export interface ExchangeEntry {
   readonly datasetId: string;
   readonly providerSystem?: string;
   readonly providerAgency?: string;
-  readonly operation: "get-record" | "query" | "sync-batch";
+  readonly operation: "get-record" | "query" | "sync-batch" | "sync-delivery";
   /** For a batch: the system that submitted it. */
   readonly submittedBy?: string;
+  /** For a batch and each delivery of it: the batch. */
+  readonly batchId?: string;
+  /** For a delivery to a subscriber (7.2b): the message delivered, and which attempt this was. */
+  readonly deliveryId?: string;
+  readonly attempt?: number;
   /** Served from the provider's system (7.2a) or from the integrated database (7.2c). */
   readonly method: "request" | "integrated" | "sync";
   readonly purpose?: string;

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import type { RecordChange } from "../delivery/model.ts";
 
 /*
  * Sync batches (Art. 7.2b, 7.2c): a provider pushes upserts and deletes of a dataset's records;
@@ -70,6 +71,13 @@ export interface Batch {
   readonly upload?: { readonly key: string; readonly uploadId?: string };
   /** Why a batch failed. */
   readonly failure?: string;
+  /** Its changes' deliveries to subscribed consumers (7.2b), in record versions. */
+  readonly deliveries: {
+    readonly expected: number;
+    readonly delivered: number;
+    readonly failed: number;
+    readonly refused: number;
+  };
 }
 
 /** One chunk of a batch's valid operations, as the worker receives it. */
@@ -96,6 +104,12 @@ export interface StoredRecord {
 /** What applying one operation did. */
 export type ApplyOutcome = "created" | "updated" | "unchanged" | "deleted" | "absent" | "replayed";
 
+/** What applying one operation did, and the version it made (also when replayed), for delivery. */
+export interface Applied {
+  readonly outcome: ApplyOutcome;
+  readonly change?: RecordChange;
+}
+
 /** One operation of a batch, where it stands in the batch, and when it is applied. */
 export interface ApplyInput {
   readonly datasetId: string;
@@ -110,7 +124,7 @@ export interface ApplyInput {
 
 export interface IntegratedStore {
   /** Applies one operation of a batch, exactly once per (batch, index); keeps the previous version as history. */
-  apply(input: ApplyInput): Promise<ApplyOutcome>;
+  apply(input: ApplyInput): Promise<Applied>;
   get(datasetId: string, key: string): Promise<StoredRecord | undefined>;
   /** Live records matching equality filters, a page at a time. */
   query(
@@ -118,8 +132,13 @@ export interface IntegratedStore {
     filters: Readonly<Record<string, unknown>>,
     page: { limit: number; cursor?: string },
   ): Promise<{ items: StoredRecord[]; nextCursor?: string }>;
-  /** Deletes every live record a full sync did not carry; returns how many. */
-  tombstoneUnseen(datasetId: string, batchId: string, at: string): Promise<number>;
+  /** Deletes every live record a full sync did not carry, a page at a time, handing each page's deletions on; returns how many. */
+  tombstoneUnseen(
+    datasetId: string,
+    batchId: string,
+    at: string,
+    onPage?: (page: number, deleted: readonly RecordChange[]) => Promise<void>,
+  ): Promise<number>;
 }
 
 export interface BatchStore {
@@ -134,6 +153,8 @@ export interface BatchStore {
   ): Promise<Batch | undefined>;
   /** Changes a batch if it is still in state `from`; false otherwise. */
   transition(batchId: string, from: BatchState, changes: Partial<Batch>): Promise<boolean>;
+  /** Adds to the batch's delivery counts (negative to take away). */
+  countDeliveries(batchId: string, delta: Partial<Batch["deliveries"]>): Promise<void>;
   /** Marks the batch completed (once): returns false if it already was. */
   finish(batchId: string, update: { tombstoned: number; completedAt: string }): Promise<boolean>;
 }

@@ -3,7 +3,9 @@ import { once } from "node:events";
 import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { groupsOf } from "../batching.ts";
 import { type CatalogStore, type Dataset, dataKeyOf } from "../catalog/model.ts";
+import type { DeliveryCounts, RecordChange } from "../delivery/model.ts";
 import type { SchemaVersion } from "../dictionary/model.ts";
 import type { RecordCheck, RecordValidator } from "../dictionary/validator.ts";
 import type { ExchangeLog } from "../exchange/model.ts";
@@ -29,6 +31,13 @@ import {
   type UploadPipeline,
   uploadInput,
 } from "./model.ts";
+
+/** Delivers changes to subscribers: `source` names the part of the batch they come from. */
+export type FanOut = (
+  batch: Pick<Batch, "batchId" | "datasetId" | "providerSystem" | "providerAgency">,
+  source: string,
+  changes: readonly RecordChange[],
+) => Promise<unknown>;
 
 /** The National Integrated Database, as the receiving party of batches in the exchange log. */
 export const INTEGRATED_DATABASE = { system: "NDC.INTEGRATED", agency: "NDC" } as const;
@@ -70,6 +79,8 @@ export class SyncService {
       readonly pipeline?: UploadPipeline;
       /** A folder for partition files while an upload is prepared. */
       readonly scratch?: string;
+      /** Hands the changes each part of a batch made to the dataset's subscribers (7.2b). */
+      readonly fanOut?: FanOut;
       readonly now?: () => Date;
     },
   ) {}
@@ -126,6 +137,7 @@ export class SyncService {
         ...(dataset ? { providerSystem: dataset.providerSystem, providerAgency: dataset.managingAgency } : {}),
         operation: "sync-batch",
         method: "integrated",
+        ...(batch ? { batchId: batch.batchId } : {}),
         fieldsReturned: [],
         recordCount: batch ? batch.received - batch.rejected - batch.collapsed : 0,
         ...(batch && batch.rejected > 0 ? { invalidRecords: batch.rejected } : {}),
@@ -157,7 +169,7 @@ export class SyncService {
       .digest("hex");
     const existing = await this.deps.batches.get(parsed.batchId);
     const { valid, rejections, rejected, collapsed } = this.validate(parsed.operations, schema, dataset.keyFields);
-    const chunks = chunked(valid).map(
+    const chunks = groupsOf(valid, CHUNK_OPERATIONS, CHUNK_BYTES).map(
       (operations, chunk): Chunk => ({ batchId: parsed.batchId, datasetId, chunk, mode: parsed.mode, operations }),
     );
     if (existing) return this.resubmitted(existing, digest, chunks);
@@ -180,9 +192,22 @@ export class SyncService {
   }
 
   /** A batch as it stands: its provider's agency, the supervisor and the operator read it. */
-  async status(caller: Caller, batchId: string): Promise<Batch & { pending: number }> {
+  async status(
+    caller: Caller,
+    batchId: string,
+  ): Promise<Omit<Batch, "deliveries"> & { pending: number; deliveries: DeliveryCounts }> {
     const batch = readable(caller, batchId, await this.deps.batches.get(batchId));
-    return { ...batch, pending: batch.received - batch.rejected - batch.collapsed - batch.applied };
+    const { expected, delivered, failed, refused } = batch.deliveries;
+    return {
+      ...batch,
+      pending: batch.received - batch.rejected - batch.collapsed - batch.applied,
+      deliveries: { ...batch.deliveries, pending: expected - delivered - failed - refused },
+    };
+  }
+
+  /** Where each delivery of a batch stands: for the readers of the batch. */
+  async readableBatch(caller: Caller, batchId: string): Promise<Batch> {
+    return readable(caller, batchId, await this.deps.batches.get(batchId));
   }
 
   /**
@@ -216,14 +241,17 @@ export class SyncService {
     const at = this.now().toISOString();
     let applied = 0;
     let unchanged = 0;
+    let windows = 0;
+    const provider = this.deps.fanOut ? await this.deps.catalog.getDataset(chunk.datasetId) : undefined;
     const applyWindow = async (window: Chunk["operations"][number][]) => {
       const byKey = new Map<string, Chunk["operations"][number][]>();
       for (const entry of window) byKey.set(entry.key, [...(byKey.get(entry.key) ?? []), entry]);
       const queues = [...byKey.values()];
+      const changes: RecordChange[] = [];
       const worker = async () => {
         for (let queue = queues.shift(); queue; queue = queues.shift()) {
           for (const { index, key, operation } of queue) {
-            const outcome = await this.deps.integrated.apply({
+            const { outcome, change } = await this.deps.integrated.apply({
               datasetId: chunk.datasetId,
               key,
               operation,
@@ -234,10 +262,21 @@ export class SyncService {
             });
             applied++;
             if (outcome === "unchanged") unchanged++;
+            if (change) changes.push(change);
           }
         }
       };
       await Promise.all(Array.from({ length: APPLY_CONCURRENCY }, worker));
+      // Delivered before the chunk counts as done: a crash before this applies the chunk again,
+      // which makes the same messages again.
+      if (this.deps.fanOut && provider) {
+        await this.deps.fanOut(
+          { ...chunk, providerSystem: provider.providerSystem, providerAgency: provider.managingAgency },
+          `c${chunk.chunk}w${windows}`,
+          changes,
+        );
+      }
+      windows++;
     };
     let window: Chunk["operations"][number][] = [];
     for await (const entry of operations) {
@@ -248,8 +287,11 @@ export class SyncService {
       }
     }
     await applyWindow(window);
-    const after = await this.deps.batches.completeChunk(chunk.batchId, chunk.chunk, { applied, unchanged });
-    if (after && after.chunksDone === after.chunks) await this.finalize(after);
+    const after =
+      (await this.deps.batches.completeChunk(chunk.batchId, chunk.chunk, { applied, unchanged })) ??
+      // Counted before: a worker that finished the batch's last chunk may have died finishing the batch.
+      (await this.deps.batches.get(chunk.batchId));
+    if (after && after.state === "processing" && after.chunksDone === after.chunks) await this.finalize(after);
   }
 
   /**
@@ -446,9 +488,15 @@ export class SyncService {
   private async finalize(batch: Batch): Promise<Batch> {
     const at = this.now().toISOString();
     // A rejected record of a full sync would otherwise be deleted: then nothing is tombstoned.
+    const fanOut = this.deps.fanOut;
     const tombstoned =
       batch.mode === "full" && batch.rejected === 0
-        ? await this.deps.integrated.tombstoneUnseen(batch.datasetId, batch.batchId, at)
+        ? await this.deps.integrated.tombstoneUnseen(
+            batch.datasetId,
+            batch.batchId,
+            at,
+            fanOut ? (page, deleted) => fanOut(batch, `t${page}`, deleted).then(() => undefined) : undefined,
+          )
         : 0;
     await this.deps.batches.finish(batch.batchId, { tombstoned, completedAt: at });
     return { ...batch, state: "completed", tombstoned, completedAt: at };
@@ -497,6 +545,7 @@ export class SyncService {
       rejections: [],
       submittedAt: this.now().toISOString(),
       transactionId,
+      deliveries: { expected: 0, delivered: 0, failed: 0, refused: 0 },
     };
   }
 
@@ -594,22 +643,4 @@ function readable(caller: Caller, batchId: string, batch: Batch | undefined): Ba
 /** The partition of a key: stable, so every operation on one key lands in the same one, in order. */
 function partitionOf(key: string, partitions: number): number {
   return createHash("sha256").update(key).digest().readUInt32BE(0) % partitions;
-}
-
-function chunked<T>(items: readonly T[]): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = Buffer.byteLength(JSON.stringify(item));
-    if (current.length > 0 && (current.length >= CHUNK_OPERATIONS || bytes + size > CHUNK_BYTES)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }

@@ -11,6 +11,8 @@ export const syncWorkerEnvironment = z.extend(baseEnvironment, {
   SYNC_QUEUE_URL: nonEmpty(),
   /** Uploaded batch files and their partitions. */
   UPLOADS_BUCKET_NAME: nonEmpty(),
+  /** Where the changes batches make wait for delivery to subscribers (7.2b). */
+  DELIVERY_QUEUE_URL: nonEmpty(),
 });
 
 /** Environment contract of the sync API, which also logs every submission. */

@@ -1,10 +1,13 @@
+import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
+import { DynamoDeliveryStore } from "../../adapters/dynamodb/delivery-store.ts";
 import { stepFunctionsPipeline } from "../../adapters/sfn/pipeline.ts";
 import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
+import { deliveryListQuery } from "../../domain/delivery/model.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { httpHandler } from "../shared/http.ts";
-import { dispatch, pathParameter } from "../shared/routes.ts";
+import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
 import { syncApiEnvironment } from "./environment.ts";
 import { syncService } from "./service.ts";
 
@@ -14,6 +17,12 @@ const sync = () =>
     () => queuedExchangeLog(environment().LOG_QUEUE_URL, Number(environment().LOG_SHARDS)),
     () => stepFunctionsPipeline(environment().SYNC_STATE_MACHINE_ARN),
   );
+
+let deliveryStore: DynamoDeliveryStore | undefined;
+const deliveries = () => {
+  deliveryStore ??= new DynamoDeliveryStore(dynamoDbClient(), environment().INTEGRATED_TABLE_NAME);
+  return deliveryStore;
+};
 
 /** Sync batches (Art. 7.2b, 7.2c): submitted inline, followed to completion. */
 export const handler = httpHandler(
@@ -47,6 +56,17 @@ export const handler = httpHandler(
         parseJsonBody(event.body),
       ),
     }),
+    "GET /v1/sync/batches/{batchId}/deliveries": async (event) => {
+      const batch = await sync().readableBatch(authenticatedCaller(event), pathParameter(event, "batchId"));
+      return {
+        status: 200,
+        body: await deliveries().list(
+          batch.batchId,
+          queryParameters(event, deliveryListQuery).state,
+          pagination(event),
+        ),
+      };
+    },
     "GET /v1/sync/batches/{batchId}": async (event) => ({
       status: 200,
       body: await sync().status(authenticatedCaller(event), pathParameter(event, "batchId")),

@@ -1,10 +1,15 @@
+import { cached } from "../../adapters/cache/ttl-cache.ts";
 import { DynamoBatchStore } from "../../adapters/dynamodb/batch-store.ts";
 import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
+import { DynamoDeliveryStore } from "../../adapters/dynamodb/delivery-store.ts";
 import { cachedSchemaVersions, DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.ts";
 import { DynamoIntegratedStore } from "../../adapters/dynamodb/integrated-store.ts";
+import { DynamoSubscriptionStore } from "../../adapters/dynamodb/subscription-store.ts";
 import { s3ObjectStore } from "../../adapters/s3/object-store.ts";
 import { sqsChunkQueue } from "../../adapters/sqs/chunk-queue.ts";
+import { sqsDeliveryQueue } from "../../adapters/sqs/delivery-queue.ts";
+import { FanOut } from "../../domain/delivery/fan-out.ts";
 import { RecordValidator } from "../../domain/dictionary/validator.ts";
 import type { ExchangeLog } from "../../domain/exchange/model.ts";
 import type { UploadPipeline } from "../../domain/sync/model.ts";
@@ -13,6 +18,7 @@ import { lazyEnvironment } from "../shared/environment.ts";
 import { syncWorkerEnvironment } from "./environment.ts";
 
 const environment = lazyEnvironment(syncWorkerEnvironment);
+const SUBSCRIBERS_TTL_MS = 5_000;
 let service: SyncService | undefined;
 
 /** For the functions that apply batches but never take submissions (the worker, the pipeline). */
@@ -28,15 +34,26 @@ export function syncService(log: () => ExchangeLog, pipeline?: () => UploadPipel
   if (service) return service;
   const env = environment();
   const client = dynamoDbClient();
+  const batches = new DynamoBatchStore(client, env.INTEGRATED_TABLE_NAME);
+  const subscriptions = new DynamoSubscriptionStore(client, env.INTEGRATED_TABLE_NAME);
+  // A new subscription reaches the workers' fan-out within this time.
+  const subscribers = cached((datasetId: string) => subscriptions.ofDataset(datasetId), { ttlMs: SUBSCRIBERS_TTL_MS });
+  const fanOut = new FanOut({
+    subscriptions: { ofDataset: async (datasetId) => (await subscribers(datasetId)) ?? [] },
+    deliveries: new DynamoDeliveryStore(client, env.INTEGRATED_TABLE_NAME),
+    batches,
+    queue: sqsDeliveryQueue(env.DELIVERY_QUEUE_URL),
+  });
   service = new SyncService({
     catalog: new DynamoCatalogStore(client, env.REGISTRY_TABLE_NAME),
     schemas: cachedSchemaVersions(new DynamoDictionaryStore(client, env.REGISTRY_TABLE_NAME)),
     validator: new RecordValidator(),
-    batches: new DynamoBatchStore(client, env.INTEGRATED_TABLE_NAME),
+    batches,
     integrated: new DynamoIntegratedStore(client, env.INTEGRATED_TABLE_NAME),
     queue: sqsChunkQueue(env.SYNC_QUEUE_URL),
     log: log(),
     objects: s3ObjectStore(env.UPLOADS_BUCKET_NAME),
+    fanOut: (batch, source, changes) => fanOut.run(batch, source, changes),
     ...(pipeline ? { pipeline: pipeline() } : {}),
   });
   return service;

@@ -6,6 +6,7 @@ import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import {
   DefinitionBody,
   Fail,
@@ -35,6 +36,8 @@ export interface SyncProps {
   readonly encryptionKey: IKey;
   /** The exchange log, which records every batch submitted. */
   readonly log: ExchangeLog;
+  /** Where the workers queue each change for delivery to subscribers. */
+  readonly deliveryQueue: IQueue;
   readonly stage: StageConfig;
   readonly version: string;
 }
@@ -59,6 +62,7 @@ export class Sync extends Construct {
       INTEGRATED_TABLE_NAME: props.integratedTable.tableName,
       SYNC_QUEUE_URL: queue.queue.queueUrl,
       UPLOADS_BUCKET_NAME: props.uploadsBucket.bucketName,
+      DELIVERY_QUEUE_URL: props.deliveryQueue.queueUrl,
     };
     const common = { stage: props.stage, version: props.version, memorySize: 1024 };
 
@@ -82,6 +86,7 @@ export class Sync extends Construct {
       { indexes: ["byDataset"], writes: true },
     );
     grantObjects(pipelineFunction, props.uploadsBucket, { read: ["uploads/", "batches/"], write: ["batches/"] });
+    this.grantFanOut(pipelineFunction, props);
     const stateMachine = this.uploadPipeline(pipelineFunction, props.stage);
 
     const api = new DscpFunction(this, "ApiFunction", {
@@ -100,9 +105,12 @@ export class Sync extends Construct {
       timeout: Duration.seconds(28),
     });
     grantTable(api, props.registryTable, ["dynamodb:GetItem"]);
-    grantTable(api, props.integratedTable, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], {
-      writes: true,
-    });
+    grantTable(
+      api,
+      props.integratedTable,
+      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+      { writes: true },
+    );
     api.addToRolePolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queue.queue.queueArn] }));
     props.encryptionKey.grant(api, "kms:GenerateDataKey", "kms:Decrypt");
     props.log.grantWrite(api);
@@ -128,6 +136,7 @@ export class Sync extends Construct {
       ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
       { indexes: ["byDataset"], writes: true },
     );
+    this.grantFanOut(worker, props);
     queue.connect(worker, { batchSize: 5 });
 
     const integration = new LambdaIntegration(api, { proxy: true });
@@ -136,7 +145,16 @@ export class Sync extends Construct {
     props.api.root.resourceForPath("v1/sync/{datasetId}/uploads").addMethod("POST", integration, signed);
     const batch = props.api.root.resourceForPath("v1/sync/batches/{batchId}");
     batch.addMethod("GET", integration, signed);
+    batch.addResource("deliveries").addMethod("GET", integration, signed);
     batch.addResource("complete").addMethod("POST", integration, signed);
+  }
+
+  /** Applying a batch fans its changes out: subscribers read, delivery messages registered and queued. */
+  private grantFanOut(fn: DscpFunction<typeof syncWorkerEnvironment>, props: SyncProps): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [props.deliveryQueue.queueArn] }),
+    );
+    props.encryptionKey.grant(fn, "kms:GenerateDataKey", "kms:Decrypt");
   }
 
   /** Prepare (validate, partition by key) → apply each partition (Map, 4 at a time, retried) → done; any failure marks the batch failed. */

@@ -23,7 +23,9 @@ export function runId(): string {
   return randomBytes(3).toString("hex").toUpperCase().replace(/^\d/, "R");
 }
 
-export async function createWorld(options: { run?: string; providerEndpoint?: string } = {}): Promise<World> {
+export async function createWorld(
+  options: { run?: string; providerEndpoint?: string; consumerEndpoint?: string } = {},
+): Promise<World> {
   const { apiUrl, audience, operator } = target();
   const client = (identity?: IdentityFile) =>
     new DscpClient({ baseUrl: apiUrl, audience, ...(identity ? { identity } : {}) });
@@ -71,6 +73,7 @@ export async function createWorld(options: { run?: string; providerEndpoint?: st
     id: consumer.systemId,
     name: "Public service portal",
     capabilities: ["consumer"],
+    ...(options.consumerEndpoint ? { endpoint: options.consumerEndpoint } : {}),
     keys: [{ kid: consumer.kid, jwk: consumer.publicJwk as never }],
   });
   return { providerAgency, consumerAgency, provider, consumer, supervisor, foreign, client, admin };

@@ -1,0 +1,202 @@
+import {
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import type {
+  DeliveryMessage,
+  DeliveryRecord,
+  DeliveryState,
+  DeliveryStore,
+  InboxMessage,
+} from "../../domain/delivery/model.ts";
+import { queryPage } from "./cursor.ts";
+import { withoutTableKeys } from "./items.ts";
+
+/**
+ * Delivery messages' states at `DELIVERY#<batchId>` / `<messageId>`, and consumers' inboxes at
+ * `INBOX#<consumerSystem>` / `<deliveredAt>#<messageId>` (the receipt), both in the integrated
+ * table: one conditional write moves a message from one state to the next.
+ */
+export class DynamoDeliveryStore implements DeliveryStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async register(record: DeliveryRecord): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(
+            { pk: `DELIVERY#${record.batchId}`, sk: record.messageId, kind: "delivery", ...record },
+            { removeUndefinedValues: true },
+          ),
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async get(batchId: string, messageId: string): Promise<DeliveryRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ pk: `DELIVERY#${batchId}`, sk: messageId }),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? withoutTableKeys<DeliveryRecord>(unmarshall(Item)) : undefined;
+  }
+
+  async transition(
+    batchId: string,
+    messageId: string,
+    from: readonly DeliveryState[],
+    to: DeliveryState,
+    changes: { attempts: number; at: string; lastError?: string },
+  ): Promise<boolean> {
+    const states = Object.fromEntries(from.map((state, index) => [`:from${index}`, state]));
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: `DELIVERY#${batchId}`, sk: messageId }),
+          UpdateExpression: `SET #state = :to, attempts = :attempts, updatedAt = :at${changes.lastError ? ", lastError = :error" : ""}`,
+          ConditionExpression: `#state IN (${Object.keys(states).join(", ")})`,
+          ExpressionAttributeNames: { "#state": "state" },
+          ExpressionAttributeValues: marshall({
+            ...states,
+            ":to": to,
+            ":attempts": changes.attempts,
+            ":at": changes.at,
+            ...(changes.lastError ? { ":error": changes.lastError.slice(0, 1000) } : {}),
+          }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async attempted(
+    batchId: string,
+    messageId: string,
+    changes: { attempts: number; at: string; lastError: string },
+  ): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ pk: `DELIVERY#${batchId}`, sk: messageId }),
+        UpdateExpression: "SET attempts = :attempts, updatedAt = :at, lastError = :error",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: marshall({
+          ":attempts": changes.attempts,
+          ":at": changes.at,
+          ":error": changes.lastError.slice(0, 1000),
+        }),
+      }),
+    );
+  }
+
+  list(batchId: string, state: DeliveryState | undefined, page: { limit: number; cursor?: string }) {
+    return queryPage(
+      this.client,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk",
+        ...(state ? { FilterExpression: "#state = :state", ExpressionAttributeNames: { "#state": "state" } } : {}),
+        ExpressionAttributeValues: marshall({ ":pk": `DELIVERY#${batchId}`, ...(state ? { ":state": state } : {}) }),
+      },
+      page,
+      (item) => withoutTableKeys<DeliveryRecord>(item),
+    );
+  }
+
+  async deposit(message: DeliveryMessage, at: string): Promise<void> {
+    const receipt = `${message.createdAt}#${message.messageId}`;
+    const kept: InboxMessage = {
+      receipt,
+      messageId: message.messageId,
+      batchId: message.batchId,
+      datasetId: message.datasetId,
+      providerSystem: message.providerSystem,
+      records: message.records,
+      deliveredAt: at,
+    };
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(
+            { pk: `INBOX#${message.consumerSystem}`, sk: receipt, kind: "inbox", ...kept },
+            { removeUndefinedValues: true },
+          ),
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+    } catch (error) {
+      // Deposited before (the same message again): once is enough.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  inbox(consumerSystem: string, datasetId: string | undefined, page: { limit: number; cursor?: string }) {
+    return queryPage(
+      this.client,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk",
+        ...(datasetId ? { FilterExpression: "datasetId = :dataset" } : {}),
+        ExpressionAttributeValues: marshall({
+          ":pk": `INBOX#${consumerSystem}`,
+          ...(datasetId ? { ":dataset": datasetId } : {}),
+        }),
+        ConsistentRead: true,
+      },
+      page,
+      (item) => withoutTableKeys<InboxMessage>(item),
+    );
+  }
+
+  async ack(consumerSystem: string, receipts: readonly string[]): Promise<string[]> {
+    const unique = [...new Set(receipts)];
+    const held = await Promise.all(
+      unique.map(async (receipt) => {
+        const { Item } = await this.client.send(
+          new GetItemCommand({
+            TableName: this.tableName,
+            Key: marshall({ pk: `INBOX#${consumerSystem}`, sk: receipt }),
+            ProjectionExpression: "sk",
+          }),
+        );
+        return Item ? receipt : undefined;
+      }),
+    );
+    const present = held.filter((receipt): receipt is string => receipt !== undefined);
+    for (let start = 0; start < present.length; start += 25) {
+      let requests = present.slice(start, start + 25).map((receipt) => ({
+        DeleteRequest: { Key: marshall({ pk: `INBOX#${consumerSystem}`, sk: receipt }) },
+      }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt >= 5) throw new Error("the inbox could not be acknowledged; try again");
+        const { UnprocessedItems } = await this.client.send(
+          new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }),
+        );
+        requests = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      }
+    }
+    return present;
+  }
+}

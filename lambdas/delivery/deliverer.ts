@@ -1,0 +1,37 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import middy from "@middy/core";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { DeliveryMessage } from "../../domain/delivery/model.ts";
+import { logger } from "../shared/observability.ts";
+import { deliveryService } from "./service.ts";
+
+/**
+ * Delivers messages to subscribers, several at once. A failed push is not an error here: the
+ * service schedules its retry (or dead-letters it) and the message is done. Only a failure of
+ * the platform itself is reported, for SQS to retry and, in the end, dead-letter.
+ */
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async (event) => {
+    const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
+    await Promise.all(
+      event.Records.map(async (message) => {
+        try {
+          const delivery = JSON.parse(message.body) as DeliveryMessage;
+          const outcome = await deliveryService().deliver(delivery);
+          if (outcome !== "delivered" && outcome !== "duplicate") {
+            logger.warn("a delivery was not made", {
+              outcome,
+              deliveryId: delivery.messageId,
+              consumerSystem: delivery.consumerSystem,
+              attempt: delivery.attempt,
+            });
+          }
+        } catch (error) {
+          logger.error("a delivery could not be processed", { messageId: message.messageId, error: error as Error });
+          batchItemFailures.push({ itemIdentifier: message.messageId });
+        }
+      }),
+    );
+    return { batchItemFailures };
+  });

@@ -1,0 +1,48 @@
+import { inboxQuery, subscriptionQuery } from "../../domain/delivery/model.ts";
+import { parseJsonBody } from "../../domain/validation.ts";
+import { authenticatedCaller } from "../shared/caller.ts";
+import { httpHandler } from "../shared/http.ts";
+import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
+import { deliveryService } from "./service.ts";
+
+/** Subscriptions to sync deliveries, consumers' inboxes and the operator's redrive (Art. 7.2b). */
+export const handler = httpHandler(
+  dispatch({
+    "POST /v1/subscriptions": async (event) => {
+      const { subscription, created } = await deliveryService().subscribe(
+        authenticatedCaller(event),
+        parseJsonBody(event.body),
+      );
+      return { status: created ? 201 : 200, body: subscription };
+    },
+    "GET /v1/subscriptions": async (event) => ({
+      status: 200,
+      body: {
+        items: await deliveryService().subscriptions(
+          authenticatedCaller(event),
+          queryParameters(event, subscriptionQuery),
+        ),
+      },
+    }),
+    "DELETE /v1/subscriptions/{subscriptionId}": async (event) => ({
+      status: 200,
+      body: await deliveryService().unsubscribe(authenticatedCaller(event), pathParameter(event, "subscriptionId")),
+    }),
+    "GET /v1/inbox": async (event) => ({
+      status: 200,
+      body: await deliveryService().inbox(
+        authenticatedCaller(event),
+        queryParameters(event, inboxQuery).datasetId,
+        pagination(event),
+      ),
+    }),
+    "POST /v1/inbox/ack": async (event) => ({
+      status: 200,
+      body: await deliveryService().ack(authenticatedCaller(event), parseJsonBody(event.body)),
+    }),
+    "POST /v1/deliveries/redrive": async (event) => ({
+      status: 200,
+      body: await deliveryService().redrive(authenticatedCaller(event), parseJsonBody(event.body)),
+    }),
+  }),
+);
