@@ -6,6 +6,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
 import { generateIdentity, identityPath, loadIdentity, saveIdentity } from "../client/identity-files.ts";
+import type { DeliveryState } from "../domain/delivery/model.ts";
 import { RecordValidator } from "../domain/dictionary/validator.ts";
 import type { PurposeClass } from "../domain/permissions/model.ts";
 import type { ProblemDetails } from "../domain/problem.ts";
@@ -502,6 +503,12 @@ const COMMANDS: readonly Command[] = [
         context.io.stdout(
           `${batch.batchId}: ${batch.state}; received ${batch.received}, applied ${batch.applied} (unchanged ${batch.unchanged}), rejected ${batch.rejected}, deleted as absent ${batch.tombstoned}\n`,
         );
+        const { expected, delivered, failed, refused } = batch.deliveries ?? { expected: 0 };
+        if (expected > 0) {
+          context.io.stdout(
+            `deliveries to subscribers: ${delivered} of ${expected} record versions delivered, ${failed} failed, ${refused} refused (dscp sync deliveries ${batch.batchId})\n`,
+          );
+        }
         for (const rejection of batch.rejections) {
           for (const error of rejection.errors) {
             context.io.stdout(`line ${rejection.index + 1}: ${error.path}: ${error.rule}: ${error.message}\n`);
@@ -517,9 +524,123 @@ const COMMANDS: readonly Command[] = [
   {
     name: "sync status",
     args: ["batchId"],
-    summary: "A batch's state and counts, with its rejections",
+    summary: "A batch's state and counts, with its rejections and its deliveries to subscribers",
     async run(context, [batchId]) {
-      context.print(await context.client().call("GET", `/v1/sync/batches/${encodeURIComponent(String(batchId))}`));
+      context.print(await context.client().getBatch(String(batchId)));
+      return 0;
+    },
+  },
+  {
+    name: "sync deliveries",
+    args: ["batchId"],
+    summary: "Where each delivery of a batch's changes stands: state, attempts, last error",
+    options: { state: { type: "string", hint: "pending, delivered, failed or refused" }, ...paging },
+    async run(context, [batchId], values) {
+      const page = await context.client().listBatchDeliveries(String(batchId), {
+        ...(values.state ? { state: String(values.state) as DeliveryState } : {}),
+        ...pageOf(values),
+      });
+      context.table(page, ["messageId", "consumerSystem", "delivery", "records", "state", "attempts", "lastError"]);
+      return 0;
+    },
+  },
+  {
+    name: "subscribe",
+    args: ["datasetId"],
+    summary:
+      "Receive a dataset's sync batches (7.2b): pushed to your endpoint (--push PATH) or in your inbox (--inbox)",
+    options: {
+      push: { type: "string", hint: "path below your system's endpoint that takes deliveries, e.g. /dscp/deliveries" },
+      inbox: { type: "boolean", hint: "keep deliveries in the inbox (dscp inbox)" },
+      fields: { type: "string", hint: "comma-separated (default: every field your permission covers)" },
+      consumer: { type: "string", hint: "the system subscribed (operator only; default: caller)" },
+    },
+    async run(context, [datasetId], values) {
+      if (Boolean(values.push) === Boolean(values.inbox)) throw new UsageError("say --push PATH or --inbox");
+      context.print(
+        await context.client().subscribe({
+          datasetId: String(datasetId),
+          delivery: values.inbox ? "inbox" : "push",
+          ...optional({ path: values.push, consumerSystem: values.consumer }),
+          ...(values.fields ? { fields: list(values.fields) } : {}),
+        }),
+      );
+      return 0;
+    },
+  },
+  {
+    name: "subscriptions",
+    args: [],
+    summary: "Subscriptions to a dataset (--dataset), or of a system (yours by default)",
+    options: { dataset: { type: "string" }, consumer: { type: "string" } },
+    async run(context, _args, values) {
+      const found = await context
+        .client()
+        .listSubscriptions(optional({ datasetId: values.dataset, consumerSystem: values.consumer }));
+      context.table(found, ["id", "delivery", "path", "fields", "permissionId", "createdAt"]);
+      return 0;
+    },
+  },
+  {
+    name: "unsubscribe",
+    args: ["subscriptionId"],
+    summary: "End a subscription (<datasetId>@<system>)",
+    async run(context, [subscriptionId]) {
+      context.print(await context.client().unsubscribe(String(subscriptionId)));
+      return 0;
+    },
+  },
+  {
+    name: "inbox",
+    args: [],
+    summary: "Your inbox of deliveries, oldest first, a record per line; --ack acknowledges what was printed",
+    options: {
+      dataset: { type: "string" },
+      ack: { type: "boolean", hint: "acknowledge the messages printed (once you have applied them)" },
+      ...paging,
+    },
+    async run(context, _args, values) {
+      const client = context.client();
+      const page = await client.readInbox({ ...optional({ datasetId: values.dataset }), ...pageOf(values) });
+      const acknowledged =
+        values.ack && page.items.length > 0
+          ? await client.acknowledge(page.items.map((item) => item.receipt))
+          : undefined;
+      if (context.json) context.print({ ...page, ...(acknowledged ? { acknowledged } : {}) });
+      else {
+        context.table(
+          {
+            items: page.items.flatMap((message) =>
+              message.records.map((record) => ({ messageId: message.messageId, ...record })),
+            ),
+            ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+          },
+          ["idempotencyKey", "op", "version", "record", "messageId"],
+        );
+        if (acknowledged) context.io.stdout(`acknowledged ${acknowledged.acknowledged} message(s)\n`);
+      }
+      return 0;
+    },
+  },
+  {
+    name: "redrive",
+    args: [],
+    summary: "Move dead-lettered deliveries back to the delivery queue (operator)",
+    options: {
+      consumer: { type: "string", hint: "only this subscriber's" },
+      dataset: { type: "string" },
+      max: { type: "string", hint: "at most this many messages (default 100)" },
+    },
+    async run(context, _args, values) {
+      const result = await context.client().redriveDeliveries({
+        ...optional({ consumerSystem: values.consumer, datasetId: values.dataset }),
+        ...(values.max ? { max: Number(values.max) } : {}),
+      });
+      if (context.json) context.print(result);
+      else
+        context.io.stdout(
+          `redriven ${result.redriven} message(s)\n${result.messages.map((id) => `  ${id}\n`).join("")}`,
+        );
       return 0;
     },
   },
@@ -901,6 +1022,7 @@ interface SyncBatch {
   chunks: number;
   chunksDone: number;
   rejections: Array<{ index: number; errors: Array<{ path: string; rule: string; message: string }> }>;
+  deliveries?: { expected: number; delivered: number; failed: number; refused: number };
 }
 
 /** `[#######.....] 7/10 parts, 7,000 applied` */

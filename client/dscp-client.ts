@@ -19,7 +19,6 @@ import type {
   PermissionListFilter,
 } from "../domain/permissions/model.ts";
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from "../domain/problem.ts";
-import type { Batch } from "../domain/sync/model.ts";
 import type {
   Agency,
   KeyRecord,
@@ -29,6 +28,7 @@ import type {
   Page,
   SystemRecord,
 } from "../domain/registry/model.ts";
+import type { Batch } from "../domain/sync/model.ts";
 
 export interface DscpClientOptions {
   /** Base URL of the API stage, e.g. `https://…/prod/` (the `ApiUrl` output). */

@@ -1,4 +1,4 @@
-import { DscpClient } from "../client/dscp-client.ts";
+import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
 import { ensureIdentity, type IdentityFile, identityPath } from "../client/identity-files.ts";
 import { dictionarySample, ignoringConflict, loadDictionarySample } from "./dictionary.ts";
 import { syntheticPopulation } from "./population.ts";
@@ -135,9 +135,9 @@ export async function seedDemo(options: {
       })),
     }),
   );
-  for (const [datasetId, method] of [
-    [DEMO_DATASET, "request"],
-    [DEMO_REGISTER, "integrated"],
+  for (const [datasetId, methods] of [
+    [DEMO_DATASET, ["request"]],
+    [DEMO_REGISTER, ["integrated", "sync"]],
   ] as const) {
     const { items } = await client(consumer).listPermissions({ datasetId, status: "active", limit: 10 });
     if (items.length > 0) continue;
@@ -146,15 +146,25 @@ export async function seedDemo(options: {
       fields: ["personalId", "fullName", "birthDate", "province"],
       purpose: "Verify residents' identity for public services",
       purposeClass: "public-service",
-      methods: [method],
+      methods: [...methods],
       validUntil: new Date(Date.now() + 365 * 86_400_000).toISOString(),
-      legalBasis: `Decree on data connection and sharing, Art. 4.1 and 7.2${method === "request" ? "a" : "c"}`,
+      legalBasis: `Decree on data connection and sharing, Art. 4.1 and 7.2${datasetId === DEMO_DATASET ? "a" : "b-c"}`,
     });
     await client(provider).decide(request.id, {
       decision: "approve",
       reason: "Within the portal's public-service functions",
     });
   }
+  // The portal also takes the register's sync batches (7.2b), in its inbox. State kept from
+  // before deliveries existed has a permission without sync: then the demo goes on without it.
+  await client(consumer)
+    .subscribe({ datasetId: DEMO_REGISTER, delivery: "inbox", fields: ["personalId", "fullName", "province"] })
+    .catch((error: unknown) => {
+      if (!(error instanceof DscpProblemError && error.status === 403)) throw error;
+      process.stderr.write(
+        `the demo portal is not subscribed to ${DEMO_REGISTER}: ${error.message} (npm start -- --fresh)\n`,
+      );
+    });
   return {
     upstream,
     consumerKeyFile: identityPath(options.keysDir, consumer.systemId),

@@ -5,6 +5,7 @@ import { generateIdentity, type IdentityFile } from "../../client/identity-files
 import { type DemoConsumer, startDemoConsumer } from "../../demo/consumer.ts";
 import { dictionarySample, loadDictionarySample } from "../../demo/dictionary.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
+import type { InboxMessage } from "../../domain/delivery/model.ts";
 import type { Permission } from "../../domain/permissions/model.ts";
 import { eventually } from "../runtime/helpers.ts";
 import { target } from "./target.ts";
@@ -19,7 +20,7 @@ let world: World;
 let consumerNode: DemoConsumer;
 /** A second system of the consumer's agency that takes its deliveries through its inbox. */
 let archive: IdentityFile;
-let archivePermission: Permission;
+let archivePermission: Permission | undefined;
 let dataset: string;
 
 const provider = () => world.client(world.provider);
@@ -222,7 +223,7 @@ describe("delivery to a consumer's endpoint that fails for a while", () => {
 
 describe("the inbox", () => {
   it("keeps each delivery, with the subscription's fields, until it is acknowledged", async () => {
-    const all: Array<{ receipt: string; records: Array<{ idempotencyKey: string; record?: object }> }> = [];
+    const all: InboxMessage[] = [];
     let cursor: string | undefined;
     do {
       const page = await world
@@ -253,7 +254,7 @@ describe("the inbox", () => {
   });
 
   it("refuses deliveries once the permission is revoked, and logs the refusal", async () => {
-    await provider().revokePermission(archivePermission.id, "The archive no longer needs the register");
+    await provider().revokePermission(String(archivePermission?.id), "The archive no longer needs the register");
     consumerNode.behave({});
     const batchId = await submit({ operations: [{ op: "upsert", record: person(6) }] });
     const done = await settled(batchId);
