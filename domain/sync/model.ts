@@ -125,6 +125,8 @@ export interface ApplyInput {
 export interface IntegratedStore {
   /** Applies one operation of a batch, exactly once per (batch, index); keeps the previous version as history. */
   apply(input: ApplyInput): Promise<Applied>;
+  /** Applies a window of operations of one dataset (each key's in order), as `apply` would one by one; results in input order. */
+  applyWindow(inputs: readonly ApplyInput[]): Promise<Applied[]>;
   get(datasetId: string, key: string): Promise<StoredRecord | undefined>;
   /** Live records matching equality filters, a page at a time. */
   query(

@@ -45,9 +45,8 @@ export const INTEGRATED_DATABASE = { system: "NDC.INTEGRATED", agency: "NDC" } a
 /** At most this many operations, and about this many bytes, per chunk a worker applies. */
 const CHUNK_OPERATIONS = 100;
 const CHUNK_BYTES = 180_000;
-/** Operations read ahead while applying, and how many keys are written at once. */
+/** Operations read ahead and applied together (one read of their records, then their writes). */
 const APPLY_WINDOW = 200;
-const APPLY_CONCURRENCY = 8;
 /** Rejections kept in full on the batch; the count is always exact. */
 const MAX_REJECTIONS_KEPT = 200;
 
@@ -231,8 +230,8 @@ export class SyncService {
   }
 
   /**
-   * Applies operations a window at a time: within a window, operations on different keys run
-   * side by side (eight at once), those on one key in order, so the later one wins.
+   * Applies operations a window at a time: the store reads the window's records at once and
+   * writes each changed one, those on one key in order, so the later one wins.
    */
   private async applyAll(
     chunk: Pick<Chunk, "batchId" | "datasetId" | "chunk" | "mode">,
@@ -244,29 +243,23 @@ export class SyncService {
     let windows = 0;
     const provider = this.deps.fanOut ? await this.deps.catalog.getDataset(chunk.datasetId) : undefined;
     const applyWindow = async (window: Chunk["operations"][number][]) => {
-      const byKey = new Map<string, Chunk["operations"][number][]>();
-      for (const entry of window) byKey.set(entry.key, [...(byKey.get(entry.key) ?? []), entry]);
-      const queues = [...byKey.values()];
+      const results = await this.deps.integrated.applyWindow(
+        window.map(({ index, key, operation }) => ({
+          datasetId: chunk.datasetId,
+          key,
+          operation,
+          batchId: chunk.batchId,
+          index,
+          fullSync: chunk.mode === "full",
+          at,
+        })),
+      );
       const changes: RecordChange[] = [];
-      const worker = async () => {
-        for (let queue = queues.shift(); queue; queue = queues.shift()) {
-          for (const { index, key, operation } of queue) {
-            const { outcome, change } = await this.deps.integrated.apply({
-              datasetId: chunk.datasetId,
-              key,
-              operation,
-              batchId: chunk.batchId,
-              index,
-              fullSync: chunk.mode === "full",
-              at,
-            });
-            applied++;
-            if (outcome === "unchanged") unchanged++;
-            if (change) changes.push(change);
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: APPLY_CONCURRENCY }, worker));
+      for (const { outcome, change } of results) {
+        applied++;
+        if (outcome === "unchanged") unchanged++;
+        if (change) changes.push(change);
+      }
       // Delivered before the chunk counts as done: a crash before this applies the chunk again,
       // which makes the same messages again.
       if (this.deps.fanOut && provider) {

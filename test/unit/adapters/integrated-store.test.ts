@@ -1,0 +1,148 @@
+import type { AddressInfo } from "node:net";
+import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import dynalite from "dynalite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoIntegratedStore } from "../../../adapters/dynamodb/integrated-store.ts";
+import type { ApplyInput } from "../../../domain/sync/model.ts";
+
+/* The integrated store's window writes against dynalite: versions, history, replays, and a writer racing it. */
+
+const server = dynalite({ createTableMs: 0 });
+let client: DynamoDBClient;
+const table = "integrated";
+const at = "2026-11-27T08:00:00.000Z";
+const upsert = (key: string, fullName: string, batchId: string, index: number): ApplyInput => ({
+  datasetId: "MPS.POPULATION.REGISTER",
+  key,
+  operation: { op: "upsert", record: { personalId: key, fullName } },
+  batchId,
+  index,
+  fullSync: false,
+  at,
+});
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: "ap-southeast-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  });
+  await client.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: ["pk", "sk", "gsi1pk", "gsi1sk"].map((name) => ({
+        AttributeName: name,
+        AttributeType: "S",
+      })),
+      KeySchema: [
+        { AttributeName: "pk", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: "byDataset",
+          KeySchema: [
+            { AttributeName: "gsi1pk", KeyType: "HASH" },
+            { AttributeName: "gsi1sk", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
+      ],
+    }),
+  );
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+async function history(key: string) {
+  const { Items = [] } = await client.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :v)",
+      ExpressionAttributeValues: { ":pk": { S: `MPS.POPULATION.REGISTER#${key}` }, ":v": { S: "V#" } },
+    }),
+  );
+  return Items.map((item) => unmarshall(item)).map(({ version, op, record, batchId }) => ({
+    version,
+    op,
+    record,
+    batchId,
+  }));
+}
+
+describe("DynamoIntegratedStore.applyWindow", () => {
+  it("applies one key's operations in order, keeping each superseded version as history", async () => {
+    const store = new DynamoIntegratedStore(client, table);
+    const results = await store.applyWindow([
+      upsert("001", "An", "batch-1", 0),
+      upsert("002", "Bình", "batch-1", 1),
+      upsert("001", "An (2)", "batch-1", 2),
+      { ...upsert("001", "", "batch-1", 3), operation: { op: "delete", key: "001" } },
+      upsert("002", "Bình", "batch-1", 4),
+    ]);
+
+    expect(results.map((result) => [result.outcome, result.change?.version])).toEqual([
+      ["created", 1],
+      ["created", 1],
+      ["updated", 2],
+      ["deleted", 3],
+      ["unchanged", undefined],
+    ]);
+    expect(await store.get("MPS.POPULATION.REGISTER", "001")).toBeUndefined();
+    expect(await store.get("MPS.POPULATION.REGISTER", "002")).toMatchObject({ version: 1, sourceBatch: "batch-1" });
+    expect(await history("001")).toEqual([
+      { version: 1, op: "upsert", record: { personalId: "001", fullName: "An" }, batchId: "batch-1" },
+      { version: 2, op: "upsert", record: { personalId: "001", fullName: "An (2)" }, batchId: "batch-1" },
+    ]);
+  });
+
+  it("changes nothing when the same window is applied again, and hands the last version on", async () => {
+    const store = new DynamoIntegratedStore(client, table);
+    const window = [upsert("003", "Cường", "batch-2", 0), upsert("003", "Cường (2)", "batch-2", 1)];
+    await store.applyWindow(window);
+
+    const again = await store.applyWindow(window);
+
+    expect(again.map((result) => [result.outcome, result.change?.version])).toEqual([
+      ["replayed", undefined],
+      ["replayed", 2],
+    ]);
+    expect(await store.get("MPS.POPULATION.REGISTER", "003")).toMatchObject({ version: 2 });
+  });
+
+  it("applies again one at a time a key that another writer changed after it was read", async () => {
+    const other = new DynamoIntegratedStore(client, table);
+    await other.apply(upsert("004", "Dũng", "batch-3", 0));
+    let raced = false;
+    const racing = {
+      send: async (command: Parameters<DynamoDBClient["send"]>[0]) => {
+        const item = command instanceof PutItemCommand ? command.input.Item : undefined;
+        if (!raced && item?.sk?.S === "CURRENT" && item.key?.S === "004") {
+          raced = true;
+          await other.apply(upsert("004", "Dũng (other)", "batch-4", 0));
+        }
+        return client.send(command as never);
+      },
+    } as unknown as DynamoDBClient;
+    const store = new DynamoIntegratedStore(racing, table);
+
+    const results = await store.applyWindow([upsert("004", "Dũng (mine)", "batch-5", 0)]);
+
+    expect(raced).toBe(true);
+    expect(results.map((result) => [result.outcome, result.change?.version])).toEqual([["updated", 3]]);
+    expect(await store.get("MPS.POPULATION.REGISTER", "004")).toMatchObject({
+      version: 3,
+      record: { personalId: "004", fullName: "Dũng (mine)" },
+    });
+    expect((await history("004")).map((entry) => [entry.version, entry.batchId])).toEqual([
+      [1, "batch-3"],
+      [2, "batch-4"],
+    ]);
+  });
+});
