@@ -394,6 +394,9 @@ const batchShape = {
     }),
   ),
   failure: z.optional(z.string()),
+  rejectionReport: z.optional(
+    z.string().check(z.describe("When more were rejected than listed: where the full report is kept")),
+  ),
   deliveries: z
     .object({
       expected: z.number().check(z.int(), z.describe("Record versions queued for subscribers, summed over them")),
@@ -431,6 +434,11 @@ export const upload = z.object({
 export const batchStatus = z.object({
   ...batchShape,
   pending: z.number().check(z.int(), z.describe("Valid operations not applied yet")),
+  rejectionReportUrl: z.optional(
+    z
+      .string()
+      .check(z.describe("GET it for every rejection, one JSON line each (index, key, errors); valid 15 minutes")),
+  ),
   deliveries: z.object({
     ...batchShape.deliveries.shape,
     pending: z.number().check(z.int(), z.describe("Queued or being retried")),

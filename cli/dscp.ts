@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync, renameSync, statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
@@ -515,7 +516,25 @@ const COMMANDS: readonly Command[] = [
           }
         }
         if (batch.rejected > batch.rejections.length) {
-          context.io.stdout(`(${batch.rejected - batch.rejections.length} more rejected records not listed)\n`);
+          // The rest are in the batch's report file: printed from it, line by line.
+          const { rejectionReportUrl } = await client.call<SyncBatch>(
+            "GET",
+            `/v1/sync/batches/${encodeURIComponent(batchId)}`,
+          );
+          const report = rejectionReportUrl ? await fetch(rejectionReportUrl) : undefined;
+          if (report?.ok && report.body) {
+            const lines = createInterface({ input: Readable.fromWeb(report.body as never) });
+            let number = 0;
+            for await (const line of lines) {
+              if (number++ < batch.rejections.length || !line) continue;
+              const rejection = JSON.parse(line) as SyncBatch["rejections"][number];
+              for (const error of rejection.errors) {
+                context.io.stdout(`line ${rejection.index + 1}: ${error.path}: ${error.rule}: ${error.message}\n`);
+              }
+            }
+          } else {
+            context.io.stdout(`(${batch.rejected - batch.rejections.length} more rejected records not listed)\n`);
+          }
         }
       }
       return batch.state === "failed" || batch.rejected > 0 ? 1 : 0;
@@ -1023,6 +1042,7 @@ interface SyncBatch {
   chunksDone: number;
   rejections: Array<{ index: number; errors: Array<{ path: string; rule: string; message: string }> }>;
   deliveries?: { expected: number; delivered: number; failed: number; refused: number };
+  rejectionReportUrl?: string;
 }
 
 /** `[#######.....] 7/10 parts, 7,000 applied` */

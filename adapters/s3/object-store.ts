@@ -1,4 +1,5 @@
 import { createReadStream, statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import {
@@ -14,6 +15,9 @@ import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { ObjectStore } from "../../domain/sync/model.ts";
 
 let client: S3Client | undefined;
+
+/** Files above this go up in parts of this size (S3 wants at least 5 MiB a part but the last). */
+const PART_BYTES = 8 * 1_048_576;
 
 /** The process-wide S3 client; path-style addressing when an endpoint is set (LocalStack, local runtime). */
 function s3(): S3Client {
@@ -71,15 +75,42 @@ export function s3ObjectStore(bucket: string): ObjectStore {
       if (!Body) return;
       yield* createInterface({ input: Body as Readable, crlfDelay: Number.POSITIVE_INFINITY });
     },
+    presignGet: (key, expiresInSeconds) =>
+      getSignedUrl(s3(), new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds }),
     async putFile(key, path) {
+      const size = statSync(path).size;
+      if (size <= PART_BYTES) {
+        await s3().send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: createReadStream(path),
+            ContentLength: size,
+            ContentType: "application/x-ndjson",
+          }),
+        );
+        return;
+      }
+      // Larger files go up in parts, one part in memory at a time.
+      const { UploadId } = await s3().send(
+        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: "application/x-ndjson" }),
+      );
+      const parts: Array<{ PartNumber: number; ETag: string }> = [];
+      const file = await open(path, "r");
+      try {
+        for (let offset = 0, number = 1; offset < size; offset += PART_BYTES, number++) {
+          const buffer = Buffer.alloc(Math.min(PART_BYTES, size - offset));
+          await file.read(buffer, 0, buffer.length, offset);
+          const { ETag } = await s3().send(
+            new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: number, Body: buffer }),
+          );
+          parts.push({ PartNumber: number, ETag: String(ETag) });
+        }
+      } finally {
+        await file.close();
+      }
       await s3().send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: createReadStream(path),
-          ContentLength: statSync(path).size,
-          ContentType: "application/x-ndjson",
-        }),
+        new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }),
       );
     },
   };

@@ -71,6 +71,8 @@ export interface Batch {
   readonly upload?: { readonly key: string; readonly uploadId?: string };
   /** Why a batch failed. */
   readonly failure?: string;
+  /** When more operations were rejected than the batch lists: where every rejection is, one per line. */
+  readonly rejectionReport?: string;
   /** Its changes' deliveries to subscribed consumers (7.2b), in record versions. */
   readonly deliveries: {
     readonly expected: number;
@@ -183,6 +185,8 @@ export interface ObjectStore {
   lines(key: string): AsyncIterable<string>;
   /** Writes a local file as the object, streamed. */
   putFile(key: string, path: string): Promise<void>;
+  /** A URL to GET the object from, valid for `expiresInSeconds`. */
+  presignGet(key: string, expiresInSeconds: number): Promise<string>;
 }
 
 /** Starts processing an uploaded batch (the upload state machine in the platform). */

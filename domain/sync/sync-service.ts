@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { groupsOf } from "../batching.ts";
@@ -47,8 +47,10 @@ const CHUNK_OPERATIONS = 100;
 const CHUNK_BYTES = 180_000;
 /** Operations read ahead and applied together (one read of their records, then their writes). */
 const APPLY_WINDOW = 200;
-/** Rejections kept in full on the batch; the count is always exact. */
+/** Rejections listed on the batch; beyond them, every rejection is in the batch's report file. */
 const MAX_REJECTIONS_KEPT = 200;
+/** How long a link to a rejection report works. */
+const REPORT_URL_SECONDS = 900;
 
 /** The dataset cannot take sync batches as it is. */
 export class SyncRefusedError extends ProblemError {
@@ -173,6 +175,14 @@ export class SyncService {
     );
     if (existing) return this.resubmitted(existing, digest, chunks);
 
+    const report =
+      rejections.length > MAX_REJECTIONS_KEPT
+        ? await this.writeReport(
+            datasetId,
+            parsed.batchId,
+            rejections.map((rejection) => JSON.stringify(rejection)),
+          )
+        : undefined;
     const batch: Batch = {
       ...this.newBatch(parsed, dataset, schema, transactionId),
       digest,
@@ -181,7 +191,8 @@ export class SyncService {
       rejected,
       collapsed,
       chunks: chunks.length,
-      rejections,
+      rejections: rejections.slice(0, MAX_REJECTIONS_KEPT),
+      ...(report ? { rejectionReport: report } : {}),
     };
     const raced = await this.deps.batches.create(batch);
     if (raced) return this.resubmitted(raced, digest, chunks);
@@ -194,11 +205,15 @@ export class SyncService {
   async status(
     caller: Caller,
     batchId: string,
-  ): Promise<Omit<Batch, "deliveries"> & { pending: number; deliveries: DeliveryCounts }> {
+  ): Promise<Omit<Batch, "deliveries"> & { pending: number; deliveries: DeliveryCounts; rejectionReportUrl?: string }> {
     const batch = readable(caller, batchId, await this.deps.batches.get(batchId));
     const { expected, delivered, failed, refused } = batch.deliveries;
+    const report = batch.rejectionReport
+      ? await this.objects().presignGet(batch.rejectionReport, REPORT_URL_SECONDS)
+      : undefined;
     return {
       ...batch,
+      ...(report ? { rejectionReportUrl: report } : {}),
       pending: batch.received - batch.rejected - batch.collapsed - batch.applied,
       deliveries: { ...batch.deliveries, pending: expected - delivered - failed - refused },
     };
@@ -404,6 +419,8 @@ export class SyncService {
       const check = this.deps.validator.check(schema.jsonSchema);
       const digest = createHash("sha256");
       const rejections: Rejection[] = [];
+      const reportPath = join(folder, "rejections.ndjson");
+      const report = createWriteStream(reportPath);
       let received = 0;
       let rejected = 0;
       for await (const line of objects.lines(batch.upload.key)) {
@@ -422,13 +439,13 @@ export class SyncService {
             : this.judge(raw, check, dataset.keyFields);
         if (!("operation" in verdict)) {
           rejected++;
-          if (rejections.length < MAX_REJECTIONS_KEPT) {
-            rejections.push({
-              index,
-              ...("key" in verdict && verdict.key ? { key: verdict.key } : {}),
-              errors: verdict.errors,
-            });
-          }
+          const rejection: Rejection = {
+            index,
+            ...("key" in verdict && verdict.key ? { key: verdict.key } : {}),
+            errors: verdict.errors,
+          };
+          if (rejections.length < MAX_REJECTIONS_KEPT) rejections.push(rejection);
+          if (!report.write(`${JSON.stringify(rejection)}\n`)) await once(report, "drain");
           continue;
         }
         const file = files[partitionOf(verdict.key, count)] as (typeof files)[number];
@@ -436,7 +453,11 @@ export class SyncService {
         file.size += text.length;
         if (!file.stream.write(text)) await once(file.stream, "drain");
       }
-      await Promise.all(files.map((file) => new Promise((resolve) => file.stream.end(resolve))));
+      await Promise.all(
+        [...files.map((file) => file.stream), report].map((stream) => new Promise((resolve) => stream.end(resolve))),
+      );
+      const rejectionReport = rejected > MAX_REJECTIONS_KEPT ? reportKey(batch.datasetId, batchId) : undefined;
+      if (rejectionReport) await objects.putFile(rejectionReport, reportPath);
       const used = files.map((file, index) => ({ ...file, index })).filter((file) => file.size > 0);
       const partitions: Partition[] = [];
       for (const [chunk, file] of used.entries()) {
@@ -450,6 +471,7 @@ export class SyncService {
         rejected,
         rejections,
         chunks: partitions.length,
+        ...(rejectionReport ? { rejectionReport } : {}),
       });
       if (partitions.length === 0) await this.finalize({ ...batch, received, rejected, chunks: 0 });
       return { partitions };
@@ -465,6 +487,20 @@ export class SyncService {
       failure: reason.slice(0, 1000),
       completedAt: this.now().toISOString(),
     });
+  }
+
+  /** Every rejection of a batch, one JSON line each, kept beside its uploads. */
+  private async writeReport(datasetId: string, batchId: string, lines: readonly string[]): Promise<string> {
+    const folder = mkdtempSync(join(this.deps.scratch ?? tmpdir(), "report-"));
+    try {
+      const path = join(folder, "rejections.ndjson");
+      writeFileSync(path, `${lines.join("\n")}\n`);
+      const key = reportKey(datasetId, batchId);
+      await this.objects().putFile(key, path);
+      return key;
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   }
 
   private objects(): ObjectStore {
@@ -581,9 +617,7 @@ export class SyncService {
       const verdict = this.judge(raw, check, keyFields);
       if (!("operation" in verdict)) {
         rejected++;
-        if (rejections.length < MAX_REJECTIONS_KEPT) {
-          rejections.push({ index, ...(verdict.key ? { key: verdict.key } : {}), errors: verdict.errors });
-        }
+        rejections.push({ index, ...(verdict.key ? { key: verdict.key } : {}), errors: verdict.errors });
         return;
       }
       byKey.set(verdict.key, { index, key: verdict.key, operation: verdict.operation });
@@ -631,6 +665,10 @@ function readable(caller: Caller, batchId: string, batch: Batch | undefined): Ba
     throw new ForbiddenError(`${batchId} belongs to ${batch.providerAgency}`);
   }
   return batch;
+}
+
+function reportKey(datasetId: string, batchId: string): string {
+  return `reports/${datasetId}/${batchId}-rejections.ndjson`;
 }
 
 /** The partition of a key: stable, so every operation on one key lands in the same one, in order. */

@@ -140,7 +140,7 @@ export class DataStores extends Construct {
       id: "abandoned-multipart",
       abortIncompleteMultipartUploadAfter: Duration.days(1),
     });
-    for (const prefix of ["uploads/", "batches/"]) {
+    for (const prefix of ["uploads/", "batches/", "reports/"]) {
       this.uploadsBucket.addLifecycleRule({
         id: `expire-${prefix.replace("/", "")}`,
         prefix,

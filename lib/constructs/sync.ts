@@ -85,7 +85,10 @@ export class Sync extends Construct {
       ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
       { indexes: ["byDataset"], writes: true },
     );
-    grantObjects(pipelineFunction, props.uploadsBucket, { read: ["uploads/", "batches/"], write: ["batches/"] });
+    grantObjects(pipelineFunction, props.uploadsBucket, {
+      read: ["uploads/", "batches/"],
+      write: ["batches/", "reports/"],
+    });
     this.grantFanOut(pipelineFunction, props);
     const stateMachine = this.uploadPipeline(pipelineFunction, props.stage);
 
@@ -115,7 +118,8 @@ export class Sync extends Construct {
     props.encryptionKey.grant(api, "kms:GenerateDataKey", "kms:Decrypt");
     props.log.grantWrite(api);
     // Presigned upload URLs carry the API's permission to put the file, and nothing else.
-    grantObjects(api, props.uploadsBucket, { read: ["uploads/"], write: ["uploads/"] });
+    // … and to read rejection reports, which it writes for inline batches.
+    grantObjects(api, props.uploadsBucket, { read: ["uploads/", "reports/"], write: ["uploads/", "reports/"] });
     stateMachine.grantStartExecution(api);
 
     const worker = new DscpFunction(this, "WorkerFunction", {

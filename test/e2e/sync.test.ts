@@ -161,6 +161,29 @@ describe("sync batches into the integrated database (Art. 7.2c)", () => {
     expect(seenBySupervisor.status).toBe(200);
   });
 
+  it("lists the first 200 rejections and keeps every one in a report file", async () => {
+    const operations = Array.from({ length: 260 }, (_, index) => ({
+      op: "upsert",
+      record: { ...person(index % 6), personalId: `bad${index}` },
+    }));
+    const response = await submit({ batchId: `report-${randomUUID()}`, operations });
+    const status = await provider().call<BatchStatus & { rejectionReportUrl?: string }>(
+      "GET",
+      `/v1/sync/batches/${response.body.batchId}`,
+    );
+    const report = await fetch(String(status.rejectionReportUrl));
+    const lines = (await report.text())
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { index: number });
+
+    expect(status).toMatchObject({ state: "completed", rejected: 260, applied: 0 });
+    expect(status.rejections).toHaveLength(200);
+    expect(report.status).toBe(200);
+    expect(lines.map((line) => line.index)).toEqual(operations.map((_, index) => index));
+    expect(lines[259]).toMatchObject({ errors: [expect.objectContaining({ path: "personalId" })] });
+  });
+
   it("logs every submission in the exchange log, taken or refused", async () => {
     const entries = await eventually(async () => {
       const page = await provider().listLogEntries({ view: "provider", datasetId: dataset, limit: 100 });
@@ -270,7 +293,11 @@ describe("uploaded batches (large NDJSON files)", () => {
 
     expect(opened.upload.parts.map((part) => part.partNumber)).toEqual([1, 2]);
     expect(withoutParts.body).toMatchObject({ type: "urn:dscp:problem:sync:parts-missing" });
+    const report = await (await fetch(String((status as { rejectionReportUrl?: string }).rejectionReportUrl))).text();
+
     expect(status).toMatchObject({ applied: 2, rejected: filler.length / 14, rejections: expect.any(Array) });
     expect(status.rejections).toHaveLength(200);
+    // The full report went up in parts too: one line per refused line.
+    expect(report.trim().split("\n")).toHaveLength(filler.length / 14);
   }, 300_000);
 });
