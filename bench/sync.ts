@@ -93,7 +93,9 @@ try {
   }
   const platformSeconds = (performance.now() - started) / 1000;
 
-  // Raw BatchWriteItem of the same records into the same table, four writers at a time.
+  // Raw BatchWriteItem of the same records into the same table, four writers at a time, as the
+  // items the store keeps (index keys included, so the emulator maintains the same index), under
+  // another dataset id so they land beside the platform's.
   const table = String(runtime.resource("Dscp-local", "DataStores/IntegratedTable/Resource")?.ref);
   const rawStarted = performance.now();
   let next = 0;
@@ -103,7 +105,22 @@ try {
       next += 25;
       if (start >= population.length) return;
       let pending: WriteRequest[] = population.slice(start, start + 25).map((record) => ({
-        PutRequest: { Item: marshall({ pk: `RAW#${record.personalId}`, sk: "CURRENT", record }) },
+        PutRequest: {
+          Item: marshall({
+            pk: `RAW.${dataset}#${record.personalId}`,
+            sk: "CURRENT",
+            gsi1pk: `RAW.${dataset}`,
+            gsi1sk: record.personalId,
+            datasetId: `RAW.${dataset}`,
+            key: record.personalId,
+            record,
+            version: 1,
+            deleted: false,
+            sourceBatch: "raw",
+            updatedAt: new Date().toISOString(),
+            lastOp: `raw#${start}`,
+          }),
+        },
       }));
       while (pending.length > 0) {
         const { UnprocessedItems } = await runtime.clients.dynamodb.send(

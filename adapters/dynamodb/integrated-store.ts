@@ -87,7 +87,7 @@ export class DynamoIntegratedStore implements IntegratedStore {
    * (BatchWriteItem: it is true whatever happens next), then the record once, conditional on the
    * version read. A key another writer changed meanwhile is applied again one operation at a time.
    */
-  async applyWindow(inputs: readonly ApplyInput[]): Promise<Applied[]> {
+  async applyWindow(inputs: readonly ApplyInput[], exclusive = false): Promise<Applied[]> {
     if (inputs.length === 0) return [];
     const datasetId = (inputs[0] as ApplyInput).datasetId;
     const byKey = new Map<string, number[]>();
@@ -106,7 +106,12 @@ export class DynamoIntegratedStore implements IntegratedStore {
       });
       return { key, indices, plan };
     });
-    await this.writeHistory(plans.flatMap(({ plan }) => plan.history));
+    await this.putAll(plans.flatMap(({ plan }) => plan.history));
+    if (exclusive) {
+      // No other batch writes these records while the lease is held: 25 records a request.
+      await this.putAll(plans.flatMap(({ plan }) => (plan.write ? [plan.write.item] : [])));
+      return results;
+    }
     const pending = plans.filter(({ plan }) => plan.write !== undefined);
     const worker = async () => {
       for (let next = pending.shift(); next; next = pending.shift()) {
@@ -205,37 +210,77 @@ export class DynamoIntegratedStore implements IntegratedStore {
     return count;
   }
 
-  /** Current items of many keys, consistently read, 100 keys a request. */
+  /** Current items of many keys, consistently read, 100 keys a request, the requests side by side. */
   private async currents(datasetId: string, keys: readonly string[]): Promise<Map<string, Current>> {
     const found = new Map<string, Current>();
-    for (let start = 0; start < keys.length; start += 100) {
-      let wanted: Record<string, AttributeValue>[] | undefined = keys
-        .slice(start, start + 100)
-        .map((key) => marshall({ pk: `${datasetId}#${key}`, sk: "CURRENT" }));
-      for (let attempt = 0; wanted && wanted.length > 0; attempt++) {
-        if (attempt >= 8) throw new Error("the integrated store kept refusing reads; the chunk will be retried");
-        const { Responses, UnprocessedKeys }: BatchGetItemCommandOutput = await this.client.send(
-          new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: wanted, ConsistentRead: true } } }),
+    const groups: string[][] = [];
+    for (let start = 0; start < keys.length; start += 100) groups.push(keys.slice(start, start + 100));
+    await Promise.all(
+      groups.map(async (group) => {
+        let wanted: Record<string, AttributeValue>[] | undefined = group.map((key) =>
+          marshall({ pk: `${datasetId}#${key}`, sk: "CURRENT" }),
         );
-        for (const item of Responses?.[this.tableName] ?? []) {
-          const current = unmarshall(item) as Current;
-          found.set(current.key, current);
+        for (let attempt = 0; wanted && wanted.length > 0; attempt++) {
+          if (attempt >= 8) throw new Error("the integrated store kept refusing reads; the chunk will be retried");
+          const { Responses, UnprocessedKeys }: BatchGetItemCommandOutput = await this.client.send(
+            new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: wanted, ConsistentRead: true } } }),
+          );
+          for (const item of Responses?.[this.tableName] ?? []) {
+            const current = unmarshall(item) as Current;
+            found.set(current.key, current);
+          }
+          wanted = UnprocessedKeys?.[this.tableName]?.Keys;
+          if (wanted?.length) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
         }
-        wanted = UnprocessedKeys?.[this.tableName]?.Keys;
-        if (wanted?.length) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-      }
-    }
+      }),
+    );
     return found;
   }
 
-  /** History items, 25 a request, retrying what DynamoDB leaves unprocessed. */
-  private async writeHistory(items: readonly Record<string, unknown>[]): Promise<void> {
+  async lease(datasetId: string, batchId: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: `LEASE#${datasetId}`, sk: "LEASE" }),
+          UpdateExpression: "SET holder = :batch, expiresAt = :expires",
+          ConditionExpression: "attribute_not_exists(holder) OR holder = :batch OR expiresAt < :now",
+          ExpressionAttributeValues: marshall({ ":batch": batchId, ":expires": now + ttlMs, ":now": now }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async release(datasetId: string, batchId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: `LEASE#${datasetId}`, sk: "LEASE" }),
+          UpdateExpression: "REMOVE holder, expiresAt",
+          ConditionExpression: "holder = :batch",
+          ExpressionAttributeValues: marshall({ ":batch": batchId }),
+        }),
+      );
+    } catch (error) {
+      // Not (or no longer) this batch's: nothing to give up.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** Items, 25 a request, four requests at once, retrying what DynamoDB leaves unprocessed. */
+  private async putAll(items: readonly object[]): Promise<void> {
     const groups: WriteRequest[][] = [];
     for (let start = 0; start < items.length; start += 25) {
       groups.push(
-        items
-          .slice(start, start + 25)
-          .map((item) => ({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } })),
+        items.slice(start, start + 25).map((item) => ({
+          PutRequest: { Item: marshall(item as Record<string, unknown>, { removeUndefinedValues: true }) },
+        })),
       );
     }
     const worker = async () => {

@@ -27,6 +27,16 @@ function s3(): S3Client {
 
 /** Objects of one bucket: presigned uploads, line-by-line reads and streamed writes, never whole in memory. */
 export function s3ObjectStore(bucket: string): ObjectStore {
+  const sizeOf = async (key: string): Promise<number | undefined> => {
+    try {
+      const { ContentLength } = await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return ContentLength ?? 0;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || (error as Error).name === "NotFound") return undefined;
+      throw error;
+    }
+  };
   return {
     presignPut: (key, expiresInSeconds) =>
       getSignedUrl(s3(), new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: "application/x-ndjson" }), {
@@ -60,16 +70,8 @@ export function s3ObjectStore(bucket: string): ObjectStore {
         }),
       );
     },
-    async exists(key) {
-      try {
-        await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        return true;
-      } catch (error) {
-        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        if (status === 404 || (error as Error).name === "NotFound") return false;
-        throw error;
-      }
-    },
+    exists: async (key) => (await sizeOf(key)) !== undefined,
+    size: sizeOf,
     async *lines(key) {
       const { Body } = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       if (!Body) return;

@@ -7,11 +7,12 @@ let client: SQSClient | undefined;
 export function sqsChunkQueue(queueUrl: string): ChunkQueue {
   client ??= new SQSClient({});
   const sqs = client;
-  return async (chunks) => {
+  return async (chunks, delaySeconds) => {
     for (let start = 0; start < chunks.length; start += 10) {
       let pending = chunks.slice(start, start + 10).map((chunk) => ({
         Id: `c${chunk.chunk}`,
         MessageBody: JSON.stringify(chunk),
+        ...(delaySeconds ? { DelaySeconds: Math.min(900, Math.round(delaySeconds)) } : {}),
       }));
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt >= 5) throw new Error(`${pending.length} chunks of a batch could not be queued`);

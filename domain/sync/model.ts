@@ -127,8 +127,16 @@ export interface ApplyInput {
 export interface IntegratedStore {
   /** Applies one operation of a batch, exactly once per (batch, index); keeps the previous version as history. */
   apply(input: ApplyInput): Promise<Applied>;
-  /** Applies a window of operations of one dataset (each key's in order), as `apply` would one by one; results in input order. */
-  applyWindow(inputs: readonly ApplyInput[]): Promise<Applied[]>;
+  /**
+   * Applies a window of operations of one dataset (each key's in order), as `apply` would one by
+   * one; results in input order. `exclusive`: the caller holds the dataset's lease, so no other
+   * batch writes its records meanwhile and writes need no condition.
+   */
+  applyWindow(inputs: readonly ApplyInput[], exclusive?: boolean): Promise<Applied[]>;
+  /** Takes or renews the dataset's lease for a batch, for `ttlMs`; false while another batch holds it. */
+  lease(datasetId: string, batchId: string, ttlMs: number): Promise<boolean>;
+  /** Gives the dataset's lease up, if the batch holds it. */
+  release(datasetId: string, batchId: string): Promise<void>;
   get(datasetId: string, key: string): Promise<StoredRecord | undefined>;
   /** Live records matching equality filters, a page at a time. */
   query(
@@ -163,8 +171,8 @@ export interface BatchStore {
   finish(batchId: string, update: { tombstoned: number; completedAt: string }): Promise<boolean>;
 }
 
-/** Hands chunks to the workers that apply them. */
-export type ChunkQueue = (chunks: readonly Chunk[]) => Promise<void>;
+/** Hands chunks to the workers that apply them, after `delaySeconds` if given. */
+export type ChunkQueue = (chunks: readonly Chunk[], delaySeconds?: number) => Promise<void>;
 
 /** Where uploaded batches and their partitions live (S3 in the platform). */
 export interface ObjectStore {
@@ -181,6 +189,8 @@ export interface ObjectStore {
     parts: ReadonlyArray<{ partNumber: number; etag: string }>,
   ): Promise<void>;
   exists(key: string): Promise<boolean>;
+  /** The object's size in bytes, or undefined if there is none. */
+  size(key: string): Promise<number | undefined>;
   /** The object's lines, streamed. */
   lines(key: string): AsyncIterable<string>;
   /** Writes a local file as the object, streamed. */

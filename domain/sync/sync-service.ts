@@ -46,7 +46,22 @@ export const INTEGRATED_DATABASE = { system: "NDC.INTEGRATED", agency: "NDC" } a
 const CHUNK_OPERATIONS = 100;
 const CHUNK_BYTES = 180_000;
 /** Operations read ahead and applied together (one read of their records, then their writes). */
-const APPLY_WINDOW = 200;
+const APPLY_WINDOW = 500;
+/** Operations per partition of an uploaded batch, about: what one state machine task applies. */
+const PARTITION_OPERATIONS = 2000;
+/**
+ * How long a batch holds its dataset's lease past its last window: a worker that dies lets the
+ * next batch in after this. Each window (a few hundred operations, well under a minute) renews it.
+ */
+const LEASE_MS = 120_000;
+/** A chunk whose dataset is busy with another batch is queued again this much later. */
+const CHUNK_DEFER_SECONDS = 10;
+
+/** Another batch of the dataset holds its lease: the part is tried again later (not a failure). */
+export class DatasetBusyError extends Error {
+  override readonly name = "DatasetBusy";
+}
+
 /** Rejections listed on the batch; beyond them, every rejection is in the batch's report file. */
 const MAX_REJECTIONS_KEPT = 200;
 /** How long a link to a rejection report works. */
@@ -82,6 +97,8 @@ export class SyncService {
       readonly scratch?: string;
       /** Hands the changes each part of a batch made to the dataset's subscribers (7.2b). */
       readonly fanOut?: FanOut;
+      /** How long a part of a batch waits for another batch of its dataset to finish. @default 20 s */
+      readonly leaseWaitMs?: number;
       readonly now?: () => Date;
     },
   ) {}
@@ -228,8 +245,16 @@ export class SyncService {
    * Applies one chunk (a worker's job). Each operation is applied once per batch and index, so
    * a chunk delivered twice changes nothing the second time; the last chunk finishes the batch.
    */
-  async applyChunk(chunk: Chunk): Promise<void> {
-    await this.applyAll(chunk, chunk.operations);
+  async applyChunk(chunk: Chunk): Promise<"applied" | "deferred"> {
+    try {
+      await this.applyAll(chunk, chunk.operations);
+      return "applied";
+    } catch (error) {
+      if (!(error instanceof DatasetBusyError)) throw error;
+      // Another batch of the dataset is being applied: this chunk comes back in a while.
+      await this.deps.queue([chunk], CHUNK_DEFER_SECONDS);
+      return "deferred";
+    }
   }
 
   /** Applies one partition of an uploaded batch, streamed from storage (a state machine's task). */
@@ -258,6 +283,7 @@ export class SyncService {
     let windows = 0;
     const provider = this.deps.fanOut ? await this.deps.catalog.getDataset(chunk.datasetId) : undefined;
     const applyWindow = async (window: Chunk["operations"][number][]) => {
+      await this.holdLease(chunk);
       const results = await this.deps.integrated.applyWindow(
         window.map(({ index, key, operation }) => ({
           datasetId: chunk.datasetId,
@@ -268,6 +294,7 @@ export class SyncService {
           fullSync: chunk.mode === "full",
           at,
         })),
+        true,
       );
       const changes: RecordChange[] = [];
       for (const { outcome, change } of results) {
@@ -300,6 +327,22 @@ export class SyncService {
       // Counted before: a worker that finished the batch's last chunk may have died finishing the batch.
       (await this.deps.batches.get(chunk.batchId));
     if (after && after.state === "processing" && after.chunksDone === after.chunks) await this.finalize(after);
+  }
+
+  /**
+   * Takes (or renews) the dataset's lease for the batch: the batches of one dataset are applied
+   * one at a time, so a batch's writes need no condition and none is lost to another's. Waits up
+   * to `leaseWaitMs` for another batch to finish, then throws {@link DatasetBusyError}.
+   */
+  private async holdLease(chunk: Pick<Chunk, "batchId" | "datasetId">): Promise<void> {
+    const waitUntil = Date.now() + (this.deps.leaseWaitMs ?? 20_000);
+    for (;;) {
+      if (await this.deps.integrated.lease(chunk.datasetId, chunk.batchId, LEASE_MS)) return;
+      if (Date.now() >= waitUntil) {
+        throw new DatasetBusyError(`another batch of ${chunk.datasetId} is being applied; ${chunk.batchId} waits`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 
   /**
@@ -394,8 +437,8 @@ export class SyncService {
   }
 
   /**
-   * Prepares an uploaded batch (a state machine's first task): streams the file twice, once to
-   * count its lines and once to validate each operation, writing the valid ones to partitions by
+   * Prepares an uploaded batch (a state machine's first task): streams the file once, validating
+   * each operation and writing the valid ones to partitions by
    * key (so operations on one key stay in order) on local disk, then to storage. Memory holds
    * one line at a time, whatever the file's size.
    */
@@ -406,9 +449,17 @@ export class SyncService {
     const schema = await this.deps.schemas(batch.schema.id, batch.schema.version);
     const dataset = await this.deps.catalog.getDataset(batch.datasetId);
     if (!schema || !dataset) throw new SyncRefusedError("no-schema", `${batch.datasetId} or its schema is gone`);
-    let lines = 0;
-    for await (const line of objects.lines(batch.upload.key)) if (line.trim()) lines++;
-    const count = Math.min(500, Math.max(1, Math.ceil(lines / 2000)));
+    // Partitions of about 2,000 operations, the count estimated from the file's size and its
+    // first lines (a second pass over the file would cost as much as validating it).
+    let sampled = 0;
+    let sampledBytes = 0;
+    for await (const line of objects.lines(batch.upload.key)) {
+      sampledBytes += Buffer.byteLength(line) + 1;
+      if (++sampled >= 1000) break;
+    }
+    const size = (await objects.size(batch.upload.key)) ?? sampledBytes;
+    const lines = sampled === 0 ? 0 : Math.ceil(size / (sampledBytes / sampled));
+    const count = Math.min(500, Math.max(1, Math.ceil(lines / PARTITION_OPERATIONS)));
     const folder = mkdtempSync(join(this.deps.scratch ?? tmpdir(), "batch-"));
     try {
       const files = Array.from({ length: count }, (_, index) => ({
@@ -487,6 +538,8 @@ export class SyncService {
       failure: reason.slice(0, 1000),
       completedAt: this.now().toISOString(),
     });
+    const batch = await this.deps.batches.get(batchId);
+    if (batch) await this.deps.integrated.release(batch.datasetId, batchId);
   }
 
   /** Every rejection of a batch, one JSON line each, kept beside its uploads. */
@@ -518,16 +571,18 @@ export class SyncService {
     const at = this.now().toISOString();
     // A rejected record of a full sync would otherwise be deleted: then nothing is tombstoned.
     const fanOut = this.deps.fanOut;
-    const tombstoned =
-      batch.mode === "full" && batch.rejected === 0
-        ? await this.deps.integrated.tombstoneUnseen(
-            batch.datasetId,
-            batch.batchId,
-            at,
-            fanOut ? (page, deleted) => fanOut(batch, `t${page}`, deleted).then(() => undefined) : undefined,
-          )
-        : 0;
+    const tombstoning = batch.mode === "full" && batch.rejected === 0;
+    if (tombstoning) await this.holdLease(batch);
+    const tombstoned = tombstoning
+      ? await this.deps.integrated.tombstoneUnseen(
+          batch.datasetId,
+          batch.batchId,
+          at,
+          fanOut ? (page, deleted) => fanOut(batch, `t${page}`, deleted).then(() => undefined) : undefined,
+        )
+      : 0;
     await this.deps.batches.finish(batch.batchId, { tombstoned, completedAt: at });
+    await this.deps.integrated.release(batch.datasetId, batch.batchId);
     return { ...batch, state: "completed", tombstoned, completedAt: at };
   }
 

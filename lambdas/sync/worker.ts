@@ -15,7 +15,10 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
     const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
     for (const message of event.Records) {
       try {
-        await syncService(notLogging).applyChunk(JSON.parse(message.body) as Chunk);
+        const chunk = JSON.parse(message.body) as Chunk;
+        if ((await syncService(notLogging).applyChunk(chunk)) === "deferred") {
+          logger.info("a chunk waits for another batch of its dataset", { batchId: chunk.batchId, chunk: chunk.chunk });
+        }
       } catch (error) {
         logger.error("a chunk could not be applied", { messageId: message.messageId, error: error as Error });
         batchItemFailures.push({ itemIdentifier: message.messageId });

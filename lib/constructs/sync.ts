@@ -181,10 +181,18 @@ export class Sync extends Construct {
       payload: TaskInput.fromObject({ action: "apply", "partition.$": "$" }),
       payloadResponseOnly: true,
     });
+    // Another batch of the dataset holds its lease: wait for it (up to an hour), this is no failure.
+    apply.addRetry({
+      errors: ["DatasetBusy"],
+      maxAttempts: 60,
+      interval: Duration.seconds(5),
+      backoffRate: 1.5,
+      maxDelay: Duration.seconds(60),
+    });
     apply.addRetry({ errors: ["States.ALL"], maxAttempts: 3, interval: Duration.seconds(2), backoffRate: 2 });
     const partitions = new MapState(this, "ApplyPartitions", {
       itemsPath: "$.prepared.partitions",
-      maxConcurrency: 4,
+      maxConcurrency: 8,
       resultPath: JsonPath.DISCARD,
     });
     partitions.itemProcessor(apply);
