@@ -29,8 +29,14 @@ export const notLogging = (): ExchangeLog => async () => {
 /**
  * The sync service of this execution environment, built on first use, logging through `log`
  * and starting uploads' processing through `pipeline` (the API's; the workers have neither).
+ * `leaseWaitMs`: how long a part waits for another batch of its dataset before it is deferred;
+ * the chunk worker takes five chunks an invocation within its minute, so it waits 5 s.
  */
-export function syncService(log: () => ExchangeLog, pipeline?: () => UploadPipeline): SyncService {
+export function syncService(
+  log: () => ExchangeLog,
+  pipeline?: () => UploadPipeline,
+  leaseWaitMs = 30_000,
+): SyncService {
   if (service) return service;
   const env = environment();
   const client = dynamoDbClient();
@@ -54,6 +60,7 @@ export function syncService(log: () => ExchangeLog, pipeline?: () => UploadPipel
     log: log(),
     objects: s3ObjectStore(env.UPLOADS_BUCKET_NAME),
     fanOut: (batch, source, changes) => fanOut.run(batch, source, changes),
+    leaseWaitMs,
     ...(pipeline ? { pipeline: pipeline() } : {}),
   });
   return service;

@@ -16,7 +16,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
     for (const message of event.Records) {
       try {
         const chunk = JSON.parse(message.body) as Chunk;
-        if ((await syncService(notLogging).applyChunk(chunk)) === "deferred") {
+        if ((await syncService(notLogging, undefined, 5_000).applyChunk(chunk)) === "deferred") {
           logger.info("a chunk waits for another batch of its dataset", { batchId: chunk.batchId, chunk: chunk.chunk });
         }
       } catch (error) {

@@ -44,6 +44,15 @@ export interface SyncProps {
 
 const WORKER_TIMEOUT = Duration.seconds(60);
 
+/** Another batch of the dataset holds its lease: wait for it (up to about an hour); no failure. */
+const waitingForLease = {
+  errors: ["DatasetBusy"],
+  maxAttempts: 60,
+  interval: Duration.seconds(5),
+  backoffRate: 1.5,
+  maxDelay: Duration.seconds(60),
+};
+
 /**
  * Sync batches (Art. 7.2b, 7.2c): the API validates a batch and queues its valid operations in
  * chunks; workers apply each chunk to the integrated store exactly once, the last one finishing
@@ -174,6 +183,8 @@ export class Sync extends Construct {
       payloadResponseOnly: true,
       resultPath: "$.prepared",
     });
+    // An empty full sync deletes every record at once: it may wait for another batch's lease.
+    prepare.addRetry(waitingForLease);
     prepare.addRetry({ errors: ["Lambda.ServiceException", "Lambda.TooManyRequestsException"], maxAttempts: 3 });
     prepare.addCatch(markFailed, { resultPath: "$.error" });
     const apply = new LambdaInvoke(this, "ApplyPartition", {
@@ -181,14 +192,7 @@ export class Sync extends Construct {
       payload: TaskInput.fromObject({ action: "apply", "partition.$": "$" }),
       payloadResponseOnly: true,
     });
-    // Another batch of the dataset holds its lease: wait for it (up to an hour), this is no failure.
-    apply.addRetry({
-      errors: ["DatasetBusy"],
-      maxAttempts: 60,
-      interval: Duration.seconds(5),
-      backoffRate: 1.5,
-      maxDelay: Duration.seconds(60),
-    });
+    apply.addRetry(waitingForLease);
     apply.addRetry({ errors: ["States.ALL"], maxAttempts: 3, interval: Duration.seconds(2), backoffRate: 2 });
     const partitions = new MapState(this, "ApplyPartitions", {
       itemsPath: "$.prepared.partitions",

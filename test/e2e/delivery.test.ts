@@ -316,3 +316,25 @@ describe("a consumer endpoint that keeps failing", () => {
     expect(consumerNode.applied.get(`${dataset}:${person(9).personalId}:v1`)).toBe(1);
   });
 });
+
+describe("batches of one dataset applied at the same time", () => {
+  it("lose no version: each batch's change is applied and delivered once", async () => {
+    consumerNode.behave({});
+    const keys = [person(10), person(11)];
+    const [first, second] = await Promise.all(
+      ["Phạm Thị Hoa", "Võ Văn Nam"].map((fullName) =>
+        submit({ operations: keys.map((record) => ({ op: "upsert", record: { ...record, fullName } })) }),
+      ),
+    );
+    const done = await Promise.all([settled(String(first)), settled(String(second))]);
+
+    expect(done.map((batch) => [batch.applied, batch.unchanged])).toEqual([
+      [2, 0],
+      [2, 0],
+    ]);
+    for (const record of keys) {
+      expect(consumerNode.applied.get(`${dataset}:${record.personalId}:v1`)).toBe(1);
+      expect(consumerNode.applied.get(`${dataset}:${record.personalId}:v2`)).toBe(1);
+    }
+  });
+});

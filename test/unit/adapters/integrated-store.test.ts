@@ -146,3 +146,30 @@ describe("DynamoIntegratedStore.applyWindow", () => {
     ]);
   });
 });
+
+describe("DynamoIntegratedStore.lease", () => {
+  it("lets one batch at a time apply a dataset, until it gives the lease up or lets it lapse", async () => {
+    const store = new DynamoIntegratedStore(client, table);
+
+    const first = await store.lease("MPS.LEASED", "batch-a", 60_000);
+    const renewed = await store.lease("MPS.LEASED", "batch-a", 60_000);
+    const refused = await store.lease("MPS.LEASED", "batch-b", 60_000);
+    const otherDataset = await store.lease("MPS.OTHER", "batch-b", 60_000);
+    await store.release("MPS.LEASED", "batch-b");
+    const stillHeld = await store.lease("MPS.LEASED", "batch-b", 60_000);
+    await store.release("MPS.LEASED", "batch-a");
+    const afterRelease = await store.lease("MPS.LEASED", "batch-b", 1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const afterLapse = await store.lease("MPS.LEASED", "batch-c", 60_000);
+
+    expect([first, renewed, refused, otherDataset, stillHeld, afterRelease, afterLapse]).toEqual([
+      true,
+      true,
+      false,
+      true,
+      false,
+      true,
+      true,
+    ]);
+  });
+});
