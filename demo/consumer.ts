@@ -1,9 +1,8 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import type { DeliveredRecord } from "../domain/delivery/model.ts";
 import { bodyDigest, canonicalTarget } from "../domain/identity/request-token.ts";
-import { readBody } from "./upstream.ts";
+import { listenLocally, readBody } from "./upstream.ts";
 
 export interface DemoConsumerOptions {
   /** The platform's key set (`GET /v1/platform/keys`). */
@@ -116,22 +115,15 @@ export async function startDemoConsumer(options: DemoConsumerOptions): Promise<D
     push(200, true);
     return send(200, { applied: (message.records ?? []).length });
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
-  });
+  const { url, stop } = await listenLocally(server, options.port);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     pushes,
     records,
     applied,
     behave: (next) => {
       mode = next;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop,
   };
 }

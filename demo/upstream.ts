@@ -115,21 +115,14 @@ export async function startDemoUpstream(options: DemoUpstreamOptions): Promise<D
     }
     return send(404, { error: "no such route" });
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
-  });
+  const { url, stop } = await listenLocally(server, options.port);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     calls,
     behave: (next) => {
       mode = next;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop,
   };
 }
 
@@ -138,6 +131,22 @@ function select(record: Record<string, unknown>, fields: readonly string[]): Rec
   return fields.length === 0
     ? record
     : Object.fromEntries(fields.filter((field) => field in record).map((field) => [field, record[field]]));
+}
+
+/** Serves on 127.0.0.1 (`port`, or any free one); its URL, and how to stop it at once. */
+export async function listenLocally(server: Server, port = 0): Promise<{ url: string; stop: () => Promise<void> }> {
+  const bound = await new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
+  });
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** A request's whole body. */

@@ -16,6 +16,7 @@ import type { ExchangeEntry } from "../../../domain/exchange/model.ts";
 import type { Permission } from "../../../domain/permissions/model.ts";
 import type { Agency, SystemRecord } from "../../../domain/registry/model.ts";
 import type { Batch } from "../../../domain/sync/model.ts";
+import { permissionFixture } from "./fixtures.ts";
 
 /*
  * The delivery rules on in-memory ports: what is retried when, what is dead-lettered, what is
@@ -43,27 +44,14 @@ const subscription: Subscription = {
   createdAt: now.toISOString(),
   createdBy: "HCM.PORTAL",
 };
-const permission = (overrides: Partial<Permission> = {}): Permission => ({
-  id: "PRM-1",
-  datasetId: dataset.id,
-  fields: ["personalId", "fullName", "province"],
-  purpose: "Keep the register in step",
-  purposeClass: "state-management",
-  methods: ["sync"],
-  validFrom: "2026-01-01T00:00:00.000Z",
-  validUntil: "2027-01-01T00:00:00.000Z",
-  legalBasis: "Art. 7.2b",
-  consumerSystem: "HCM.PORTAL",
-  consumerAgency: "HCM",
-  providerAgency: "MPS",
-  grantType: "request",
-  grantedBy: "MPS.POPULATION",
-  commercial: false,
-  crossBorder: false,
-  status: "active",
-  createdAt: "2026-01-01T00:00:00.000Z",
-  ...overrides,
-});
+const permission = (overrides: Partial<Permission> = {}): Permission =>
+  permissionFixture({
+    datasetId: dataset.id,
+    fields: ["personalId", "fullName", "province"],
+    purposeClass: "state-management",
+    methods: ["sync"],
+    ...overrides,
+  });
 const change = (key: string, version = 1): RecordChange => ({
   key,
   version,

@@ -1,30 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { AccessRefusedError } from "../../../domain/permissions/errors.ts";
-import type { Permission } from "../../../domain/permissions/model.ts";
 import { authorizeUse, type UseRequest } from "../../../domain/permissions/use-check.ts";
+import { permissionFixture } from "./fixtures.ts";
 
 const now = new Date("2026-11-27T08:00:00Z");
-const permission = (overrides: Partial<Permission> = {}): Permission => ({
-  id: "PRM-1",
-  datasetId: "MPS.POPULATION.CITIZENS",
-  fields: ["personalId", "province"],
-  purpose: "Household registration",
-  purposeClass: "public-service",
-  methods: ["request"],
-  validFrom: "2026-01-01T00:00:00.000Z",
-  validUntil: "2027-01-01T00:00:00.000Z",
-  legalBasis: "Art. 4.1",
-  consumerSystem: "HCM.PORTAL",
-  consumerAgency: "HCM",
-  providerAgency: "MPS",
-  grantType: "request",
-  grantedBy: "MPS.POPULATION",
-  commercial: false,
-  crossBorder: false,
-  status: "active",
-  createdAt: "2026-01-01T00:00:00.000Z",
-  ...overrides,
-});
+const permission = permissionFixture;
 const use = (overrides: Partial<UseRequest> = {}): UseRequest => ({
   consumerSystem: "HCM.PORTAL",
   consumerAgency: { level: "provincial", country: "VN" },
