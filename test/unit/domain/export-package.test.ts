@@ -1,0 +1,252 @@
+import { execFileSync } from "node:child_process";
+import { createHash, generateKeyPairSync, type JsonWebKey, sign } from "node:crypto";
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { afterAll, describe, expect, it } from "vitest";
+import { RecordValidator } from "../../../domain/dictionary/validator.ts";
+import { csvCell, type PackageSpec, writePackage } from "../../../domain/export/package.ts";
+import { readTar, TarWriter } from "../../../domain/export/tar.ts";
+import { verifyPackage } from "../../../domain/export/verify.ts";
+import type { PlatformSigner } from "../../../domain/identity/platform-token.ts";
+
+const folder = mkdtempSync(join(tmpdir(), "export-test-"));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+/** A platform key pair as KMS would hold it: DER signatures, the public half as a JWK with its kid. */
+function platformKey(kid: string): { signer: PlatformSigner; jwk: JsonWebKey & { kid: string } } {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  return {
+    signer: {
+      keyId: kid,
+      sign: async (message) => sign("sha256", message, privateKey),
+      publicKey: async () => publicKey.export({ format: "der", type: "spki" }),
+    },
+    jwk: { ...(publicKey.export({ format: "jwk" }) as JsonWebKey), kid },
+  };
+}
+
+const key = platformKey("platform-key-1");
+const schema = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  type: "object",
+  properties: {
+    personalId: { type: "string", pattern: "^\\d{12}$" },
+    fullName: { type: "string" },
+    province: { type: "string" },
+  },
+  required: ["personalId"],
+  additionalProperties: false,
+};
+const spec = (overrides: Partial<PackageSpec> = {}): PackageSpec => ({
+  exportId: "EXP-TEST-0001",
+  createdAt: "2026-11-27T08:00:00.000Z",
+  platform: "https://dscp.example.gov.vn",
+  dataset: {
+    id: "MPS.POPULATION.REGISTER",
+    title: "Dân cư",
+    managingAgency: "MPS",
+    providerSystem: "MPS.POPULATION",
+    classification: "restricted",
+    keyFields: ["personalId"],
+  },
+  schema: { id: "MPS.CITIZEN", version: "1.0.0", jsonSchema: schema },
+  format: "ndjson",
+  fields: ["personalId", "province"],
+  filter: {},
+  requester: { system: "HCM.PORTAL", agency: "HCM" },
+  consumer: { system: "HCM.PORTAL", agency: "HCM" },
+  purpose: "Archive the register on media for the provincial archive",
+  permissionId: "PRM-1",
+  ...overrides,
+});
+async function* citizens(count: number) {
+  for (let index = 0; index < count; index++) {
+    yield {
+      personalId: index % 100 === 99 ? `bad-${index}` : String(index).padStart(12, "0"),
+      fullName: `Nguyễn Văn ${index}, "An"`,
+      province: String(index % 34),
+    };
+  }
+}
+
+async function build(name: string, overrides: Partial<PackageSpec> = {}, count = 1000) {
+  const path = join(folder, name);
+  const out = createWriteStream(path);
+  const manifest = await writePackage(spec(overrides), citizens(count), out, {
+    signer: key.signer,
+    validator: new RecordValidator(),
+    keyOf: (record) => String(record.personalId),
+    scratch: folder,
+    recordsPerFile: 300,
+  });
+  return { path, manifest };
+}
+const verifyFile = (path: string, keys = [key.jwk]) => verifyPackage(createReadStream(path), keys);
+
+/** The archive, ungzipped, changed by `change`, gzipped again. */
+function tampered(path: string, name: string, change: (tar: Buffer) => void): string {
+  const tar = gunzipSync(readFileSync(path));
+  change(tar);
+  const target = join(folder, name);
+  writeFileSync(target, gzipSync(tar));
+  return target;
+}
+
+describe("export packages", () => {
+  it("hold the valid records' exported fields in files of bounded size, with the schema and a signed manifest", async () => {
+    const { path, manifest } = await build("package.tar.gz");
+    const verdict = await verifyFile(path);
+
+    expect(verdict).toMatchObject({ valid: true, bag: "EXP-TEST-0001", problems: [] });
+    expect(manifest.records).toMatchObject({ exported: 990, withheld: 10 });
+    expect(manifest.records.withheldSample[0]).toEqual({
+      key: "bad-99",
+      errors: [expect.objectContaining({ path: "personalId" })],
+    });
+    expect(manifest.files.map((file) => [file.path, file.records])).toEqual([
+      ["data/records-000001.ndjson", 300],
+      ["data/records-000002.ndjson", 300],
+      ["data/records-000003.ndjson", 300],
+      ["data/records-000004.ndjson", 90],
+    ]);
+    expect(verdict.manifest).toEqual(manifest);
+  });
+
+  it("is a bag that standard tools read: tar lists it, sha256sum checks its manifests", async () => {
+    const { path } = await build("tools.tar.gz");
+    const into = mkdtempSync(join(folder, "extract-"));
+    execFileSync("tar", ["-xzf", path, "-C", into]);
+    const bag = join(into, "EXP-TEST-0001");
+    const payload = execFileSync("sha256sum", ["-c", "manifest-sha256.txt"], { cwd: bag, encoding: "utf8" });
+    const tags = execFileSync("sha256sum", ["-c", "tagmanifest-sha256.txt"], { cwd: bag, encoding: "utf8" });
+    const first = readFileSync(join(bag, "data/records-000001.ndjson"), "utf8").split("\n")[0];
+
+    expect(payload.trim().split("\n")).toHaveLength(5);
+    expect(payload).not.toContain("FAILED");
+    expect(tags).not.toContain("FAILED");
+    expect(readFileSync(join(bag, "bagit.txt"), "utf8")).toBe(
+      "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+    );
+    expect(readFileSync(join(bag, "bag-info.txt"), "utf8")).toMatch(/^Payload-Oxum: \d+\.5$/m);
+    expect(JSON.parse(String(first))).toEqual({ personalId: "000000000000", province: "0" });
+  });
+
+  it("fails verification, naming the file, when one byte of a data file changes", async () => {
+    const { path } = await build("one-byte.tar.gz");
+    const changed = tampered(path, "one-byte-changed.tar.gz", (tar) => {
+      const at = tar.indexOf("000000000005");
+      tar[at] = "9".charCodeAt(0);
+    });
+
+    const verdict = await verifyFile(changed);
+
+    expect(verdict.valid).toBe(false);
+    expect(verdict.problems).toEqual(
+      expect.arrayContaining([
+        { file: "data/records-000001.ndjson", problem: "its SHA-256 does not match manifest-sha256.txt" },
+      ]),
+    );
+  });
+
+  it("fails verification when a byte of the compressed archive changes", async () => {
+    const { path } = await build("gz.tar.gz");
+    const bytes = readFileSync(path);
+    const at = Math.floor(bytes.length / 3);
+    bytes[at] = (bytes[at] ?? 0) ^ 0xff;
+    writeFileSync(join(folder, "gz-changed.tar.gz"), bytes);
+
+    const verdict = await verifyFile(join(folder, "gz-changed.tar.gz"));
+
+    expect(verdict.valid).toBe(false);
+    expect(verdict.problems.length).toBeGreaterThan(0);
+  });
+
+  it("fails the signature when the manifest is rewritten, even with every checksum made to match", async () => {
+    const { path } = await build("rewritten.tar.gz");
+    const into = mkdtempSync(join(folder, "rewrite-"));
+    execFileSync("tar", ["-xzf", path, "-C", into]);
+    const bag = join(into, "EXP-TEST-0001");
+    const manifestPath = join(bag, "dscp-manifest.json");
+    writeFileSync(manifestPath, readFileSync(manifestPath, "utf8").replace("provincial archive", "a private buyer"));
+    const tagManifest = readFileSync(join(bag, "tagmanifest-sha256.txt"), "utf8").replace(
+      /^[0-9a-f]{64}(?= {2}dscp-manifest\.json$)/m,
+      createHash("sha256").update(readFileSync(manifestPath)).digest("hex"),
+    );
+    writeFileSync(join(bag, "tagmanifest-sha256.txt"), tagManifest);
+    execFileSync("tar", ["-czf", join(folder, "rewritten-changed.tar.gz"), "-C", into, "EXP-TEST-0001"]);
+
+    const verdict = await verifyFile(join(folder, "rewritten-changed.tar.gz"));
+
+    expect(verdict.valid).toBe(false);
+    expect(verdict.problems).toEqual([
+      {
+        file: "dscp-manifest.json.jws",
+        problem: "does not verify: dscp-manifest.json is not what the platform signed",
+      },
+    ]);
+  });
+
+  it("fails the signature against any key but the platform's", async () => {
+    const { path } = await build("other-key.tar.gz");
+    const impostor = platformKey("platform-key-1");
+
+    const verdict = await verifyFile(path, [impostor.jwk]);
+    const unknown = await verifyFile(path, [{ ...key.jwk, kid: "another" }]);
+
+    expect(verdict.problems).toEqual([expect.objectContaining({ file: "dscp-manifest.json.jws" })]);
+    expect(unknown.problems[0]?.problem).toContain("not among the platform's published keys");
+  });
+
+  it("writes CSV with a header per file and RFC 4180 quoting", async () => {
+    const { path } = await build("package.csv.tar.gz", { format: "csv", fields: ["personalId", "fullName"] }, 3);
+    const into = mkdtempSync(join(folder, "csv-"));
+    execFileSync("tar", ["-xzf", path, "-C", into]);
+
+    expect(readFileSync(join(into, "EXP-TEST-0001/data/records-000001.csv"), "utf8")).toBe(
+      'personalId,fullName\r\n000000000000,"Nguyễn Văn 0, ""An"""\r\n000000000001,"Nguyễn Văn 1, ""An"""\r\n000000000002,"Nguyễn Văn 2, ""An"""\r\n',
+    );
+    expect(csvCell(null)).toBe("");
+    expect(csvCell({ a: 1 })).toBe('"{""a"":1}"');
+  });
+});
+
+async function* once(bytes: Buffer) {
+  yield bytes;
+}
+
+describe("ustar", () => {
+  it("round-trips names longer than 100 bytes and empty files, and refuses a cut-short archive", async () => {
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on("data", (chunk: Buffer) => chunks.push(chunk));
+    const tar = new TarWriter(out);
+    const long = `${"d".repeat(90)}/${"f".repeat(60)}.txt`;
+    await tar.file(long, 5, Buffer.from("hello"));
+    await tar.file("empty.txt", 0, Buffer.alloc(0));
+    await tar.finish();
+    out.end();
+    const archive = Buffer.concat(chunks);
+    const read: Array<[string, string]> = [];
+    await readTar(once(archive), {
+      file(name) {
+        const parts: Buffer[] = [];
+        read.push([name, ""]);
+        return (chunk) => {
+          parts.push(chunk);
+          (read.at(-1) as [string, string])[1] = Buffer.concat(parts).toString();
+        };
+      },
+    });
+
+    expect(read).toEqual([
+      [long, "hello"],
+      ["empty.txt", ""],
+    ]);
+    await expect(readTar(once(archive.subarray(0, 700)), { file: () => () => undefined })).rejects.toThrow(
+      /cut short|middle/,
+    );
+  });
+});
