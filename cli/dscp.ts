@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, type JsonWebKey } from "node:crypto";
 import { createReadStream, existsSync, readFileSync, renameSync, statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -9,6 +9,7 @@ import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
 import { generateIdentity, identityPath, loadIdentity, saveIdentity } from "../client/identity-files.ts";
 import type { DeliveryState } from "../domain/delivery/model.ts";
 import { RecordValidator } from "../domain/dictionary/validator.ts";
+import { verifyPackage } from "../domain/export/verify.ts";
 import type { PurposeClass } from "../domain/permissions/model.ts";
 import type { ProblemDetails } from "../domain/problem.ts";
 
@@ -849,6 +850,45 @@ const COMMANDS: readonly Command[] = [
     async run(context) {
       context.io.stdout(`${JSON.stringify(await context.client(false).openApi(), null, 2)}\n`);
       return 0;
+    },
+  },
+  {
+    name: "platform-keys",
+    args: [],
+    summary: "Print the platform's public key set (keep it to verify packages offline; no key needed)",
+    async run(context) {
+      context.io.stdout(`${JSON.stringify(await context.client(false).platformKeys(), null, 2)}\n`);
+      return 0;
+    },
+  },
+  {
+    name: "export verify",
+    args: ["file"],
+    summary: "Verify an export package offline: every checksum, and the platform's signature on its manifest",
+    options: {
+      keys: {
+        type: "string",
+        hint: "the platform's key set as dscp platform-keys printed it (default: fetched from the platform)",
+      },
+    },
+    async run(context, [file], values) {
+      const path = context.resolve(String(file));
+      if (!existsSync(path)) throw new UsageError(`no file ${path}`);
+      const keys = values.keys
+        ? (context.readJson(String(values.keys)) as { keys?: JsonWebKey[] } & JsonWebKey)
+        : await context.client(false).platformKeys();
+      const verdict = await verifyPackage(createReadStream(path), keys.keys ?? [keys]);
+      if (context.json) context.print(verdict);
+      else if (verdict.valid) {
+        const { manifest } = verdict;
+        context.io.stdout(
+          `valid: ${verdict.bag}, ${verdict.files} files; ${manifest?.records.exported} records of ${manifest?.dataset.id} (${manifest?.schema.id} ${manifest?.schema.version}) for ${manifest?.consumer.system}, signed by key ${manifest?.signature.kid}\n`,
+        );
+      } else {
+        context.io.stdout(`NOT valid: ${verdict.problems.length} problem(s)\n`);
+        for (const problem of verdict.problems) context.io.stdout(`${problem.file}: ${problem.problem}\n`);
+      }
+      return verdict.valid ? 0 : 1;
     },
   },
 ];

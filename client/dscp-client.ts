@@ -1,3 +1,4 @@
+import type { JsonWebKey } from "node:crypto";
 import type { PublicDataset } from "../domain/catalog/catalog-service.ts";
 import type { CatalogFilter, Dataset, DatasetPatch, NewDatasetInput } from "../domain/catalog/model.ts";
 import type {
@@ -259,6 +260,11 @@ export class DscpClient {
     input: { consumerSystem?: string; datasetId?: string; max?: number } = {},
   ): Promise<{ redriven: number; messages: string[] }> {
     return this.call("POST", "/v1/deliveries/redrive", { body: input });
+  }
+
+  /** The platform's public key set (ES256), which verifies its calls, deliveries and packages; needs no identity. */
+  platformKeys(): Promise<{ keys: Array<JsonWebKey & { kid?: string }> }> {
+    return this.call("GET", "/v1/platform/keys", { unsigned: true });
   }
 
   /** The OpenAPI 3.1 document of the API; needs no identity. */

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "../../../cli/dscp.ts";
 import { RecordValidator } from "../../../domain/dictionary/validator.ts";
 import { csvCell, type PackageSpec, writePackage } from "../../../domain/export/package.ts";
 import { readTar, TarWriter } from "../../../domain/export/tar.ts";
@@ -216,6 +217,37 @@ describe("export packages", () => {
 async function* once(bytes: Buffer) {
   yield bytes;
 }
+
+describe("dscp export verify", () => {
+  it("says valid with the bag's contents, or names each problem, exiting 0 or 1, with the key set as a file", async () => {
+    const { path } = await build("cli.tar.gz");
+    const changed = tampered(path, "cli-changed.tar.gz", (tar) => {
+      tar[tar.indexOf("000000000500")] = "9".charCodeAt(0);
+    });
+    const keys = join(folder, "platform-keys.json");
+    writeFileSync(keys, JSON.stringify({ keys: [key.jwk] }));
+    const run = async (file: string) => {
+      let stdout = "";
+      const code = await runCli(["export", "verify", file, "--keys", keys], {
+        stdout: (text: string) => {
+          stdout += text;
+        },
+        stderr: () => undefined,
+      } as never);
+      return { code, stdout };
+    };
+
+    const good = await run(path);
+    const bad = await run(changed);
+
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(
+      /^valid: EXP-TEST-0001, 11 files; 990 records of MPS.POPULATION.REGISTER \(MPS.CITIZEN 1.0.0\) for HCM.PORTAL/,
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain("data/records-000002.ndjson: its SHA-256 does not match manifest-sha256.txt");
+  });
+});
 
 describe("ustar", () => {
   it("round-trips names longer than 100 bytes and empty files, and refuses a cut-short archive", async () => {
