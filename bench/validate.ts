@@ -4,37 +4,15 @@
 import { performance } from "node:perf_hooks";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { dictionarySample } from "../demo/dictionary.ts";
+import { citizenJsonSchema } from "../demo/dictionary.ts";
 import { syntheticPopulation } from "../demo/population.ts";
-import { compileSchema } from "../domain/dictionary/json-schema.ts";
-import type { Field, NewSchemaVersionInput } from "../domain/dictionary/model.ts";
 import { RecordValidator } from "../domain/dictionary/validator.ts";
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
 const ROUNDS = 3;
 
 // The demo's citizen schema, compiled as the dictionary compiles it.
-const at = new Date().toISOString();
-const fields = new Map<string, Field>(
-  (dictionarySample("fields.json") as Partial<Field>[]).map((field) => [
-    String(field.code),
-    { relationships: [], status: "published", createdAt: at, updatedAt: at, revision: 1, ...field } as Field,
-  ]),
-);
-const codeLists = new Map<string, string[]>(
-  ["gender.json", "nationality.json", "province.json"].map((name) => {
-    const list = dictionarySample(name) as { code: string; entries: { code: string }[] };
-    return [list.code, list.entries.map((entry) => entry.code)];
-  }),
-);
-const definition = dictionarySample("citizen-schema.json") as Omit<NewSchemaVersionInput, "fields"> & {
-  fields: { field: string; required?: boolean }[];
-};
-const schema = compileSchema(
-  { ...definition, fields: definition.fields.map((use) => ({ multiple: false, required: false, ...use })) },
-  fields,
-  codeLists,
-);
+const schema = citizenJsonSchema();
 
 // One record in fifty breaks the schema on two fields, so error reporting is part of the cost.
 const records: unknown[] = syntheticPopulation(RECORDS, 42).map((citizen, index) =>

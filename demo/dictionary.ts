@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type DscpClient, DscpProblemError } from "../client/dscp-client.ts";
+import { compileSchema } from "../domain/dictionary/json-schema.ts";
+import type { Field, JsonSchema, NewSchemaVersionInput } from "../domain/dictionary/model.ts";
 
 /** One file of the dictionary's sample in `demo/dictionary/`, parsed. */
 export function dictionarySample(name: string): unknown {
@@ -23,4 +25,29 @@ export async function loadDictionarySample(operator: DscpClient): Promise<void> 
   for (const field of dictionarySample("fields.json") as unknown[]) {
     await ignoringConflict(operator.call("POST", "/v1/dictionary/fields", { body: field }));
   }
+}
+
+/** The sample's citizen schema (MPS.CITIZEN 1.0.0) compiled as the dictionary compiles it, without a platform. */
+export function citizenJsonSchema(): JsonSchema {
+  const at = new Date().toISOString();
+  const fields = new Map<string, Field>(
+    (dictionarySample("fields.json") as Partial<Field>[]).map((field) => [
+      String(field.code),
+      { relationships: [], status: "published", createdAt: at, updatedAt: at, revision: 1, ...field } as Field,
+    ]),
+  );
+  const codeLists = new Map<string, string[]>(
+    ["gender.json", "nationality.json", "province.json"].map((name) => {
+      const list = dictionarySample(name) as { code: string; entries: { code: string }[] };
+      return [list.code, list.entries.map((entry) => entry.code)];
+    }),
+  );
+  const definition = dictionarySample("citizen-schema.json") as Omit<NewSchemaVersionInput, "fields"> & {
+    fields: { field: string; required?: boolean }[];
+  };
+  return compileSchema(
+    { ...definition, fields: definition.fields.map((use) => ({ multiple: false, required: false, ...use })) },
+    fields,
+    codeLists,
+  );
 }

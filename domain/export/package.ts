@@ -1,8 +1,4 @@
 import { createHash } from "node:crypto";
-import { once } from "node:events";
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
@@ -81,9 +77,7 @@ export interface PackageOptions {
   readonly validator: RecordValidator;
   /** The data key of a record, for the withheld sample. */
   readonly keyOf: (record: Readonly<Record<string, unknown>>) => string;
-  /** Where data files are staged while they fill (one at a time). */
-  readonly scratch?: string;
-  /** A data file closes after this many records or bytes, whichever comes first. */
+  /** A data file closes after this many records or bytes, whichever comes first (it is held in memory until then). */
   readonly recordsPerFile?: number;
   readonly bytesPerFile?: number;
   /** Told every so many records how many are done (for the job's progress). */
@@ -92,9 +86,9 @@ export interface PackageOptions {
 
 /**
  * Writes the package of `records` to `out` as a gzipped ustar stream: each record validated
- * against the schema, projected to the exported fields, written to the current data file
- * (staged on disk, hashed as it is written), each full file appended to the archive. Memory
- * holds a record and the streams' buffers, whatever the dataset's size.
+ * against the schema, projected to the exported fields, added to the current data file (hashed
+ * as it grows), each full file appended to the archive while the next fills. Memory holds two
+ * data files (8 MiB each at most by default) and the streams' buffers, whatever the dataset's size.
  */
 export async function writePackage(
   spec: PackageSpec,
@@ -106,52 +100,65 @@ export async function writePackage(
   const sent = pipeline(gzip, out);
   const tar = new TarWriter(gzip);
   const base = spec.exportId;
-  const folder = mkdtempSync(join(options.scratch ?? tmpdir(), "package-"));
   const check = options.validator.check(spec.schema.jsonSchema);
   const recordsPerFile = options.recordsPerFile ?? 250_000;
-  const bytesPerFile = options.bytesPerFile ?? 256 * 1_048_576;
+  const bytesPerFile = options.bytesPerFile ?? 8 * 1_048_576;
   const files: PackagedFile[] = [];
   const withheldSample: Array<{ key: string; errors: Array<{ path: string; rule: string }> }> = [];
   let exported = 0;
   let withheld = 0;
+  /** The data file being filled: held in memory (at most `bytesPerFile`), hashed as it grows. */
   let current:
     | {
         path: string;
-        local: string;
-        stream: Writable;
+        chunks: Buffer[];
+        text: string;
         hash: ReturnType<typeof createHash>;
         bytes: number;
         records: number;
       }
     | undefined;
 
-  const append = async (file: PackagedFile, local: string) => {
-    await tar.file(`${base}/${file.path}`, file.bytes, createReadStream(local));
-    files.push(file);
+  const flush = () => {
+    if (!current || current.text === "") return;
+    const bytes = Buffer.from(current.text, "utf8");
+    current.text = "";
+    current.hash.update(bytes);
+    current.chunks.push(bytes);
+    current.bytes += bytes.length;
   };
+  // A full file is handed to the archive while the next one fills: compression (on libuv's
+  // threads) overlaps validation and serialisation; at most two files are held at once.
+  let inflight: Promise<void> = Promise.resolve();
   const close = async () => {
     if (!current) return;
+    flush();
     const closing = current;
     current = undefined;
-    await new Promise((resolve) => closing.stream.end(resolve));
-    await append(
-      { path: closing.path, sha256: closing.hash.digest("hex"), bytes: closing.bytes, records: closing.records },
-      closing.local,
-    );
-    rmSync(closing.local, { force: true });
+    files.push({
+      path: closing.path,
+      sha256: closing.hash.digest("hex"),
+      bytes: closing.bytes,
+      records: closing.records,
+    });
+    await inflight;
+    inflight = tar.file(`${base}/${closing.path}`, closing.bytes, Buffer.concat(closing.chunks));
+    inflight.catch(() => undefined);
   };
-  const write = async (text: string) => {
+  const write = (text: string) => {
     if (!current) {
       const number = String(files.length + 1).padStart(6, "0");
-      const path = `data/records-${number}.${spec.format}`;
-      const local = join(folder, `records-${number}`);
-      current = { path, local, stream: createWriteStream(local), hash: createHash("sha256"), bytes: 0, records: 0 };
-      if (spec.format === "csv") await write(`${spec.fields.map(csvCell).join(",")}\r\n`);
+      current = {
+        path: `data/records-${number}.${spec.format}`,
+        chunks: [],
+        text: spec.format === "csv" ? `${spec.fields.map(csvCell).join(",")}\r\n` : "",
+        hash: createHash("sha256"),
+        bytes: 0,
+        records: 0,
+      };
     }
-    const bytes = Buffer.from(text, "utf8");
-    current.hash.update(bytes);
-    current.bytes += bytes.length;
-    if (!current.stream.write(bytes)) await once(current.stream, "drain");
+    current.text += text;
+    if (current.text.length >= 65_536) flush();
   };
 
   try {
@@ -167,18 +174,17 @@ export async function writePackage(
         }
         continue;
       }
-      await write(
-        spec.format === "csv"
-          ? `${spec.fields.map((field) => csvCell(record[field])).join(",")}\r\n`
-          : `${JSON.stringify(Object.fromEntries(spec.fields.filter((field) => field in record).map((field) => [field, record[field]])))}\n`,
+      write(
+        spec.format === "csv" ? csvRow(record, spec.fields) : `${JSON.stringify(projected(record, spec.fields))}\n`,
       );
       exported++;
-      (current as NonNullable<typeof current>).records++;
-      const full = current as NonNullable<typeof current>;
-      if (full.records >= recordsPerFile || full.bytes >= bytesPerFile) await close();
+      const filling = current as NonNullable<typeof current>;
+      filling.records++;
+      if (filling.records >= recordsPerFile || filling.bytes + filling.text.length >= bytesPerFile) await close();
       if (options.progress && exported % 10_000 === 0) await options.progress(exported);
     }
     await close();
+    await inflight;
 
     const schemaBytes = Buffer.from(`${JSON.stringify(spec.schema.jsonSchema, null, 2)}\n`);
     const schemaFile: PackagedFile = {
@@ -233,9 +239,6 @@ export async function writePackage(
     gzip.destroy(error as Error);
     await sent.catch(() => undefined);
     throw error;
-  } finally {
-    current?.stream.destroy();
-    rmSync(folder, { recursive: true, force: true });
   }
 }
 
@@ -246,6 +249,21 @@ async function detachedJws(signer: PlatformSigner, payload: Buffer): Promise<str
   );
   const der = await signer.sign(Buffer.from(`${header}.${payload.toString("base64url")}`));
   return `${header}..${Buffer.from(derToJose(der, 32)).toString("base64url")}`;
+}
+
+/** The exported fields of a record, in the export's order (absent ones left out). */
+function projected(record: Readonly<Record<string, unknown>>, fields: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of fields) if (record[field] !== undefined) out[field] = record[field];
+  return out;
+}
+
+function csvRow(record: Readonly<Record<string, unknown>>, fields: readonly string[]): string {
+  let row = "";
+  for (let index = 0; index < fields.length; index++) {
+    row += `${index === 0 ? "" : ","}${csvCell(record[fields[index] as string])}`;
+  }
+  return `${row}\r\n`;
 }
 
 /** RFC 4180: quoted when it holds a comma, a quote or a line break; objects as JSON. */

@@ -80,7 +80,6 @@ async function build(name: string, overrides: Partial<PackageSpec> = {}, count =
     signer: key.signer,
     validator: new RecordValidator(),
     keyOf: (record) => String(record.personalId),
-    scratch: folder,
     recordsPerFile: 300,
   });
   return { path, manifest };
