@@ -18,7 +18,7 @@ function readmeCommands(): string[] {
   return commands;
 }
 
-/** The command's text: up to an unquoted `#` comment, or the `)` closing the substitution it is in. */
+/** The command's text: up to an unquoted `#` comment, redirection, pipe or `;`, or the `)` closing the substitution it is in. */
 function untilEnd(text: string, inSubstitution: boolean): string {
   let quote: string | undefined;
   let depth = 0;
@@ -32,6 +32,10 @@ function untilEnd(text: string, inSubstitution: boolean): string {
       if (depth === 0 && inSubstitution) return text.slice(0, index);
       depth--;
     } else if (char === "#" && /\s/.test(text[index - 1] ?? " ")) return text.slice(0, index);
+    else if ((char === ">" || char === "|" || char === ";") && /\s/.test(text[index - 1] ?? " ")) {
+      // A redirection or the next command of a pipeline: not the command's own words.
+      return text.slice(0, index);
+    }
   }
   return text;
 }
