@@ -20,6 +20,7 @@ import {
 import { standardisationQuery } from "../domain/dictionary/standardisation.ts";
 import { queryInput, recordQuery } from "../domain/exchange/model.ts";
 import { logQuery } from "../domain/exchange-log/model.ts";
+import { exportInput } from "../domain/export/model.ts";
 import { masterDataQuery, newMasterDataInput } from "../domain/master-data/master-data.ts";
 import {
   accessRequestInput,
@@ -696,6 +697,29 @@ export const OPERATIONS: readonly Operation[] = [
     body: named("Redrive", redriveInput),
     success: { status: 200, description: "The messages moved", schema: named("Redriven", resource.redriven) },
     problems: signedProblems,
+  },
+  {
+    method: "POST",
+    path: "/v1/exports",
+    operationId: "startExport",
+    tag: "Export",
+    summary: "Export a dataset of the integrated database as a signed package for storage media (Art. 7.2d)",
+    description:
+      "A consumer whose permission allows the export method gets its permitted fields (or fewer); the operator exports for a consumer under its permission, or under its own mandate with a stated purpose. A job writes a BagIt 1.0 bag (gzipped ustar): the records in NDJSON or CSV files, the schema, SHA-256 manifests, and a manifest signed by the platform's key (dscp export verify checks it offline). Every export is an exchange-log entry.",
+    signed: true,
+    body: named("ExportRequest", exportInput),
+    success: { status: 202, description: "The job, running", schema: named("Export", resource.exportJob) },
+    problems: [...signedProblems, 404, 422],
+  },
+  {
+    method: "GET",
+    path: "/v1/exports/{exportId}",
+    operationId: "getExport",
+    tag: "Export",
+    summary: "An export's state and progress, and once written, what it holds and a link to download it",
+    signed: true,
+    success: { status: 200, description: "The export", schema: named("ExportStatus", resource.exportStatus) },
+    problems: [401, 403, 404],
   },
   {
     method: "GET",

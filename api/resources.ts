@@ -22,6 +22,7 @@ import {
 import type { StandardisationReport } from "../domain/dictionary/standardisation.ts";
 import type { ExchangeEntry } from "../domain/exchange/model.ts";
 import type { ChainedEntry, ShardVerdict } from "../domain/exchange-log/chain.ts";
+import type { ExportJob } from "../domain/export/model.ts";
 import type { HealthReport } from "../domain/health.ts";
 import { MASTER_DATA_LEVELS, type MasterDataItem } from "../domain/master-data/master-data.ts";
 import { type AccessRequest, type Permission, PURPOSE_CLASSES } from "../domain/permissions/model.ts";
@@ -182,12 +183,12 @@ const entryShape = {
   datasetId: z.string(),
   providerSystem: z.optional(z.string()),
   providerAgency: z.optional(z.string()),
-  operation: z.enum(["get-record", "query", "sync-batch", "sync-delivery"]),
+  operation: z.enum(["get-record", "query", "sync-batch", "sync-delivery", "export"]),
   submittedBy: z.optional(z.string()),
   batchId: z.optional(z.string()),
   deliveryId: z.optional(z.string().check(z.describe("The delivery message (sync-delivery)"))),
   attempt: z.optional(z.number().check(z.int(), z.describe("Which attempt at the delivery this was"))),
-  method: z.enum(["request", "integrated", "sync"]),
+  method: z.enum(["request", "integrated", "sync", "export"]),
   purpose: z.optional(z.string()),
   purposeClass: z.optional(z.string()),
   permissionId: z.optional(z.string()),
@@ -505,6 +506,47 @@ export const deliveryRecord = z.object({
   lastError: z.optional(z.string()),
 });
 
+const party = z.object({ system: z.string(), agency: z.string() });
+const exportShape = {
+  exportId: z.string(),
+  datasetId: z.string(),
+  format: z.enum(["ndjson", "csv"]),
+  fields: z.array(z.string()),
+  filter: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  schema: z.object({ id: z.string(), version: z.string() }),
+  requester: party,
+  consumer: party.check(z.describe("Whom the package is for; its permission governs the fields")),
+  purpose: z.string(),
+  purposeClass: z.optional(z.string()),
+  permissionId: z.optional(z.string()),
+  legalBasis: z.optional(z.string()),
+  state: z.enum(["running", "completed", "failed"]),
+  progress: z.number().check(z.int(), z.describe("Records written so far")),
+  createdAt: instant,
+  completedAt: z.optional(instant),
+  transactionId: z.string(),
+  archive: z.optional(
+    z.object({
+      key: z.string(),
+      bytes: z.number().check(z.int()),
+      sha256: z.string().check(z.describe("SHA-256 of the whole .tar.gz as stored")),
+      records: z.number().check(z.int()),
+      withheld: z.number().check(z.int(), z.describe("Records that broke the schema, listed in the manifest")),
+      files: z.number().check(z.int()),
+    }),
+  ),
+  failure: z.optional(z.string()),
+};
+export const exportJob = z.object(exportShape);
+export const exportStatus = z.object({
+  ...exportShape,
+  download: z.optional(
+    z
+      .object({ url: z.string(), expiresAt: instant })
+      .check(z.describe("Once completed: GET the package here (a BagIt bag, .tar.gz), for 15 minutes")),
+  ),
+});
+
 /** A page of a listing. */
 export function page<T extends z.ZodMiniType>(item: T) {
   return z.object({
@@ -551,5 +593,6 @@ export type DriftChecks = AllTrue<
     Describes<typeof subscription, Subscription>,
     Describes<typeof inboxMessage, InboxMessage>,
     Describes<typeof deliveryRecord, DeliveryRecord>,
+    Describes<typeof exportJob, ExportJob>,
   ]
 >;

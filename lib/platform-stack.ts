@@ -7,6 +7,7 @@ import { Delivery } from "./constructs/delivery.ts";
 import { Dictionary } from "./constructs/dictionary.ts";
 import { Exchange } from "./constructs/exchange.ts";
 import { ExchangeLog, exchangeLogQueue } from "./constructs/exchange-log.ts";
+import { Export } from "./constructs/export.ts";
 import { HealthCheck } from "./constructs/health-check.ts";
 import { Identity } from "./constructs/identity.ts";
 import { Permissions } from "./constructs/permissions.ts";
@@ -130,6 +131,20 @@ export class PlatformStack extends Stack {
       permissionsTable: this.dataStores.permissionsTable,
       signingKey: this.dataStores.signingKey,
       issuer: audience,
+      stage: props.stage,
+      version: props.version,
+    });
+
+    new Export(this, "Export", {
+      api,
+      authorizer: identity.authorizer,
+      registryTable: this.dataStores.registryTable,
+      permissionsTable: this.dataStores.permissionsTable,
+      integratedTable: this.dataStores.integratedTable,
+      exportsBucket: this.dataStores.exportsBucket,
+      signingKey: this.dataStores.signingKey,
+      issuer: audience,
+      log: exchangeLog,
       stage: props.stage,
       version: props.version,
     });

@@ -20,7 +20,7 @@ let client: S3Client | undefined;
 const PART_BYTES = 8 * 1_048_576;
 
 /** The process-wide S3 client; path-style addressing when an endpoint is set (LocalStack, local runtime). */
-function s3(): S3Client {
+export function s3(): S3Client {
   client ??= new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL) });
   return client;
 }

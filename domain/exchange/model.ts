@@ -76,7 +76,7 @@ export interface ExchangeEntry {
   readonly datasetId: string;
   readonly providerSystem?: string;
   readonly providerAgency?: string;
-  readonly operation: "get-record" | "query" | "sync-batch" | "sync-delivery";
+  readonly operation: "get-record" | "query" | "sync-batch" | "sync-delivery" | "export";
   /** For a batch: the system that submitted it. */
   readonly submittedBy?: string;
   /** For a batch and each delivery of it: the batch. */
@@ -85,7 +85,7 @@ export interface ExchangeEntry {
   readonly deliveryId?: string;
   readonly attempt?: number;
   /** Served from the provider's system (7.2a) or from the integrated database (7.2c). */
-  readonly method: "request" | "integrated" | "sync";
+  readonly method: "request" | "integrated" | "sync" | "export";
   readonly purpose?: string;
   readonly purposeClass?: string;
   readonly permissionId?: string;

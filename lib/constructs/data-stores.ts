@@ -149,6 +149,14 @@ export class DataStores extends Construct {
       });
     }
     this.exportsBucket = dataBucket("ExportsBucket", "exports/");
+    // Packages are for handing over on media: downloaded within days, then gone.
+    this.exportsBucket.addLifecycleRule({
+      id: "expire-exports",
+      prefix: "exports/",
+      expiration: Duration.days(30),
+      noncurrentVersionExpiration: Duration.days(1),
+      abortIncompleteMultipartUploadAfter: Duration.days(1),
+    });
     this.logArchiveBucket = dataBucket("LogArchiveBucket", "log-archive/");
   }
 

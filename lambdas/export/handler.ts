@@ -1,0 +1,29 @@
+import { stepFunctionsStarter } from "../../adapters/sfn/pipeline.ts";
+import { parseJsonBody } from "../../domain/validation.ts";
+import { authenticatedCaller } from "../shared/caller.ts";
+import { lazyEnvironment } from "../shared/environment.ts";
+import { httpHandler } from "../shared/http.ts";
+import { dispatch, pathParameter } from "../shared/routes.ts";
+import { exportApiEnvironment } from "./environment.ts";
+import { exportService } from "./service.ts";
+
+const environment = lazyEnvironment(exportApiEnvironment);
+const exports = () =>
+  exportService(() => {
+    const start = stepFunctionsStarter(environment().EXPORT_STATE_MACHINE_ARN);
+    return (exportId) => start(exportId, { exportId });
+  });
+
+/** Export packages (Art. 7.2d): started, then followed to a download link. */
+export const handler = httpHandler(
+  dispatch({
+    "POST /v1/exports": async (event, { transactionId }) => ({
+      status: 202,
+      body: await exports().start(authenticatedCaller(event), parseJsonBody(event.body), transactionId),
+    }),
+    "GET /v1/exports/{exportId}": async (event) => ({
+      status: 200,
+      body: await exports().status(authenticatedCaller(event), pathParameter(event, "exportId")),
+    }),
+  }),
+);

@@ -1,0 +1,132 @@
+import { fileURLToPath } from "node:url";
+import { type CfnElement, Duration, Stack, Validations } from "aws-cdk-lib";
+import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import type { IKey } from "aws-cdk-lib/aws-kms";
+import { LogGroup } from "aws-cdk-lib/aws-logs";
+import type { IBucket } from "aws-cdk-lib/aws-s3";
+import { DefinitionBody, Fail, LogLevel, StateMachine, Succeed, TaskInput } from "aws-cdk-lib/aws-stepfunctions";
+import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
+import { Construct } from "constructs";
+import { exportApiEnvironment, exportEnvironment } from "../../lambdas/export/environment.ts";
+import type { StageConfig } from "../stage.ts";
+import { DscpFunction } from "./dscp-function.ts";
+import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
+import { grantObjects, grantTable } from "./grants.ts";
+
+export interface ExportProps {
+  readonly api: RestApi;
+  readonly authorizer: IAuthorizer;
+  readonly registryTable: ITable;
+  readonly permissionsTable: ITable;
+  readonly integratedTable: ITable;
+  /** Where packages are written (SSE-KMS, lifecycle expiry). */
+  readonly exportsBucket: IBucket;
+  /** Signs every package's manifest. */
+  readonly signingKey: IKey;
+  readonly issuer: string;
+  readonly log: ExchangeLog;
+  readonly stage: StageConfig;
+  readonly version: string;
+}
+
+/**
+ * Export packages (Art. 7.2d): the API checks the request and starts a job; the job streams the
+ * dataset's records from the integrated store into a signed BagIt package in the exports bucket.
+ */
+export class Export extends Construct {
+  constructor(scope: Construct, id: string, props: ExportProps) {
+    super(scope, id);
+    const environment = {
+      REGISTRY_TABLE_NAME: props.registryTable.tableName,
+      PERMISSIONS_TABLE_NAME: props.permissionsTable.tableName,
+      INTEGRATED_TABLE_NAME: props.integratedTable.tableName,
+      EXPORTS_BUCKET_NAME: props.exportsBucket.bucketName,
+      PLATFORM_KEY_ID: props.signingKey.keyId,
+      PLATFORM_ISSUER: props.issuer,
+      LOG_QUEUE_URL: props.log.queue.queue.queueUrl,
+      LOG_SHARDS: String(LOG_SHARDS),
+    };
+    const entry = (file: string) => fileURLToPath(new URL(`../../lambdas/export/${file}`, import.meta.url));
+
+    const job = new DscpFunction(this, "JobFunction", {
+      stage: props.stage,
+      version: props.version,
+      environmentSchema: exportEnvironment,
+      environment,
+      entry: entry("job.ts"),
+      description: "DSCP export: streams a dataset into a signed BagIt package (state machine task)",
+      serviceName: "dscp-export-job",
+      synchronous: true,
+      memorySize: 1024,
+      timeout: Duration.minutes(15),
+    });
+    grantTable(job, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"]);
+    grantTable(job, props.integratedTable, ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"], {
+      indexes: ["byDataset"],
+      writes: true,
+    });
+    grantObjects(job, props.exportsBucket, { write: ["exports/"] });
+    props.signingKey.grant(job, "kms:Sign");
+    props.log.grantWrite(job);
+
+    const markFailed = new LambdaInvoke(this, "MarkFailed", {
+      lambdaFunction: job,
+      payload: TaskInput.fromObject({ action: "fail", "exportId.$": "$.exportId", "error.$": "$.error" }),
+      payloadResponseOnly: true,
+    }).next(new Fail(this, "Failed", { error: "ExportFailed", cause: "The package could not be written" }));
+    const run = new LambdaInvoke(this, "WritePackage", {
+      lambdaFunction: job,
+      payload: TaskInput.fromObject({ action: "run", "exportId.$": "$.exportId" }),
+      payloadResponseOnly: true,
+      resultPath: "$.result",
+    });
+    run.addRetry({ errors: ["Lambda.ServiceException", "Lambda.TooManyRequestsException"], maxAttempts: 3 });
+    run.addCatch(markFailed, { resultPath: "$.error" });
+    const logGroup = new LogGroup(this, "JobLogs", {
+      retention: props.stage.logRetention,
+      removalPolicy: props.stage.removalPolicy,
+    });
+    const machine = new StateMachine(this, "ExportJob", {
+      definitionBody: DefinitionBody.fromChainable(run.next(new Succeed(this, "Written"))),
+      timeout: Duration.hours(1),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+    });
+    const functionId = Stack.of(this).getLogicalId(job.node.defaultChild as CfnElement);
+    Validations.of(machine.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${functionId}.Arn>:*]`,
+      reason: "CDK's Lambda task grant covers the function's versions and aliases (<arn>:*); it is one function.",
+    });
+    Validations.of(machine.role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "Tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and log delivery (logs:CreateLogDelivery and friends) support no resource-level permissions.",
+    });
+
+    const api = new DscpFunction(this, "ApiFunction", {
+      stage: props.stage,
+      version: props.version,
+      environmentSchema: exportApiEnvironment,
+      environment: { ...environment, EXPORT_STATE_MACHINE_ARN: machine.stateMachineArn },
+      entry: entry("handler.ts"),
+      description: "DSCP export: checks export requests, starts jobs, hands out download links",
+      serviceName: "dscp-export",
+      synchronous: true,
+      timeout: Duration.seconds(28),
+    });
+    grantTable(api, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"]);
+    grantTable(api, props.permissionsTable, ["dynamodb:Query"], { indexes: ["byConsumer"] });
+    grantTable(api, props.integratedTable, ["dynamodb:GetItem", "dynamodb:PutItem"], { writes: true });
+    // Download links carry the API's permission to read packages, and nothing else.
+    grantObjects(api, props.exportsBucket, { read: ["exports/"] });
+    props.log.grantWrite(api);
+    machine.grantStartExecution(api);
+
+    const integration = new LambdaIntegration(api, { proxy: true });
+    const signed = { authorizer: props.authorizer };
+    const exports = props.api.root.resourceForPath("v1/exports");
+    exports.addMethod("POST", integration, signed);
+    exports.addResource("{exportId}").addMethod("GET", integration, signed);
+  }
+}
