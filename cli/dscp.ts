@@ -1,8 +1,9 @@
 import { createHash, type JsonWebKey } from "node:crypto";
-import { createReadStream, existsSync, readFileSync, renameSync, statSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
@@ -862,6 +863,66 @@ const COMMANDS: readonly Command[] = [
     },
   },
   {
+    name: "export create",
+    args: ["datasetId"],
+    summary: "Export a dataset as a signed package (Art. 7.2d), follow the job, download and verify it",
+    options: {
+      format: { type: "string", hint: "ndjson (default) or csv" },
+      fields: { type: "string", hint: "comma-separated (default: every field your permission covers)" },
+      where: { type: "string", multiple: true, hint: "field=value (a string) or field:=JSON; repeatable" },
+      consumer: { type: "string", hint: "the consumer it is for (operator only)" },
+      purpose: { type: "string", hint: "why (the operator exporting under its own mandate)" },
+      out: { type: "string", hint: "where to save the package (default <exportId>.tar.gz)" },
+      "no-wait": { type: "boolean", hint: "return once the job is started" },
+    },
+    async run(context, [datasetId], values) {
+      const client = context.client();
+      let job = await client.call<ExportStatus>("POST", "/v1/exports", {
+        body: {
+          datasetId: String(datasetId),
+          ...optional({ format: values.format, consumerSystem: values.consumer, purpose: values.purpose }),
+          ...(values.fields ? { fields: list(values.fields) } : {}),
+          filter: Object.fromEntries(((values.where as string[] | undefined) ?? []).map(filterOf1)),
+        },
+      });
+      while (!values["no-wait"] && job.state === "running") {
+        context.io.stderr(`\r${job.exportId}: ${job.progress} records written`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        job = await client.call<ExportStatus>("GET", `/v1/exports/${encodeURIComponent(job.exportId)}`);
+      }
+      context.io.stderr("\n");
+      if (job.state === "failed") {
+        context.print(job);
+        return 1;
+      }
+      if (!job.download) {
+        context.print(job);
+        return 0;
+      }
+      const path = context.resolve(String(values.out ?? `${job.exportId}.tar.gz`));
+      const response = await fetch(job.download.url);
+      if (!response.ok || !response.body) throw new Error(`the download failed: ${response.status}`);
+      await pipeline(Readable.fromWeb(response.body as never), createWriteStream(path));
+      const verdict = await verifyPackage(createReadStream(path), (await client.platformKeys()).keys);
+      if (context.json) context.print({ ...job, savedTo: path, verdict });
+      else {
+        context.io.stdout(
+          `${job.exportId}: ${job.archive?.records} records (${job.archive?.withheld} withheld) in ${job.archive?.files} files, saved to ${path}; ${verdict.valid ? "verified" : `NOT valid: ${verdict.problems.map((problem) => `${problem.file}: ${problem.problem}`).join("; ")}`}\n`,
+        );
+      }
+      return verdict.valid ? 0 : 1;
+    },
+  },
+  {
+    name: "export status",
+    args: ["exportId"],
+    summary: "An export's state and progress, and its download link once written",
+    async run(context, [exportId]) {
+      context.print(await context.client().call("GET", `/v1/exports/${encodeURIComponent(String(exportId))}`));
+      return 0;
+    },
+  },
+  {
     name: "export verify",
     args: ["file"],
     summary: "Verify an export package offline: every checksum, and the platform's signature on its manifest",
@@ -1068,6 +1129,14 @@ async function validateNdjson(
     } else if (invalid === maxReported + 1) print(`(more failing records not shown; --max raises the limit)\n`);
   }
   return { records, valid: records - invalid, invalid };
+}
+
+interface ExportStatus {
+  exportId: string;
+  state: "running" | "completed" | "failed";
+  progress: number;
+  archive?: { records: number; withheld: number; files: number };
+  download?: { url: string };
 }
 
 interface SyncBatch {

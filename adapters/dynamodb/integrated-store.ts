@@ -145,7 +145,11 @@ export class DynamoIntegratedStore implements IntegratedStore {
   }
 
   query(datasetId: string, filters: Readonly<Record<string, unknown>>, page: { limit: number; cursor?: string }) {
-    const names: Record<string, string> = { "#record": "record", "#deleted": "deleted" };
+    // `#record` only when a filter uses it: DynamoDB refuses names an expression does not use.
+    const names: Record<string, string> = {
+      "#deleted": "deleted",
+      ...(Object.keys(filters).length > 0 ? { "#record": "record" } : {}),
+    };
     const values: Record<string, unknown> = { ":dataset": datasetId, ":deleted": true };
     const conditions = ["#deleted <> :deleted"];
     Object.entries(filters).forEach(([field, value], index) => {

@@ -186,7 +186,9 @@ export async function writePackage(
     await close();
     await inflight;
 
-    const schemaBytes = Buffer.from(`${JSON.stringify(spec.schema.jsonSchema, null, 2)}\n`);
+    const schemaBytes = Buffer.from(
+      `${JSON.stringify(exportedSchema(spec.schema.jsonSchema, spec.fields), null, 2)}\n`,
+    );
     const schemaFile: PackagedFile = {
       path: "data/schema.json",
       sha256: sha256(schemaBytes),
@@ -249,6 +251,24 @@ async function detachedJws(signer: PlatformSigner, payload: Buffer): Promise<str
   );
   const der = await signer.sign(Buffer.from(`${header}.${payload.toString("base64url")}`));
   return `${header}..${Buffer.from(derToJose(der, 32)).toString("base64url")}`;
+}
+
+/**
+ * The schema the exported records follow: the dataset's, cut to the exported fields (the others
+ * are neither present nor required), naming the schema it derives from instead of its `$id`.
+ */
+export function exportedSchema(schema: JsonSchema, fields: readonly string[]): JsonSchema {
+  const { $id, properties, required, ...rest } = schema as JsonSchema & {
+    properties?: Record<string, unknown>;
+    required?: string[];
+  };
+  return {
+    ...rest,
+    ...($id ? { "x-dscp-derivedFrom": $id } : {}),
+    "x-dscp-fields": [...fields],
+    properties: Object.fromEntries(Object.entries(properties ?? {}).filter(([name]) => fields.includes(name))),
+    required: (required ?? []).filter((name) => fields.includes(name)),
+  };
 }
 
 /** The exported fields of a record, in the export's order (absent ones left out). */

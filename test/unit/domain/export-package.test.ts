@@ -132,6 +132,16 @@ describe("export packages", () => {
     );
     expect(readFileSync(join(bag, "bag-info.txt"), "utf8")).toMatch(/^Payload-Oxum: \d+\.5$/m);
     expect(JSON.parse(String(first))).toEqual({ personalId: "000000000000", province: "0" });
+    // The packaged schema describes the exported records: the other fields are gone.
+    expect(JSON.parse(readFileSync(join(bag, "data/schema.json"), "utf8"))).toMatchObject({
+      properties: { personalId: expect.any(Object), province: expect.any(Object) },
+      required: ["personalId"],
+      "x-dscp-fields": ["personalId", "province"],
+    });
+    expect(Object.keys(JSON.parse(readFileSync(join(bag, "data/schema.json"), "utf8")).properties)).toEqual([
+      "personalId",
+      "province",
+    ]);
   });
 
   it("fails verification, naming the file, when one byte of a data file changes", async () => {
