@@ -125,7 +125,7 @@ export async function seedDemo(options: {
       qualityStatement: "Synthetic data for demonstration; every record validated against MPS.CITIZEN 1.0.0.",
       accessConditions: "State agencies within their functions (Art. 4.1).",
       classification: "restricted",
-      methods: ["integrated", "sync"],
+      methods: ["integrated", "sync", "export"],
       schema: DEMO_SCHEMA,
       keyFields: ["personalId"],
       fields: ["personalId", "fullName", "birthDate", "gender", "province", "ethnicity"].map((name) => ({
@@ -137,7 +137,7 @@ export async function seedDemo(options: {
   );
   for (const [datasetId, methods] of [
     [DEMO_DATASET, ["request"]],
-    [DEMO_REGISTER, ["integrated", "sync"]],
+    [DEMO_REGISTER, ["integrated", "sync", "export"]],
   ] as const) {
     const { items } = await client(consumer).listPermissions({ datasetId, status: "active", limit: 10 });
     if (items.length > 0) continue;
@@ -148,7 +148,7 @@ export async function seedDemo(options: {
       purposeClass: "public-service",
       methods: [...methods],
       validUntil: new Date(Date.now() + 365 * 86_400_000).toISOString(),
-      legalBasis: `Decree on data connection and sharing, Art. 4.1 and 7.2${datasetId === DEMO_DATASET ? "a" : "b-c"}`,
+      legalBasis: `Decree on data connection and sharing, Art. 4.1 and 7.2${datasetId === DEMO_DATASET ? "a" : "b-d"}`,
     });
     await client(provider).decide(request.id, {
       decision: "approve",
