@@ -10,6 +10,7 @@ import { ExchangeLog, exchangeLogQueue } from "./constructs/exchange-log.ts";
 import { Export } from "./constructs/export.ts";
 import { HealthCheck } from "./constructs/health-check.ts";
 import { Identity } from "./constructs/identity.ts";
+import { Monitoring } from "./constructs/monitoring.ts";
 import { Permissions } from "./constructs/permissions.ts";
 import { PlatformApi } from "./constructs/platform-api.ts";
 import { Registry } from "./constructs/registry.ts";
@@ -110,7 +111,7 @@ export class PlatformStack extends Stack {
       stage: props.stage,
       version: props.version,
     });
-    new Sync(this, "Sync", {
+    const sync = new Sync(this, "Sync", {
       deliveryQueue: delivery.queue.queue,
       api,
       authorizer: identity.authorizer,
@@ -135,7 +136,7 @@ export class PlatformStack extends Stack {
       version: props.version,
     });
 
-    new Export(this, "Export", {
+    const exports = new Export(this, "Export", {
       api,
       authorizer: identity.authorizer,
       registryTable: this.dataStores.registryTable,
@@ -147,6 +148,18 @@ export class PlatformStack extends Stack {
       log: exchangeLog,
       stage: props.stage,
       version: props.version,
+    });
+
+    const monitoring = new Monitoring(this, "Monitoring", {
+      api,
+      queues: { SyncChunks: sync.queue, Deliveries: delivery.queue, ExchangeLog: exchangeLog.queue },
+      stateMachines: { UploadPipeline: sync.stateMachine, ExportJob: exports.stateMachine },
+      functions: { LogVerifier: exchangeLog.verifier },
+      encryptionKey: this.dataStores.key,
+    });
+    new CfnOutput(this, "AlarmTopicArn", {
+      value: monitoring.topic.topicArn,
+      description: "Subscribe the operator's e-mail or pager to DSCP's alarms",
     });
 
     new HealthCheck(this, "Health", {

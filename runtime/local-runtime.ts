@@ -44,6 +44,11 @@ const NOT_EMULATED_BECAUSE: Record<string, string> = {
   "AWS::ApiGateway::Account": "account-level settings have no local effect",
   "AWS::WAFv2::WebACL": "no WAF locally",
   "AWS::WAFv2::WebACLAssociation": "no WAF locally",
+  "AWS::CloudWatch::Alarm":
+    "CloudWatch is not emulated: metrics stay in the function logs (EMF); alarms act on AWS and LocalStack",
+  "AWS::CloudWatch::Dashboard": "CloudWatch is not emulated: the dashboard exists on AWS and LocalStack",
+  "AWS::SNS::Topic": "alarm notifications: CloudWatch alarms do not run locally, so nothing publishes",
+  "AWS::SNS::TopicPolicy": "topic policies (TLS-only) are not enforced locally",
   "AWS::CDK::Metadata": "CDK bookkeeping",
 };
 

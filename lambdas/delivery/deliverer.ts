@@ -1,8 +1,20 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { DeliveryMessage } from "../../domain/delivery/model.ts";
-import { logger } from "../shared/observability.ts";
+import { logger, metrics } from "../shared/observability.ts";
+
+/** One metric per outcome: the monitoring alarms on dead letters. */
+const METRIC = {
+  delivered: "deliveriesDelivered",
+  duplicate: "deliveriesDuplicate",
+  refused: "deliveriesRefused",
+  retrying: "deliveriesRetrying",
+  "dead-lettered": "deliveriesDeadLettered",
+} as const;
+
 import { deliveryService } from "./service.ts";
 
 /**
@@ -12,6 +24,7 @@ import { deliveryService } from "./service.ts";
  */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics))
   .handler(async (event) => {
     const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
     await Promise.all(
@@ -19,6 +32,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
         try {
           const delivery = JSON.parse(message.body) as DeliveryMessage;
           const outcome = await deliveryService().deliver(delivery);
+          metrics.addMetric(METRIC[outcome], MetricUnit.Count, 1);
           if (outcome !== "delivered" && outcome !== "duplicate") {
             logger.warn("a delivery was not made", {
               outcome,

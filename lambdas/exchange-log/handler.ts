@@ -25,6 +25,23 @@ function scopeOf(caller: Caller, view: LogQueryParameters["view"]): LogScope {
   return { kind: "consumer", agency: caller.agencyCode };
 }
 
+/** Every shard's chain verified, entry by entry, a page at a time. */
+export async function verifyShards(store: DynamoExchangeLogStore, shards: number): Promise<ShardVerdict[]> {
+  const verdicts: ShardVerdict[] = [];
+  for (let shard = 0; shard < shards; shard++) {
+    const verifier = new ShardVerifier(shard, await store.head(shard));
+    let after = 0;
+    for (;;) {
+      const { entries, more } = await store.readShard(shard, after);
+      for (const entry of entries) verifier.add(entry);
+      if (!more || entries.length === 0) break;
+      after = (entries.at(-1) as { seq: number }).seq;
+    }
+    verdicts.push(verifier.finish());
+  }
+  return verdicts;
+}
+
 /** The exchange log (Art. 13): scoped reading, and verification of every chain. */
 export const handler = httpHandler(
   dispatch({
@@ -37,19 +54,7 @@ export const handler = httpHandler(
     "GET /v1/logs/verify": async (event) => {
       const caller = authenticatedCaller(event);
       if (!isOverseer(caller)) throw new ForbiddenError("only the supervisor and the operator verify the whole log");
-      const shards = Number(environment().LOG_SHARDS);
-      const verdicts: ShardVerdict[] = [];
-      for (let shard = 0; shard < shards; shard++) {
-        const verifier = new ShardVerifier(shard, await logStore().head(shard));
-        let after = 0;
-        for (;;) {
-          const { entries, more } = await logStore().readShard(shard, after);
-          for (const entry of entries) verifier.add(entry);
-          if (!more || entries.length === 0) break;
-          after = (entries.at(-1) as { seq: number }).seq;
-        }
-        verdicts.push(verifier.finish());
-      }
+      const verdicts = await verifyShards(logStore(), Number(environment().LOG_SHARDS));
       return {
         status: 200,
         body: {

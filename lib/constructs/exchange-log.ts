@@ -1,7 +1,9 @@
 import { fileURLToPath } from "node:url";
-import { Duration, type RemovalPolicy } from "aws-cdk-lib";
+import { Duration, type RemovalPolicy, Validations } from "aws-cdk-lib";
 import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import { Rule, Schedule } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
@@ -60,6 +62,8 @@ export function grantLogWrite(queue: WorkQueue, encryptionKey: IKey, fn: IFuncti
  */
 export class ExchangeLog extends Construct {
   readonly queue: WorkQueue;
+  /** The scheduled chain verifier, for monitoring. */
+  readonly verifier: IFunction;
   private readonly encryptionKey: IKey;
 
   constructor(scope: Construct, id: string, props: ExchangeLogProps) {
@@ -98,6 +102,28 @@ export class ExchangeLog extends Construct {
     grantTable(reader, props.logTable, ["dynamodb:GetItem", "dynamodb:Query"], {
       indexes: ["byConsumer", "byProvider", "byTime"],
     });
+    // Every chain verified hourly: a broken one is published as `logChainsBroken`, alarmed on.
+    const verifier = new DscpFunction(this, "Verifier", {
+      ...common,
+      entry: fileURLToPath(new URL("../../lambdas/exchange-log/verifier.ts", import.meta.url)),
+      description: "DSCP exchange log: verifies every hash chain on a schedule",
+      serviceName: "dscp-log-verifier",
+      synchronous: true,
+      timeout: Duration.minutes(10),
+      memorySize: 512,
+    });
+    grantTable(verifier, props.logTable, ["dynamodb:GetItem", "dynamodb:Query"]);
+    const rule = new Rule(this, "VerifyHourly", {
+      schedule: Schedule.rate(Duration.hours(1)),
+      targets: [new LambdaFunction(verifier, { retryAttempts: 2 })],
+    });
+    Validations.of(rule).acknowledge({
+      id: "Serverless-EventBusDLQ",
+      reason:
+        "A lost hourly run leaves nothing to replay (the next run verifies everything again); a failing verifier raises the monitoring's LogVerifierErrors alarm.",
+    });
+    this.verifier = verifier;
+
     const integration = new LambdaIntegration(reader, { proxy: true });
     const logs = props.api.root.resourceForPath("v1/logs");
     logs.addMethod("GET", integration, { authorizer: props.authorizer });

@@ -35,6 +35,9 @@ export interface ExportProps {
  * dataset's records from the integrated store into a signed BagIt package in the exports bucket.
  */
 export class Export extends Construct {
+  /** The job's state machine, for monitoring. */
+  readonly stateMachine: StateMachine;
+
   constructor(scope: Construct, id: string, props: ExportProps) {
     super(scope, id);
     const environment = {
@@ -93,6 +96,7 @@ export class Export extends Construct {
       tracingEnabled: true,
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
+    this.stateMachine = machine;
     const functionId = Stack.of(this).getLogicalId(job.node.defaultChild as CfnElement);
     Validations.of(machine.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${functionId}.Arn>:*]`,

@@ -59,6 +59,10 @@ const waitingForLease = {
  * the batch (and, for a full sync, deleting what it did not carry).
  */
 export class Sync extends Construct {
+  /** The chunk queue (and its dead letters) and the upload state machine, for monitoring. */
+  readonly queue: WorkQueue;
+  readonly stateMachine: StateMachine;
+
   constructor(scope: Construct, id: string, props: SyncProps) {
     super(scope, id);
     const queue = new WorkQueue(this, "Chunks", {
@@ -100,6 +104,8 @@ export class Sync extends Construct {
     });
     this.grantFanOut(pipelineFunction, props);
     const stateMachine = this.uploadPipeline(pipelineFunction, props.stage);
+    this.queue = queue;
+    this.stateMachine = stateMachine;
 
     const api = new DscpFunction(this, "ApiFunction", {
       ...common,

@@ -245,6 +245,51 @@ describe("API", () => {
   });
 });
 
+describe("monitoring (Art. 13)", () => {
+  it("has a dashboard of exchanges, the API, deliveries, dead letters, state machines and the log", () => {
+    const dashboards = local.template.findResources("AWS::CloudWatch::Dashboard");
+    const body = JSON.stringify(Object.values(dashboards)[0]?.Properties?.DashboardBody);
+
+    expect(Object.keys(dashboards)).toHaveLength(1);
+    for (const title of [
+      "Exchanges by outcome",
+      "Exchange latency (ms)",
+      "Deliveries",
+      "Dead letters",
+      "State machines and the log",
+    ]) {
+      expect(body).toContain(title);
+    }
+  });
+
+  it("alarms on the API's error rate and p99 latency, every dead-letter queue, failed executions, dead-lettered deliveries and broken log chains, each notifying the encrypted alarm topic", () => {
+    const alarms = Object.values(local.template.findResources("AWS::CloudWatch::Alarm"));
+    const described = alarms.map((alarm) => String(alarm.Properties?.AlarmDescription));
+    const byMetric = (name: string) => alarms.filter((alarm) => JSON.stringify(alarm.Properties).includes(`"${name}"`));
+
+    expect(alarms.length).toBe(10);
+    expect(byMetric("5XXError")).toHaveLength(1);
+    expect(byMetric("Latency")).toHaveLength(1);
+    expect(byMetric("ApproximateNumberOfMessagesVisible")).toHaveLength(3);
+    expect(byMetric("ExecutionsFailed")).toHaveLength(2);
+    expect(byMetric("deliveriesDeadLettered")).toHaveLength(1);
+    expect(byMetric("logChainsBroken")).toHaveLength(1);
+    expect(byMetric("Errors")).toHaveLength(1);
+    expect(described.every((description) => description.length > 20)).toBe(true);
+    for (const alarm of alarms) {
+      expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^MonitoringAlarms/) }]);
+    }
+    local.template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it("verifies the log's chains every hour", () => {
+    local.template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "rate(1 hour)",
+      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2 } })],
+    });
+  });
+});
+
 describe("portability", () => {
   it("names no region, account or physical resource name", () => {
     const text = JSON.stringify(local.template.toJSON().Resources);
