@@ -19,6 +19,7 @@ import {
 } from "../domain/dictionary/model.ts";
 import { standardisationQuery } from "../domain/dictionary/standardisation.ts";
 import { queryInput, recordQuery } from "../domain/exchange/model.ts";
+import { metricsQuery } from "../domain/exchange-log/metrics.ts";
 import { logQuery } from "../domain/exchange-log/model.ts";
 import { exportInput } from "../domain/export/model.ts";
 import { masterDataQuery, newMasterDataInput } from "../domain/master-data/master-data.ts";
@@ -734,6 +735,20 @@ export const OPERATIONS: readonly Operation[] = [
       description: "A page of entries",
       schema: named("LogEntryPage", resource.page(resource.logEntry)),
     },
+    problems: signedProblems,
+  },
+  {
+    method: "GET",
+    path: "/v1/metrics",
+    operationId: "getMetrics",
+    tag: "Exchange log",
+    summary:
+      "Exchange figures over a time window, from the log (Art. 13): outcomes, error and denial rates, latency, volume, per operation, method, dataset and consumer",
+    description:
+      "The same figures the CloudWatch dashboard shows on AWS, computed from the exchange log, so they are there locally too. A consumer sees its agency's calls, a provider (view=provider) its datasets', the supervisor and the operator everything. At most 100,000 entries are summarised; `truncated` says when the window held more.",
+    signed: true,
+    query: [metricsQuery],
+    success: { status: 200, description: "The summary", schema: named("Metrics", resource.metricsSummary) },
     problems: signedProblems,
   },
   {

@@ -22,6 +22,7 @@ import {
 import type { StandardisationReport } from "../domain/dictionary/standardisation.ts";
 import type { ExchangeEntry } from "../domain/exchange/model.ts";
 import type { ChainedEntry, ShardVerdict } from "../domain/exchange-log/chain.ts";
+import type { MetricsSummary } from "../domain/exchange-log/metrics.ts";
 import type { ExportJob } from "../domain/export/model.ts";
 import type { HealthReport } from "../domain/health.ts";
 import { MASTER_DATA_LEVELS, type MasterDataItem } from "../domain/master-data/master-data.ts";
@@ -547,6 +548,36 @@ export const exportStatus = z.object({
   ),
 });
 
+const tallyShape = {
+  total: z.number().check(z.int()),
+  allowed: z.number().check(z.int()),
+  denied: z.number().check(z.int()),
+  failed: z.number().check(z.int()),
+  records: z.number().check(z.int()),
+  bytes: z.number().check(z.int()),
+};
+export const metricsSummary = z.object({
+  from: instant,
+  to: instant,
+  entries: z.number().check(z.int()),
+  truncated: z.boolean().check(z.describe("More entries fell in the window than were summarised: narrow it")),
+  outcomes: z.object({
+    allowed: z.number().check(z.int()),
+    denied: z.number().check(z.int()),
+    failed: z.number().check(z.int()),
+  }),
+  errorRate: z.number().check(z.describe("Failed attempts, in percent of all")),
+  denialRate: z.number().check(z.describe("Denied attempts, in percent of all")),
+  latencyMs: z.object({ p50: z.number(), p95: z.number(), p99: z.number(), max: z.number() }),
+  records: z.number().check(z.int()),
+  bytes: z.number().check(z.int()),
+  byOperation: z.array(z.object({ operation: z.string(), ...tallyShape })),
+  byMethod: z.array(z.object({ method: z.string(), ...tallyShape })),
+  byDataset: z.array(z.object({ datasetId: z.string(), ...tallyShape })),
+  byConsumer: z.array(z.object({ consumerSystem: z.string(), ...tallyShape })),
+  problems: z.array(z.object({ problemType: z.string(), count: z.number().check(z.int()) })),
+});
+
 /** A page of a listing. */
 export function page<T extends z.ZodMiniType>(item: T) {
   return z.object({
@@ -594,5 +625,6 @@ export type DriftChecks = AllTrue<
     Describes<typeof inboxMessage, InboxMessage>,
     Describes<typeof deliveryRecord, DeliveryRecord>,
     Describes<typeof exportJob, ExportJob>,
+    Describes<typeof metricsSummary, MetricsSummary>,
   ]
 >;

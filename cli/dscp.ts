@@ -10,6 +10,7 @@ import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
 import { generateIdentity, identityPath, loadIdentity, saveIdentity } from "../client/identity-files.ts";
 import type { DeliveryState } from "../domain/delivery/model.ts";
 import { RecordValidator } from "../domain/dictionary/validator.ts";
+import type { MetricsSummary } from "../domain/exchange-log/metrics.ts";
 import { verifyPackage } from "../domain/export/verify.ts";
 import type { PurposeClass } from "../domain/permissions/model.ts";
 import type { ProblemDetails } from "../domain/problem.ts";
@@ -850,6 +851,41 @@ const COMMANDS: readonly Command[] = [
     summary: "Print the platform's OpenAPI 3.1 document (no key needed)",
     async run(context) {
       context.io.stdout(`${JSON.stringify(await context.client(false).openApi(), null, 2)}\n`);
+      return 0;
+    },
+  },
+  {
+    name: "metrics",
+    args: [],
+    summary: "Exchange figures over a window from the log: outcomes, rates, latency, per operation, dataset, consumer",
+    options: {
+      view: { type: "string", hint: "consumer (default), provider or all (operator, supervisor)" },
+      from: { type: "string", hint: "start (ISO 8601; default 24 hours ago)" },
+      to: { type: "string", hint: "end (ISO 8601; default now)" },
+      dataset: { type: "string" },
+    },
+    async run(context, _args, values) {
+      const summary = await context.client().call<MetricsSummary>("GET", "/v1/metrics", {
+        query: optional({ view: values.view, from: values.from, to: values.to, datasetId: values.dataset }),
+      });
+      if (context.json) {
+        context.print(summary);
+        return 0;
+      }
+      const { outcomes, latencyMs } = summary;
+      context.io.stdout(
+        `${summary.from} to ${summary.to}: ${summary.entries} exchanges${summary.truncated ? " (truncated: narrow the window)" : ""}; allowed ${outcomes.allowed}, denied ${outcomes.denied} (${summary.denialRate}%), failed ${outcomes.failed} (${summary.errorRate}%); latency p50 ${latencyMs.p50} ms, p95 ${latencyMs.p95} ms, p99 ${latencyMs.p99} ms; ${summary.records} records, ${summary.bytes} bytes\n\n`,
+      );
+      const columns = ["total", "allowed", "denied", "failed", "records", "bytes"];
+      context.table({ items: summary.byOperation }, ["operation", ...columns]);
+      context.io.stdout("\n");
+      context.table({ items: summary.byDataset }, ["datasetId", ...columns]);
+      context.io.stdout("\n");
+      context.table({ items: summary.byConsumer }, ["consumerSystem", ...columns]);
+      if (summary.problems.length > 0) {
+        context.io.stdout("\n");
+        context.table({ items: summary.problems }, ["problemType", "count"]);
+      }
       return 0;
     },
   },

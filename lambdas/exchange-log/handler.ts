@@ -1,6 +1,7 @@
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoExchangeLogStore, type LogScope } from "../../adapters/dynamodb/exchange-log-store.ts";
 import { type ShardVerdict, ShardVerifier } from "../../domain/exchange-log/chain.ts";
+import { metricsQuery, summarise } from "../../domain/exchange-log/metrics.ts";
 import { type LogQueryParameters, logQuery } from "../../domain/exchange-log/model.ts";
 import { isOverseer } from "../../domain/identity/authorization.ts";
 import { ForbiddenError } from "../../domain/identity/errors.ts";
@@ -50,6 +51,29 @@ export const handler = httpHandler(
       const { view, ...filter } = queryParameters(event, logQuery);
       const page = await logStore().query(scopeOf(caller, view), { ...pagination(event), ...filter });
       return { status: 200, body: page };
+    },
+    "GET /v1/metrics": async (event) => {
+      const caller = authenticatedCaller(event);
+      const { view, datasetId, ...window } = queryParameters(event, metricsQuery);
+      const to = window.to ?? new Date().toISOString();
+      const from = window.from ?? new Date(Date.parse(to) - 86_400_000).toISOString();
+      const scope = scopeOf(caller, view);
+      const store = logStore();
+      async function* entries() {
+        let cursor: string | undefined;
+        do {
+          const page = await store.query(scope, {
+            from,
+            to,
+            limit: 100,
+            ...(datasetId ? { datasetId } : {}),
+            ...(cursor ? { cursor } : {}),
+          });
+          yield* page.items;
+          cursor = page.nextCursor;
+        } while (cursor);
+      }
+      return { status: 200, body: await summarise(entries(), { from, to }) };
     },
     "GET /v1/logs/verify": async (event) => {
       const caller = authenticatedCaller(event);

@@ -128,6 +128,7 @@ export class ExchangeLog extends Construct {
     const logs = props.api.root.resourceForPath("v1/logs");
     logs.addMethod("GET", integration, { authorizer: props.authorizer });
     logs.addResource("verify").addMethod("GET", integration, { authorizer: props.authorizer });
+    props.api.root.resourceForPath("v1/metrics").addMethod("GET", integration, { authorizer: props.authorizer });
   }
 
   /** Lets a function send entries to the log, and nothing else. */

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../cli/dscp.ts";
 import { dictionarySample, loadDictionarySample } from "../../demo/dictionary.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
+import type { MetricsSummary } from "../../domain/exchange-log/metrics.ts";
 import type { ExportJob } from "../../domain/export/model.ts";
 import { verifyPackage } from "../../domain/export/verify.ts";
 import { eventually, temporaryDir } from "../runtime/helpers.ts";
@@ -182,5 +183,30 @@ describe("export packages (Art. 7.2d)", () => {
       }),
     );
     expect(entries.filter((entry) => entry.outcome === "denied").length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("shows in the consumer's metrics: its exports, written and refused, with their records (GET /v1/metrics)", async () => {
+    const province = String(people[0]?.province);
+    const inProvince = people.filter((person) => person.province === province).length;
+    const metrics = await eventually(async () => {
+      const summary = await consumer().call<MetricsSummary>("GET", "/v1/metrics", { query: { datasetId: dataset } });
+      return summary.entries >= 3 ? summary : undefined;
+    }, 120);
+
+    expect(metrics.byOperation).toEqual([
+      {
+        operation: "export",
+        total: 3,
+        allowed: 2,
+        denied: 1,
+        failed: 0,
+        records: 30 + inProvince,
+        bytes: expect.any(Number),
+      },
+    ]);
+    expect(metrics).toMatchObject({ entries: 3, outcomes: { allowed: 2, denied: 1, failed: 0 }, truncated: false });
+    expect(metrics.problems).toEqual([
+      { problemType: expect.stringContaining("access:field-not-permitted"), count: 1 },
+    ]);
   });
 });
