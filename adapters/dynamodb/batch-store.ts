@@ -8,7 +8,7 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { ConflictError } from "../../domain/identity/errors.ts";
 import type { Batch, BatchStore } from "../../domain/sync/model.ts";
 import { withoutTableKeys } from "./items.ts";
-import { putNew } from "./writes.ts";
+import { putNew, updateIfState } from "./writes.ts";
 
 /** Sync batches at `BATCH#<batchId>` in the integrated table; chunk completion counted once each. */
 export class DynamoBatchStore implements BatchStore {
@@ -68,31 +68,8 @@ export class DynamoBatchStore implements BatchStore {
     }
   }
 
-  async transition(batchId: string, from: Batch["state"], changes: Partial<Batch>): Promise<boolean> {
-    const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
-    const names: Record<string, string> = { "#state": "state" };
-    const values: Record<string, unknown> = { ":from": from };
-    const sets = entries.map(([name, value], index) => {
-      names[`#m${index}`] = name;
-      values[`:m${index}`] = value;
-      return `#m${index} = :m${index}`;
-    });
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall({ pk: `BATCH#${batchId}`, sk: "BATCH" }),
-          UpdateExpression: `SET ${sets.join(", ")}`,
-          ConditionExpression: "#state = :from",
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  transition(batchId: string, from: Batch["state"], changes: Partial<Batch>): Promise<boolean> {
+    return updateIfState(this.client, this.tableName, { pk: `BATCH#${batchId}`, sk: "BATCH" }, from, changes);
   }
 
   async countDeliveries(batchId: string, delta: Partial<Batch["deliveries"]>): Promise<void> {

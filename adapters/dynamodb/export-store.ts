@@ -1,13 +1,8 @@
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  UpdateItemCommand,
-} from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { ExportJob, ExportStore } from "../../domain/export/model.ts";
 import { withoutTableKeys } from "./items.ts";
-import { putNew } from "./writes.ts";
+import { putNew, updateIfState } from "./writes.ts";
 
 /** Export jobs at `EXPORT#<exportId>` in the integrated table, beside the data they package. */
 export class DynamoExportStore implements ExportStore {
@@ -36,30 +31,7 @@ export class DynamoExportStore implements ExportStore {
     return Item ? withoutTableKeys<ExportJob>(unmarshall(Item)) : undefined;
   }
 
-  async update(exportId: string, changes: Partial<ExportJob>): Promise<boolean> {
-    const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
-    const names: Record<string, string> = { "#state": "state" };
-    const values: Record<string, unknown> = { ":running": "running" };
-    const sets = entries.map(([name, value], index) => {
-      names[`#m${index}`] = name;
-      values[`:m${index}`] = value;
-      return `#m${index} = :m${index}`;
-    });
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall({ pk: `EXPORT#${exportId}`, sk: "EXPORT" }),
-          UpdateExpression: `SET ${sets.join(", ")}`,
-          ConditionExpression: "#state = :running",
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  update(exportId: string, changes: Partial<ExportJob>): Promise<boolean> {
+    return updateIfState(this.client, this.tableName, { pk: `EXPORT#${exportId}`, sk: "EXPORT" }, "running", changes);
   }
 }

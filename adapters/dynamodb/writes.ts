@@ -1,4 +1,9 @@
-import { ConditionalCheckFailedException, type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { ConflictError } from "../../domain/identity/errors.ts";
 
@@ -37,6 +42,41 @@ export async function putIfRevision(
         Item: marshall(item, { removeUndefinedValues: true }),
         ConditionExpression: "revision = :expected",
         ExpressionAttributeValues: marshall({ ":expected": expectedRevision }),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** Sets `changes` on an item if its `state` is still `from`; false if it moved on (or is absent). */
+export async function updateIfState(
+  client: DynamoDBClient,
+  tableName: string,
+  key: Record<string, string>,
+  from: string,
+  changes: Readonly<Record<string, unknown>>,
+): Promise<boolean> {
+  const names: Record<string, string> = { "#state": "state" };
+  const values: Record<string, unknown> = { ":from": from };
+  const sets = Object.entries(changes)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value], index) => {
+      names[`#m${index}`] = name;
+      values[`:m${index}`] = value;
+      return `#m${index} = :m${index}`;
+    });
+  try {
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: marshall(key),
+        UpdateExpression: `SET ${sets.join(", ")}`,
+        ConditionExpression: "#state = :from",
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
       }),
     );
     return true;

@@ -1,11 +1,10 @@
 import { fileURLToPath } from "node:url";
-import { type CfnElement, Duration, Stack, Validations } from "aws-cdk-lib";
+import { Duration } from "aws-cdk-lib";
 import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IKey } from "aws-cdk-lib/aws-kms";
-import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
-import { DefinitionBody, Fail, LogLevel, StateMachine, Succeed, TaskInput } from "aws-cdk-lib/aws-stepfunctions";
+import { Fail, type StateMachine, Succeed, TaskInput } from "aws-cdk-lib/aws-stepfunctions";
 import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { exportApiEnvironment, exportEnvironment } from "../../lambdas/export/environment.ts";
@@ -13,6 +12,7 @@ import type { StageConfig } from "../stage.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
 import { grantObjects, grantTable } from "./grants.ts";
+import { taskStateMachine } from "./task-machine.ts";
 
 export interface ExportProps {
   readonly api: RestApi;
@@ -86,27 +86,17 @@ export class Export extends Construct {
     });
     run.addRetry({ errors: ["Lambda.ServiceException", "Lambda.TooManyRequestsException"], maxAttempts: 3 });
     run.addCatch(markFailed, { resultPath: "$.error" });
-    const logGroup = new LogGroup(this, "JobLogs", {
-      retention: props.stage.logRetention,
-      removalPolicy: props.stage.removalPolicy,
-    });
-    const machine = new StateMachine(this, "ExportJob", {
-      definitionBody: DefinitionBody.fromChainable(run.next(new Succeed(this, "Written"))),
-      timeout: Duration.hours(1),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
-    });
+    const machine = taskStateMachine(
+      this,
+      { machine: "ExportJob", logs: "JobLogs" },
+      {
+        definition: run.next(new Succeed(this, "Written")),
+        tasks: job,
+        timeout: Duration.hours(1),
+        stage: props.stage,
+      },
+    );
     this.stateMachine = machine;
-    const functionId = Stack.of(this).getLogicalId(job.node.defaultChild as CfnElement);
-    Validations.of(machine.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${functionId}.Arn>:*]`,
-      reason: "CDK's Lambda task grant covers the function's versions and aliases (<arn>:*); it is one function.",
-    });
-    Validations.of(machine.role).acknowledge({
-      id: "AwsSolutions-IAM5[Resource::*]",
-      reason:
-        "Tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and log delivery (logs:CreateLogDelivery and friends) support no resource-level permissions.",
-    });
 
     const api = new DscpFunction(this, "ApiFunction", {
       stage: props.stage,

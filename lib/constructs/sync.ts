@@ -1,22 +1,12 @@
 import { fileURLToPath } from "node:url";
-import { type CfnElement, Duration, Size, Stack, Validations } from "aws-cdk-lib";
+import { Duration, Size } from "aws-cdk-lib";
 import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
-import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
-import {
-  DefinitionBody,
-  Fail,
-  JsonPath,
-  LogLevel,
-  Map as MapState,
-  StateMachine,
-  Succeed,
-  TaskInput,
-} from "aws-cdk-lib/aws-stepfunctions";
+import { Fail, JsonPath, Map as MapState, type StateMachine, Succeed, TaskInput } from "aws-cdk-lib/aws-stepfunctions";
 import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { syncApiEnvironment, syncWorkerEnvironment } from "../../lambdas/sync/environment.ts";
@@ -24,6 +14,7 @@ import type { StageConfig } from "../stage.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
 import { grantObjects, grantTable } from "./grants.ts";
+import { taskStateMachine } from "./task-machine.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 export interface SyncProps {
@@ -207,26 +198,15 @@ export class Sync extends Construct {
     });
     partitions.itemProcessor(apply);
     partitions.addCatch(markFailed, { resultPath: "$.error" });
-    const logGroup = new LogGroup(this, "PipelineLogs", {
-      retention: stage.logRetention,
-      removalPolicy: stage.removalPolicy,
-    });
-    const machine = new StateMachine(this, "UploadPipeline", {
-      definitionBody: DefinitionBody.fromChainable(prepare.next(partitions).next(new Succeed(this, "Applied"))),
-      timeout: Duration.hours(6),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
-    });
-    const functionId = Stack.of(this).getLogicalId(pipeline.node.defaultChild as CfnElement);
-    Validations.of(machine.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${functionId}.Arn>:*]`,
-      reason: "CDK's Lambda task grant covers the function's versions and aliases (<arn>:*); it is one function.",
-    });
-    Validations.of(machine.role).acknowledge({
-      id: "AwsSolutions-IAM5[Resource::*]",
-      reason:
-        "Tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and log delivery (logs:CreateLogDelivery and friends) support no resource-level permissions.",
-    });
-    return machine;
+    return taskStateMachine(
+      this,
+      { machine: "UploadPipeline", logs: "PipelineLogs" },
+      {
+        definition: prepare.next(partitions).next(new Succeed(this, "Applied")),
+        tasks: pipeline,
+        timeout: Duration.hours(6),
+        stage,
+      },
+    );
   }
 }
