@@ -46,3 +46,21 @@ export async function queryPage<T>(
     ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
   };
 }
+
+/**
+ * Every page of a query, in order, its items unmarshalled: for reads that need the whole result
+ * (small ones, or ones handled a page at a time).
+ */
+export async function* queryPages(
+  client: DynamoDBClient,
+  input: QueryCommandInput,
+): AsyncGenerator<Record<string, unknown>[]> {
+  let cursor: Record<string, AttributeValue> | undefined;
+  do {
+    const { Items = [], LastEvaluatedKey } = await client.send(
+      new QueryCommand({ ...input, ...(cursor ? { ExclusiveStartKey: cursor } : {}) }),
+    );
+    yield Items.map((item) => unmarshall(item));
+    cursor = LastEvaluatedKey;
+  } while (cursor);
+}

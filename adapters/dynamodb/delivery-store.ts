@@ -1,6 +1,6 @@
 import {
-  BatchWriteItemCommand,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -171,32 +171,19 @@ export class DynamoDeliveryStore implements DeliveryStore {
   }
 
   async ack(consumerSystem: string, receipts: readonly string[]): Promise<string[]> {
-    const unique = [...new Set(receipts)];
-    const held = await Promise.all(
-      unique.map(async (receipt) => {
-        const { Item } = await this.client.send(
-          new GetItemCommand({
+    // One delete each, which says whether the message was there.
+    const removed = await Promise.all(
+      [...new Set(receipts)].map(async (receipt) => {
+        const { Attributes } = await this.client.send(
+          new DeleteItemCommand({
             TableName: this.tableName,
             Key: marshall({ pk: `INBOX#${consumerSystem}`, sk: receipt }),
-            ProjectionExpression: "sk",
+            ReturnValues: "ALL_OLD",
           }),
         );
-        return Item ? receipt : undefined;
+        return Attributes ? receipt : undefined;
       }),
     );
-    const present = held.filter((receipt): receipt is string => receipt !== undefined);
-    for (let start = 0; start < present.length; start += 25) {
-      let requests = present.slice(start, start + 25).map((receipt) => ({
-        DeleteRequest: { Key: marshall({ pk: `INBOX#${consumerSystem}`, sk: receipt }) },
-      }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt >= 5) throw new Error("the inbox could not be acknowledged; try again");
-        const { UnprocessedItems } = await this.client.send(
-          new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }),
-        );
-        requests = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-      }
-    }
-    return present;
+    return removed.filter((receipt): receipt is string => receipt !== undefined);
   }
 }

@@ -1,5 +1,4 @@
 import {
-  type AttributeValue,
   BatchWriteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -19,7 +18,7 @@ import type {
   SchemaVersion,
 } from "../../domain/dictionary/model.ts";
 import { cached } from "../cache/ttl-cache.ts";
-import { queryPage } from "./cursor.ts";
+import { queryPage, queryPages } from "./cursor.ts";
 import { equalityFilter, withoutTableKeys } from "./items.ts";
 import { putIfRevision, putNew } from "./writes.ts";
 
@@ -142,20 +141,14 @@ export class DynamoDictionaryStore implements DictionaryStore {
   }
 
   async *allCodes(code: string): AsyncIterable<string> {
-    let cursor: Record<string, AttributeValue> | undefined;
-    do {
-      const { Items = [], LastEvaluatedKey } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "pk = :list AND begins_with(sk, :entry)",
-          ExpressionAttributeValues: marshall({ ":list": `CODELIST#${code}`, ":entry": "CODE#" }),
-          ProjectionExpression: "code",
-          ...(cursor ? { ExclusiveStartKey: cursor } : {}),
-        }),
-      );
-      for (const item of Items) yield String(unmarshall(item).code);
-      cursor = LastEvaluatedKey;
-    } while (cursor);
+    for await (const items of queryPages(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: "pk = :list AND begins_with(sk, :entry)",
+      ExpressionAttributeValues: marshall({ ":list": `CODELIST#${code}`, ":entry": "CODE#" }),
+      ProjectionExpression: "code",
+    })) {
+      for (const item of items) yield String(item.code);
+    }
   }
 
   async createSchemaVersion(version: SchemaVersion): Promise<void> {

@@ -7,7 +7,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   UpdateItemCommand,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
@@ -15,7 +14,7 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { RecordChange } from "../../domain/delivery/model.ts";
 import { canonicalJson } from "../../domain/exchange-log/chain.ts";
 import type { Applied, ApplyInput, IntegratedStore, StoredRecord } from "../../domain/sync/model.ts";
-import { queryPage } from "./cursor.ts";
+import { queryPage, queryPages } from "./cursor.ts";
 
 const VERSION_DIGITS = 10;
 /** Records written at once while a window is applied. */
@@ -180,22 +179,17 @@ export class DynamoIntegratedStore implements IntegratedStore {
   ): Promise<number> {
     let count = 0;
     let page = 0;
-    let cursor: Record<string, AttributeValue> | undefined;
-    do {
-      const { Items = [], LastEvaluatedKey } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: "byDataset",
-          KeyConditionExpression: "gsi1pk = :dataset",
-          FilterExpression: "#deleted <> :deleted AND (attribute_not_exists(#seenIn) OR #seenIn <> :batch)",
-          ExpressionAttributeNames: { "#deleted": "deleted", "#seenIn": "seenIn" },
-          ExpressionAttributeValues: marshall({ ":dataset": datasetId, ":deleted": true, ":batch": batchId }),
-          ...(cursor ? { ExclusiveStartKey: cursor } : {}),
-        }),
-      );
+    for await (const items of queryPages(this.client, {
+      TableName: this.tableName,
+      IndexName: "byDataset",
+      KeyConditionExpression: "gsi1pk = :dataset",
+      FilterExpression: "#deleted <> :deleted AND (attribute_not_exists(#seenIn) OR #seenIn <> :batch)",
+      ExpressionAttributeNames: { "#deleted": "deleted", "#seenIn": "seenIn" },
+      ExpressionAttributeValues: marshall({ ":dataset": datasetId, ":deleted": true, ":batch": batchId }),
+    })) {
       const deleted: RecordChange[] = [];
-      for (const item of Items) {
-        const { key } = unmarshall(item) as Current;
+      for (const item of items) {
+        const { key } = item as unknown as Current;
         const { outcome, change } = await this.apply({
           datasetId,
           key,
@@ -209,8 +203,7 @@ export class DynamoIntegratedStore implements IntegratedStore {
         if (change) deleted.push(change);
       }
       if (onPage && deleted.length > 0) await onPage(page++, deleted);
-      cursor = LastEvaluatedKey;
-    } while (cursor);
+    }
     return count;
   }
 

@@ -3,7 +3,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
@@ -14,7 +13,7 @@ import type {
   PermissionScope,
   PermissionStore,
 } from "../../domain/permissions/model.ts";
-import { queryPage } from "./cursor.ts";
+import { queryPage, queryPages } from "./cursor.ts";
 import { equalityFilter, withoutTableKeys } from "./items.ts";
 
 type Kind = "PERMISSION" | "REQUEST";
@@ -93,23 +92,17 @@ export class DynamoPermissionStore implements PermissionStore {
 
   async permissionsOf(consumerSystem: string, datasetId: string): Promise<Permission[]> {
     const items: Permission[] = [];
-    let start: Record<string, never> | undefined;
-    do {
-      const { Items = [], LastEvaluatedKey } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: "byConsumer",
-          KeyConditionExpression: "gsi1pk = :consumer AND begins_with(gsi1sk, :dataset)",
-          ExpressionAttributeValues: marshall({
-            ":consumer": `CONSUMER#${consumerSystem}`,
-            ":dataset": `${datasetId}#PERMISSION#`,
-          }),
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...Items.map((entry) => record<Permission>(unmarshall(entry))));
-      start = LastEvaluatedKey as Record<string, never> | undefined;
-    } while (start);
+    for await (const page of queryPages(this.client, {
+      TableName: this.tableName,
+      IndexName: "byConsumer",
+      KeyConditionExpression: "gsi1pk = :consumer AND begins_with(gsi1sk, :dataset)",
+      ExpressionAttributeValues: marshall({
+        ":consumer": `CONSUMER#${consumerSystem}`,
+        ":dataset": `${datasetId}#PERMISSION#`,
+      }),
+    })) {
+      items.push(...page.map((entry) => record<Permission>(entry)));
+    }
     return items;
   }
 

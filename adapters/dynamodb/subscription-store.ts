@@ -3,11 +3,11 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   type QueryCommandInput,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { Subscription, SubscriptionStore } from "../../domain/delivery/model.ts";
+import { queryPages } from "./cursor.ts";
 import { withoutTableKeys } from "./items.ts";
 
 /**
@@ -80,14 +80,9 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
   /** Every item of a query: a dataset has few subscribers, a system few subscriptions. */
   private async all(input: QueryCommandInput): Promise<Subscription[]> {
     const found: Subscription[] = [];
-    let cursor: QueryCommandInput["ExclusiveStartKey"];
-    do {
-      const { Items = [], LastEvaluatedKey } = await this.client.send(
-        new QueryCommand({ ...input, ...(cursor ? { ExclusiveStartKey: cursor } : {}) }),
-      );
-      for (const item of Items) found.push(withoutTableKeys<Subscription>(unmarshall(item)));
-      cursor = LastEvaluatedKey;
-    } while (cursor);
+    for await (const items of queryPages(this.client, input)) {
+      for (const item of items) found.push(withoutTableKeys<Subscription>(item));
+    }
     return found;
   }
 }

@@ -7,7 +7,7 @@ import { AccessRefusedError } from "../permissions/errors.ts";
 import type { Permission, PermissionStore } from "../permissions/model.ts";
 import { authorizeUse, isForeign } from "../permissions/use-check.ts";
 import { NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
-import type { Caller, RegistryStore } from "../registry/model.ts";
+import type { Agency, Caller, RegistryStore } from "../registry/model.ts";
 import type { BatchStore } from "../sync/model.ts";
 import { parseInput } from "../validation.ts";
 import { pick } from "./fan-out.ts";
@@ -105,7 +105,12 @@ export class DeliveryService {
         `${consumerSystem} has no registered endpoint to push to: register one, or subscribe with delivery "inbox"`,
       );
     }
-    const permission = await this.permitted(consumerSystem, found.system.agencyCode, dataset, parsed.fields);
+    const permission = await this.permitted(
+      consumerSystem,
+      await this.deps.registry.getAgency(found.system.agencyCode),
+      dataset,
+      parsed.fields,
+    );
     const subscription: Subscription = {
       id: subscriptionId(dataset.id, consumerSystem),
       datasetId: dataset.id,
@@ -200,7 +205,7 @@ export class DeliveryService {
       const dataset = await this.dataset(message.datasetId);
       const agency = await this.deps.registry.getAgency(message.consumerAgency);
       crossBorder = agency ? isForeign(agency) : false;
-      permission = await this.permitted(message.consumerSystem, message.consumerAgency, dataset, subscription.fields);
+      permission = await this.permitted(message.consumerSystem, agency, dataset, subscription.fields);
       // The subscription may have narrowed since the message was made: deliver no more than it has now.
       records = narrowed(message.records, subscription.fields);
       let status = 200;
@@ -343,12 +348,11 @@ export class DeliveryService {
   /** The consumer's usable sync permission covering `fields`, or the reason it has none. */
   private async permitted(
     consumerSystem: string,
-    consumerAgency: string,
+    agency: Agency | undefined,
     dataset: Dataset,
     fields: readonly string[] | undefined,
   ): Promise<Permission> {
-    const agency = await this.deps.registry.getAgency(consumerAgency);
-    if (!agency) throw new NotFoundError(`no agency ${consumerAgency}`);
+    if (!agency) throw new NotFoundError(`no agency of ${consumerSystem}`);
     return authorizeUse(await this.deps.permissions.permissionsOf(consumerSystem, dataset.id), {
       consumerSystem,
       consumerAgency: agency,

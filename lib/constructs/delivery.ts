@@ -104,14 +104,7 @@ export class Delivery extends Construct {
     grantTable(
       api,
       props.integratedTable,
-      [
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-        "dynamodb:BatchWriteItem",
-        "dynamodb:Query",
-      ],
+      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"],
       { indexes: ["byDataset"], writes: true },
     );
     // Redrive: dead letters in, back to the delivery queue.
