@@ -11,6 +11,7 @@ import { Export } from "./constructs/export.ts";
 import { HealthCheck } from "./constructs/health-check.ts";
 import { Identity } from "./constructs/identity.ts";
 import { Monitoring } from "./constructs/monitoring.ts";
+import { Oversight } from "./constructs/oversight.ts";
 import { Permissions } from "./constructs/permissions.ts";
 import { PlatformApi } from "./constructs/platform-api.ts";
 import { Registry } from "./constructs/registry.ts";
@@ -150,11 +151,28 @@ export class PlatformStack extends Stack {
       version: props.version,
     });
 
+    const oversight = new Oversight(this, "Oversight", {
+      api,
+      authorizer: identity.authorizer,
+      registryTable: this.dataStores.registryTable,
+      permissionsTable: this.dataStores.permissionsTable,
+      integratedTable: this.dataStores.integratedTable,
+      logTable: this.dataStores.exchangeLogTable,
+      encryptionKey: this.dataStores.key,
+      stage: props.stage,
+      version: props.version,
+    });
+
     const monitoring = new Monitoring(this, "Monitoring", {
       api,
-      queues: { SyncChunks: sync.queue, Deliveries: delivery.queue, ExchangeLog: exchangeLog.queue },
+      queues: {
+        SyncChunks: sync.queue,
+        Deliveries: delivery.queue,
+        ExchangeLog: exchangeLog.queue,
+        Oversight: oversight.queue,
+      },
       stateMachines: { UploadPipeline: sync.stateMachine, ExportJob: exports.stateMachine },
-      functions: { LogVerifier: exchangeLog.verifier },
+      functions: { LogVerifier: exchangeLog.verifier, OversightWorker: oversight.worker },
       encryptionKey: this.dataStores.key,
     });
     new CfnOutput(this, "AlarmTopicArn", {
@@ -186,6 +204,7 @@ export class PlatformStack extends Stack {
     });
     new CfnOutput(this, "RegistryTableName", { value: this.dataStores.registryTable.tableName });
     new CfnOutput(this, "ExchangeLogTableName", { value: this.dataStores.exchangeLogTable.tableName });
+    new CfnOutput(this, "IntegratedTableName", { value: this.dataStores.integratedTable.tableName });
     new CfnOutput(this, "UploadsBucketName", { value: this.dataStores.uploadsBucket.bucketName });
     new CfnOutput(this, "ExportsBucketName", { value: this.dataStores.exportsBucket.bucketName });
     new CfnOutput(this, "LogArchiveBucketName", { value: this.dataStores.logArchiveBucket.bucketName });

@@ -1,4 +1,5 @@
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
@@ -155,6 +156,47 @@ export class DynamoExchangeLogStore {
       const value = unmarshall(entry);
       return { transactionId: String(value.transactionId), seq: Number(value.seq), hash: String(value.hash) };
     });
+  }
+
+  /**
+   * Records when a dataset was first shared through the platform (its connection, Art. 24.3)
+   * at `CONNECTED#<datasetId>`; an earlier time replaces a later one, never the reverse.
+   */
+  async markConnected(datasetId: string, at: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: `CONNECTED#${datasetId}`, sk: "CONNECTED" }),
+          UpdateExpression: "SET firstAt = :at, datasetId = :dataset",
+          ConditionExpression: "attribute_not_exists(firstAt) OR firstAt > :at",
+          ExpressionAttributeValues: marshall({ ":at": at, ":dataset": datasetId }),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** When each of the datasets was first shared through the platform, for those that were. */
+  async connections(datasetIds: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    for (let start = 0; start < datasetIds.length; start += 100) {
+      let keys = datasetIds
+        .slice(start, start + 100)
+        .map((datasetId) => marshall({ pk: `CONNECTED#${datasetId}`, sk: "CONNECTED" }));
+      for (let attempt = 0; keys.length > 0 && attempt < 8; attempt++) {
+        const { Responses = {}, UnprocessedKeys = {} } = await this.client.send(
+          new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }),
+        );
+        for (const item of Responses[this.tableName] ?? []) {
+          const { datasetId, firstAt } = unmarshall(item) as { datasetId: string; firstAt: string };
+          found.set(datasetId, firstAt);
+        }
+        keys = UnprocessedKeys[this.tableName]?.Keys ?? [];
+      }
+    }
+    return found;
   }
 
   private async advanceHead(shard: number, last: ChainedEntry): Promise<void> {

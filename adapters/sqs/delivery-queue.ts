@@ -1,17 +1,7 @@
-import {
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SendMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
-import { groupsOf } from "../../domain/batching.ts";
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { DeliveryMessage, DeliveryQueue } from "../../domain/delivery/model.ts";
+import { sendAll, sqsClient } from "./send.ts";
 
-let client: SQSClient | undefined;
-
-/** SQS takes at most 1 MiB per call: sends stay well below it. */
-const CALL_BYTES = 900_000;
 /** Dead letters looked at but left stay hidden this long, so one redrive never sees them twice. */
 const LEFT_HIDDEN_SECONDS = 120;
 
@@ -21,8 +11,7 @@ const LEFT_HIDDEN_SECONDS = 120;
  * deliverer's messages also land by the redrive policy.
  */
 export function sqsDeliveryQueue(queueUrl: string, deadLetterUrl = ""): DeliveryQueue {
-  client ??= new SQSClient({});
-  const sqs = client;
+  const sqs = sqsClient();
   const sendOne = (url: string, message: DeliveryMessage, delaySeconds?: number) =>
     sqs.send(
       new SendMessageCommand({
@@ -32,17 +21,7 @@ export function sqsDeliveryQueue(queueUrl: string, deadLetterUrl = ""): Delivery
       }),
     );
   return {
-    async send(messages) {
-      for (const group of groupsOf(messages, 10, CALL_BYTES)) {
-        let pending = group.map((message, index) => ({ Id: `m${index}`, MessageBody: JSON.stringify(message) }));
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt >= 5) throw new Error(`${pending.length} deliveries could not be queued`);
-          const { Failed = [] } = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
-          const failed = new Set(Failed.map((entry) => entry.Id));
-          pending = pending.filter((entry) => failed.has(entry.Id));
-        }
-      }
-    },
+    send: (messages) => sendAll(queueUrl, messages, "deliveries"),
     async retry(message, delaySeconds) {
       await sendOne(queueUrl, message, delaySeconds);
     },

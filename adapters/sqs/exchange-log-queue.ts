@@ -1,9 +1,8 @@
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { ExchangeLog } from "../../domain/exchange/model.ts";
 import { shardOf } from "../../domain/exchange-log/chain.ts";
 import { DependencyUnavailableError } from "../../domain/problem.ts";
-
-let client: SQSClient | undefined;
+import { sqsClient } from "./send.ts";
 
 /**
  * Hands each exchange entry to the log's FIFO queue: grouped by shard so each chain is appended
@@ -11,8 +10,7 @@ let client: SQSClient | undefined;
  * exchange answers only once its entry is durably queued; if the log is unavailable, it fails.
  */
 export function queuedExchangeLog(queueUrl: string, shards: number): ExchangeLog {
-  client ??= new SQSClient({});
-  const sqs = client;
+  const sqs = sqsClient();
   return async (entry) => {
     try {
       await sqs.send(

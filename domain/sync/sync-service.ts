@@ -97,6 +97,8 @@ export class SyncService {
       readonly scratch?: string;
       /** Hands the changes each part of a batch made to the dataset's subscribers (7.2b). */
       readonly fanOut?: FanOut;
+      /** Told of every batch that completes or fails: the per-batch metrics. */
+      readonly onFinished?: (batch: Batch) => void;
       /** How long a part of a batch waits for another batch of its dataset to finish. @default 20 s */
       readonly leaseWaitMs?: number;
       readonly now?: () => Date;
@@ -539,7 +541,10 @@ export class SyncService {
       completedAt: this.now().toISOString(),
     });
     const batch = await this.deps.batches.get(batchId);
-    if (batch) await this.deps.integrated.release(batch.datasetId, batchId);
+    if (batch) {
+      this.deps.onFinished?.(batch);
+      await this.deps.integrated.release(batch.datasetId, batchId);
+    }
   }
 
   /** Every rejection of a batch, one JSON line each, kept beside its uploads. */
@@ -583,7 +588,9 @@ export class SyncService {
       : 0;
     await this.deps.batches.finish(batch.batchId, { tombstoned, completedAt: at });
     await this.deps.integrated.release(batch.datasetId, batch.batchId);
-    return { ...batch, state: "completed", tombstoned, completedAt: at };
+    const completed: Batch = { ...batch, state: "completed", tombstoned, completedAt: at };
+    this.deps.onFinished?.(completed);
+    return completed;
   }
 
   /**

@@ -10,6 +10,17 @@ import { exchangeLogEnvironment } from "./environment.ts";
 
 const environment = lazyEnvironment(exchangeLogEnvironment);
 let store: DynamoExchangeLogStore | undefined;
+/** Datasets this environment has already recorded as connected: one write per dataset, not per entry. */
+const connected = new Set<string>();
+
+/** Records the first allowed exchange of each dataset not yet known here as connected. */
+async function markConnections(entries: readonly ExchangeEntry[]): Promise<void> {
+  for (const entry of entries) {
+    if (entry.outcome !== "allowed" || connected.has(entry.datasetId)) continue;
+    await (store as DynamoExchangeLogStore).markConnected(entry.datasetId, entry.time);
+    connected.add(entry.datasetId);
+  }
+}
 
 /**
  * Appends queued exchange entries to their shard's hash chain. A shard that fails keeps its
@@ -30,6 +41,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
       try {
         const entries = records.map((record) => JSON.parse(record.body) as ExchangeEntry);
         const appended = await (store as DynamoExchangeLogStore).append(shard, entries);
+        await markConnections(entries);
         logger.info("log entries appended", { shard, received: entries.length, appended: appended.length });
       } catch (error) {
         logger.error("log append failed; the shard's batch will be retried", { shard, error: error as Error });

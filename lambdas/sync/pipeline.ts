@@ -1,7 +1,8 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { Partition } from "../../domain/sync/model.ts";
-import { logger } from "../shared/observability.ts";
+import { logger, metrics } from "../shared/observability.ts";
 import { notLogging, syncService } from "./service.ts";
 
 /** What the upload state machine asks of this function. */
@@ -13,6 +14,7 @@ export type PipelineTask =
 /** The tasks of the upload state machine: prepare the partitions, apply each, or mark the batch failed. */
 export const handler = middy<PipelineTask, unknown>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics))
   .handler(async (task) => {
     const sync = syncService(notLogging);
     switch (task.action) {

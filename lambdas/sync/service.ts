@@ -1,3 +1,4 @@
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { cached } from "../../adapters/cache/ttl-cache.ts";
 import { DynamoBatchStore } from "../../adapters/dynamodb/batch-store.ts";
 import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
@@ -12,14 +13,31 @@ import { sqsDeliveryQueue } from "../../adapters/sqs/delivery-queue.ts";
 import { FanOut } from "../../domain/delivery/fan-out.ts";
 import { RecordValidator } from "../../domain/dictionary/validator.ts";
 import type { ExchangeLog } from "../../domain/exchange/model.ts";
-import type { UploadPipeline } from "../../domain/sync/model.ts";
+import type { Batch, UploadPipeline } from "../../domain/sync/model.ts";
 import { SyncService } from "../../domain/sync/sync-service.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
+import { metrics } from "../shared/observability.ts";
 import { syncWorkerEnvironment } from "./environment.ts";
 
 const environment = lazyEnvironment(syncWorkerEnvironment);
 const SUBSCRIBERS_TTL_MS = 5_000;
 let service: SyncService | undefined;
+
+/** Per-batch figures (Art. 13), published by whichever function finished the batch. */
+function batchMetrics(batch: Batch): void {
+  metrics.addMetric(batch.state === "completed" ? "batchesCompleted" : "batchesFailed", MetricUnit.Count, 1);
+  metrics.addMetric("batchRecordsReceived", MetricUnit.Count, batch.received);
+  metrics.addMetric("batchRecordsRejected", MetricUnit.Count, batch.rejected);
+  if (batch.completedAt) {
+    metrics.addMetric(
+      "batchDuration",
+      MetricUnit.Milliseconds,
+      Date.parse(batch.completedAt) - Date.parse(batch.submittedAt),
+    );
+  }
+  metrics.addMetadata("batchId", batch.batchId);
+  metrics.addMetadata("datasetId", batch.datasetId);
+}
 
 /** For the functions that apply batches but never take submissions (the worker, the pipeline). */
 export const notLogging = (): ExchangeLog => async () => {
@@ -57,6 +75,7 @@ export function syncService(
     batches,
     integrated: new DynamoIntegratedStore(client, env.INTEGRATED_TABLE_NAME),
     queue: sqsChunkQueue(env.SYNC_QUEUE_URL),
+    onFinished: batchMetrics,
     log: log(),
     objects: s3ObjectStore(env.UPLOADS_BUCKET_NAME),
     fanOut: (batch, source, changes) => fanOut.run(batch, source, changes),

@@ -1,8 +1,9 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { Chunk } from "../../domain/sync/model.ts";
-import { logger } from "../shared/observability.ts";
+import { logger, metrics } from "../shared/observability.ts";
 import { notLogging, syncService } from "./service.ts";
 
 /**
@@ -11,6 +12,7 @@ import { notLogging, syncService } from "./service.ts";
  */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics))
   .handler(async (event) => {
     const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
     for (const message of event.Records) {

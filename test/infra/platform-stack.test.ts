@@ -262,24 +262,39 @@ describe("monitoring (Art. 13)", () => {
     }
   });
 
-  it("alarms on the API's error rate and p99 latency, every dead-letter queue, failed executions, dead-lettered deliveries and broken log chains, each notifying the encrypted alarm topic", () => {
+  it("alarms on the API's error rate and p99 latency, every dead-letter queue, failed executions, dead-lettered deliveries, broken log chains and failing scheduled functions, each notifying the encrypted alarm topic", () => {
     const alarms = Object.values(local.template.findResources("AWS::CloudWatch::Alarm"));
     const described = alarms.map((alarm) => String(alarm.Properties?.AlarmDescription));
     const byMetric = (name: string) => alarms.filter((alarm) => JSON.stringify(alarm.Properties).includes(`"${name}"`));
 
-    expect(alarms.length).toBe(10);
+    expect(alarms.length).toBe(12);
     expect(byMetric("5XXError")).toHaveLength(1);
     expect(byMetric("Latency")).toHaveLength(1);
-    expect(byMetric("ApproximateNumberOfMessagesVisible")).toHaveLength(3);
+    expect(byMetric("ApproximateNumberOfMessagesVisible")).toHaveLength(4);
     expect(byMetric("ExecutionsFailed")).toHaveLength(2);
     expect(byMetric("deliveriesDeadLettered")).toHaveLength(1);
     expect(byMetric("logChainsBroken")).toHaveLength(1);
-    expect(byMetric("Errors")).toHaveLength(1);
+    expect(byMetric("Errors")).toHaveLength(2);
     expect(described.every((description) => description.length > 20)).toBe(true);
     for (const alarm of alarms) {
       expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^MonitoringAlarms/) }]);
     }
     local.template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it("audits every dataset daily through the oversight worker, which reads the log and the permissions it needs and no more", () => {
+    local.template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "cron(0 1 * * ? *)",
+      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2 } })],
+    });
+    const policies = Object.entries(local.template.findResources("AWS::IAM::Policy"));
+    const [, worker] = policies.find(([id]) => id.startsWith("OversightWorkerFunction")) ?? [];
+    const statements = JSON.stringify(worker?.Properties?.PolicyDocument?.Statement);
+    expect(statements).toContain("dynamodb:BatchGetItem");
+    expect(statements).toContain("/index/byTime");
+    expect(statements).toContain("/index/byProviderAgency");
+    expect(statements).not.toContain("dynamodb:DeleteItem");
+    expect(statements).not.toContain("dynamodb:Scan");
   });
 
   it("verifies the log's chains every hour", () => {

@@ -1,0 +1,148 @@
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import type { Audit, RankedDatabase, Ranking } from "../../domain/oversight/model.ts";
+import { queryPage, queryPages } from "./cursor.ts";
+import { withoutTableKeys } from "./items.ts";
+import { putIfRevision, putNew, updateIfState } from "./writes.ts";
+
+/** What a ranking's head item holds: everything but its databases, which are items of their own. */
+export type RankingHead = Omit<Ranking, "databases"> & { readonly revision: number };
+
+/**
+ * Audits and rankings in the integrated table, beside the data they examine:
+ * - `AUDIT#<auditId>`, listed per dataset through `byDataset` (`AUDITS#<datasetId>`, newest last);
+ * - `RANKING#<year>`: a head item, and one item per database (`DB#<datasetId>`), so a ranking of
+ *   thousands of databases never meets DynamoDB's item size limit.
+ */
+export class DynamoOversightStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  createAudit(audit: Audit): Promise<void> {
+    return putNew(
+      this.client,
+      this.tableName,
+      {
+        pk: `AUDIT#${audit.auditId}`,
+        sk: "AUDIT",
+        kind: "audit",
+        gsi1pk: `AUDITS#${audit.datasetId}`,
+        gsi1sk: `${audit.createdAt}#${audit.auditId}`,
+        ...audit,
+      },
+      `audit ${audit.auditId} exists`,
+    );
+  }
+
+  async getAudit(auditId: string): Promise<Audit | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ pk: `AUDIT#${auditId}`, sk: "AUDIT" }),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? withoutTableKeys<Audit>(unmarshall(Item)) : undefined;
+  }
+
+  /** Moves an audit on from `from`; false if it is no longer there (another worker took it). */
+  updateAudit(auditId: string, from: Audit["state"], changes: Partial<Audit>): Promise<boolean> {
+    return updateIfState(this.client, this.tableName, { pk: `AUDIT#${auditId}`, sk: "AUDIT" }, from, changes);
+  }
+
+  /** A dataset's audits, newest first. */
+  audits(datasetId: string, page: { limit: number; cursor?: string }) {
+    return queryPage(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: "byDataset",
+        KeyConditionExpression: "gsi1pk = :audits",
+        ExpressionAttributeValues: marshall({ ":audits": `AUDITS#${datasetId}` }),
+        ScanIndexForward: false,
+      },
+      page,
+      (item) => withoutTableKeys<Audit>(item),
+    );
+  }
+
+  /** A dataset's newest audit in a state, created before `before` if given. */
+  async latestAudit(datasetId: string, state: Audit["state"], before?: string): Promise<Audit | undefined> {
+    for await (const items of queryPages(this.client, {
+      TableName: this.tableName,
+      IndexName: "byDataset",
+      KeyConditionExpression: `gsi1pk = :audits${before ? " AND gsi1sk < :before" : ""}`,
+      FilterExpression: "#state = :state",
+      ExpressionAttributeNames: { "#state": "state" },
+      ExpressionAttributeValues: marshall({
+        ":audits": `AUDITS#${datasetId}`,
+        ":state": state,
+        ...(before ? { ":before": before } : {}),
+      }),
+      ScanIndexForward: false,
+      Limit: 20,
+    })) {
+      const [found] = items;
+      if (found) return withoutTableKeys<Audit>(found);
+    }
+    return undefined;
+  }
+
+  async rankingHead(year: number): Promise<RankingHead | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ pk: `RANKING#${year}`, sk: "HEAD" }),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? withoutTableKeys<RankingHead>(unmarshall(Item)) : undefined;
+  }
+
+  /** Writes a ranking's head if its stored revision is still `expected` (0: none yet); false otherwise. */
+  async putRankingHead(head: RankingHead, expected: number): Promise<boolean> {
+    const item = { pk: `RANKING#${head.year}`, sk: "HEAD", kind: "ranking", ...head };
+    if (expected === 0) {
+      try {
+        await putNew(this.client, this.tableName, item, "taken");
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    return putIfRevision(this.client, this.tableName, item, expected);
+  }
+
+  async putRankedDatabases(year: number, databases: readonly RankedDatabase[]): Promise<void> {
+    for (let start = 0; start < databases.length; start += 25) {
+      await Promise.all(
+        databases.slice(start, start + 25).map((database) =>
+          this.client.send(
+            new PutItemCommand({
+              TableName: this.tableName,
+              Item: marshall(
+                { pk: `RANKING#${year}`, sk: `DB#${database.datasetId}`, kind: "ranked-database", ...database },
+                { removeUndefinedValues: true },
+              ),
+            }),
+          ),
+        ),
+      );
+    }
+  }
+
+  /** Every ranked database of a year, in dataset order. */
+  async rankedDatabases(year: number): Promise<RankedDatabase[]> {
+    const databases: RankedDatabase[] = [];
+    for await (const items of queryPages(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: "pk = :ranking AND begins_with(sk, :db)",
+      ExpressionAttributeValues: marshall({ ":ranking": `RANKING#${year}`, ":db": "DB#" }),
+    })) {
+      databases.push(...items.map((item) => withoutTableKeys<RankedDatabase>(item)));
+    }
+    return databases;
+  }
+}

@@ -1,0 +1,59 @@
+import { auditInput, auditListQuery, complianceQuery, rankingInput } from "../../domain/oversight/model.ts";
+import { RANKING_INDICES } from "../../domain/oversight/ranking.ts";
+import { ValidationError } from "../../domain/problem.ts";
+import { parseInput, parseJsonBody } from "../../domain/validation.ts";
+import { authenticatedCaller } from "../shared/caller.ts";
+import { httpHandler } from "../shared/http.ts";
+import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
+import { oversightService } from "./service.ts";
+
+function yearOf(text: string): number {
+  if (!/^\d{4}$/.test(text))
+    throw new ValidationError("the year must be four digits", [{ name: "year", reason: "must be YYYY" }]);
+  return Number(text);
+}
+
+/** Oversight (Art. 12-15, 24): audits, the annual ranking of databases, compliance reports. */
+export const handler = httpHandler(
+  dispatch({
+    "POST /v1/audits": async (event) => ({
+      status: 202,
+      body: await oversightService().requestAudits(
+        authenticatedCaller(event),
+        parseInput(auditInput, parseJsonBody(event.body), "audit request"),
+      ),
+    }),
+    "GET /v1/audits": async (event) => ({
+      status: 200,
+      body: await oversightService().audits(
+        authenticatedCaller(event),
+        queryParameters(event, auditListQuery),
+        pagination(event),
+      ),
+    }),
+    "GET /v1/audits/{auditId}": async (event) => ({
+      status: 200,
+      body: await oversightService().audit(authenticatedCaller(event), pathParameter(event, "auditId")),
+    }),
+    "GET /v1/rankings/indices": async () => ({ status: 200, body: { indices: Object.values(RANKING_INDICES) } }),
+    "POST /v1/rankings/{year}": async (event) => {
+      const { indices } = parseInput(rankingInput, event.body ? parseJsonBody(event.body) : {}, "ranking request");
+      return {
+        status: 202,
+        body: await oversightService().requestRanking(
+          authenticatedCaller(event),
+          yearOf(pathParameter(event, "year")),
+          indices,
+        ),
+      };
+    },
+    "GET /v1/rankings/{year}": async (event) => ({
+      status: 200,
+      body: await oversightService().ranking(authenticatedCaller(event), yearOf(pathParameter(event, "year"))),
+    }),
+    "GET /v1/compliance": async (event) => ({
+      status: 200,
+      body: await oversightService().compliance(authenticatedCaller(event), queryParameters(event, complianceQuery)),
+    }),
+  }),
+);

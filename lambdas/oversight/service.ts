@@ -1,0 +1,42 @@
+import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
+import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
+import { cachedSchemaVersions, DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.ts";
+import { DynamoExchangeLogStore } from "../../adapters/dynamodb/exchange-log-store.ts";
+import { DynamoIntegratedStore } from "../../adapters/dynamodb/integrated-store.ts";
+import { DynamoOversightStore } from "../../adapters/dynamodb/oversight-store.ts";
+import { DynamoPermissionStore } from "../../adapters/dynamodb/permission-store.ts";
+import { sendAll } from "../../adapters/sqs/send.ts";
+import { RecordValidator } from "../../domain/dictionary/validator.ts";
+import { OversightService } from "../../domain/oversight/oversight-service.ts";
+import { lazyEnvironment } from "../shared/environment.ts";
+import { oversightEnvironment } from "./environment.ts";
+
+const environment = lazyEnvironment(oversightEnvironment);
+let service: OversightService | undefined;
+
+/** The oversight service of this execution environment, built on first use. */
+export function oversightService(): OversightService {
+  if (service) return service;
+  const env = environment();
+  const client = dynamoDbClient();
+  const integrated = new DynamoIntegratedStore(client, env.INTEGRATED_TABLE_NAME);
+  const permissions = new DynamoPermissionStore(client, env.PERMISSIONS_TABLE_NAME);
+  const log = new DynamoExchangeLogStore(client, env.LOG_TABLE_NAME);
+  service = new OversightService({
+    catalog: new DynamoCatalogStore(client, env.REGISTRY_TABLE_NAME),
+    schemas: cachedSchemaVersions(new DynamoDictionaryStore(client, env.REGISTRY_TABLE_NAME)),
+    validator: new RecordValidator(),
+    records: (datasetId) => (page) => integrated.query(datasetId, {}, page),
+    permissions: (dataset) => (page) =>
+      permissions.listPermissions(
+        { kind: "provider-agency", agency: dataset.managingAgency },
+        { datasetId: dataset.id },
+        page,
+      ),
+    entries: (window) => (page) => log.query({ kind: "all" }, { ...window, ...page }),
+    connections: (datasetIds) => log.connections(datasetIds),
+    store: new DynamoOversightStore(client, env.INTEGRATED_TABLE_NAME),
+    queue: (work) => sendAll(env.OVERSIGHT_QUEUE_URL, work, "audits or rankings"),
+  });
+  return service;
+}
