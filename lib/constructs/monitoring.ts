@@ -196,5 +196,33 @@ export class Monitoring extends Construct {
         width: 8,
       }),
     );
+    const syncMetrics = (name: string) =>
+      ["worker", "pipeline"].map((part) => dscpMetric(name, `dscp-sync-${part}`).with({ label: `${name} (${part})` }));
+    const byMethod = (method: string) =>
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: "exchanges",
+        dimensionsMap: { service: "dscp-exchange", method },
+        statistic: "Sum",
+        period: Duration.minutes(5),
+        label: method,
+      });
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: "Exchanges by method", left: ["request", "integrated"].map(byMethod), width: 8 }),
+      // Inline batches finish in the chunk worker, uploaded ones in the upload pipeline.
+      new GraphWidget({
+        title: "Sync batches",
+        left: ["batchesCompleted", "batchesFailed"].flatMap((name) => syncMetrics(name)),
+        right: ["batchRecordsReceived", "batchRecordsRejected"].flatMap((name) => syncMetrics(name)),
+        width: 8,
+      }),
+      new GraphWidget({
+        title: "Oversight",
+        left: ["auditsCompleted", "auditFindings", "rankingsPublished"].map((name) =>
+          dscpMetric(name, "dscp-oversight-worker"),
+        ),
+        width: 8,
+      }),
+    );
   }
 }

@@ -246,7 +246,7 @@ describe("API", () => {
 });
 
 describe("monitoring (Art. 13)", () => {
-  it("has a dashboard of exchanges, the API, deliveries, dead letters, state machines and the log", () => {
+  it("has a dashboard of exchanges, the API, deliveries, dead letters, state machines, the log, batches and oversight", () => {
     const dashboards = local.template.findResources("AWS::CloudWatch::Dashboard");
     const body = JSON.stringify(Object.values(dashboards)[0]?.Properties?.DashboardBody);
 
@@ -257,9 +257,15 @@ describe("monitoring (Art. 13)", () => {
       "Deliveries",
       "Dead letters",
       "State machines and the log",
+      "Exchanges by method",
+      "Sync batches",
+      "Oversight",
     ]) {
       expect(body).toContain(title);
     }
+    // The metrics as the functions publish them: the latency under the service alone.
+    expect(body).toContain('\\"exchangeLatency\\",\\"service\\",\\"dscp-exchange\\"');
+    expect(body).toContain('\\"batchesCompleted\\",\\"service\\",\\"dscp-sync-pipeline\\"');
   });
 
   it("alarms on the API's error rate and p99 latency, every dead-letter queue, failed executions, dead-lettered deliveries, broken log chains and failing scheduled functions, each notifying the encrypted alarm topic", () => {
