@@ -3,7 +3,7 @@
 // files, hashed, tarred as a BagIt bag, gzipped, manifest signed) against plain gzip + SHA-256
 // of the same payload bytes, in one run, both to files on the same disk; with the peak memory
 // of the package path. Throughput counts the payload (the data files' bytes).
-import { createHash, generateKeyPairSync, sign } from "node:crypto";
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createReadStream, createWriteStream, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { RecordValidator } from "../domain/dictionary/validator.ts";
 import { writePackage } from "../domain/export/package.ts";
 import { verifyPackage } from "../domain/export/verify.ts";
 import { PROJECT_ROOT } from "../runtime/synth.ts";
+import { exportSpecFixture, platformKeyFixture } from "../test/unit/domain/fixtures.ts";
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const FIELDS = ["personalId", "fullName", "birthDate", "province"];
@@ -24,12 +25,7 @@ rmSync(workDir, { recursive: true, force: true });
 mkdirSync(workDir, { recursive: true });
 
 // The platform signs with a KMS key; here an equivalent P-256 key in this process.
-const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-const signer = {
-  keyId: "bench-key",
-  sign: async (message: Uint8Array) => sign("sha256", message, privateKey),
-  publicKey: async () => publicKey.export({ format: "der", type: "spki" }),
-};
+const key = platformKeyFixture("bench-key");
 
 /** The records the export reads: 1,000 synthetic citizens over and over, each with its own id, so the source costs next to nothing. */
 const POOL = [...syntheticCitizens(1000, 7)];
@@ -44,29 +40,15 @@ async function* records(): AsyncGenerator<Readonly<Record<string, unknown>>> {
 const packagePath = join(workDir, "package.tar.gz");
 const started = performance.now();
 const manifest = await writePackage(
-  {
+  exportSpecFixture({
     exportId: "EXP-BENCH",
-    createdAt: new Date().toISOString(),
-    platform: "bench",
-    dataset: {
-      id: "MPS.POPULATION.REGISTER",
-      title: "Dân cư",
-      managingAgency: "MPS",
-      providerSystem: "MPS.POPULATION",
-      classification: "restricted",
-      keyFields: ["personalId"],
-    },
     schema: { id: "MPS.CITIZEN", version: "1.0.0", jsonSchema: citizenJsonSchema() },
-    format: "ndjson",
     fields: FIELDS,
-    filter: {},
-    requester: { system: "NDC.OPERATOR", agency: "NDC" },
-    consumer: { system: "HCM.PORTAL", agency: "HCM" },
     purpose: "Benchmark of the package writer",
-  },
+  }),
   records(),
   createWriteStream(packagePath),
-  { signer, validator: new RecordValidator(), keyOf: (record) => String(record.personalId) },
+  { signer: key.signer, validator: new RecordValidator(), keyOf: (record) => String(record.personalId) },
 );
 const packageSeconds = (performance.now() - started) / 1000;
 const packagePeakMiB = peakMiB();
@@ -96,9 +78,7 @@ await pipeline(
 );
 const rawSeconds = (performance.now() - rawStarted) / 1000;
 
-const verdict = await verifyPackage(createReadStream(packagePath), [
-  { ...publicKey.export({ format: "jwk" }), kid: "bench-key" },
-]);
+const verdict = await verifyPackage(createReadStream(packagePath), [key.jwk]);
 const mb = payloadBytes / 1_000_000;
 process.stdout.write(
   `${JSON.stringify(

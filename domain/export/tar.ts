@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import type { Writable } from "node:stream";
 
 /*
@@ -9,13 +8,16 @@ import type { Writable } from "node:stream";
 
 const BLOCK = 512;
 
-/** Writes a ustar archive to `out`, one file at a time, waiting whenever `out` is full. */
+/** Writes a ustar archive to `out`, one file at a time, each chunk once `out` has taken the one before. */
 export class TarWriter {
   private readonly mtime = Math.floor(Date.now() / 1000);
 
   constructor(private readonly out: Writable) {}
 
-  /** One file of `size` bytes, its content from `body` (which must yield exactly `size` bytes). */
+  /**
+   * One file of `size` bytes, its content from `body` (which must yield exactly `size` bytes);
+   * resolves once `out` has taken them all, when their memory may be reused.
+   */
   async file(name: string, size: number, body: Buffer | AsyncIterable<Buffer>): Promise<void> {
     await this.write(header(name, size, this.mtime));
     let written = 0;
@@ -33,8 +35,11 @@ export class TarWriter {
     await this.write(Buffer.alloc(BLOCK * 2));
   }
 
-  private async write(chunk: Buffer): Promise<void> {
-    if (!this.out.write(chunk)) await once(this.out, "drain");
+  /** Resolves once `out` has taken the chunk (a transform: processed it): its memory may then be reused. */
+  private write(chunk: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.out.write(chunk, (error) => (error ? reject(error) : resolve()));
+    });
   }
 }
 

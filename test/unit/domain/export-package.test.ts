@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { createHash, generateKeyPairSync, type JsonWebKey, sign } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,58 +11,13 @@ import { RecordValidator } from "../../../domain/dictionary/validator.ts";
 import { csvCell, type PackageSpec, writePackage } from "../../../domain/export/package.ts";
 import { readTar, TarWriter } from "../../../domain/export/tar.ts";
 import { verifyPackage } from "../../../domain/export/verify.ts";
-import type { PlatformSigner } from "../../../domain/identity/platform-token.ts";
+import { exportSpecFixture, platformKeyFixture } from "./fixtures.ts";
 
 const folder = mkdtempSync(join(tmpdir(), "export-test-"));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
-/** A platform key pair as KMS would hold it: DER signatures, the public half as a JWK with its kid. */
-function platformKey(kid: string): { signer: PlatformSigner; jwk: JsonWebKey & { kid: string } } {
-  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  return {
-    signer: {
-      keyId: kid,
-      sign: async (message) => sign("sha256", message, privateKey),
-      publicKey: async () => publicKey.export({ format: "der", type: "spki" }),
-    },
-    jwk: { ...(publicKey.export({ format: "jwk" }) as JsonWebKey), kid },
-  };
-}
-
-const key = platformKey("platform-key-1");
-const schema = {
-  $schema: "https://json-schema.org/draft/2020-12/schema",
-  type: "object",
-  properties: {
-    personalId: { type: "string", pattern: "^\\d{12}$" },
-    fullName: { type: "string" },
-    province: { type: "string" },
-  },
-  required: ["personalId"],
-  additionalProperties: false,
-};
-const spec = (overrides: Partial<PackageSpec> = {}): PackageSpec => ({
-  exportId: "EXP-TEST-0001",
-  createdAt: "2026-11-27T08:00:00.000Z",
-  platform: "https://dscp.example.gov.vn",
-  dataset: {
-    id: "MPS.POPULATION.REGISTER",
-    title: "Dân cư",
-    managingAgency: "MPS",
-    providerSystem: "MPS.POPULATION",
-    classification: "restricted",
-    keyFields: ["personalId"],
-  },
-  schema: { id: "MPS.CITIZEN", version: "1.0.0", jsonSchema: schema },
-  format: "ndjson",
-  fields: ["personalId", "province"],
-  filter: {},
-  requester: { system: "HCM.PORTAL", agency: "HCM" },
-  consumer: { system: "HCM.PORTAL", agency: "HCM" },
-  purpose: "Archive the register on media for the provincial archive",
-  permissionId: "PRM-1",
-  ...overrides,
-});
+const key = platformKeyFixture("platform-key-1");
+/** Citizens by the fixture's schema, every hundredth with a personal id that breaks it. */
 async function* citizens(count: number) {
   for (let index = 0; index < count; index++) {
     yield {
@@ -76,7 +31,7 @@ async function* citizens(count: number) {
 async function build(name: string, overrides: Partial<PackageSpec> = {}, count = 1000) {
   const path = join(folder, name);
   const out = createWriteStream(path);
-  const manifest = await writePackage(spec(overrides), citizens(count), out, {
+  const manifest = await writePackage(exportSpecFixture(overrides), citizens(count), out, {
     signer: key.signer,
     validator: new RecordValidator(),
     keyOf: (record) => String(record.personalId),
@@ -201,7 +156,7 @@ describe("export packages", () => {
 
   it("fails the signature against any key but the platform's", async () => {
     const { path } = await build("other-key.tar.gz");
-    const impostor = platformKey("platform-key-1");
+    const impostor = platformKeyFixture("platform-key-1");
 
     const verdict = await verifyFile(path, [impostor.jwk]);
     const unknown = await verifyFile(path, [{ ...key.jwk, kid: "another" }]);
@@ -220,6 +175,35 @@ describe("export packages", () => {
     );
     expect(csvCell(null)).toBe("");
     expect(csvCell({ a: 1 })).toBe('"{""a"":1}"');
+  });
+
+  it("closes a data file once it reaches its byte bound, a line longer than the room left kept whole", async () => {
+    const long = "Đ".repeat(100_000); // 200,000 bytes of UTF-8
+    async function* records() {
+      yield { personalId: "000000000001", fullName: "An" };
+      yield { personalId: "000000000002", fullName: long };
+      yield { personalId: "000000000003", fullName: "Bình" };
+    }
+    const path = join(folder, "bytes.tar.gz");
+    const manifest = await writePackage(
+      exportSpecFixture({ fields: ["personalId", "fullName"] }),
+      records(),
+      createWriteStream(path),
+      {
+        signer: key.signer,
+        validator: new RecordValidator(),
+        keyOf: (record) => String(record.personalId),
+        bytesPerFile: 100,
+      },
+    );
+    const into = mkdtempSync(join(folder, "bytes-"));
+    execFileSync("tar", ["-xzf", path, "-C", into]);
+    const first = readFileSync(join(into, "EXP-TEST-0001/data/records-000001.ndjson"), "utf8");
+
+    expect((await verifyFile(path)).valid).toBe(true);
+    expect(manifest.files.map((file) => file.records)).toEqual([2, 1]);
+    expect(manifest.files[0]?.bytes).toBe(Buffer.byteLength(first));
+    expect(first.split("\n").map((line) => (line ? JSON.parse(line).fullName : line))).toEqual(["An", long, ""]);
   });
 });
 

@@ -1,3 +1,6 @@
+import { generateKeyPairSync, type JsonWebKey, sign } from "node:crypto";
+import type { PackageSpec } from "../../../domain/export/package.ts";
+import type { PlatformSigner } from "../../../domain/identity/platform-token.ts";
 import type { Permission } from "../../../domain/permissions/model.ts";
 
 /** An active permission of HCM.PORTAL on MPS's citizens, valid through 2026; override what a test needs. */
@@ -21,6 +24,59 @@ export function permissionFixture(overrides: Partial<Permission> = {}): Permissi
     crossBorder: false,
     status: "active",
     createdAt: "2026-01-01T00:00:00.000Z",
+    ...overrides,
+  };
+}
+
+/** A platform key pair as KMS would hold it: DER signatures, the public half as a JWK with its kid. */
+export function platformKeyFixture(kid: string): { signer: PlatformSigner; jwk: JsonWebKey & { kid: string } } {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  return {
+    signer: {
+      keyId: kid,
+      sign: async (message) => sign("sha256", message, privateKey),
+      publicKey: async () => publicKey.export({ format: "der", type: "spki" }),
+    },
+    jwk: { ...(publicKey.export({ format: "jwk" }) as JsonWebKey), kid },
+  };
+}
+
+/** An export package of MPS's population register for HCM.PORTAL, of personal ids (12 digits) and provinces; override what a test needs. */
+export function exportSpecFixture(overrides: Partial<PackageSpec> = {}): PackageSpec {
+  return {
+    exportId: "EXP-TEST-0001",
+    createdAt: "2026-11-27T08:00:00.000Z",
+    platform: "https://dscp.example.gov.vn",
+    dataset: {
+      id: "MPS.POPULATION.REGISTER",
+      title: "Dân cư",
+      managingAgency: "MPS",
+      providerSystem: "MPS.POPULATION",
+      classification: "restricted",
+      keyFields: ["personalId"],
+    },
+    schema: {
+      id: "MPS.CITIZEN",
+      version: "1.0.0",
+      jsonSchema: {
+        $schema: "https://json-schema.org/draft/2020-12/schema",
+        type: "object",
+        properties: {
+          personalId: { type: "string", pattern: "^\\d{12}$" },
+          fullName: { type: "string" },
+          province: { type: "string" },
+        },
+        required: ["personalId"],
+        additionalProperties: false,
+      },
+    },
+    format: "ndjson",
+    fields: ["personalId", "province"],
+    filter: {},
+    requester: { system: "HCM.PORTAL", agency: "HCM" },
+    consumer: { system: "HCM.PORTAL", agency: "HCM" },
+    purpose: "Archive the register on media for the provincial archive",
+    permissionId: "PRM-1",
     ...overrides,
   };
 }
