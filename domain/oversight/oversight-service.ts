@@ -47,8 +47,12 @@ export interface OversightDeps {
   readonly records: (datasetId: string) => Paged<StoredRecord>;
   /** Every permission on a dataset, revoked ones included. */
   readonly permissions: (dataset: Pick<Dataset, "id" | "managingAgency">) => Paged<Permission>;
-  /** Every log entry in a window, optionally of one dataset. */
-  readonly entries: (window: { from: string; to: string; datasetId?: string }) => Paged<ExchangeEntry>;
+  /** Every log entry in a window; with a dataset, its entries only, read from its provider agency's. */
+  readonly entries: (window: {
+    from: string;
+    to: string;
+    dataset?: Pick<Dataset, "id" | "managingAgency">;
+  }) => Paged<ExchangeEntry>;
   readonly connections: (datasetIds: readonly string[]) => Promise<Map<string, string>>;
   readonly store: {
     createAudit(audit: Audit): Promise<void>;
@@ -151,7 +155,7 @@ export class OversightService {
           : {}),
         ...(held ? { records: allPages(this.deps.records(dataset.id)) } : {}),
         permissions,
-        entries: allPages(this.deps.entries({ from, to: now.toISOString(), datasetId: dataset.id })),
+        entries: allPages(this.deps.entries({ from, to: now.toISOString(), dataset })),
         staleAfter: audit.parameters.staleAfter,
         accessWindow: audit.parameters.accessWindow,
         now,
@@ -188,8 +192,15 @@ export class OversightService {
   ): Promise<{ items: Audit[]; nextCursor?: string }> {
     const datasets = await this.datasetsFor(caller, query);
     if (query.datasetId) return this.deps.store.audits(query.datasetId, page);
-    const latest = await Promise.all(datasets.map((dataset) => this.deps.store.latestAudit(dataset.id, "completed")));
-    return { items: latest.filter((audit): audit is Audit => audit !== undefined) };
+    const items: Audit[] = [];
+    // Ten datasets at a time: a supervisor's listing may cover thousands.
+    for (let start = 0; start < datasets.length; start += 10) {
+      const latest = await Promise.all(
+        datasets.slice(start, start + 10).map((dataset) => this.deps.store.latestAudit(dataset.id, "completed")),
+      );
+      items.push(...latest.filter((audit): audit is Audit => audit !== undefined));
+    }
+    return { items };
   }
 
   /** Starts computing the ranking of `year` (Art. 15) under the given or latest indices. */

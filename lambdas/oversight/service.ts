@@ -33,7 +33,15 @@ export function oversightService(): OversightService {
         { datasetId: dataset.id },
         page,
       ),
-    entries: (window) => (page) => log.query({ kind: "all" }, { ...window, ...page }),
+    // A dataset's entries are read from its provider agency's index, not from the whole log.
+    entries:
+      ({ dataset, ...window }) =>
+      (page) =>
+        log.query(dataset ? { kind: "provider", agency: dataset.managingAgency } : { kind: "all" }, {
+          ...window,
+          ...(dataset ? { datasetId: dataset.id } : {}),
+          ...page,
+        }),
     connections: (datasetIds) => log.connections(datasetIds),
     store: new DynamoOversightStore(client, env.INTEGRATED_TABLE_NAME),
     queue: (work) => sendAll(env.OVERSIGHT_QUEUE_URL, work, "audits or rankings"),

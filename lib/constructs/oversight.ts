@@ -74,7 +74,7 @@ export class Oversight extends Construct {
       timeout: WORKER_TIMEOUT,
     });
     grantReads(worker);
-    grantTable(worker, props.logTable, ["dynamodb:Query"], { indexes: ["byTime"] });
+    grantTable(worker, props.logTable, ["dynamodb:Query"], { indexes: ["byTime", "byProvider"] });
     grantTable(worker, props.permissionsTable, ["dynamodb:Query"], { indexes: ["byProviderAgency"] });
     grantTable(
       worker,
