@@ -60,15 +60,16 @@ export async function auditDataset(subject: AuditSubject): Promise<AuditReport> 
   };
   const findings = findingsOf(report, subject.dataset);
   const accessScore = accessScoreOf(access);
-  const dataScores = data
+  const dataScores: Partial<Record<"completeness" | "validity" | "timeliness" | "uniqueness", number>> = data
     ? {
         completeness: report.completeness.rate,
-        validity: report.validity.rate,
+        // Without a schema there is nothing to score validity against.
+        ...(subject.schema ? { validity: report.validity.rate } : {}),
         timeliness: report.timeliness.overdue ? Math.min(50, report.timeliness.rate) : report.timeliness.rate,
         uniqueness: report.duplicates.rate,
       }
     : {};
-  const all = [...Object.values(dataScores), accessScore];
+  const all = [...Object.values(dataScores), accessScore].filter((score) => score !== undefined);
   return {
     ...report,
     findings,

@@ -24,6 +24,8 @@ import { LATEST_INDICES, RANKING_INDICES, rankDatabase, tallyUsage } from "./ran
 
 /** Pages a stream of log entries or records is read in. */
 const PAGE = 500;
+/** An audit still `running` after this long outlived its worker (15 minutes at most). */
+const ABANDONED_MS = 16 * 60_000;
 /** A ranking still `computing` after this long is taken to have died, and may be started again. */
 const RANKING_STALE_MS = 30 * 60_000;
 
@@ -136,9 +138,13 @@ export class OversightService {
   /** Runs a queued audit; a second delivery of the same message finds it taken and does nothing. */
   async runAudit(auditId: string): Promise<Audit | undefined> {
     const audit = await this.deps.store.getAudit(auditId);
-    if (audit?.state !== "queued") return audit;
+    if (!audit) return undefined;
+    // A run that has outlived the worker's time died with it: the redelivered message takes over.
+    const abandoned =
+      audit.state === "running" && this.now().getTime() - Date.parse(audit.startedAt ?? audit.createdAt) > ABANDONED_MS;
+    if (audit.state !== "queued" && !abandoned) return audit;
     const startedAt = this.now().toISOString();
-    if (!(await this.deps.store.updateAudit(auditId, "queued", { state: "running", startedAt }))) return undefined;
+    if (!(await this.deps.store.updateAudit(auditId, audit.state, { state: "running", startedAt }))) return undefined;
     try {
       const dataset = await this.deps.catalog.getDataset(audit.datasetId);
       if (!dataset) throw new Error(`dataset ${audit.datasetId} is gone`);

@@ -392,7 +392,28 @@ describe("the oversight service", () => {
     expect(queued).toEqual([{ auditId }]);
     expect(audits.get(auditId)).toMatchObject({ trigger: "scheduled", requestedBy: "schedule", state: "completed" });
     expect(first?.report?.records).toBe(1);
+    expect(first?.report?.scores).not.toHaveProperty("validity");
     expect(again?.completedAt).toBe(first?.completedAt);
+  });
+
+  it("takes over an audit whose worker died, once it has outlived the worker's time", async () => {
+    const { oversight, audits } = service();
+    const running = (startedAt: string): Audit => ({
+      auditId: `AUD-${startedAt}`,
+      datasetId: dataset().id,
+      managingAgency: "MPS",
+      trigger: "on-demand",
+      requestedBy: "MPS.INSPECTION",
+      state: "running",
+      parameters: { staleAfter: "P365D", accessWindow: "P90D" },
+      createdAt: startedAt,
+      startedAt,
+    });
+    audits.set("recent", { ...running("2026-11-27T11:50:00.000Z"), auditId: "recent" });
+    audits.set("dead", { ...running("2026-11-27T11:40:00.000Z"), auditId: "dead" });
+
+    expect((await oversight.runAudit("recent"))?.state).toBe("running");
+    expect((await oversight.runAudit("dead"))?.state).toBe("completed");
   });
 
   it("lets an agency audit only its own datasets, and only the supervisor or operator rank", async () => {
