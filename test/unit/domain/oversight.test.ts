@@ -4,7 +4,7 @@ import type { Dataset } from "../../../domain/catalog/model.ts";
 import type { ExchangeEntry } from "../../../domain/exchange/model.ts";
 import { auditDataset } from "../../../domain/oversight/audit.ts";
 import { complianceOf, complianceReport } from "../../../domain/oversight/compliance.ts";
-import { FingerprintTable, KeyArena, normalised } from "../../../domain/oversight/fingerprints.ts";
+import { FingerprintTable, fingerprint, KeyArena, normalised } from "../../../domain/oversight/fingerprints.ts";
 import { type Audit, durationMs } from "../../../domain/oversight/model.ts";
 import { OversightService } from "../../../domain/oversight/oversight-service.ts";
 import { classify, RANKING_INDICES, rankDatabase, tallyUsage } from "../../../domain/oversight/ranking.ts";
@@ -93,6 +93,15 @@ describe("fingerprints", () => {
 
     expect(firsts.every((first) => first === -1)).toBe(true);
     expect(again).toEqual([0, 1023, 1024, 4999]);
+  });
+
+  it("tells apart a million close texts by their 64-bit fingerprints", () => {
+    const seen = new Set<string>();
+    for (let index = 0; index < 1_000_000; index++)
+      seen.add(fingerprint(`0${String(index).padStart(11, "0")}`).join(":"));
+
+    expect(seen.size).toBe(1_000_000);
+    expect(fingerprint("Nguyễn")).not.toEqual(fingerprint("Nguyen"));
   });
 
   it("keeps keys by ordinal in one buffer, past its first size", () => {
