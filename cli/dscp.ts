@@ -83,7 +83,7 @@ const listFilter = {
 /** Where a report's table and chart are also written. */
 const reportFiles = {
   csv: { type: "string", hint: "also write the table as CSV to this file" },
-  chart: { type: "string", hint: "also draw it as an SVG chart in this file" },
+  chart: { type: "string", hint: "also draw it as a chart in this SVG file (*.svg)" },
 } as const;
 
 const AUDIT_COLUMNS = [
@@ -119,14 +119,15 @@ function auditRow(audit: Audit): Record<string, unknown> {
   };
 }
 
-/** Waits for work the platform does in the background, checking every second. */
+/** Waits for work the platform does in the background, checking every second for up to `seconds`. */
 async function until<T>(check: () => Promise<T | undefined>, seconds: number, what: string): Promise<T> {
-  for (let waited = 0; waited < seconds; waited++) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
     const done = await check();
     if (done !== undefined) return done;
+    if (Date.now() >= deadline) throw new Error(`${what} did not finish within ${seconds} s; look again later`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-  throw new Error(`${what} did not finish within ${seconds} s; look again later`);
 }
 
 const accessTerms = {
@@ -952,7 +953,9 @@ const COMMANDS: readonly Command[] = [
           ),
         );
       }
-      if (done.length === 1 && done[0]) return printAudit(context, done[0]);
+      if (done.length === 1 && done[0] && values.csv === undefined && values.chart === undefined) {
+        return printAudit(context, done[0]);
+      }
       context.report(done.map(auditRow), ["auditId", ...AUDIT_COLUMNS], values, auditChart(done));
       return done.some((audit) => audit.state === "failed") ? 1 : 0;
     },
@@ -1018,7 +1021,7 @@ const COMMANDS: readonly Command[] = [
     async run(context, [year], values) {
       const ranking = await context.client().call<Ranking>("GET", `/v1/rankings/${encodeURIComponent(String(year))}`);
       printRanking(context, ranking, values);
-      return 0;
+      return ranking.state === "failed" ? 1 : 0;
     },
   },
   {
@@ -1301,6 +1304,8 @@ class Context {
       this.io.stderr(`table written to ${values.csv}\n`);
     }
     if (typeof values.chart === "string") {
+      if (!values.chart.toLowerCase().endsWith(".svg"))
+        throw new UsageError("charts are drawn as SVG: name the file *.svg");
       writeFileSync(this.resolve(values.chart), barChartSvg(chart.title, chart.bars, chart.max));
       this.io.stderr(`chart written to ${values.chart}\n`);
     }
@@ -1345,7 +1350,13 @@ function printAudit(context: Context, audit: Audit): number {
     "access",
   ]);
   context.io.stdout("\n");
-  context.table({ items: report.findings }, ["severity", "check", "summary", "keys"]);
+  // Findings in full, one a line: a table would cut their summaries.
+  for (const finding of report.findings) {
+    context.io.stdout(
+      `${finding.severity.padEnd(6)} ${finding.check.padEnd(12)} ${finding.summary}${finding.keys?.length ? `; keys: ${finding.keys.join(", ")}` : ""}\n`,
+    );
+  }
+  if (report.findings.length === 0) context.io.stdout("no findings\n");
   return 0;
 }
 

@@ -185,7 +185,11 @@ export class DynamoExchangeLogStore {
       let keys = datasetIds
         .slice(start, start + 100)
         .map((datasetId) => marshall({ pk: `CONNECTED#${datasetId}`, sk: "CONNECTED" }));
-      for (let attempt = 0; keys.length > 0 && attempt < 8; attempt++) {
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt === 8)
+          throw new Error(`${keys.length} connection dates could not be read: DynamoDB kept them back`);
+        // What DynamoDB kept back is asked for again after a growing pause.
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
         const { Responses = {}, UnprocessedKeys = {} } = await this.client.send(
           new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }),
         );

@@ -1,5 +1,6 @@
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { ConflictError } from "../../domain/identity/errors.ts";
 import type { Audit, RankedDatabase, Ranking } from "../../domain/oversight/model.ts";
 import { queryPage, queryPages } from "./cursor.ts";
 import { withoutTableKeys } from "./items.ts";
@@ -68,18 +69,30 @@ export class DynamoOversightStore {
     );
   }
 
-  /** A dataset's newest audit in a state, created before `before` if given. */
-  async latestAudit(datasetId: string, state: Audit["state"], before?: string): Promise<Audit | undefined> {
+  /**
+   * A dataset's newest audit in a state, created before `before` if given, and with exactly the
+   * given parameters if given.
+   */
+  async latestAudit(
+    datasetId: string,
+    state: Audit["state"],
+    options: { before?: string; parameters?: Audit["parameters"] } = {},
+  ): Promise<Audit | undefined> {
+    const { before, parameters } = options;
     for await (const items of queryPages(this.client, {
       TableName: this.tableName,
       IndexName: "byDataset",
       KeyConditionExpression: `gsi1pk = :audits${before ? " AND gsi1sk < :before" : ""}`,
-      FilterExpression: "#state = :state",
-      ExpressionAttributeNames: { "#state": "state" },
+      FilterExpression: `#state = :state${parameters ? " AND #p.#stale = :stale AND #p.#window = :window" : ""}`,
+      ExpressionAttributeNames: {
+        "#state": "state",
+        ...(parameters ? { "#p": "parameters", "#stale": "staleAfter", "#window": "accessWindow" } : {}),
+      },
       ExpressionAttributeValues: marshall({
         ":audits": `AUDITS#${datasetId}`,
         ":state": state,
         ...(before ? { ":before": before } : {}),
+        ...(parameters ? { ":stale": parameters.staleAfter, ":window": parameters.accessWindow } : {}),
       }),
       ScanIndexForward: false,
       Limit: 20,
@@ -108,8 +121,9 @@ export class DynamoOversightStore {
       try {
         await putNew(this.client, this.tableName, item, "taken");
         return true;
-      } catch {
-        return false;
+      } catch (error) {
+        if (error instanceof ConflictError) return false;
+        throw error;
       }
     }
     return putIfRevision(this.client, this.tableName, item, expected);

@@ -10,6 +10,19 @@ export const STANDARDISATION_DEADLINES: Readonly<Record<"appendix-i" | "other", 
   other: "2026-12-31",
 };
 
+/** Vietnam's offset from UTC (no daylight saving): the decree's deadlines are dates in Hanoi. */
+const VIETNAM_OFFSET_MS = 7 * 3_600_000;
+
+/** The calendar date (YYYY-MM-DD) in Vietnam at an instant: what a legal deadline is judged by. */
+export function legalDate(instant: Date | string): string {
+  return new Date(new Date(instant).getTime() + VIETNAM_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** The first instant of a calendar year in Vietnam. */
+export function legalYearStart(year: number): Date {
+  return new Date(Date.UTC(year, 0, 1) - VIETNAM_OFFSET_MS);
+}
+
 export type StandardisationStatus = "standardised" | "standardised-late" | "pending" | "overdue";
 
 export interface DatasetStandardisation {
@@ -42,7 +55,7 @@ export interface StandardisationReport {
   readonly datasets: readonly DatasetStandardisation[];
 }
 
-/** Where one dataset stands against its Art. 24 deadline on `today` (YYYY-MM-DD). */
+/** Where one dataset stands against its Art. 24 deadline on `today` (YYYY-MM-DD, in Vietnam). */
 export function standardisationOf(dataset: Dataset, today: string): DatasetStandardisation {
   const deadline = STANDARDISATION_DEADLINES[dataset.mandatory === "appendix-i" ? "appendix-i" : "other"];
   const base = {
@@ -52,7 +65,7 @@ export function standardisationOf(dataset: Dataset, today: string): DatasetStand
     deadline,
   };
   if (dataset.schema && dataset.standardisedAt) {
-    const on = dataset.standardisedAt.slice(0, 10);
+    const on = legalDate(dataset.standardisedAt);
     return {
       ...base,
       status: on <= deadline ? "standardised" : "standardised-late",
@@ -78,7 +91,7 @@ export async function standardisationReport(
     throw new ForbiddenError(`${caller.systemId} reads the standardisation status of ${caller.agencyCode} only`);
   }
   const now = options.now ?? new Date();
-  const today = now.toISOString().slice(0, 10);
+  const today = legalDate(now);
   const datasets: DatasetStandardisation[] = [];
   let cursor: string | undefined;
   do {

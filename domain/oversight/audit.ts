@@ -33,8 +33,8 @@ export interface AuditSubject {
  * record is a fingerprint and the key (see FingerprintTable), never the records.
  */
 export async function auditDataset(subject: AuditSubject): Promise<AuditReport> {
-  const data = subject.records ? await examineRecords(subject, subject.records) : undefined;
-  const access = await examineAccess(subject);
+  const { access, lastBatch } = await examineAccess(subject);
+  const data = subject.records ? await examineRecords(subject, subject.records, lastBatch) : undefined;
   const report = {
     records: data?.records ?? 0,
     held: data !== undefined,
@@ -98,7 +98,8 @@ function isPresent(value: unknown): boolean {
   return true;
 }
 
-async function examineRecords(subject: AuditSubject, records: AsyncIterable<StoredRecord>) {
+/** `lastBatch`: when the provider's latest accepted batch arrived, if within the access window. */
+async function examineRecords(subject: AuditSubject, records: AsyncIterable<StoredRecord>, lastBatch?: string) {
   const { dataset, now } = subject;
   const required = requiredFieldsOf(subject);
   const fieldNames = [...new Set([...dataset.fields.map((field) => field.name), ...required])];
@@ -119,6 +120,7 @@ async function examineRecords(subject: AuditSubject, records: AsyncIterable<Stor
   let complete = 0;
   let invalid = 0;
   let stale = 0;
+  let repeating = 0;
   let newest = "";
   let oldest = "";
 
@@ -159,13 +161,13 @@ async function examineRecords(subject: AuditSubject, records: AsyncIterable<Stor
     );
     if (sameKey >= 0) group(keyGroups, sameKey, key);
     const content = nonKeyFields.filter((name) => isPresent(record[name]));
-    if (content.length >= 2) {
-      const sameContent = contentTable.firstWith(
-        nonKeyFields.map((name) => normalised(record[name])).join("\u0000"),
-        ordinal,
-      );
-      if (sameContent >= 0) group(contentGroups, sameContent, key);
-    }
+    const sameContent =
+      content.length >= 2
+        ? contentTable.firstWith(nonKeyFields.map((name) => normalised(record[name])).join("\u0000"), ordinal)
+        : -1;
+    if (sameContent >= 0) group(contentGroups, sameContent, key);
+    // A record repeating an earlier one both ways is one duplicate, not two.
+    if (sameKey >= 0 || sameContent >= 0) repeating++;
   }
 
   // Records that repeat an earlier one: the first of each group is not counted as a duplicate.
@@ -212,7 +214,12 @@ async function examineRecords(subject: AuditSubject, records: AsyncIterable<Stor
       ...(newest
         ? { newestUpdate: newest, oldestUpdate: oldest, newestAgeDays: ageDays(newest), oldestAgeDays: ageDays(oldest) }
         : {}),
-      overdue: frequency !== undefined && (!newest || now.getTime() - Date.parse(newest) > durationMs(frequency)),
+      ...(lastBatch ? { lastBatch } : {}),
+      // A provider that syncs on time but changes little is not late: its batches count too.
+      overdue:
+        frequency !== undefined &&
+        now.getTime() - Math.max(newest ? Date.parse(newest) : 0, lastBatch ? Date.parse(lastBatch) : 0) >
+          durationMs(frequency),
       staleAfter: subject.staleAfter,
       staleRecords: stale,
       rate: percentOf(count - stale, count),
@@ -223,7 +230,7 @@ async function examineRecords(subject: AuditSubject, records: AsyncIterable<Stor
       keyRecords: keyDuplicates,
       nearIdenticalGroups: contentGroups.size,
       nearIdenticalRecords: contentDuplicates,
-      rate: percentOf(count - keyDuplicates - contentDuplicates, count),
+      rate: percentOf(count - repeating, count),
       sample: [...sampleOf("data-key", keyGroups), ...sampleOf("near-identical", contentGroups)],
     },
   };
@@ -245,7 +252,14 @@ function group(groups: Map<number, Group>, first: number, key: string): void {
   }
 }
 
-async function examineAccess(subject: AuditSubject): Promise<AuditReport["access"]> {
+/** Entries listed by name in a report (permissions, consumers): the counts say how many in all. */
+const LISTED = 50;
+
+/**
+ * Access control over the window: the consumers' attempts (a provider's own batch submissions
+ * are not access to its data, but the latest accepted one says when it last delivered).
+ */
+async function examineAccess(subject: AuditSubject): Promise<{ access: AuditReport["access"]; lastBatch?: string }> {
   const { now } = subject;
   const to = now.toISOString();
   const from = new Date(now.getTime() - durationMs(subject.accessWindow)).toISOString();
@@ -256,8 +270,13 @@ async function examineAccess(subject: AuditSubject): Promise<AuditReport["access
   let allowed = 0;
   let denied = 0;
   let failed = 0;
+  let lastBatch: string | undefined;
   for await (const entry of subject.entries) {
     if (entry.time < from || entry.time > to) continue;
+    if (entry.operation === "sync-batch") {
+      if (entry.outcome === "allowed" && (!lastBatch || entry.time > lastBatch)) lastBatch = entry.time;
+      continue;
+    }
     exchanges++;
     if (entry.outcome === "allowed") {
       allowed++;
@@ -277,17 +296,21 @@ async function examineAccess(subject: AuditSubject): Promise<AuditReport["access
     }
   }
   const standing = subject.permissions.filter((permission) => permission.status === "active");
-  return {
+  const expired = standing.filter((permission) => permission.validUntil < to);
+  // Unused: valid throughout the window's end, granted before it began, and never used in it.
+  const unused = standing.filter(
+    (permission) => permission.validUntil >= to && permission.createdAt <= from && !used.has(permission.id),
+  );
+  const access: AuditReport["access"] = {
     from,
     to,
     permissions: standing.length,
-    expired: standing
-      .filter((permission) => permission.validUntil < to)
+    expiredCount: expired.length,
+    expired: expired
+      .slice(0, LISTED)
       .map(({ id, consumerSystem, validUntil }) => ({ permissionId: id, consumerSystem, validUntil })),
-    // Unused: valid throughout the window's end, granted before it began, and never used in it.
-    unused: standing
-      .filter((permission) => permission.validUntil >= to && permission.createdAt <= from && !used.has(permission.id))
-      .map(({ id, consumerSystem }) => ({ permissionId: id, consumerSystem })),
+    unusedCount: unused.length,
+    unused: unused.slice(0, LISTED).map(({ id, consumerSystem }) => ({ permissionId: id, consumerSystem })),
     exchanges,
     allowed,
     denied,
@@ -296,16 +319,20 @@ async function examineAccess(subject: AuditSubject): Promise<AuditReport["access
     deniedByType: [...deniedByType.entries()]
       .sort(([, a], [, b]) => b - a)
       .map(([problemType, typeCount]) => ({ problemType, count: typeCount })),
-    expiredUse: [...expiredUse.entries()].map(([consumerSystem, use]) => ({ consumerSystem, ...use })),
+    expiredUse: [...expiredUse.entries()]
+      .sort(([, a], [, b]) => b.attempts - a.attempts)
+      .slice(0, LISTED)
+      .map(([consumerSystem, use]) => ({ consumerSystem, ...use })),
   };
+  return { access, ...(lastBatch ? { lastBatch } : {}) };
 }
 
 /** Access hygiene as a score: each lapse costs points, use after expiry most. */
 function accessScoreOf(access: AuditReport["access"]): number {
   const penalty =
-    access.expired.length * 15 +
+    access.expiredCount * 15 +
     (access.expiredUse.length > 0 ? 30 : 0) +
-    access.unused.length * 5 +
+    access.unusedCount * 5 +
     (access.denialRate > 10 ? 20 : 0);
   return Math.max(0, 100 - penalty);
 }
@@ -383,18 +410,26 @@ function findingsOf(report: Omit<AuditReport, "findings" | "scores">, dataset: D
       summary: `${use.consumerSystem} tried ${use.attempts} times to use an expired permission (last ${use.lastAttempt})`,
     });
   }
-  if (access.expired.length > 0) {
+  const some = (names: readonly string[], total: number) =>
+    `${names.slice(0, SAMPLE).join(", ")}${total > SAMPLE ? ` and ${total - SAMPLE} more` : ""}`;
+  if (access.expiredCount > 0) {
     findings.push({
       check: "access",
       severity: "medium",
-      summary: `${access.expired.length} permissions are past their validity but not revoked: ${access.expired.map((entry) => `${entry.permissionId} (${entry.consumerSystem})`).join(", ")}`,
+      summary: `${access.expiredCount} permissions are past their validity but not revoked: ${some(
+        access.expired.map((entry) => `${entry.permissionId} (${entry.consumerSystem})`),
+        access.expiredCount,
+      )}`,
     });
   }
-  if (access.unused.length > 0) {
+  if (access.unusedCount > 0) {
     findings.push({
       check: "access",
       severity: "low",
-      summary: `${access.unused.length} permissions were not used between ${access.from.slice(0, 10)} and ${access.to.slice(0, 10)}: ${access.unused.map((entry) => entry.consumerSystem).join(", ")}`,
+      summary: `${access.unusedCount} permissions were not used between ${access.from.slice(0, 10)} and ${access.to.slice(0, 10)}: ${some(
+        access.unused.map((entry) => entry.consumerSystem),
+        access.unusedCount,
+      )}`,
     });
   }
   if (access.denialRate > 10) {

@@ -1,5 +1,5 @@
 import type { Dataset } from "../catalog/model.ts";
-import { STANDARDISATION_DEADLINES, standardisationOf } from "../dictionary/standardisation.ts";
+import { legalDate, STANDARDISATION_DEADLINES, standardisationOf } from "../dictionary/standardisation.ts";
 import type { ComplianceReport } from "./model.ts";
 
 /** Art. 24.3: mandatory connection and sharing through the platform by 31 Dec 2026. */
@@ -8,7 +8,7 @@ export const CONNECTION_DEADLINE = "2026-12-31";
 export type DatasetCompliance = ComplianceReport["datasets"][number];
 
 /**
- * Where one dataset stands on `today` (YYYY-MM-DD): standardised by its Art. 24 deadline, and
+ * Where one dataset stands on `today` (YYYY-MM-DD in Vietnam): standardised by its Art. 24 deadline, and
  * connected (its first allowed exchange through the platform, `connectedOn`) by the
  * connection deadline if it is on a mandatory list.
  */
@@ -62,7 +62,7 @@ export function complianceReport(
   connections: ReadonlyMap<string, string>,
   now: Date,
 ): ComplianceReport {
-  const today = now.toISOString().slice(0, 10);
+  const today = legalDate(now);
   const entries = datasets.map((dataset) => complianceOf(dataset, connections.get(dataset.id), today));
   const byAgency = new Map<string, DatasetCompliance[]>();
   for (const entry of entries)

@@ -48,14 +48,26 @@ export function percentOf(part: number, whole: number): number {
 // ---------------------------------------------------------------------------------------------
 // Audits (Art. 14)
 
+/** The parameters of the daily audits, and of every audit a ranking counts: no one picks a lenient window. */
+export const STANDARD_AUDIT = { staleAfter: "P365D", accessWindow: "P90D" } as const;
+
 /** Body of `POST /v1/audits`: one dataset, an agency's datasets, or (supervisor, operator) all. */
 export const auditInput = z.object({
   datasetId: z.optional(datasetId.check(z.describe("Audit this dataset only"))),
   agency: z.optional(agencyCode.check(z.describe("Audit every dataset this agency manages"))),
-  staleAfter: z._default(isoDuration.check(z.describe("A record not updated for this long is stale")), "P365D"),
+  staleAfter: z._default(
+    isoDuration.check(
+      z.describe("A record not changed for this long is stale; rankings count only audits with the default"),
+    ),
+    STANDARD_AUDIT.staleAfter,
+  ),
   accessWindow: z._default(
-    isoDuration.check(z.describe("How far back access is examined: unused grants, denials, use after expiry")),
-    "P90D",
+    isoDuration.check(
+      z.describe(
+        "How far back access is examined: unused grants, denials, use after expiry; rankings count only audits with the default",
+      ),
+    ),
+    STANDARD_AUDIT.accessWindow,
   ),
 });
 export type AuditInput = z.infer<typeof auditInput>;
@@ -98,10 +110,13 @@ export const auditReport = z.object({
     oldestUpdate: z.optional(instant),
     newestAgeDays: z.optional(z.number()),
     oldestAgeDays: z.optional(z.number()),
-    overdue: z.boolean().check(z.describe("The newest update is older than the declared update frequency")),
+    lastBatch: z.optional(instant.check(z.describe("The provider's latest accepted batch within the access window"))),
+    overdue: z
+      .boolean()
+      .check(z.describe("Neither a record's change nor a batch is as recent as the declared update frequency")),
     staleAfter: z.string(),
-    staleRecords: count,
-    rate: percent.check(z.describe("Records updated within staleAfter")),
+    staleRecords: count.check(z.describe("Records whose last change is older than staleAfter")),
+    rate: percent.check(z.describe("Records changed within staleAfter")),
     sample: keys,
   }),
   duplicates: z.object({
@@ -116,9 +131,15 @@ export const auditReport = z.object({
     from: instant,
     to: instant,
     permissions: count.check(z.describe("Permissions not revoked")),
-    expired: z.array(z.object({ permissionId: z.string(), consumerSystem: z.string(), validUntil: instant })),
-    unused: z.array(z.object({ permissionId: z.string(), consumerSystem: z.string() })),
-    exchanges: count,
+    expiredCount: count.check(z.describe("Permissions past their validity but not revoked")),
+    expired: z
+      .array(z.object({ permissionId: z.string(), consumerSystem: z.string(), validUntil: instant }))
+      .check(z.describe("The first 50 of them")),
+    unusedCount: count.check(z.describe("Permissions granted before the window and not used in it")),
+    unused: z
+      .array(z.object({ permissionId: z.string(), consumerSystem: z.string() }))
+      .check(z.describe("The first 50 of them")),
+    exchanges: count.check(z.describe("Consumers' attempts (the provider's own batches are not counted)")),
     allowed: count,
     denied: count,
     failed: count,

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { CatalogStore, Dataset } from "../catalog/model.ts";
 import type { SchemaVersion } from "../dictionary/model.ts";
+import { legalDate, legalYearStart } from "../dictionary/standardisation.ts";
 import type { RecordValidator } from "../dictionary/validator.ts";
 import type { ExchangeEntry } from "../exchange/model.ts";
 import { isOverseer } from "../identity/authorization.ts";
@@ -19,6 +20,7 @@ import {
   durationMs,
   type RankedDatabase,
   type Ranking,
+  STANDARD_AUDIT,
 } from "./model.ts";
 import { LATEST_INDICES, RANKING_INDICES, rankDatabase, tallyUsage } from "./ranking.ts";
 
@@ -64,7 +66,11 @@ export interface OversightDeps {
       datasetId: string,
       page: { limit: number; cursor?: string },
     ): Promise<{ items: Audit[]; nextCursor?: string }>;
-    latestAudit(datasetId: string, state: Audit["state"], before?: string): Promise<Audit | undefined>;
+    latestAudit(
+      datasetId: string,
+      state: Audit["state"],
+      options?: { before?: string; parameters?: Audit["parameters"] },
+    ): Promise<Audit | undefined>;
     rankingHead(year: number): Promise<(Omit<Ranking, "databases"> & { revision: number }) | undefined>;
     putRankingHead(head: Omit<Ranking, "databases"> & { revision: number }, expected: number): Promise<boolean>;
     putRankedDatabases(year: number, databases: readonly RankedDatabase[]): Promise<void>;
@@ -130,8 +136,12 @@ export class OversightService {
       parameters: { staleAfter: input.staleAfter, accessWindow: input.accessWindow },
       createdAt,
     }));
-    for (const audit of audits) await this.deps.store.createAudit(audit);
-    await this.deps.queue(audits.map(({ auditId }) => ({ auditId })));
+    // Ten at a time, each queued once written: a crash leaves at most ten audits waiting unqueued.
+    for (let start = 0; start < audits.length; start += 10) {
+      const chunk = audits.slice(start, start + 10);
+      for (const audit of chunk) await this.deps.store.createAudit(audit);
+      await this.deps.queue(chunk.map(({ auditId }) => ({ auditId })));
+    }
     return { audits: audits.map(({ auditId, datasetId, state }) => ({ auditId, datasetId, state })) };
   }
 
@@ -184,7 +194,21 @@ export class OversightService {
     if (!audit || (!isOverseer(caller) && audit.managingAgency !== caller.agencyCode)) {
       throw new NotFoundError(`no audit ${auditId} that ${caller.systemId} may read`);
     }
-    return audit;
+    return this.asSeen(audit);
+  }
+
+  /**
+   * An audit still running after two of its worker's lifetimes died with both (its message is
+   * dead-lettered by then): it is shown as failed, with why.
+   */
+  private asSeen(audit: Audit): Audit {
+    const since = Date.parse(audit.startedAt ?? audit.createdAt);
+    if (audit.state !== "running" || this.now().getTime() - since <= 2 * ABANDONED_MS) return audit;
+    return {
+      ...audit,
+      state: "failed",
+      error: `the audit did not finish within two runs of ${ABANDONED_MS / 60_000} minutes; its message is in the oversight dead-letter queue`,
+    };
   }
 
   /**
@@ -197,16 +221,23 @@ export class OversightService {
     page: { limit: number; cursor?: string },
   ): Promise<{ items: Audit[]; nextCursor?: string }> {
     const datasets = await this.datasetsFor(caller, query);
-    if (query.datasetId) return this.deps.store.audits(query.datasetId, page);
-    const items: Audit[] = [];
-    // Ten datasets at a time: a supervisor's listing may cover thousands.
-    for (let start = 0; start < datasets.length; start += 10) {
-      const latest = await Promise.all(
-        datasets.slice(start, start + 10).map((dataset) => this.deps.store.latestAudit(dataset.id, "completed")),
-      );
-      items.push(...latest.filter((audit): audit is Audit => audit !== undefined));
+    if (query.datasetId) {
+      const history = await this.deps.store.audits(query.datasetId, page);
+      return { ...history, items: history.items.map((audit) => this.asSeen(audit)) };
     }
-    return { items };
+    // A page of datasets at a time (the cursor is where the next page starts): a supervisor's
+    // listing covers thousands, each with a report.
+    const start = page.cursor ? Number.parseInt(Buffer.from(page.cursor, "base64url").toString(), 10) : 0;
+    if (!Number.isInteger(start) || start < 0) {
+      throw new ValidationError("the cursor is not one this API returned", [{ name: "cursor", reason: "malformed" }]);
+    }
+    const slice = datasets.slice(start, start + page.limit);
+    const latest = await Promise.all(slice.map((dataset) => this.deps.store.latestAudit(dataset.id, "completed")));
+    const next = start + page.limit;
+    return {
+      items: latest.filter((audit): audit is Audit => audit !== undefined),
+      ...(next < datasets.length ? { nextCursor: Buffer.from(String(next)).toString("base64url") } : {}),
+    };
   }
 
   /** Starts computing the ranking of `year` (Art. 15) under the given or latest indices. */
@@ -229,14 +260,15 @@ export class OversightService {
     if (current?.state === "computing" && now.getTime() - Date.parse(current.requestedAt) < RANKING_STALE_MS) {
       throw new ConflictError(`the ${year} ranking is being computed since ${current.requestedAt}`);
     }
-    const end = Math.min(Date.UTC(year + 1, 0, 1) - 1, now.getTime());
+    // The year as Vietnam counts it: the decree's deadlines are dates in Hanoi.
+    const end = Math.min(legalYearStart(year + 1).getTime() - 1, now.getTime());
     const head = {
       year,
       indices,
       state: "computing" as const,
       requestedBy: caller.systemId,
       requestedAt: now.toISOString(),
-      window: { from: new Date(Date.UTC(year, 0, 1)).toISOString(), to: new Date(end).toISOString() },
+      window: { from: legalYearStart(year).toISOString(), to: new Date(end).toISOString() },
       summary: { databases: 0, A: 0, B: 0, C: 0 },
       revision: (current?.revision ?? 0) + 1,
     };
@@ -259,12 +291,17 @@ export class OversightService {
       const owners = new Map(datasets.map((dataset) => [dataset.id, dataset.managingAgency]));
       const usage = await tallyUsage(allPages(this.deps.entries(head.window), 1000), owners);
       const connections = await this.deps.connections(datasets.map((dataset) => dataset.id));
-      const asOf = head.window.to.slice(0, 10);
+      const asOf = legalDate(head.window.to);
       const ranked: RankedDatabase[] = [];
       for (const dataset of datasets) {
-        const audit = await this.deps.store.latestAudit(dataset.id, "completed", `${head.window.to}~`);
+        // Only audits with the standard parameters count: an agency cannot pick a lenient window.
+        const audit = await this.deps.store.latestAudit(dataset.id, "completed", {
+          before: `${head.window.to}~`,
+          parameters: STANDARD_AUDIT,
+        });
         const inYear = audit && audit.createdAt >= head.window.from ? audit : undefined;
-        const connectedOn = connections.get(dataset.id)?.slice(0, 10);
+        const firstAt = connections.get(dataset.id);
+        const connectedOn = firstAt ? legalDate(firstAt) : undefined;
         const datasetUsage = usage.get(dataset.id);
         ranked.push(
           rankDatabase(
@@ -309,7 +346,16 @@ export class OversightService {
   async ranking(caller: Caller, year: number): Promise<Ranking> {
     const head = await this.deps.store.rankingHead(year);
     if (!head) throw new NotFoundError(`no ranking of ${year} has been requested`);
-    const { revision: _revision, ...visible } = head;
+    const { revision: _revision, ...current } = head;
+    const stale =
+      current.state === "computing" && this.now().getTime() - Date.parse(current.requestedAt) > RANKING_STALE_MS;
+    const visible = stale
+      ? {
+          ...current,
+          state: "failed" as const,
+          error: `the ranking did not finish within ${RANKING_STALE_MS / 60_000} minutes; compute it again`,
+        }
+      : current;
     const databases = head.state === "computing" ? [] : await this.deps.store.rankedDatabases(year);
     return {
       ...visible,
@@ -323,7 +369,7 @@ export class OversightService {
   async compliance(caller: Caller, query: { agency?: string }): Promise<ComplianceReport> {
     const datasets = await this.datasetsFor(caller, query);
     const connections = await this.deps.connections(datasets.map((dataset) => dataset.id));
-    const connectedOn = new Map([...connections].map(([datasetId, at]) => [datasetId, at.slice(0, 10)]));
+    const connectedOn = new Map([...connections].map(([datasetId, at]) => [datasetId, legalDate(at)]));
     return complianceReport(datasets, connectedOn, this.now());
   }
 }

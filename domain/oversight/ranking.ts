@@ -268,8 +268,9 @@ function connectionScore(compliance: ComplianceOf): { score: number; evidence: s
       };
     case "overdue":
       return { score: 0, evidence: [`not connected; the deadline was ${compliance.connectionDeadline}`] };
+    // Not late yet: half marks, so a database is not put in C for a deadline still ahead.
     case "pending":
-      return { score: 0, evidence: [`not connected yet; the deadline is ${compliance.connectionDeadline}`] };
+      return { score: 50, evidence: [`not connected yet; the deadline is ${compliance.connectionDeadline}`] };
     default:
       return { score: 0, evidence: ["not connected through the platform (not on a mandatory list)"] };
   }

@@ -56,6 +56,16 @@ export class Oversight extends Construct {
     };
     const common = { stage: props.stage, version: props.version, environmentSchema: oversightEnvironment, environment };
     const entry = (file: string) => fileURLToPath(new URL(`../../lambdas/oversight/${file}`, import.meta.url));
+    // Audits and rankings are its only writes to the integrated table: never a record of the
+    // National Integrated Database, whose items the same functions read.
+    const grantOwnWrites = (fn: IFunction, actions: readonly string[]) =>
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: [...actions],
+          resources: [props.integratedTable.tableArn],
+          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["AUDIT#*", "RANKING#*"] } },
+        }),
+      );
     const grantReads = (fn: IFunction) => {
       grantTable(fn, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"], { indexes: ["gsi1"] });
       // When each dataset was first connected.
@@ -76,12 +86,11 @@ export class Oversight extends Construct {
     grantReads(worker);
     grantTable(worker, props.logTable, ["dynamodb:Query"], { indexes: ["byTime", "byProvider"] });
     grantTable(worker, props.permissionsTable, ["dynamodb:Query"], { indexes: ["byProviderAgency"] });
-    grantTable(
-      worker,
-      props.integratedTable,
-      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
-      { indexes: ["byDataset"], writes: true },
-    );
+    grantTable(worker, props.integratedTable, ["dynamodb:GetItem", "dynamodb:Query"], {
+      indexes: ["byDataset"],
+      writes: true,
+    });
+    grantOwnWrites(worker, ["dynamodb:PutItem", "dynamodb:UpdateItem"]);
     this.queue.connect(worker, { batchSize: 1 });
     const daily = new Rule(this, "AuditDaily", {
       schedule: Schedule.cron({ minute: "0", hour: "1" }),
@@ -104,10 +113,11 @@ export class Oversight extends Construct {
       memorySize: 512,
     });
     grantReads(api);
-    grantTable(api, props.integratedTable, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"], {
+    grantTable(api, props.integratedTable, ["dynamodb:GetItem", "dynamodb:Query"], {
       indexes: ["byDataset"],
       writes: true,
     });
+    grantOwnWrites(api, ["dynamodb:PutItem"]);
 
     const integration = new LambdaIntegration(api, { proxy: true });
     const signed = { authorizer: props.authorizer };

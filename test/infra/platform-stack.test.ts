@@ -301,6 +301,14 @@ describe("monitoring (Art. 13)", () => {
     expect(statements).toContain("/index/byProviderAgency");
     expect(statements).not.toContain("dynamodb:DeleteItem");
     expect(statements).not.toContain("dynamodb:Scan");
+    // It writes audits and rankings, never the integrated database's records.
+    const writes = ((worker?.Properties?.PolicyDocument?.Statement ?? []) as Array<Record<string, unknown>>).filter(
+      (statement) => JSON.stringify(statement.Action).includes("dynamodb:PutItem"),
+    );
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.Condition).toEqual({
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["AUDIT#*", "RANKING#*"] },
+    });
   });
 
   it("verifies the log's chains every hour", () => {

@@ -13,13 +13,14 @@ describe("standardisation against the Art. 24 deadlines", () => {
     expect(standardisationOf(dataset({ mandatory: "none" }), "2025-06-01").deadline).toBe("2026-12-31");
   });
 
-  it("calls a dataset standardised on time, or late, by the day it first named a schema", () => {
+  it("calls a dataset standardised on time, or late, by the day in Vietnam it first named a schema", () => {
+    // 23:59 on 31 Dec 2025 in Hanoi is 16:59 UTC; 00:00 on 1 Jan 2026 there is 17:00 UTC.
     const onTime = standardisationOf(
-      dataset({ mandatory: "appendix-i", schema, standardisedAt: "2025-12-31T23:00:00.000Z" }),
+      dataset({ mandatory: "appendix-i", schema, standardisedAt: "2025-12-31T16:59:00.000Z" }),
       "2026-11-27",
     );
     const late = standardisationOf(
-      dataset({ mandatory: "appendix-i", schema, standardisedAt: "2026-01-01T00:00:00.000Z" }),
+      dataset({ mandatory: "appendix-i", schema, standardisedAt: "2025-12-31T17:00:00.000Z" }),
       "2026-11-27",
     );
 
