@@ -12,7 +12,8 @@ type Work = { auditId: string } | { rankingYear: number };
 /**
  * Runs queued audits and rankings one message at a time; on its daily schedule, queues an audit
  * of every dataset (Art. 14: regular audits). A failed message is retried by SQS, then
- * dead-lettered; the audit or ranking itself records that it failed.
+ * dead-lettered. An audit or ranking that throws records that it failed; one whose run is cut
+ * short by the function's timeout is shown as failed once it has outlived its worker.
  */
 export const handler = middy<SQSEvent | ScheduledEvent, SQSBatchResponse | { queued: number }>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
