@@ -3,6 +3,7 @@ import { ignoringConflict } from "../../demo/dictionary.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import { type DemoUpstream, startDemoUpstream } from "../../demo/upstream.ts";
 import type { NewDatasetInput } from "../../domain/catalog/model.ts";
+import { legalDate } from "../../domain/dictionary/standardisation.ts";
 import { target } from "./target.ts";
 import { citizensDataset, createWorld, runId, type World } from "./world.ts";
 
@@ -303,7 +304,8 @@ describe("standardisation status (Art. 24)", () => {
       datasets: Array<{ datasetId: string; status: string; deadline: string; daysLeft?: number }>;
     }>("GET", "/v1/standardisation");
     const of = (id: string) => report.datasets.find((entry) => entry.datasetId === id);
-    const today = new Date().toISOString().slice(0, 10);
+    // Deadlines are judged by the date in Vietnam.
+    const today = legalDate(new Date());
 
     expect(report.deadlines).toEqual({ "appendix-i": "2025-12-31", other: "2026-12-31" });
     expect(of(citizens)).toMatchObject({ status: "standardised", deadline: "2026-12-31" });
