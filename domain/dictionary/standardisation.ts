@@ -2,6 +2,7 @@ import * as z from "zod/mini";
 import type { CatalogStore, Dataset, MandatoryList } from "../catalog/model.ts";
 import { isOverseer } from "../identity/authorization.ts";
 import { ForbiddenError } from "../identity/errors.ts";
+import { allPages } from "../paging.ts";
 import type { Caller } from "../registry/model.ts";
 
 /** Art. 24: Appendix I databases standardised by 31 Dec 2025, every other one by 31 Dec 2026. */
@@ -93,12 +94,9 @@ export async function standardisationReport(
   const now = options.now ?? new Date();
   const today = legalDate(now);
   const datasets: DatasetStandardisation[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await catalog.listDatasets(agency ? { agency } : {}, { limit: 100, ...(cursor ? { cursor } : {}) });
-    datasets.push(...page.items.map((dataset) => standardisationOf(dataset, today)));
-    cursor = page.nextCursor;
-  } while (cursor);
+  for await (const dataset of allPages((page) => catalog.listDatasets(agency ? { agency } : {}, page), 100)) {
+    datasets.push(standardisationOf(dataset, today));
+  }
   const byAgency = new Map<string, DatasetStandardisation[]>();
   for (const entry of datasets)
     byAgency.set(entry.managingAgency, [...(byAgency.get(entry.managingAgency) ?? []), entry]);

@@ -6,6 +6,7 @@ import type { ExchangeEntry, ExchangeLog } from "../exchange/model.ts";
 import { isAdmin, isOverseer } from "../identity/authorization.ts";
 import { ForbiddenError } from "../identity/errors.ts";
 import type { PlatformSigner } from "../identity/platform-token.ts";
+import { allPages } from "../paging.ts";
 import type { PermissionStore } from "../permissions/model.ts";
 import { authorizeUse, isForeign } from "../permissions/use-check.ts";
 import { NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
@@ -18,7 +19,7 @@ import { writePackage } from "./package.ts";
 /** How long a download link works. */
 const DOWNLOAD_SECONDS = 900;
 /** Records read from the integrated store a page at a time. */
-const PAGE = 100;
+const PAGE = 1000;
 
 /** The dataset cannot be exported as asked. */
 export class ExportRefusedError extends ProblemError {
@@ -156,20 +157,12 @@ export class ExportService {
     if (!integrated || !packages || !signer || !validator) throw new Error("exports are not connected here");
     const key = `exports/${job.datasetId}/${job.exportId}.tar.gz`;
     const target = packages.open(key);
+    const { datasetId, filter } = job;
+    const store = integrated;
     async function* records() {
-      let cursor: string | undefined;
-      do {
-        const page = await (integrated as NonNullable<typeof integrated>).query(
-          job?.datasetId ?? "",
-          job?.filter ?? {},
-          {
-            limit: PAGE,
-            ...(cursor ? { cursor } : {}),
-          },
-        );
-        for (const stored of page.items) yield stored.record;
-        cursor = page.nextCursor;
-      } while (cursor);
+      for await (const stored of allPages((page) => store.query(datasetId, filter ?? {}, page), PAGE)) {
+        yield stored.record;
+      }
     }
     const manifest = await writePackage(
       {

@@ -6,6 +6,7 @@ import type { RecordValidator } from "../dictionary/validator.ts";
 import type { ExchangeEntry } from "../exchange/model.ts";
 import { isOverseer } from "../identity/authorization.ts";
 import { ConflictError, ForbiddenError } from "../identity/errors.ts";
+import { allPages, type Paged } from "../paging.ts";
 import type { Permission } from "../permissions/model.ts";
 import { NotFoundError, ValidationError } from "../problem.ts";
 import type { Caller } from "../registry/model.ts";
@@ -25,23 +26,11 @@ import {
 import { LATEST_INDICES, RANKING_INDICES, rankDatabase, tallyUsage } from "./ranking.ts";
 
 /** Pages a stream of log entries or records is read in. */
-const PAGE = 500;
+const PAGE = 1000;
 /** An audit still `running` after this long outlived its worker (15 minutes at most). */
 const ABANDONED_MS = 16 * 60_000;
 /** A ranking still `computing` after this long is taken to have died, and may be started again. */
 const RANKING_STALE_MS = 30 * 60_000;
-
-type Paged<T> = (page: { limit: number; cursor?: string }) => Promise<{ items: T[]; nextCursor?: string }>;
-
-/** Every item of a paged read, a page at a time. */
-export async function* allPages<T>(read: Paged<T>, limit = PAGE): AsyncGenerator<T> {
-  let cursor: string | undefined;
-  do {
-    const page = await read({ limit, ...(cursor ? { cursor } : {}) });
-    yield* page.items;
-    cursor = page.nextCursor;
-  } while (cursor);
-}
 
 /** What oversight reads and writes; DynamoDB and SQS in the platform. */
 export interface OversightDeps {
@@ -169,9 +158,9 @@ export class OversightService {
         ...(schema
           ? { schema: { document: schema.jsonSchema, check: this.deps.validator.check(schema.jsonSchema) } }
           : {}),
-        ...(held ? { records: allPages(this.deps.records(dataset.id)) } : {}),
+        ...(held ? { records: allPages(this.deps.records(dataset.id), PAGE) } : {}),
         permissions,
-        entries: allPages(this.deps.entries({ from, to: now.toISOString(), dataset })),
+        entries: allPages(this.deps.entries({ from, to: now.toISOString(), dataset }), PAGE),
         staleAfter: audit.parameters.staleAfter,
         accessWindow: audit.parameters.accessWindow,
         now,

@@ -5,6 +5,7 @@ import { metricsQuery, summarise } from "../../domain/exchange-log/metrics.ts";
 import { type LogQueryParameters, logQuery } from "../../domain/exchange-log/model.ts";
 import { isOverseer } from "../../domain/identity/authorization.ts";
 import { ForbiddenError } from "../../domain/identity/errors.ts";
+import { allPages } from "../../domain/paging.ts";
 import type { Caller } from "../../domain/registry/model.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
@@ -59,21 +60,11 @@ export const handler = httpHandler(
       const from = window.from ?? new Date(Date.parse(to) - 86_400_000).toISOString();
       const scope = scopeOf(caller, view);
       const store = logStore();
-      async function* entries() {
-        let cursor: string | undefined;
-        do {
-          const page = await store.query(scope, {
-            from,
-            to,
-            limit: 100,
-            ...(datasetId ? { datasetId } : {}),
-            ...(cursor ? { cursor } : {}),
-          });
-          yield* page.items;
-          cursor = page.nextCursor;
-        } while (cursor);
-      }
-      return { status: 200, body: await summarise(entries(), { from, to }) };
+      const entries = allPages(
+        (page) => store.query(scope, { from, to, ...(datasetId ? { datasetId } : {}), ...page }),
+        500,
+      );
+      return { status: 200, body: await summarise(entries, { from, to }) };
     },
     "GET /v1/logs/verify": async (event) => {
       const caller = authenticatedCaller(event);
