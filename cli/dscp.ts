@@ -86,17 +86,14 @@ const reportFiles = {
   chart: { type: "string", hint: "also draw it as a chart in this SVG file (*.svg)" },
 } as const;
 
+/** An audit's scores, as its report names them. */
+const SCORE_COLUMNS = ["overall", "completeness", "validity", "timeliness", "uniqueness", "access"] as const;
 const AUDIT_COLUMNS = [
   "datasetId",
   "state",
   "completedAt",
   "records",
-  "overall",
-  "completeness",
-  "validity",
-  "timeliness",
-  "uniqueness",
-  "access",
+  ...SCORE_COLUMNS,
   "high",
   "medium",
   "low",
@@ -1341,14 +1338,7 @@ function printAudit(context: Context, audit: Audit): number {
   context.io.stdout(
     `${audit.auditId} of ${audit.datasetId} (${audit.completedAt}): ${report.records} records${report.held ? "" : " (not held by the platform: access checks only)"}; overall ${report.scores.overall}\n\n`,
   );
-  context.table({ items: [{ ...report.scores }] }, [
-    "overall",
-    "completeness",
-    "validity",
-    "timeliness",
-    "uniqueness",
-    "access",
-  ]);
+  context.table({ items: [{ ...report.scores }] }, SCORE_COLUMNS);
   context.io.stdout("\n");
   // Findings in full, one a line: a table would cut their summaries.
   for (const finding of report.findings) {

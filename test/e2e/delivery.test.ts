@@ -3,13 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BatchStatus } from "../../client/dscp-client.ts";
 import { generateIdentity, type IdentityFile } from "../../client/identity-files.ts";
 import { type DemoConsumer, startDemoConsumer } from "../../demo/consumer.ts";
-import { dictionarySample, loadDictionarySample } from "../../demo/dictionary.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import type { InboxMessage } from "../../domain/delivery/model.ts";
 import type { Permission } from "../../domain/permissions/model.ts";
 import { eventually } from "../runtime/helpers.ts";
 import { target } from "./target.ts";
-import { citizensDataset, createWorld, runId, type World } from "./world.ts";
+import { citizensDataset, createWorld, publishCitizenSchema, runId, type World } from "./world.ts";
 
 const { apiUrl, audience } = target();
 const run = runId();
@@ -67,9 +66,7 @@ beforeAll(async () => {
     capabilities: ["consumer"],
     keys: [{ kid: archive.kid, jwk: archive.publicJwk as never }],
   });
-  await loadDictionarySample(world.admin);
-  const schema = { ...(dictionarySample("citizen-schema.json") as object), id: `P${run}.CITIZEN` };
-  await provider().call("POST", "/v1/dictionary/schemas", { body: schema });
+  const schema = await publishCitizenSchema(world, run);
   dataset = `${world.provider.systemId}.RESIDENTS`;
   await provider().publishDataset(
     citizensDataset(dataset, world.provider.systemId, {

@@ -4,14 +4,13 @@ import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../cli/dscp.ts";
-import { dictionarySample, loadDictionarySample } from "../../demo/dictionary.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import type { MetricsSummary } from "../../domain/exchange-log/metrics.ts";
 import type { ExportJob } from "../../domain/export/model.ts";
 import { verifyPackage } from "../../domain/export/verify.ts";
 import { eventually, temporaryDir } from "../runtime/helpers.ts";
 import { target } from "./target.ts";
-import { citizensDataset, createWorld, runId, type World } from "./world.ts";
+import { citizensDataset, createWorld, publishCitizenSchema, runId, type World } from "./world.ts";
 
 const { apiUrl, audience } = target();
 const run = runId();
@@ -41,10 +40,8 @@ async function* bytesOf(path: string) {
 
 beforeAll(async () => {
   world = await createWorld({ run });
-  await loadDictionarySample(world.admin);
-  const schema = { ...(dictionarySample("citizen-schema.json") as object), id: `P${run}.CITIZEN` };
+  const schema = await publishCitizenSchema(world, run);
   const provider = world.client(world.provider);
-  await provider.call("POST", "/v1/dictionary/schemas", { body: schema });
   dataset = `${world.provider.systemId}.ARCHIVE`;
   await provider.publishDataset(
     citizensDataset(dataset, world.provider.systemId, {

@@ -6,14 +6,13 @@ import { beforeAll, describe, expect, inject, it } from "vitest";
 import { DynamoIntegratedStore } from "../../adapters/dynamodb/integrated-store.ts";
 import { runCli } from "../../cli/dscp.ts";
 import { saveIdentity } from "../../client/identity-files.ts";
-import { dictionarySample, loadDictionarySample } from "../../demo/dictionary.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import { legalDate } from "../../domain/dictionary/standardisation.ts";
 import { CONNECTION_DEADLINE } from "../../domain/oversight/compliance.ts";
 import type { Audit, AuditsQueued, ComplianceReport, Ranking, RankingIndices } from "../../domain/oversight/model.ts";
 import { eventually, temporaryDir } from "../runtime/helpers.ts";
 import { target } from "./target.ts";
-import { citizensDataset, createWorld, runId, type World } from "./world.ts";
+import { citizensDataset, createWorld, publishCitizenSchema, runId, type World } from "./world.ts";
 
 /*
  * A seeded scenario with known defects (issue 7): a clean register; a civil-status register with
@@ -77,10 +76,8 @@ async function synced(provider: ReturnType<World["client"]>, datasetId: string, 
 
 beforeAll(async () => {
   world = await createWorld({ run });
-  await loadDictionarySample(world.admin);
-  const schema = { ...(dictionarySample("citizen-schema.json") as object), id: `P${run}.CITIZEN` };
+  const schema = await publishCitizenSchema(world, run);
   const provider = world.client(world.provider);
-  await provider.call("POST", "/v1/dictionary/schemas", { body: schema });
   const standardised = { schema: { id: schema.id, version: "1.0.0" } };
   clean = `${world.provider.systemId}.REGISTER`;
   defective = `${world.provider.systemId}.CIVIL`;

@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { dictionarySample, loadDictionarySample } from "../../demo/dictionary.ts";
 import { syntheticPopulation } from "../../demo/population.ts";
 import { eventually } from "../runtime/helpers.ts";
-import { citizensDataset, createWorld, runId, type World } from "./world.ts";
+import { citizensDataset, createWorld, publishCitizenSchema, runId, type World } from "./world.ts";
 
 const RECORDS = 100_000;
 /** S3 wants parts of at least 5 MiB but the last; the local emulator takes at most 11 MiB a request. */
@@ -15,9 +14,7 @@ let dataset: string;
 
 beforeAll(async () => {
   world = await createWorld({ run });
-  await loadDictionarySample(world.admin);
-  const schema = { ...(dictionarySample("citizen-schema.json") as object), id: `P${run}.CITIZEN` };
-  await world.client(world.provider).call("POST", "/v1/dictionary/schemas", { body: schema });
+  const schema = await publishCitizenSchema(world, run);
   dataset = `${world.provider.systemId}.LARGE`;
   await world.client(world.provider).publishDataset(
     citizensDataset(dataset, world.provider.systemId, {

@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { dictionarySample, loadDictionarySample } from "../../demo/dictionary.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import { eventually } from "../runtime/helpers.ts";
-import { citizensDataset, createWorld, runId, type World } from "./world.ts";
+import { citizensDataset, createWorld, publishCitizenSchema, runId, type World } from "./world.ts";
 
 const run = runId();
 const people: Citizen[] = syntheticPopulation(6, 21);
@@ -40,9 +39,7 @@ const record = (key: string) =>
 
 beforeAll(async () => {
   world = await createWorld({ run });
-  await loadDictionarySample(world.admin);
-  const schema = { ...(dictionarySample("citizen-schema.json") as object), id: `P${run}.CITIZEN` };
-  await provider().call("POST", "/v1/dictionary/schemas", { body: schema });
+  const schema = await publishCitizenSchema(world, run);
   dataset = `${world.provider.systemId}.REGISTER`;
   await provider().publishDataset(
     citizensDataset(dataset, world.provider.systemId, {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { DscpClient } from "../../client/dscp-client.ts";
 import { generateIdentity, type IdentityFile } from "../../client/identity-files.ts";
+import { dictionarySample, loadDictionarySample } from "../../demo/dictionary.ts";
 import type { NewDatasetInput } from "../../domain/catalog/model.ts";
 import { target } from "./target.ts";
 
@@ -104,4 +105,15 @@ export function citizensDataset(
     })),
     ...overrides,
   };
+}
+
+/**
+ * Loads the demo dictionary and publishes the citizen schema as this run's provider's own
+ * (`P<run>.CITIZEN` 1.0.0), so runs against a long-lived deployment never share one.
+ */
+export async function publishCitizenSchema(world: World, run: string): Promise<{ id: string; version: string }> {
+  await loadDictionarySample(world.admin);
+  const schema = { ...(dictionarySample("citizen-schema.json") as object), id: `P${run}.CITIZEN` };
+  await world.client(world.provider).call("POST", "/v1/dictionary/schemas", { body: schema });
+  return { id: schema.id, version: "1.0.0" };
 }
