@@ -1295,7 +1295,7 @@ class Context {
     chart: { title: string; bars: readonly Bar[]; max?: number },
     page: { nextCursor?: string } = {},
   ): void {
-    this.table({ items: rows, ...page }, columns);
+    this.table({ ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}), items: rows }, columns);
     if (typeof values.csv === "string") {
       writeFileSync(this.resolve(values.csv), toCsv(rows, columns));
       this.io.stderr(`table written to ${values.csv}\n`);

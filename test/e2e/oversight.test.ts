@@ -334,6 +334,20 @@ describe("the annual ranking (Art. 15)", () => {
     expect(csv).toMatch(new RegExp(`${late.replaceAll(".", "\\.")},${world.providerAgency},C,`));
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     expect(svg).toContain(`${late}: `);
+
+    let audits = "";
+    const listed = await runCli(["audits", "--agency", world.providerAgency, "--as", world.supervisor.systemId], {
+      stdout: (text) => {
+        audits += text;
+      },
+      stderr: () => undefined,
+      env: { DSCP_API_URL: apiUrl, DSCP_AUDIENCE: audience, DSCP_KEYS_DIR: keysDir },
+      cwd: folder,
+    });
+    const cleanRow = audits.split("\n").find((line) => line.includes(` ${clean} `)) ?? "";
+    expect(listed).toBe(0);
+    // The table shows each audit's figures: records, then the overall score and the others.
+    expect(cleanRow.split(/\s+/).slice(2, 6)).toEqual(["completed", expect.any(String), "20", expect.any(String)]);
   });
 });
 
