@@ -103,6 +103,28 @@ export class DynamoOversightStore {
     return undefined;
   }
 
+  /** A dataset's audit created at or after `since` and not finished yet (queued or running), if any. */
+  async unfinishedAudit(datasetId: string, since: string): Promise<Audit | undefined> {
+    for await (const items of queryPages(this.client, {
+      TableName: this.tableName,
+      IndexName: "byDataset",
+      KeyConditionExpression: "gsi1pk = :audits AND gsi1sk >= :since",
+      FilterExpression: "#state IN (:queued, :running)",
+      ExpressionAttributeNames: { "#state": "state" },
+      ExpressionAttributeValues: marshall({
+        ":audits": `AUDITS#${datasetId}`,
+        ":since": since,
+        ":queued": "queued",
+        ":running": "running",
+      }),
+      ScanIndexForward: false,
+    })) {
+      const [found] = items;
+      if (found) return withoutTableKeys<Audit>(found);
+    }
+    return undefined;
+  }
+
   async rankingHead(year: number): Promise<RankingHead | undefined> {
     const { Item } = await this.client.send(
       new GetItemCommand({

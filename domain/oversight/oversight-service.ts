@@ -55,6 +55,7 @@ export interface OversightDeps {
       datasetId: string,
       page: { limit: number; cursor?: string },
     ): Promise<{ items: Audit[]; nextCursor?: string }>;
+    unfinishedAudit(datasetId: string, since: string): Promise<Audit | undefined>;
     latestAudit(
       datasetId: string,
       state: Audit["state"],
@@ -114,24 +115,45 @@ export class OversightService {
   /** Queues an audit of each dataset in scope (Art. 14); they run in the background. */
   async requestAudits(caller: Caller | "schedule", input: AuditInput): Promise<AuditsQueued> {
     const datasets = await this.datasetsFor(caller === "schedule" ? undefined : caller, input);
-    const createdAt = this.now().toISOString();
-    const audits: Audit[] = datasets.map((dataset) => ({
-      auditId: `AUD-${randomUUID()}`,
-      datasetId: dataset.id,
-      managingAgency: dataset.managingAgency,
-      trigger: caller === "schedule" ? "scheduled" : "on-demand",
-      requestedBy: caller === "schedule" ? "schedule" : caller.systemId,
-      state: "queued",
-      parameters: { staleAfter: input.staleAfter, accessWindow: input.accessWindow },
-      createdAt,
-    }));
-    // Ten at a time, each queued once written: a crash leaves at most ten audits waiting unqueued.
-    for (let start = 0; start < audits.length; start += 10) {
-      const chunk = audits.slice(start, start + 10);
-      for (const audit of chunk) await this.deps.store.createAudit(audit);
-      await this.deps.queue(chunk.map(({ auditId }) => ({ auditId })));
+    const now = this.now();
+    const createdAt = now.toISOString();
+    const parameters = { staleAfter: input.staleAfter, accessWindow: input.accessWindow };
+    // An audit of the same dataset with the same parameters still waiting or running answers the
+    // request again: asking twice, or the schedule meeting a request, does not scan twice.
+    const since = new Date(now.getTime() - 2 * ABANDONED_MS).toISOString();
+    const answered: AuditsQueued["audits"] = [];
+    // Ten datasets at a time, each audit queued once written: a crash leaves at most ten unqueued.
+    for (let start = 0; start < datasets.length; start += 10) {
+      const chunk = datasets.slice(start, start + 10);
+      const unfinished = await Promise.all(chunk.map((dataset) => this.deps.store.unfinishedAudit(dataset.id, since)));
+      const fresh: Audit[] = [];
+      for (const [index, dataset] of chunk.entries()) {
+        const pending = unfinished[index];
+        if (
+          pending &&
+          pending.parameters.staleAfter === parameters.staleAfter &&
+          pending.parameters.accessWindow === parameters.accessWindow
+        ) {
+          answered.push({ auditId: pending.auditId, datasetId: dataset.id, state: pending.state });
+          continue;
+        }
+        const audit: Audit = {
+          auditId: `AUD-${randomUUID()}`,
+          datasetId: dataset.id,
+          managingAgency: dataset.managingAgency,
+          trigger: caller === "schedule" ? "scheduled" : "on-demand",
+          requestedBy: caller === "schedule" ? "schedule" : caller.systemId,
+          state: "queued",
+          parameters,
+          createdAt,
+        };
+        await this.deps.store.createAudit(audit);
+        fresh.push(audit);
+        answered.push({ auditId: audit.auditId, datasetId: dataset.id, state: audit.state });
+      }
+      if (fresh.length > 0) await this.deps.queue(fresh.map(({ auditId }) => ({ auditId })));
     }
-    return { audits: audits.map(({ auditId, datasetId, state }) => ({ auditId, datasetId, state })) };
+    return { audits: answered };
   }
 
   /** Runs a queued audit; a second delivery of the same message finds it taken and does nothing. */

@@ -409,6 +409,13 @@ describe("the oversight service", () => {
           return true;
         },
         audits: async () => ({ items: [...audits.values()] }),
+        unfinishedAudit: async (datasetId, since) =>
+          [...audits.values()].find(
+            (audit) =>
+              audit.datasetId === datasetId &&
+              audit.createdAt >= since &&
+              (audit.state === "queued" || audit.state === "running"),
+          ),
         latestAudit: async () => undefined,
         rankingHead: async (year) => heads.get(year) as never,
         putRankingHead: async (head) => {
@@ -442,6 +449,17 @@ describe("the oversight service", () => {
     expect(first?.report?.records).toBe(1);
     expect(first?.report?.scores).not.toHaveProperty("validity");
     expect(again?.completedAt).toBe(first?.completedAt);
+  });
+
+  it("answers a second request for the same audit with the one still waiting, and queues it once", async () => {
+    const { oversight, queued } = service();
+    const first = await oversight.requestAudits(supervisor, { staleAfter: "P365D", accessWindow: "P90D" });
+    const again = await oversight.requestAudits("schedule", { staleAfter: "P365D", accessWindow: "P90D" });
+    const other = await oversight.requestAudits(supervisor, { staleAfter: "P30D", accessWindow: "P90D" });
+
+    expect(again.audits).toEqual(first.audits);
+    expect(other.audits[0]?.auditId).not.toBe(first.audits[0]?.auditId);
+    expect(queued).toHaveLength(2);
   });
 
   it("takes over an audit whose worker died, once it has outlived the worker's time", async () => {
