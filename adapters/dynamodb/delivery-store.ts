@@ -2,11 +2,10 @@ import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
-  GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import type {
   DeliveryMessage,
   DeliveryRecord,
@@ -15,7 +14,7 @@ import type {
   InboxMessage,
 } from "../../domain/delivery/model.ts";
 import { queryPage } from "./cursor.ts";
-import { withoutTableKeys } from "./items.ts";
+import { readItem, withoutTableKeys } from "./items.ts";
 
 /**
  * Delivery messages' states at `DELIVERY#<batchId>` / `<messageId>`, and consumers' inboxes at
@@ -47,15 +46,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
     }
   }
 
-  async get(batchId: string, messageId: string): Promise<DeliveryRecord | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: marshall({ pk: `DELIVERY#${batchId}`, sk: messageId }),
-        ConsistentRead: true,
-      }),
-    );
-    return Item ? withoutTableKeys<DeliveryRecord>(unmarshall(Item)) : undefined;
+  get(batchId: string, messageId: string): Promise<DeliveryRecord | undefined> {
+    return readItem<DeliveryRecord>(this.client, this.tableName, { pk: `DELIVERY#${batchId}`, sk: messageId });
   }
 
   async transition(

@@ -1,7 +1,6 @@
 import {
   BatchWriteItemCommand,
   type DynamoDBClient,
-  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
@@ -19,7 +18,7 @@ import type {
 } from "../../domain/dictionary/model.ts";
 import { cached } from "../cache/ttl-cache.ts";
 import { queryPage, queryPages } from "./cursor.ts";
-import { equalityFilter, withoutTableKeys } from "./items.ts";
+import { equalityFilter, readItem, withoutTableKeys } from "./items.ts";
 import { putIfRevision, putNew } from "./writes.ts";
 
 /**
@@ -238,11 +237,8 @@ export class DynamoDictionaryStore implements DictionaryStore {
     );
   }
 
-  private async get<T>(pk: string, sk: string): Promise<T | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: marshall({ pk, sk }), ConsistentRead: true }),
-    );
-    return Item ? withoutTableKeys<T>(unmarshall(Item)) : undefined;
+  private get<T>(pk: string, sk: string): Promise<T | undefined> {
+    return readItem<T>(this.client, this.tableName, { pk, sk });
   }
 
   /** Batch writes of 25, retrying what DynamoDB leaves unprocessed. */

@@ -1,5 +1,4 @@
 import {
-  BatchGetItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
@@ -11,7 +10,7 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { ExchangeEntry } from "../../domain/exchange/model.ts";
 import { type ChainedEntry, GENESIS_HASH, link } from "../../domain/exchange-log/chain.ts";
 import { queryPage } from "./cursor.ts";
-import { equalityFilter, withoutTableKeys } from "./items.ts";
+import { equalityFilter, readItems, withoutTableKeys } from "./items.ts";
 
 const SEQ_DIGITS = 12;
 
@@ -180,27 +179,13 @@ export class DynamoExchangeLogStore {
 
   /** When each of the datasets was first shared through the platform, for those that were. */
   async connections(datasetIds: readonly string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
-    for (let start = 0; start < datasetIds.length; start += 100) {
-      let keys = datasetIds
-        .slice(start, start + 100)
-        .map((datasetId) => marshall({ pk: `CONNECTED#${datasetId}`, sk: "CONNECTED" }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt === 8)
-          throw new Error(`${keys.length} connection dates could not be read: DynamoDB kept them back`);
-        // What DynamoDB kept back is asked for again after a growing pause.
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-        const { Responses = {}, UnprocessedKeys = {} } = await this.client.send(
-          new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }),
-        );
-        for (const item of Responses[this.tableName] ?? []) {
-          const { datasetId, firstAt } = unmarshall(item) as { datasetId: string; firstAt: string };
-          found.set(datasetId, firstAt);
-        }
-        keys = UnprocessedKeys[this.tableName]?.Keys ?? [];
-      }
-    }
-    return found;
+    const items = await readItems<{ datasetId: string; firstAt: string }>(
+      this.client,
+      this.tableName,
+      datasetIds.map((datasetId) => ({ pk: `CONNECTED#${datasetId}`, sk: "CONNECTED" })),
+      { consistent: false, refused: "connection dates could not be read: DynamoDB kept them back" },
+    );
+    return new Map(items.map((item) => [item.datasetId, item.firstAt]));
   }
 
   private async advanceHead(shard: number, last: ChainedEntry): Promise<void> {

@@ -1,7 +1,6 @@
-import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { ExportJob, ExportStore } from "../../domain/export/model.ts";
-import { withoutTableKeys } from "./items.ts";
+import { readItem } from "./items.ts";
 import { putNew, updateIfState } from "./writes.ts";
 
 /** Export jobs at `EXPORT#<exportId>` in the integrated table, beside the data they package. */
@@ -20,15 +19,8 @@ export class DynamoExportStore implements ExportStore {
     );
   }
 
-  async get(exportId: string): Promise<ExportJob | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: marshall({ pk: `EXPORT#${exportId}`, sk: "EXPORT" }),
-        ConsistentRead: true,
-      }),
-    );
-    return Item ? withoutTableKeys<ExportJob>(unmarshall(Item)) : undefined;
+  get(exportId: string): Promise<ExportJob | undefined> {
+    return readItem<ExportJob>(this.client, this.tableName, { pk: `EXPORT#${exportId}`, sk: "EXPORT" });
   }
 
   update(exportId: string, changes: Partial<ExportJob>): Promise<boolean> {

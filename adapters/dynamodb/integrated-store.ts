@@ -1,7 +1,4 @@
 import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
@@ -15,6 +12,7 @@ import type { RecordChange } from "../../domain/delivery/model.ts";
 import { canonicalJson } from "../../domain/exchange-log/chain.ts";
 import type { Applied, ApplyInput, IntegratedStore, StoredRecord } from "../../domain/sync/model.ts";
 import { queryPage, queryPages } from "./cursor.ts";
+import { readItems } from "./items.ts";
 
 const VERSION_DIGITS = 10;
 /** Records written at once while a window is applied. */
@@ -209,29 +207,13 @@ export class DynamoIntegratedStore implements IntegratedStore {
 
   /** Current items of many keys, consistently read, 100 keys a request, the requests side by side. */
   private async currents(datasetId: string, keys: readonly string[]): Promise<Map<string, Current>> {
-    const found = new Map<string, Current>();
-    const groups: string[][] = [];
-    for (let start = 0; start < keys.length; start += 100) groups.push(keys.slice(start, start + 100));
-    await Promise.all(
-      groups.map(async (group) => {
-        let wanted: Record<string, AttributeValue>[] | undefined = group.map((key) =>
-          marshall({ pk: `${datasetId}#${key}`, sk: "CURRENT" }),
-        );
-        for (let attempt = 0; wanted && wanted.length > 0; attempt++) {
-          if (attempt >= 8) throw new Error("the integrated store kept refusing reads; the chunk will be retried");
-          const { Responses, UnprocessedKeys }: BatchGetItemCommandOutput = await this.client.send(
-            new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: wanted, ConsistentRead: true } } }),
-          );
-          for (const item of Responses?.[this.tableName] ?? []) {
-            const current = unmarshall(item) as Current;
-            found.set(current.key, current);
-          }
-          wanted = UnprocessedKeys?.[this.tableName]?.Keys;
-          if (wanted?.length) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-        }
-      }),
+    const items = await readItems<Current>(
+      this.client,
+      this.tableName,
+      keys.map((key) => ({ pk: `${datasetId}#${key}`, sk: "CURRENT" })),
+      { consistent: true, refused: "the integrated store kept refusing reads; the chunk will be retried" },
     );
-    return found;
+    return new Map(items.map((item) => [item.key, item]));
   }
 
   async lease(datasetId: string, batchId: string, ttlMs: number): Promise<boolean> {

@@ -1,9 +1,9 @@
-import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { ConflictError } from "../../domain/identity/errors.ts";
 import type { Audit, RankedDatabase, Ranking } from "../../domain/oversight/model.ts";
 import { queryPage, queryPages } from "./cursor.ts";
-import { withoutTableKeys } from "./items.ts";
+import { readItem, withoutTableKeys } from "./items.ts";
 import { putIfRevision, putNew, updateIfState } from "./writes.ts";
 
 /** What a ranking's head item holds: everything but its databases, which are items of their own. */
@@ -37,15 +37,8 @@ export class DynamoOversightStore {
     );
   }
 
-  async getAudit(auditId: string): Promise<Audit | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: marshall({ pk: `AUDIT#${auditId}`, sk: "AUDIT" }),
-        ConsistentRead: true,
-      }),
-    );
-    return Item ? withoutTableKeys<Audit>(unmarshall(Item)) : undefined;
+  getAudit(auditId: string): Promise<Audit | undefined> {
+    return readItem<Audit>(this.client, this.tableName, { pk: `AUDIT#${auditId}`, sk: "AUDIT" });
   }
 
   /** Moves an audit on from `from`; false if it is no longer there (another worker took it). */
@@ -125,15 +118,8 @@ export class DynamoOversightStore {
     return undefined;
   }
 
-  async rankingHead(year: number): Promise<RankingHead | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: marshall({ pk: `RANKING#${year}`, sk: "HEAD" }),
-        ConsistentRead: true,
-      }),
-    );
-    return Item ? withoutTableKeys<RankingHead>(unmarshall(Item)) : undefined;
+  rankingHead(year: number): Promise<RankingHead | undefined> {
+    return readItem<RankingHead>(this.client, this.tableName, { pk: `RANKING#${year}`, sk: "HEAD" });
   }
 
   /** Writes a ranking's head if its stored revision is still `expected` (0: none yet); false otherwise. */

@@ -1,14 +1,13 @@
 import {
   DeleteItemCommand,
   type DynamoDBClient,
-  GetItemCommand,
   PutItemCommand,
   type QueryCommandInput,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { Subscription, SubscriptionStore } from "../../domain/delivery/model.ts";
 import { queryPages } from "./cursor.ts";
-import { withoutTableKeys } from "./items.ts";
+import { readItem, withoutTableKeys } from "./items.ts";
 
 /**
  * Subscriptions in the integrated table at `SUB#<datasetId>` / `<consumerSystem>`, so a batch's
@@ -44,11 +43,7 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
 
   async get(id: string): Promise<Subscription | undefined> {
     const key = keyOf(id);
-    if (!key) return undefined;
-    const { Item } = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: marshall(key), ConsistentRead: true }),
-    );
-    return Item ? withoutTableKeys<Subscription>(unmarshall(Item)) : undefined;
+    return key ? readItem<Subscription>(this.client, this.tableName, key) : undefined;
   }
 
   async delete(id: string): Promise<boolean> {
