@@ -26,19 +26,25 @@ export type ExportInput = z.infer<typeof exportInput>;
 
 export type ExportState = "running" | "completed" | "failed";
 
-export interface ExportJob {
-  readonly exportId: string;
-  readonly datasetId: string;
+/** What is exported, for whom and why: what a job records and its package's manifest states. */
+export interface ExportTerms {
   readonly format: "ndjson" | "csv";
+  /** The fields exported, in this order (CSV columns). */
   readonly fields: readonly string[];
   readonly filter: Readonly<Record<string, string | number | boolean>>;
-  readonly schema: { readonly id: string; readonly version: string };
   readonly requester: { readonly system: string; readonly agency: string };
+  /** The consumer the package is for, and the permission and purpose it is exported under. */
   readonly consumer: { readonly system: string; readonly agency: string };
   readonly purpose: string;
   readonly purposeClass?: string;
   readonly permissionId?: string;
   readonly legalBasis?: string;
+}
+
+export interface ExportJob extends ExportTerms {
+  readonly exportId: string;
+  readonly datasetId: string;
+  readonly schema: { readonly id: string; readonly version: string };
   readonly state: ExportState;
   /** Records written so far. */
   readonly progress: number;

@@ -6,6 +6,7 @@ import { createGzip } from "node:zlib";
 import type { JsonSchema } from "../dictionary/model.ts";
 import type { RecordValidator } from "../dictionary/validator.ts";
 import { derToJose, type PlatformSigner } from "../identity/platform-token.ts";
+import type { ExportTerms } from "./model.ts";
 import { TarWriter } from "./tar.ts";
 
 /*
@@ -23,7 +24,7 @@ export const SIGNATURE_FILE = "dscp-manifest.json.jws";
 export const SIGNATURE_TYPE = "dscp-manifest+jws";
 
 /** What the package is of, for whom and why: everything the manifest states besides its files. */
-export interface PackageSpec {
+export interface PackageSpec extends ExportTerms {
   readonly exportId: string;
   readonly createdAt: string;
   /** The platform that made it (its audience, as in its tokens). */
@@ -37,17 +38,6 @@ export interface PackageSpec {
     readonly keyFields: readonly string[];
   };
   readonly schema: { readonly id: string; readonly version: string; readonly jsonSchema: JsonSchema };
-  readonly format: "ndjson" | "csv";
-  /** The fields exported, in this order (CSV columns). */
-  readonly fields: readonly string[];
-  readonly filter: Readonly<Record<string, unknown>>;
-  readonly requester: { readonly system: string; readonly agency: string };
-  /** The consumer the package is for, and the permission and purpose it is exported under. */
-  readonly consumer: { readonly system: string; readonly agency: string };
-  readonly purpose: string;
-  readonly purposeClass?: string;
-  readonly permissionId?: string;
-  readonly legalBasis?: string;
 }
 
 export interface PackagedFile {
