@@ -1,4 +1,5 @@
 import { generateKeyPairSync, type JsonWebKey, sign } from "node:crypto";
+import type { ExchangeEntry } from "../../../domain/exchange/model.ts";
 import type { PackageSpec } from "../../../domain/export/package.ts";
 import type { PlatformSigner } from "../../../domain/identity/platform-token.ts";
 import type { Permission } from "../../../domain/permissions/model.ts";
@@ -79,4 +80,30 @@ export function exportSpecFixture(overrides: Partial<PackageSpec> = {}): Package
     permissionId: "PRM-1",
     ...overrides,
   };
+}
+
+/** An allowed get-record of HCM.PORTAL on MPS's citizens, as the log holds it; override what a test needs. */
+export function exchangeEntryFixture(overrides: Partial<ExchangeEntry> = {}): ExchangeEntry {
+  return {
+    transactionId: "t",
+    time: "2026-11-27T08:00:00.000Z",
+    consumerSystem: "HCM.PORTAL",
+    consumerAgency: "HCM",
+    datasetId: "MPS.POPULATION.CITIZENS",
+    operation: "get-record",
+    method: "request",
+    fieldsReturned: [],
+    recordCount: 1,
+    outcome: "allowed",
+    status: 200,
+    latencyMs: 10,
+    bytes: 100,
+    crossBorder: false,
+    ...overrides,
+  };
+}
+
+/** Items as an async stream, as stores hand them over a page at a time. */
+export async function* streamOf<T>(items: readonly T[]): AsyncGenerator<T> {
+  yield* items;
 }

@@ -1,27 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { ExchangeEntry } from "../../../domain/exchange/model.ts";
 import { summarise } from "../../../domain/exchange-log/metrics.ts";
+import { exchangeEntryFixture, streamOf } from "./fixtures.ts";
 
-const entry = (overrides: Partial<ExchangeEntry>): ExchangeEntry => ({
-  transactionId: "t",
-  time: "2026-11-27T08:00:00.000Z",
-  consumerSystem: "HCM.PORTAL",
-  consumerAgency: "HCM",
-  datasetId: "MPS.POPULATION.CITIZENS",
-  operation: "get-record",
-  method: "request",
-  fieldsReturned: [],
-  recordCount: 1,
-  outcome: "allowed",
-  status: 200,
-  latencyMs: 10,
-  bytes: 100,
-  crossBorder: false,
-  ...overrides,
-});
-async function* stream(entries: ExchangeEntry[]) {
-  yield* entries;
-}
+const entry = exchangeEntryFixture;
+const stream = streamOf;
 
 describe("summarise", () => {
   it("counts outcomes, rates, latency percentiles and volume, in total and per operation, dataset and consumer", async () => {

@@ -10,7 +10,7 @@ import { OversightService } from "../../../domain/oversight/oversight-service.ts
 import { classify, RANKING_INDICES, rankDatabase, tallyUsage } from "../../../domain/oversight/ranking.ts";
 import type { Caller } from "../../../domain/registry/model.ts";
 import type { StoredRecord } from "../../../domain/sync/model.ts";
-import { permissionFixture } from "./fixtures.ts";
+import { exchangeEntryFixture, permissionFixture, streamOf } from "./fixtures.ts";
 
 const NOW = new Date("2026-11-27T12:00:00.000Z");
 const indices = RANKING_INDICES["2026.1"] as NonNullable<(typeof RANKING_INDICES)[string]>;
@@ -54,29 +54,16 @@ function stored(record: Record<string, unknown>, updatedAt = "2026-11-27T00:00:0
   };
 }
 
-async function* each<T>(items: readonly T[]): AsyncGenerator<T> {
-  yield* items;
-}
-
-function entry(overrides: Partial<ExchangeEntry>): ExchangeEntry {
-  return {
-    transactionId: "t",
+const each = streamOf;
+/** A query of the integrated citizens a week before NOW. */
+const entry = (overrides: Partial<ExchangeEntry>) =>
+  exchangeEntryFixture({
     time: "2026-11-20T00:00:00.000Z",
-    consumerSystem: "HCM.PORTAL",
-    consumerAgency: "HCM",
-    datasetId: "MPS.POPULATION.CITIZENS",
     operation: "query",
     method: "integrated",
-    fieldsReturned: [],
-    recordCount: 1,
-    outcome: "allowed",
-    status: 200,
     latencyMs: 40,
-    bytes: 10,
-    crossBorder: false,
     ...overrides,
-  };
-}
+  });
 
 const person = (id: string, name = `Person ${id}`) => ({
   personalId: id,
