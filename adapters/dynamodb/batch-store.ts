@@ -43,18 +43,39 @@ export class DynamoBatchStore implements BatchStore {
     return Item ? batchOf(unmarshall(Item)) : undefined;
   }
 
-  async completeChunk(batchId: string, chunk: number, counts: { applied: number; unchanged: number }) {
+  /** A counter per dataset at `SEQUENCE#<datasetId>`, added to atomically. */
+  async nextSequence(datasetId: string): Promise<number> {
+    const { Attributes } = await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ pk: `SEQUENCE#${datasetId}`, sk: "SEQUENCE" }),
+        UpdateExpression: "ADD #last :one",
+        ExpressionAttributeNames: { "#last": "last" },
+        ExpressionAttributeValues: marshall({ ":one": 1 }),
+        ReturnValues: "UPDATED_NEW",
+      }),
+    );
+    return Number(unmarshall(Attributes ?? {}).last);
+  }
+
+  async completeChunk(
+    batchId: string,
+    chunk: number,
+    counts: { applied: number; unchanged: number; superseded: number },
+  ) {
     try {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: marshall({ pk: `BATCH#${batchId}`, sk: "BATCH" }),
-          UpdateExpression: "ADD chunksDone :one, applied :applied, unchanged :unchanged, doneChunks :chunk",
+          UpdateExpression:
+            "ADD chunksDone :one, applied :applied, unchanged :unchanged, superseded :superseded, doneChunks :chunk",
           ConditionExpression: "attribute_exists(pk) AND NOT contains(doneChunks, :number)",
           ExpressionAttributeValues: marshall({
             ":one": 1,
             ":applied": counts.applied,
             ":unchanged": counts.unchanged,
+            ":superseded": counts.superseded,
             ":chunk": new Set([String(chunk)]),
             ":number": String(chunk),
           }),

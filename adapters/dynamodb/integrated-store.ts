@@ -21,6 +21,8 @@ const WRITE_CONCURRENCY = 8;
 interface Current extends StoredRecord {
   /** `<batchId>#<index>` of the last operation applied: a replay of it is a no-op. */
   readonly lastOp: string;
+  /** The sequence of that operation's batch: an operation of an earlier batch is a no-op. */
+  readonly sequence?: number;
   /** The last full sync that carried the record. */
   readonly seenIn?: string;
 }
@@ -29,7 +31,9 @@ interface Current extends StoredRecord {
  * The National Integrated Database (Art. 7.2c): each record at `<datasetId>#<key>` / `CURRENT`
  * with its version and source batch, every earlier version kept at `V#<version>`; live records
  * of a dataset listed through `byDataset` (`gsi1pk` = dataset, `gsi1sk` = key). Writes are
- * conditional on the version read, so concurrent batches never lose an update.
+ * conditional on the version read, so concurrent batches never lose an update; each record
+ * keeps the position (batch sequence, index) of the operation that last wrote or saw it, so an
+ * operation at or before it (a replay, or an earlier batch sent again) changes nothing.
  */
 export class DynamoIntegratedStore implements IntegratedStore {
   constructor(
@@ -41,13 +45,8 @@ export class DynamoIntegratedStore implements IntegratedStore {
     const lastOp = `${input.batchId}#${input.index}`;
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.current(input.datasetId, input.key);
-      if (current?.lastOp === lastOp) {
-        // Applied before: the version it made is handed on again (if this batch made it), so a
-        // delivery lost with a crashed worker is made again; consumers apply it once by its key.
-        return current.sourceBatch === input.batchId
-          ? { outcome: "replayed", change: changeOf(current) }
-          : { outcome: "replayed" };
-      }
+      const past = passed(current, input);
+      if (past) return past;
       const live = current !== undefined && !current.deleted;
       try {
         if (input.operation.op === "delete") {
@@ -61,7 +60,7 @@ export class DynamoIntegratedStore implements IntegratedStore {
         const record = input.operation.record;
         if (live && canonicalJson(current.record) === canonicalJson(record)) {
           // The same record again: no new version, but the batch has seen it.
-          await this.touch(current, lastOp, input.fullSync ? input.batchId : undefined);
+          await this.touch(current, lastOp, input.sequence, input.fullSync ? input.batchId : undefined);
           return { outcome: "unchanged" };
         }
         const version = await this.write(current, { record, deleted: false }, input, lastOp);
@@ -115,7 +114,7 @@ export class DynamoIntegratedStore implements IntegratedStore {
         const { plan, indices } = next;
         try {
           if (plan.write?.touch && plan.read)
-            await this.touch(plan.read, plan.write.item.lastOp, plan.write.item.seenIn);
+            await this.touch(plan.read, plan.write.item.lastOp, plan.write.item.sequence, plan.write.item.seenIn);
           else if (plan.write) {
             await this.client.send(
               new PutItemCommand({
@@ -171,7 +170,7 @@ export class DynamoIntegratedStore implements IntegratedStore {
 
   async tombstoneUnseen(
     datasetId: string,
-    batchId: string,
+    { batchId, sequence }: { readonly batchId: string; readonly sequence?: number },
     at: string,
     onPage?: (page: number, deleted: readonly RecordChange[]) => Promise<void>,
   ): Promise<number> {
@@ -193,7 +192,9 @@ export class DynamoIntegratedStore implements IntegratedStore {
           key,
           operation: { op: "delete", key },
           batchId: `${batchId}:absent`,
-          index: 0,
+          // After every operation of the batch; a record a later batch wrote meanwhile stays.
+          index: Number.MAX_SAFE_INTEGER,
+          ...(sequence ? { sequence } : {}),
           fullSync: false,
           at,
         });
@@ -318,21 +319,34 @@ export class DynamoIntegratedStore implements IntegratedStore {
     return version;
   }
 
-  private async touch(current: Current, lastOp: string, seenIn: string | undefined): Promise<void> {
+  /** Records that an operation saw the record unchanged: its position, and the full sync that carried it. */
+  private async touch(
+    current: Current,
+    lastOp: string,
+    sequence: number | undefined,
+    seenIn: string | undefined,
+  ): Promise<void> {
+    const sets = [
+      "#lastOp = :op",
+      ...(sequence ? ["#sequence = :sequence"] : []),
+      ...(seenIn ? ["#seenIn = :seen"] : []),
+    ];
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: marshall({ pk: `${current.datasetId}#${current.key}`, sk: "CURRENT" }),
-        UpdateExpression: seenIn ? "SET #lastOp = :op, #seenIn = :seen" : "SET #lastOp = :op",
+        UpdateExpression: `SET ${sets.join(", ")}`,
         ConditionExpression: "#version = :read",
         ExpressionAttributeNames: {
           "#lastOp": "lastOp",
           "#version": "version",
+          ...(sequence ? { "#sequence": "sequence" } : {}),
           ...(seenIn ? { "#seenIn": "seenIn" } : {}),
         },
         ExpressionAttributeValues: marshall({
           ":op": lastOp,
           ":read": current.version,
+          ...(sequence ? { ":sequence": sequence } : {}),
           ...(seenIn ? { ":seen": seenIn } : {}),
         }),
       }),
@@ -361,6 +375,7 @@ function currentItem(
     sourceBatch: input.batchId,
     updatedAt: input.at,
     lastOp,
+    ...(input.sequence ? { sequence: input.sequence } : {}),
     ...(input.fullSync ? { seenIn: input.batchId } : before?.seenIn ? { seenIn: before.seenIn } : {}),
   };
 }
@@ -401,7 +416,8 @@ interface Plan {
 
 /**
  * Folds one key's operations, in order, into the record's last state. Operations up to the one
- * the record says was applied last are replays (the window is applied again after a crash).
+ * the record says was applied last are replays (the window is applied again after a crash);
+ * those of a batch earlier than the record's last are superseded.
  */
 function fold(read: Current | undefined, inputs: readonly ApplyInput[]): Plan {
   const results: Applied[] = [];
@@ -410,12 +426,18 @@ function fold(read: Current | undefined, inputs: readonly ApplyInput[]): Plan {
   let state = read;
   let changed = false;
   let seen = false;
+  let latest = -1;
   inputs.forEach((input, position) => {
-    if (position <= done) {
-      const last = position === done && read?.sourceBatch === input.batchId;
-      results.push(last && read ? { outcome: "replayed", change: changeOf(read) } : { outcome: "replayed" });
+    if (position < done) {
+      results.push({ outcome: "replayed" });
       return;
     }
+    const past = passed(read, input);
+    if (past) {
+      results.push(past);
+      return;
+    }
+    latest = position;
     const lastOp = `${input.batchId}#${input.index}`;
     const live = state !== undefined && !state.deleted;
     if (input.fullSync) seen = true;
@@ -441,17 +463,55 @@ function fold(read: Current | undefined, inputs: readonly ApplyInput[]): Plan {
     results.push({ outcome: live ? "updated" : "created", change: changeOf(state) });
   });
   if (changed && state) return { results, history, write: { item: state, touch: false }, read };
-  // Unchanged records of a full sync are marked seen by it, or it would delete them as absent.
-  const last = inputs.at(-1);
-  if (seen && read && last && done < inputs.length - 1) {
+  // Unchanged records of a full sync are marked seen by it, or it would delete them as absent;
+  // and of a later batch, or an earlier batch applied after it would change them.
+  const last = inputs[latest];
+  const advanced = (last?.sequence ?? 0) > (read?.sequence ?? 0);
+  if ((seen || advanced) && read && last) {
     return {
       results,
       history,
-      write: { item: { ...read, seenIn: last.batchId, lastOp: `${last.batchId}#${last.index}` }, touch: true },
+      write: {
+        item: {
+          ...read,
+          ...(seen ? { seenIn: last.batchId } : {}),
+          lastOp: `${last.batchId}#${last.index}`,
+          ...(last.sequence ? { sequence: last.sequence } : {}),
+        },
+        touch: true,
+      },
       read,
     };
   }
   return { results, history, read };
+}
+
+/**
+ * What an operation comes to if the record is already past it: `replayed` if it is the record's
+ * last operation (with the version it made, if its batch made the record as it stands, so a
+ * delivery lost with a crashed worker is made again; consumers apply it once by its key) or an
+ * earlier one of the same batch; `superseded` if a later batch wrote or saw the record.
+ * Undefined: the operation is to be applied.
+ */
+function passed(read: Current | undefined, input: ApplyInput): Applied | undefined {
+  if (!read) return undefined;
+  if (read.lastOp === `${input.batchId}#${input.index}`) {
+    return read.sourceBatch === input.batchId
+      ? { outcome: "replayed", change: changeOf(read) }
+      : { outcome: "replayed" };
+  }
+  const sequence = input.sequence ?? 0;
+  const readSequence = read.sequence ?? 0;
+  // Records and operations from before sequences were kept: only the last operation is known.
+  if (sequence === 0 || readSequence === 0) return undefined;
+  if (sequence < readSequence) return { outcome: "superseded" };
+  if (sequence === readSequence && input.index < indexOf(read.lastOp)) return { outcome: "replayed" };
+  return undefined;
+}
+
+/** The index of a `<batchId>#<index>` operation (batch ids hold no `#`). */
+function indexOf(lastOp: string): number {
+  return Number(lastOp.slice(lastOp.lastIndexOf("#") + 1));
 }
 
 function changeOf(item: Current): RecordChange {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { groupsOf } from "../batching.ts";
 import type { BatchStore } from "../sync/model.ts";
 import type {
@@ -31,8 +32,9 @@ export class FanOut {
   /**
    * Fans the changes one part of a batch made out to the dataset's subscribers: one message per
    * subscriber and up to 100 record versions, each carrying only the subscription's fields. The
-   * `source` names the part (a chunk, a window, a page of tombstones) so that applying it again
-   * makes the same messages, which the deliverer recognises.
+   * `source` names the part (a chunk, a window, a page of tombstones) and a digest the record
+   * versions a message carries: applying the part again makes the same messages, which the
+   * deliverer recognises, and a message with other versions never takes the id of one sent before.
    */
   async run(
     batch: { batchId: string; datasetId: string; providerSystem: string; providerAgency: string },
@@ -48,7 +50,7 @@ export class FanOut {
       const records = changes.map((change) => delivered(batch.datasetId, change, subscription.fields));
       for (const [part, group] of groupsOf(records, MESSAGE_RECORDS, MESSAGE_BYTES).entries()) {
         messages.push({
-          messageId: `${batch.batchId}.${source}.${subscription.consumerSystem}.${part}`,
+          messageId: `${batch.batchId}.${source}.${subscription.consumerSystem}.${part}.${versionsDigest(group)}`,
           batchId: batch.batchId,
           datasetId: batch.datasetId,
           providerSystem: batch.providerSystem,
@@ -90,6 +92,13 @@ export class FanOut {
   private now(): Date {
     return (this.deps.now ?? (() => new Date()))();
   }
+}
+
+/** 16 hex digits of SHA-256 over the record versions a message carries (their idempotency keys). */
+function versionsDigest(records: readonly DeliveredRecord[]): string {
+  const hash = createHash("sha256");
+  for (const record of records) hash.update(`${record.idempotencyKey}\n`);
+  return hash.digest("hex").slice(0, 16);
 }
 
 /** A change as one subscriber receives it: its fields only, with the version's idempotency key. */

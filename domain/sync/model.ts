@@ -59,6 +59,11 @@ export interface Batch {
   readonly applied: number;
   /** Of the applied upserts, those identical to the stored record (no new version). */
   readonly unchanged: number;
+  /**
+   * Of the applied operations, those on a record a later batch of the dataset had already
+   * written: no new version (the later batch's stands).
+   */
+  readonly superseded?: number;
   /** Records a full sync deleted because the batch did not carry them. */
   readonly tombstoned: number;
   readonly chunks: number;
@@ -67,6 +72,13 @@ export interface Batch {
   readonly submittedAt: string;
   readonly completedAt?: string;
   readonly transactionId: string;
+  /**
+   * The batch's place among its dataset's batches, from 1, given when it is submitted: an
+   * operation never overwrites a record that a later batch wrote, whatever order they are applied in.
+   */
+  readonly sequence?: number;
+  /** False from when an inline batch is recorded until its chunks are queued (a crash between the two is recovered by sending it again). */
+  readonly queued?: boolean;
   /** For an uploaded batch: where its file is, and the multipart upload it arrives in. */
   readonly upload?: { readonly key: string; readonly uploadId?: string };
   /** Why a batch failed. */
@@ -103,8 +115,11 @@ export interface StoredRecord {
   readonly updatedAt: string;
 }
 
-/** What applying one operation did. */
-export type ApplyOutcome = "created" | "updated" | "unchanged" | "deleted" | "absent" | "replayed";
+/**
+ * What applying one operation did: `replayed`, applied before (a chunk delivered again);
+ * `superseded`, a later batch had written the record already, so nothing changed.
+ */
+export type ApplyOutcome = "created" | "updated" | "unchanged" | "deleted" | "absent" | "replayed" | "superseded";
 
 /** What applying one operation did, and the version it made (also when replayed), for delivery. */
 export interface Applied {
@@ -119,6 +134,11 @@ export interface ApplyInput {
   readonly operation: Operation;
   readonly batchId: string;
   readonly index: number;
+  /**
+   * The batch's sequence in its dataset ({@link Batch.sequence}): an operation of an earlier
+   * batch never overwrites a record a later one wrote. None (0) for writes without one.
+   */
+  readonly sequence?: number;
   /** The batch is a full sync: the record is marked seen by it. */
   readonly fullSync: boolean;
   readonly at: string;
@@ -144,10 +164,13 @@ export interface IntegratedStore {
     filters: Readonly<Record<string, unknown>>,
     page: { limit: number; cursor?: string },
   ): Promise<{ items: StoredRecord[]; nextCursor?: string }>;
-  /** Deletes every live record a full sync did not carry, a page at a time, handing each page's deletions on; returns how many. */
+  /**
+   * Deletes every live record a full sync did not carry (and no later batch wrote), a page at a
+   * time, handing each page's deletions on; returns how many.
+   */
   tombstoneUnseen(
     datasetId: string,
-    batchId: string,
+    batch: { readonly batchId: string; readonly sequence?: number },
     at: string,
     onPage?: (page: number, deleted: readonly RecordChange[]) => Promise<void>,
   ): Promise<number>;
@@ -157,11 +180,13 @@ export interface BatchStore {
   /** Stores a new batch; returns the existing one when the id is taken. */
   create(batch: Batch): Promise<Batch | undefined>;
   get(batchId: string): Promise<Batch | undefined>;
+  /** The next sequence number of the dataset's batches (1, 2, …; some may go unused). */
+  nextSequence(datasetId: string): Promise<number>;
   /** Counts a chunk done once; returns the batch after it, or undefined if that chunk was already counted. */
   completeChunk(
     batchId: string,
     chunk: number,
-    counts: { applied: number; unchanged: number },
+    counts: { applied: number; unchanged: number; superseded: number },
   ): Promise<Batch | undefined>;
   /** Changes a batch if it is still in state `from`; false otherwise. */
   transition(batchId: string, from: BatchState, changes: Partial<Batch>): Promise<boolean>;

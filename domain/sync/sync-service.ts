@@ -56,6 +56,11 @@ const PARTITION_OPERATIONS = 2000;
 const LEASE_MS = 120_000;
 /** A chunk whose dataset is busy with another batch is queued again this much later. */
 const CHUNK_DEFER_SECONDS = 10;
+/**
+ * A batch recorded this long ago whose chunks are still not queued was left so by a request
+ * that ended (the API function times out after 28 s): sending it again queues them.
+ */
+const UNQUEUED_AFTER_MS = 30_000;
 
 /** Another batch of the dataset holds its lease: the part is tried again later (not a failure). */
 export class DatasetBusyError extends Error {
@@ -212,12 +217,21 @@ export class SyncService {
       chunks: chunks.length,
       rejections: rejections.slice(0, MAX_REJECTIONS_KEPT),
       ...(report ? { rejectionReport: report } : {}),
+      // Its place among the dataset's batches: what it writes, no earlier batch overwrites.
+      sequence: await this.deps.batches.nextSequence(datasetId),
+      queued: chunks.length === 0,
     };
     const raced = await this.deps.batches.create(batch);
     if (raced) return this.resubmitted(raced, digest, chunks);
     if (chunks.length === 0) return { batch: await this.finalize(batch), replayed: false };
+    return { batch: await this.enqueue(batch, chunks), replayed: false };
+  }
+
+  /** Queues a recorded batch's chunks, then notes that they are queued. */
+  private async enqueue(batch: Batch, chunks: readonly Chunk[]): Promise<Batch> {
     await this.deps.queue(chunks);
-    return { batch, replayed: false };
+    await this.deps.batches.transition(batch.batchId, "processing", { queued: true });
+    return { ...batch, queued: true };
   }
 
   /** A batch as it stands: its provider's agency, the supervisor and the operator read it. */
@@ -279,9 +293,17 @@ export class SyncService {
     chunk: Pick<Chunk, "batchId" | "datasetId" | "chunk" | "mode">,
     operations: Iterable<Chunk["operations"][number]> | AsyncIterable<Chunk["operations"][number]>,
   ): Promise<void> {
+    const batch = await this.deps.batches.get(chunk.batchId);
+    if (batch?.state !== "processing") {
+      // A part delivered again after its batch finished: nothing to apply, and no lease to take
+      // (one taken and kept would hold the dataset's next batch up until it lapsed).
+      await this.deps.integrated.release(chunk.datasetId, chunk.batchId);
+      return;
+    }
     const at = this.now().toISOString();
     let applied = 0;
     let unchanged = 0;
+    let superseded = 0;
     let windows = 0;
     const provider = this.deps.fanOut ? await this.deps.catalog.getDataset(chunk.datasetId) : undefined;
     const applyWindow = async (window: Chunk["operations"][number][]) => {
@@ -293,6 +315,7 @@ export class SyncService {
           operation,
           batchId: chunk.batchId,
           index,
+          ...(batch.sequence ? { sequence: batch.sequence } : {}),
           fullSync: chunk.mode === "full",
           at,
         })),
@@ -302,6 +325,7 @@ export class SyncService {
       for (const { outcome, change } of results) {
         applied++;
         if (outcome === "unchanged") unchanged++;
+        if (outcome === "superseded") superseded++;
         if (change) changes.push(change);
       }
       // Delivered before the chunk counts as done: a crash before this applies the chunk again,
@@ -325,10 +349,12 @@ export class SyncService {
     }
     await applyWindow(window);
     const after =
-      (await this.deps.batches.completeChunk(chunk.batchId, chunk.chunk, { applied, unchanged })) ??
+      (await this.deps.batches.completeChunk(chunk.batchId, chunk.chunk, { applied, unchanged, superseded })) ??
       // Counted before: a worker that finished the batch's last chunk may have died finishing the batch.
       (await this.deps.batches.get(chunk.batchId));
     if (after && after.state === "processing" && after.chunksDone === after.chunks) await this.finalize(after);
+    // The batch finished while this part was applied again: the lease it took is given up.
+    else if (after?.state !== "processing") await this.deps.integrated.release(chunk.datasetId, chunk.batchId);
   }
 
   /**
@@ -427,9 +453,13 @@ export class SyncService {
         if (!(await this.objects().exists(batch.upload.key))) {
           throw new SyncRefusedError("upload-missing", `nothing was uploaded for batch ${batchId} yet`);
         }
-        const moved = await this.deps.batches.transition(batchId, "awaiting-upload", { state: "processing" });
+        // Submitted now: its place among the dataset's batches is taken now.
+        const sequence = await this.deps.batches.nextSequence(batch.datasetId);
+        const moved = await this.deps.batches.transition(batchId, "awaiting-upload", { state: "processing", sequence });
         // Someone else moved it first: read how it stands now.
-        current = moved ? { ...batch, state: "processing" } : ((await this.deps.batches.get(batchId)) ?? batch);
+        current = moved
+          ? { ...batch, state: "processing", sequence }
+          : ((await this.deps.batches.get(batchId)) ?? batch);
       }
       // Not prepared yet: (re)start its processing. The execution is named after the batch, so a
       // second start is a no-op, and a start lost to a crash is recovered by asking again.
@@ -581,7 +611,7 @@ export class SyncService {
     const tombstoned = tombstoning
       ? await this.deps.integrated.tombstoneUnseen(
           batch.datasetId,
-          batch.batchId,
+          { batchId: batch.batchId, ...(batch.sequence ? { sequence: batch.sequence } : {}) },
           at,
           fanOut ? (page, deleted) => fanOut(batch, `t${page}`, deleted).then(() => undefined) : undefined,
         )
@@ -594,8 +624,10 @@ export class SyncService {
   }
 
   /**
-   * The same batch again changes nothing. If it is still processing, its chunks are queued
-   * again: applying is idempotent, so this only recovers chunks that were lost on the way.
+   * The same batch again changes nothing: its chunks, once queued, are applied once, and a
+   * batch still applying is not queued again. Only a batch whose chunks were never queued (the
+   * request that recorded it ended first, which it surely has after the API's timeout) has them
+   * queued now.
    */
   private async resubmitted(
     existing: Batch,
@@ -605,7 +637,10 @@ export class SyncService {
     if (existing.digest !== digest) {
       throw new ConflictError(`batch ${existing.batchId} was submitted with other content; a batch id names one batch`);
     }
-    if (existing.state === "processing" && chunks.length > 0) await this.deps.queue(chunks);
+    const abandoned = Date.parse(existing.submittedAt) + UNQUEUED_AFTER_MS < this.now().getTime();
+    if (existing.state === "processing" && existing.queued === false && abandoned && chunks.length > 0) {
+      return { batch: await this.enqueue(existing, chunks), replayed: true };
+    }
     return { batch: existing, replayed: true };
   }
 
@@ -630,6 +665,7 @@ export class SyncService {
       collapsed: 0,
       applied: 0,
       unchanged: 0,
+      superseded: 0,
       tombstoned: 0,
       chunks: 0,
       chunksDone: 0,
