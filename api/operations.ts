@@ -557,7 +557,7 @@ export const OPERATIONS: readonly Operation[] = [
     tag: "Sync",
     summary: "Submit a batch of upserts and deletes (provider, Art. 7.2b-c), up to 1,000 operations",
     description:
-      "Every operation is validated against the dataset's schema version; valid ones are applied to the integrated store, invalid ones reported by index, path and rule. The provider's batch id makes submission idempotent: the same batch again answers 200 and changes nothing, other content under the same id 409. A full sync deletes every record it does not carry, unless some of its records were rejected.",
+      "Every operation is validated against the dataset's schema version; valid ones are applied to the integrated store, invalid ones reported by index, path and rule. The provider's batch id makes submission idempotent: the same batch again answers 200 and changes nothing, even while it is still being applied; other content under the same id 409. Batches of a dataset take effect in the order they were submitted (`sequence`): an operation of an earlier batch never overwrites a record a later one wrote. A full sync deletes every record it does not carry, unless some of its records were rejected.",
     signed: true,
     body: named("Batch", batchInput),
     success: {

@@ -380,6 +380,14 @@ const batchShape = {
   collapsed: z.number().check(z.int(), z.describe("Superseded by a later operation on the same key")),
   applied: z.number().check(z.int()),
   unchanged: z.number().check(z.int(), z.describe("Applied upserts identical to the stored record: no new version")),
+  superseded: z.optional(
+    z
+      .number()
+      .check(
+        z.int(),
+        z.describe("Applied operations on records a later batch of the dataset had already written: no new version"),
+      ),
+  ),
   tombstoned: z.number().check(z.int(), z.describe("Records a full sync deleted because it did not carry them")),
   chunks: z.number().check(z.int()),
   chunksDone: z.number().check(z.int()),
@@ -389,6 +397,17 @@ const batchShape = {
   submittedAt: instant,
   completedAt: z.optional(instant),
   transactionId: z.string(),
+  sequence: z.optional(
+    z
+      .number()
+      .check(
+        z.int(),
+        z.describe(
+          "The batch's place among its dataset's batches, given when it is submitted: no operation of an earlier batch overwrites a record a later one wrote",
+        ),
+      ),
+  ),
+  queued: z.optional(z.boolean().check(z.describe("False until the batch's chunks are queued for the workers"))),
   upload: z.optional(
     z.object({
       key: z.string().check(z.describe("Where the uploaded file is kept")),

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { DynamoIntegratedStore } from "../../adapters/dynamodb/integrated-store.ts";
 import type { BatchStatus } from "../../client/dscp-client.ts";
 import { generateIdentity, type IdentityFile } from "../../client/identity-files.ts";
 import { type DemoConsumer, startDemoConsumer } from "../../demo/consumer.ts";
@@ -12,7 +14,7 @@ import { citizensDataset, createWorld, publishCitizenSchema, runId, type World }
 
 const { apiUrl, audience } = target();
 const run = runId();
-const people: Citizen[] = syntheticPopulation(12, 33);
+const people: Citizen[] = syntheticPopulation(15, 33);
 const person = (index: number) => people[index] as Citizen;
 const permitted = ["personalId", "fullName", "province"];
 let world: World;
@@ -334,4 +336,56 @@ describe("batches of one dataset applied at the same time", () => {
       expect(consumerNode.applied.get(`${dataset}:${record.personalId}:v2`)).toBe(1);
     }
   });
+});
+
+describe("a batch sent again while it is applied, with a later batch on the same keys in between", () => {
+  /** The integrated store itself, to hold the dataset's lease as a batch being applied does. */
+  const integrated = () => {
+    const endpoint = inject("dynamodbEndpoint");
+    const client = new DynamoDBClient(
+      endpoint
+        ? { endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }
+        : {},
+    );
+    return new DynamoIntegratedStore(client, String(target().outputs.IntegratedTableName));
+  };
+
+  it("keeps the later batch's records, moves versions forward only, delivers each once and frees the dataset", async () => {
+    consumerNode.behave({});
+    const store = integrated();
+    const keys = [person(12), person(13)];
+    const earlier = `earlier-${randomUUID()}`;
+    const later = `later-${randomUUID()}`;
+    const batch = (batchId: string, fullName: string) =>
+      provider().send<BatchStatus>("POST", `/v1/sync/${dataset}/batches`, {
+        body: { batchId, operations: keys.map((record) => ({ op: "upsert", record: { ...record, fullName } })) },
+      });
+    // The later batch is being applied when the earlier one arrives: the earlier one waits for
+    // the dataset's lease, still applying when its provider sends it again.
+    expect(await store.lease(dataset, later, 600_000)).toBe(true);
+    const first = await batch(earlier, "Đặng Thị Thu");
+    const second = await batch(later, "Lý Văn Tâm");
+    const resent = await batch(earlier, "Đặng Thị Thu");
+    const done = await Promise.all([settled(earlier), settled(later)]);
+    const next = await submit({ operations: [{ op: "upsert", record: person(14) }] });
+    await settled(next);
+
+    expect([first.status, second.status, resent.status]).toEqual([202, 202, 200]);
+    expect(done.map((batch) => batch.state)).toEqual(["completed", "completed"]);
+    for (const record of keys) {
+      const stored = await store.get(dataset, record.personalId);
+      const version = Number(stored?.version);
+      expect(stored).toMatchObject({ sourceBatch: later, record: { fullName: "Lý Văn Tâm" } });
+      expect(consumerNode.records.get(record.personalId)).toEqual({
+        version,
+        record: { personalId: record.personalId, fullName: "Lý Văn Tâm", province: record.province },
+      });
+      for (let each = 1; each <= version; each++) {
+        expect(consumerNode.applied.get(`${dataset}:${record.personalId}:v${each}`)).toBe(1);
+      }
+      expect(consumerNode.applied.has(`${dataset}:${record.personalId}:v${version + 1}`)).toBe(false);
+    }
+    // Nothing holds the dataset once its batches are done.
+    expect(await store.lease(dataset, `probe-${randomUUID()}`, 1)).toBe(true);
+  }, 180_000);
 });

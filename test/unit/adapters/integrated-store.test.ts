@@ -1,63 +1,33 @@
-import type { AddressInfo } from "node:net";
-import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import dynalite from "dynalite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoIntegratedStore } from "../../../adapters/dynamodb/integrated-store.ts";
 import type { ApplyInput } from "../../../domain/sync/model.ts";
+import { integratedTable } from "../integrated-table.ts";
 
 /* The integrated store's window writes against dynalite: versions, history, replays, and a writer racing it. */
 
-const server = dynalite({ createTableMs: 0 });
 let client: DynamoDBClient;
+let stop: () => Promise<void>;
 const table = "integrated";
 const at = "2026-11-27T08:00:00.000Z";
-const upsert = (key: string, fullName: string, batchId: string, index: number): ApplyInput => ({
+const upsert = (key: string, fullName: string, batchId: string, index: number, sequence?: number): ApplyInput => ({
   datasetId: "MPS.POPULATION.REGISTER",
   key,
   operation: { op: "upsert", record: { personalId: key, fullName } },
   batchId,
   index,
+  ...(sequence ? { sequence } : {}),
   fullSync: false,
   at,
 });
 
 beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: "ap-southeast-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-  });
-  await client.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: ["pk", "sk", "gsi1pk", "gsi1sk"].map((name) => ({
-        AttributeName: name,
-        AttributeType: "S",
-      })),
-      KeySchema: [
-        { AttributeName: "pk", KeyType: "HASH" },
-        { AttributeName: "sk", KeyType: "RANGE" },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: "byDataset",
-          KeySchema: [
-            { AttributeName: "gsi1pk", KeyType: "HASH" },
-            { AttributeName: "gsi1sk", KeyType: "RANGE" },
-          ],
-          Projection: { ProjectionType: "ALL" },
-        },
-      ],
-    }),
-  );
+  ({ client, stop } = await integratedTable(table));
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await stop?.();
 });
 
 async function history(key: string) {
@@ -144,6 +114,63 @@ describe("DynamoIntegratedStore.applyWindow", () => {
       [1, "batch-3"],
       [2, "batch-4"],
     ]);
+  });
+});
+
+describe("DynamoIntegratedStore: batches in their dataset's order", () => {
+  it("never lets an earlier batch, applied again after a later one, overwrite what the later one wrote", async () => {
+    const store = new DynamoIntegratedStore(client, table);
+    const earlier = [upsert("010", "Giang", "batch-a", 0, 1), upsert("011", "Hà", "batch-a", 1, 1)];
+    await store.applyWindow(earlier, true);
+    await store.applyWindow(
+      [upsert("010", "Giang (B)", "batch-b", 0, 2), upsert("011", "Hà (B)", "batch-b", 1, 2)],
+      true,
+    );
+
+    const again = await store.applyWindow(earlier, true);
+    const alone = await store.apply(upsert("010", "Giang", "batch-a", 0, 1));
+
+    expect(again.map((result) => [result.outcome, result.change])).toEqual([
+      ["superseded", undefined],
+      ["superseded", undefined],
+    ]);
+    expect(alone).toEqual({ outcome: "superseded" });
+    expect(await store.get("MPS.POPULATION.REGISTER", "010")).toMatchObject({
+      version: 2,
+      sourceBatch: "batch-b",
+      record: { fullName: "Giang (B)" },
+    });
+  });
+
+  it("lets a later batch that found a record unchanged still hold off an earlier one", async () => {
+    const store = new DynamoIntegratedStore(client, table);
+    await store.applyWindow([upsert("012", "Khoa", "batch-c", 0, 1)], true);
+    const same = await store.applyWindow([upsert("012", "Khoa", "batch-e", 0, 3)], true);
+
+    const late = await store.applyWindow([upsert("012", "Khoa (D)", "batch-d", 0, 2)], true);
+
+    expect(same[0]?.outcome).toBe("unchanged");
+    expect(late[0]?.outcome).toBe("superseded");
+    expect(await store.get("MPS.POPULATION.REGISTER", "012")).toMatchObject({
+      version: 1,
+      record: { fullName: "Khoa" },
+    });
+  });
+
+  it("keeps, when a full sync deletes what it did not carry, a record a later batch wrote", async () => {
+    const store = new DynamoIntegratedStore(client, table);
+    const datasetId = "MPS.FULL";
+    const full = { ...upsert("020", "Lan", "batch-f", 0, 1), datasetId, fullSync: true };
+    await store.applyWindow([{ ...upsert("021", "Minh", "batch-old", 0), datasetId }], true);
+    await store.applyWindow([full], true);
+    await store.applyWindow([{ ...upsert("022", "Nga", "batch-g", 0, 2), datasetId }], true);
+
+    const tombstoned = await store.tombstoneUnseen(datasetId, { batchId: "batch-f", sequence: 1 }, at);
+
+    expect(tombstoned).toBe(1);
+    expect(await store.get(datasetId, "021")).toBeUndefined();
+    expect(await store.get(datasetId, "020")).toBeDefined();
+    expect(await store.get(datasetId, "022")).toMatchObject({ sourceBatch: "batch-g" });
   });
 });
 

@@ -1,0 +1,144 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoBatchStore } from "../../../adapters/dynamodb/batch-store.ts";
+import { DynamoIntegratedStore } from "../../../adapters/dynamodb/integrated-store.ts";
+import type { Dataset } from "../../../domain/catalog/model.ts";
+import type { RecordChange } from "../../../domain/delivery/model.ts";
+import type { SchemaVersion } from "../../../domain/dictionary/model.ts";
+import { RecordValidator } from "../../../domain/dictionary/validator.ts";
+import type { Caller } from "../../../domain/registry/model.ts";
+import type { Chunk } from "../../../domain/sync/model.ts";
+import { SyncService } from "../../../domain/sync/sync-service.ts";
+import { integratedTable } from "../integrated-table.ts";
+
+/*
+ * A batch sent again while it is applied, with a later batch of the dataset in between, on the
+ * real stores (dynalite): the chunk queue and the fan-out are in memory, so the test decides
+ * when each chunk is applied, and in what order.
+ */
+
+let client: DynamoDBClient;
+let stop: () => Promise<void>;
+const table = "integrated";
+
+const dataset = {
+  id: "MPS.POPULATION.REGISTER",
+  providerSystem: "MPS.POPULATION",
+  managingAgency: "MPS",
+  methods: ["integrated", "sync"],
+  schema: { id: "MPS.CITIZEN", version: "1.0.0" },
+  keyFields: ["personalId"],
+} as unknown as Dataset;
+const schema = {
+  id: "MPS.CITIZEN",
+  version: "1.0.0",
+  jsonSchema: {
+    type: "object",
+    properties: { personalId: { type: "string" }, fullName: { type: "string" } },
+    required: ["personalId"],
+    additionalProperties: false,
+  },
+} as unknown as SchemaVersion;
+const provider: Caller = {
+  systemId: "MPS.POPULATION",
+  agencyCode: "MPS",
+  roles: [],
+  capabilities: ["provider"],
+  kid: "k1",
+};
+
+beforeAll(async () => {
+  ({ client, stop } = await integratedTable(table));
+});
+
+afterAll(async () => {
+  await stop?.();
+});
+
+function world() {
+  const queued: Chunk[] = [];
+  const delivered: RecordChange[] = [];
+  const integrated = new DynamoIntegratedStore(client, table);
+  const service = new SyncService({
+    catalog: { getDataset: async (id) => (id === dataset.id ? dataset : undefined) },
+    schemas: async () => schema,
+    validator: new RecordValidator(),
+    batches: new DynamoBatchStore(client, table),
+    integrated,
+    queue: async (chunks) => {
+      queued.push(...chunks);
+    },
+    log: async () => {},
+    fanOut: async (_batch, _source, changes) => {
+      delivered.push(...changes);
+    },
+    leaseWaitMs: 0,
+  });
+  const batch = (batchId: string, fullName: string, keys: readonly string[]) => ({
+    batchId,
+    operations: keys.map((personalId) => ({ op: "upsert", record: { personalId, fullName } })),
+  });
+  return { service, integrated, queued, delivered, batch };
+}
+
+describe("SyncService: a batch sent again while it is applied", () => {
+  it("is not queued again, and once applied after a later batch leaves the later batch's records standing", async () => {
+    const { service, integrated, queued, delivered, batch } = world();
+    const keys = ["001", "002"];
+    await service.submit(provider, dataset.id, batch("batch-A-0001", "A", keys), "tx-1");
+    await service.submit(provider, dataset.id, batch("batch-B-0001", "B", keys), "tx-2");
+    const [chunkA, chunkB] = queued;
+
+    const resent = await service.submit(provider, dataset.id, batch("batch-A-0001", "A", keys), "tx-3");
+    // A provider or SQS delivering A's chunk again after B: each is applied in turn.
+    await service.applyChunk(chunkA as Chunk);
+    await service.applyChunk(chunkB as Chunk);
+    await service.applyChunk(chunkA as Chunk);
+
+    expect(resent.replayed).toBe(true);
+    expect(queued).toHaveLength(2);
+    for (const key of keys) {
+      expect(await integrated.get(dataset.id, key)).toMatchObject({
+        version: 2,
+        sourceBatch: "batch-B-0001",
+        record: { fullName: "B" },
+      });
+    }
+    expect(delivered.map((change) => `${change.key}:v${change.version}`).sort()).toEqual([
+      "001:v1",
+      "001:v2",
+      "002:v1",
+      "002:v2",
+    ]);
+  });
+
+  it("leaves an earlier batch applied after a later one without effect on the later one's records", async () => {
+    const { service, integrated, queued, batch } = world();
+    await service.submit(provider, dataset.id, batch("batch-C-0001", "C", ["003"]), "tx-4");
+    await service.submit(provider, dataset.id, batch("batch-D-0001", "D", ["003"]), "tx-5");
+    const [chunkC, chunkD] = queued;
+
+    await service.applyChunk(chunkD as Chunk);
+    await service.applyChunk(chunkC as Chunk);
+
+    expect(await integrated.get(dataset.id, "003")).toMatchObject({ version: 1, record: { fullName: "D" } });
+    expect(await service.status(provider, "batch-C-0001")).toMatchObject({
+      state: "completed",
+      applied: 1,
+      superseded: 1,
+    });
+  });
+
+  it("gives the dataset's lease up when a chunk of a finished batch is delivered again", async () => {
+    const { service, integrated, queued, batch } = world();
+    await service.submit(provider, "MPS.POPULATION.REGISTER", batch("batch-E-0001", "E", ["004"]), "tx-6");
+    const [chunk] = queued;
+    await service.applyChunk(chunk as Chunk);
+
+    const again = await service.applyChunk(chunk as Chunk);
+
+    expect(again).toBe("applied");
+    expect(await integrated.lease(dataset.id, "batch-next", 60_000)).toBe(true);
+    await integrated.release(dataset.id, "batch-next");
+  });
+});
