@@ -43,7 +43,7 @@ import {
   revocationInput,
 } from "../domain/permissions/model.ts";
 import { newAgencyInput, newKeyInput, newSystemInput } from "../domain/registry/model.ts";
-import { batchInput, completionInput, uploadInput } from "../domain/sync/model.ts";
+import { batchInput, batchOwnerQuery, completionInput, uploadInput } from "../domain/sync/model.ts";
 import { pageQuery } from "../lambdas/shared/routes.ts";
 import * as resource from "./resources.ts";
 
@@ -591,9 +591,10 @@ export const OPERATIONS: readonly Operation[] = [
     tag: "Sync",
     summary: "The file is uploaded: process the batch (once; asking again changes nothing)",
     signed: true,
+    query: [batchOwnerQuery],
     body: named("UploadCompletion", completionInput),
     success: { status: 202, description: "Processing", schema: named("BatchResult", resource.batch) },
-    problems: [401, 403, 404, 409, 422],
+    problems: [400, 401, 404, 409, 422],
   },
   {
     method: "GET",
@@ -601,9 +602,12 @@ export const OPERATIONS: readonly Operation[] = [
     operationId: "getBatch",
     tag: "Sync",
     summary: "A batch's state and counts, with its rejections (its provider's agency, supervisor, operator)",
+    description:
+      "Batch ids are their provider system's own: another provider's batch of the same id is another batch. The provider reads its batch by id; its agency's other systems, the supervisor and the operator name the provider (`provider`). A batch the caller may not read answers 404, as one that does not exist.",
     signed: true,
+    query: [batchOwnerQuery],
     success: { status: 200, description: "The batch", schema: named("BatchStatus", resource.batchStatus) },
-    problems: [401, 403, 404],
+    problems: [400, 401, 404],
   },
   {
     method: "GET",
@@ -612,7 +616,7 @@ export const OPERATIONS: readonly Operation[] = [
     tag: "Sync",
     summary: "Where each delivery of a batch's changes to a subscriber stands (readers of the batch)",
     signed: true,
-    query: [deliveryListQuery, pageQuery],
+    query: [deliveryListQuery, batchOwnerQuery, pageQuery],
     success: {
       status: 200,
       description: "A page of delivery messages with their state, attempts and last error",

@@ -532,7 +532,7 @@ const COMMANDS: readonly Command[] = [
       // Files above 8 MiB go up in 8 MiB parts (S3 multipart), one part in memory at a time.
       const parts = size > PART_BYTES ? Math.ceil(size / PART_BYTES) : undefined;
       const opened = await client.call<{
-        batch: { state: string };
+        batch: { state: string; providerSystem: string };
         upload?: { url?: string; parts?: Array<{ partNumber: number; url: string }> };
       }>("POST", `/v1/sync/${encodeURIComponent(String(datasetId))}/uploads`, {
         body: { batchId, mode: values.full ? "full" : "incremental", ...(parts ? { parts } : {}) },
@@ -550,13 +550,18 @@ const COMMANDS: readonly Command[] = [
         }
         context.io.stderr("\n");
       }
+      // Batch ids are their provider's: named, so that the operator pushing for a provider follows it too.
+      const owner = { provider: opened.batch.providerSystem };
       let batch = await client.call<SyncBatch>("POST", `/v1/sync/batches/${encodeURIComponent(batchId)}/complete`, {
         body: uploaded.length > 0 ? { parts: uploaded } : {},
+        query: owner,
       });
       while (!values["no-wait"] && (batch.state === "processing" || batch.state === "awaiting-upload")) {
         context.io.stderr(`\r${progressBar(batch)}`);
         await new Promise((resolve) => setTimeout(resolve, 1000));
-        batch = await client.call<SyncBatch>("GET", `/v1/sync/batches/${encodeURIComponent(batchId)}`);
+        batch = await client.call<SyncBatch>("GET", `/v1/sync/batches/${encodeURIComponent(batchId)}`, {
+          query: owner,
+        });
       }
       context.io.stderr(`\r${progressBar(batch)}\n`);
       if (context.json) context.print(batch);
@@ -580,6 +585,7 @@ const COMMANDS: readonly Command[] = [
           const { rejectionReportUrl } = await client.call<SyncBatch>(
             "GET",
             `/v1/sync/batches/${encodeURIComponent(batchId)}`,
+            { query: owner },
           );
           const report = rejectionReportUrl ? await fetch(rejectionReportUrl) : undefined;
           if (report?.ok && report.body) {
@@ -604,8 +610,11 @@ const COMMANDS: readonly Command[] = [
     name: "sync status",
     args: ["batchId"],
     summary: "A batch's state and counts, with its rejections and its deliveries to subscribers",
-    async run(context, [batchId]) {
-      context.print(await context.client().getBatch(String(batchId)));
+    options: { provider: { type: "string", hint: "the provider system whose batch it is (default: yours)" } },
+    async run(context, [batchId], values) {
+      context.print(
+        await context.client().getBatch(String(batchId), values.provider ? String(values.provider) : undefined),
+      );
       return 0;
     },
   },
@@ -613,10 +622,15 @@ const COMMANDS: readonly Command[] = [
     name: "sync deliveries",
     args: ["batchId"],
     summary: "Where each delivery of a batch's changes stands: state, attempts, last error",
-    options: { state: { type: "string", hint: "pending, delivered, failed or refused" }, ...paging },
+    options: {
+      state: { type: "string", hint: "pending, delivered, failed or refused" },
+      provider: { type: "string", hint: "the provider system whose batch it is (default: yours)" },
+      ...paging,
+    },
     async run(context, [batchId], values) {
       const page = await context.client().listBatchDeliveries(String(batchId), {
         ...(values.state ? { state: String(values.state) as DeliveryState } : {}),
+        ...(values.provider ? { provider: String(values.provider) } : {}),
         ...pageOf(values),
       });
       context.table(page, ["messageId", "consumerSystem", "delivery", "records", "state", "attempts", "lastError"]);

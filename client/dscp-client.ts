@@ -220,15 +220,17 @@ export class DscpClient {
     );
   }
 
-  /** A sync batch's state and counts, with its deliveries' counts. */
-  getBatch(batchId: string): Promise<BatchStatus> {
-    return this.call("GET", `/v1/sync/batches/${encodeURIComponent(batchId)}`);
+  /** A sync batch's state and counts, with its deliveries' counts: the caller's, or `provider`'s. */
+  getBatch(batchId: string, provider?: string): Promise<BatchStatus> {
+    return this.call("GET", `/v1/sync/batches/${encodeURIComponent(batchId)}`, {
+      query: provider ? { provider } : {},
+    });
   }
 
-  /** Where each delivery message of a batch stands. */
+  /** Where each delivery message of a batch (the caller's, or `provider`'s) stands. */
   listBatchDeliveries(
     batchId: string,
-    query: { state?: DeliveryState; limit?: number; cursor?: string } = {},
+    query: { state?: DeliveryState; limit?: number; cursor?: string; provider?: string } = {},
   ): Promise<Page<DeliveryRecord>> {
     return this.call("GET", `/v1/sync/batches/${encodeURIComponent(batchId)}/deliveries`, { query });
   }

@@ -6,11 +6,14 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { ConflictError } from "../../domain/identity/errors.ts";
-import type { Batch, BatchStore } from "../../domain/sync/model.ts";
+import { type Batch, type BatchStore, batchKey } from "../../domain/sync/model.ts";
 import { withoutTableKeys } from "./items.ts";
 import { putNew, updateIfState } from "./writes.ts";
 
-/** Sync batches at `BATCH#<batchId>` in the integrated table; chunk completion counted once each. */
+/**
+ * Sync batches at `BATCH#<providerSystem>/<batchId>` (their {@link batchKey}) in the integrated
+ * table; chunk completion counted once each.
+ */
 export class DynamoBatchStore implements BatchStore {
   constructor(
     private readonly client: DynamoDBClient,
@@ -22,21 +25,26 @@ export class DynamoBatchStore implements BatchStore {
       await putNew(
         this.client,
         this.tableName,
-        { pk: `BATCH#${batch.batchId}`, sk: "BATCH", kind: "batch", ...withoutDeliveries(batch) },
+        {
+          pk: `BATCH#${batchKey(batch.providerSystem, batch.batchId)}`,
+          sk: "BATCH",
+          kind: "batch",
+          ...withoutDeliveries(batch),
+        },
         "",
       );
       return undefined;
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
-      return this.get(batch.batchId);
+      return this.get(batchKey(batch.providerSystem, batch.batchId));
     }
   }
 
-  async get(batchId: string): Promise<Batch | undefined> {
+  async get(key: string): Promise<Batch | undefined> {
     const { Item } = await this.client.send(
       new GetItemCommand({
         TableName: this.tableName,
-        Key: marshall({ pk: `BATCH#${batchId}`, sk: "BATCH" }),
+        Key: marshall({ pk: `BATCH#${key}`, sk: "BATCH" }),
         ConsistentRead: true,
       }),
     );
@@ -58,16 +66,12 @@ export class DynamoBatchStore implements BatchStore {
     return Number(unmarshall(Attributes ?? {}).last);
   }
 
-  async completeChunk(
-    batchId: string,
-    chunk: number,
-    counts: { applied: number; unchanged: number; superseded: number },
-  ) {
+  async completeChunk(key: string, chunk: number, counts: { applied: number; unchanged: number; superseded: number }) {
     try {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: marshall({ pk: `BATCH#${batchId}`, sk: "BATCH" }),
+          Key: marshall({ pk: `BATCH#${key}`, sk: "BATCH" }),
           UpdateExpression:
             "ADD chunksDone :one, applied :applied, unchanged :unchanged, superseded :superseded, doneChunks :chunk",
           ConditionExpression: "attribute_exists(pk) AND NOT contains(doneChunks, :number)",
@@ -89,17 +93,17 @@ export class DynamoBatchStore implements BatchStore {
     }
   }
 
-  transition(batchId: string, from: Batch["state"], changes: Partial<Batch>): Promise<boolean> {
-    return updateIfState(this.client, this.tableName, { pk: `BATCH#${batchId}`, sk: "BATCH" }, from, changes);
+  transition(key: string, from: Batch["state"], changes: Partial<Batch>): Promise<boolean> {
+    return updateIfState(this.client, this.tableName, { pk: `BATCH#${key}`, sk: "BATCH" }, from, changes);
   }
 
-  async countDeliveries(batchId: string, delta: Partial<Batch["deliveries"]>): Promise<void> {
+  async countDeliveries(key: string, delta: Partial<Batch["deliveries"]>): Promise<void> {
     const entries = Object.entries(delta).filter(([, value]) => value !== undefined && value !== 0);
     if (entries.length === 0) return;
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
-        Key: marshall({ pk: `BATCH#${batchId}`, sk: "BATCH" }),
+        Key: marshall({ pk: `BATCH#${key}`, sk: "BATCH" }),
         UpdateExpression: `ADD ${entries.map(([name]) => `${COUNTERS[name as keyof typeof COUNTERS]} :${name}`).join(", ")}`,
         ConditionExpression: "attribute_exists(pk)",
         ExpressionAttributeValues: marshall(Object.fromEntries(entries.map(([name, value]) => [`:${name}`, value]))),
@@ -107,12 +111,12 @@ export class DynamoBatchStore implements BatchStore {
     );
   }
 
-  async finish(batchId: string, update: { tombstoned: number; completedAt: string }): Promise<boolean> {
+  async finish(key: string, update: { tombstoned: number; completedAt: string }): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: marshall({ pk: `BATCH#${batchId}`, sk: "BATCH" }),
+          Key: marshall({ pk: `BATCH#${key}`, sk: "BATCH" }),
           UpdateExpression: "SET #state = :completed, tombstoned = :tombstoned, completedAt = :at",
           ConditionExpression: "#state = :processing",
           ExpressionAttributeNames: { "#state": "state" },

@@ -17,7 +17,7 @@ import { queryPage } from "./cursor.ts";
 import { readItem, withoutTableKeys } from "./items.ts";
 
 /**
- * Delivery messages' states at `DELIVERY#<batchId>` / `<messageId>`, and consumers' inboxes at
+ * Delivery messages' states at `DELIVERY#<providerSystem>/<batchId>` / `<messageId>`, and consumers' inboxes at
  * `INBOX#<consumerSystem>` / `<deliveredAt>#<messageId>` (the receipt), both in the integrated
  * table: one conditional write moves a message from one state to the next.
  */
@@ -27,13 +27,13 @@ export class DynamoDeliveryStore implements DeliveryStore {
     private readonly tableName: string,
   ) {}
 
-  async register(record: DeliveryRecord): Promise<boolean> {
+  async register(batch: string, record: DeliveryRecord): Promise<boolean> {
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: marshall(
-            { pk: `DELIVERY#${record.batchId}`, sk: record.messageId, kind: "delivery", ...record },
+            { pk: `DELIVERY#${batch}`, sk: record.messageId, kind: "delivery", ...record },
             { removeUndefinedValues: true },
           ),
           ConditionExpression: "attribute_not_exists(pk)",
@@ -46,12 +46,12 @@ export class DynamoDeliveryStore implements DeliveryStore {
     }
   }
 
-  get(batchId: string, messageId: string): Promise<DeliveryRecord | undefined> {
-    return readItem<DeliveryRecord>(this.client, this.tableName, { pk: `DELIVERY#${batchId}`, sk: messageId });
+  get(batch: string, messageId: string): Promise<DeliveryRecord | undefined> {
+    return readItem<DeliveryRecord>(this.client, this.tableName, { pk: `DELIVERY#${batch}`, sk: messageId });
   }
 
   async transition(
-    batchId: string,
+    batch: string,
     messageId: string,
     from: readonly DeliveryState[],
     to: DeliveryState,
@@ -62,7 +62,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: marshall({ pk: `DELIVERY#${batchId}`, sk: messageId }),
+          Key: marshall({ pk: `DELIVERY#${batch}`, sk: messageId }),
           UpdateExpression: `SET #state = :to, attempts = :attempts, updatedAt = :at${changes.lastError ? ", lastError = :error" : ""}`,
           ConditionExpression: `#state IN (${Object.keys(states).join(", ")})`,
           ExpressionAttributeNames: { "#state": "state" },
@@ -83,14 +83,14 @@ export class DynamoDeliveryStore implements DeliveryStore {
   }
 
   async attempted(
-    batchId: string,
+    batch: string,
     messageId: string,
     changes: { attempts: number; at: string; lastError: string },
   ): Promise<void> {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
-        Key: marshall({ pk: `DELIVERY#${batchId}`, sk: messageId }),
+        Key: marshall({ pk: `DELIVERY#${batch}`, sk: messageId }),
         UpdateExpression: "SET attempts = :attempts, updatedAt = :at, lastError = :error",
         ConditionExpression: "attribute_exists(pk)",
         ExpressionAttributeValues: marshall({
@@ -102,14 +102,14 @@ export class DynamoDeliveryStore implements DeliveryStore {
     );
   }
 
-  list(batchId: string, state: DeliveryState | undefined, page: { limit: number; cursor?: string }) {
+  list(batch: string, state: DeliveryState | undefined, page: { limit: number; cursor?: string }) {
     return queryPage(
       this.client,
       {
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk",
         ...(state ? { FilterExpression: "#state = :state", ExpressionAttributeNames: { "#state": "state" } } : {}),
-        ExpressionAttributeValues: marshall({ ":pk": `DELIVERY#${batchId}`, ...(state ? { ":state": state } : {}) }),
+        ExpressionAttributeValues: marshall({ ":pk": `DELIVERY#${batch}`, ...(state ? { ":state": state } : {}) }),
       },
       page,
       (item) => withoutTableKeys<DeliveryRecord>(item),

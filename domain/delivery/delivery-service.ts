@@ -8,7 +8,7 @@ import type { Permission, PermissionStore } from "../permissions/model.ts";
 import { authorizeUse, isForeign } from "../permissions/use-check.ts";
 import { NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
 import type { Agency, Caller, RegistryStore } from "../registry/model.ts";
-import type { BatchStore } from "../sync/model.ts";
+import { type BatchStore, batchKey } from "../sync/model.ts";
 import { parseInput } from "../validation.ts";
 import { pick } from "./fan-out.ts";
 import {
@@ -160,7 +160,7 @@ export class DeliveryService {
    * the exchange log. Throws only when the platform itself failed, so the queue retries.
    */
   async deliver(message: DeliveryMessage): Promise<DeliveryOutcome> {
-    const tracked = await this.deps.deliveries.get(message.batchId, message.messageId);
+    const tracked = await this.deps.deliveries.get(messageBatch(message), message.messageId);
     if (tracked && tracked.state !== "pending") return "duplicate";
     const started = Date.now();
     const transactionId = randomUUID();
@@ -217,12 +217,12 @@ export class DeliveryService {
         ({ status, bytes } = await this.push(message, subscription, records, transactionId));
       }
       if (
-        await this.deps.deliveries.transition(message.batchId, message.messageId, ["pending"], "delivered", {
+        await this.deps.deliveries.transition(messageBatch(message), message.messageId, ["pending"], "delivered", {
           attempts: message.attempt,
           at,
         })
       ) {
-        await this.deps.batches.countDeliveries(message.batchId, { delivered: message.records.length });
+        await this.deps.batches.countDeliveries(messageBatch(message), { delivered: message.records.length });
       }
       await entry("allowed", status, bytes);
       return "delivered";
@@ -230,13 +230,13 @@ export class DeliveryService {
       if (error instanceof AccessRefusedError || (error instanceof NotFoundError && !permission)) {
         const slug = error instanceof ProblemError ? error.slug : "no-permission";
         if (
-          await this.deps.deliveries.transition(message.batchId, message.messageId, ["pending"], "refused", {
+          await this.deps.deliveries.transition(messageBatch(message), message.messageId, ["pending"], "refused", {
             attempts: message.attempt,
             at,
             lastError: (error as Error).message,
           })
         ) {
-          await this.deps.batches.countDeliveries(message.batchId, { refused: message.records.length });
+          await this.deps.batches.countDeliveries(messageBatch(message), { refused: message.records.length });
         }
         await entry("denied", 403, 0, slug);
         return "refused";
@@ -260,12 +260,12 @@ export class DeliveryService {
       const at = this.now().toISOString();
       // A message dead-lettered because the deliverer crashed is still pending: nothing to recount.
       if (
-        await this.deps.deliveries.transition(message.batchId, message.messageId, ["failed"], "pending", {
+        await this.deps.deliveries.transition(messageBatch(message), message.messageId, ["failed"], "pending", {
           attempts: 0,
           at,
         })
       ) {
-        await this.deps.batches.countDeliveries(message.batchId, { failed: -message.records.length });
+        await this.deps.batches.countDeliveries(messageBatch(message), { failed: -message.records.length });
       }
       return { ...message, attempt: 1 };
     });
@@ -284,7 +284,7 @@ export class DeliveryService {
     return { acknowledged: removed.size, unknown: receipts.filter((receipt) => !removed.has(receipt)) };
   }
 
-  /** Where each delivery message of a batch stands (readers of the batch decide who calls this). */
+  /** Where each delivery message of a batch (named by its key) stands (readers of the batch decide who calls this). */
   deliveries(batchId: string, state: DeliveryState | undefined, page: { limit: number; cursor?: string }) {
     return this.deps.deliveries.list(batchId, state, page);
   }
@@ -292,7 +292,7 @@ export class DeliveryService {
   private async afterFailure(message: DeliveryMessage, reason: string, at: string): Promise<DeliveryOutcome> {
     const policy = this.deps.retry ?? { maxAttempts: 8, baseDelaySeconds: 30 };
     if (message.attempt < policy.maxAttempts) {
-      await this.deps.deliveries.attempted(message.batchId, message.messageId, {
+      await this.deps.deliveries.attempted(messageBatch(message), message.messageId, {
         attempts: message.attempt,
         at,
         lastError: reason,
@@ -303,13 +303,13 @@ export class DeliveryService {
     }
     await this.deps.queue.deadLetter(message);
     if (
-      await this.deps.deliveries.transition(message.batchId, message.messageId, ["pending"], "failed", {
+      await this.deps.deliveries.transition(messageBatch(message), message.messageId, ["pending"], "failed", {
         attempts: message.attempt,
         at,
         lastError: reason,
       })
     ) {
-      await this.deps.batches.countDeliveries(message.batchId, { failed: message.records.length });
+      await this.deps.batches.countDeliveries(messageBatch(message), { failed: message.records.length });
     }
     return "dead-lettered";
   }
@@ -380,4 +380,9 @@ function narrowed(records: readonly DeliveredRecord[], fields: readonly string[]
 
 function fieldsOf(records: readonly DeliveredRecord[]): string[] {
   return [...new Set(records.flatMap((record) => Object.keys(record.record ?? {})))].sort();
+}
+
+/** Where the message's batch, and its deliveries, are kept: batch ids are their provider's own. */
+function messageBatch(message: Pick<DeliveryMessage, "providerSystem" | "batchId">): string {
+  return batchKey(message.providerSystem, message.batchId);
 }

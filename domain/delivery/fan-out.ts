@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { groupsOf } from "../batching.ts";
-import type { BatchStore } from "../sync/model.ts";
+import { type BatchStore, batchKey } from "../sync/model.ts";
 import type {
   DeliveredRecord,
   DeliveryMessage,
@@ -67,9 +67,10 @@ export class FanOut {
         });
       }
     }
+    const key = batchKey(batch.providerSystem, batch.batchId);
     const fresh = await Promise.all(
       messages.map((message) =>
-        this.deps.deliveries.register({
+        this.deps.deliveries.register(key, {
           messageId: message.messageId,
           batchId: message.batchId,
           datasetId: message.datasetId,
@@ -84,7 +85,7 @@ export class FanOut {
       ),
     );
     const expected = messages.reduce((sum, message, index) => sum + (fresh[index] ? message.records.length : 0), 0);
-    if (expected > 0) await this.deps.batches.countDeliveries(batch.batchId, { expected });
+    if (expected > 0) await this.deps.batches.countDeliveries(key, { expected });
     await this.deps.queue.send(messages);
     return messages.length;
   }

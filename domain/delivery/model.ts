@@ -79,7 +79,10 @@ export interface RecordChange {
 
 /** What the delivery queue carries: some record versions of one batch, for one subscriber. */
 export interface DeliveryMessage {
-  /** `<batchId>.<source>.<consumerSystem>.<part>`: the same when a chunk is applied again. */
+  /**
+   * `<batchId>.<source>.<consumerSystem>.<part>.<digest of its record versions>`: the same when a
+   * chunk is applied again and makes the same versions, another for other versions.
+   */
   readonly messageId: string;
   readonly batchId: string;
   readonly datasetId: string;
@@ -171,13 +174,14 @@ export interface SubscriptionStore {
   ofConsumer(consumerSystem: string): Promise<Subscription[]>;
 }
 
+/** The delivery store keeps each batch's messages under the batch's key (`batchKey`: its provider and its id). */
 export interface DeliveryStore {
-  /** Records a message as pending; false if it was recorded before (a chunk applied again). */
-  register(record: DeliveryRecord): Promise<boolean>;
-  get(batchId: string, messageId: string): Promise<DeliveryRecord | undefined>;
+  /** Records a message of the batch as pending; false if it was recorded before (a chunk applied again). */
+  register(batch: string, record: DeliveryRecord): Promise<boolean>;
+  get(batch: string, messageId: string): Promise<DeliveryRecord | undefined>;
   /** Moves a message between states; false if it was not in one of `from`. */
   transition(
-    batchId: string,
+    batch: string,
     messageId: string,
     from: readonly DeliveryState[],
     to: DeliveryState,
@@ -185,12 +189,12 @@ export interface DeliveryStore {
   ): Promise<boolean>;
   /** Notes a failed attempt of a message that will be tried again. */
   attempted(
-    batchId: string,
+    batch: string,
     messageId: string,
     changes: { attempts: number; at: string; lastError: string },
   ): Promise<void>;
   list(
-    batchId: string,
+    batch: string,
     state: DeliveryState | undefined,
     page: { limit: number; cursor?: string },
   ): Promise<{ items: DeliveryRecord[]; nextCursor?: string }>;

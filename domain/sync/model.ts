@@ -32,6 +32,28 @@ export type BatchInput = z.infer<typeof batchInput>;
 
 export const operationSchema = operation;
 
+/**
+ * Where a batch is kept: batch ids are their provider system's own, so another provider's
+ * batch of the same id is another batch, and nothing about it shows through this one's id.
+ */
+export function batchKey(providerSystem: string, batchId: string): string {
+  return `${providerSystem}/${batchId}`;
+}
+
+/** Query parameter of the routes that read a batch: whose batch it is (default: the caller's). */
+export const batchOwnerQuery = z.object({
+  provider: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(/^[A-Za-z0-9._-]{1,200}$/, "must be a system id"),
+        z.describe(
+          "The provider system whose batch this is (default: the caller; others for its agency, the supervisor, the operator)",
+        ),
+      ),
+  ),
+});
+
 /** One operation the platform refused, and why. */
 export interface Rejection {
   readonly index: number;
@@ -97,6 +119,8 @@ export interface Batch {
 /** One chunk of a batch's valid operations, as the worker receives it. */
 export interface Chunk {
   readonly batchId: string;
+  /** The batch's provider system, whose batch id it is (none in chunks queued before ids were scoped). */
+  readonly providerSystem?: string;
   readonly datasetId: string;
   readonly chunk: number;
   readonly mode: "incremental" | "full";
@@ -176,24 +200,25 @@ export interface IntegratedStore {
   ): Promise<number>;
 }
 
+/** The batch store names each batch by its {@link batchKey} (its provider system and its id). */
 export interface BatchStore {
-  /** Stores a new batch; returns the existing one when the id is taken. */
+  /** Stores a new batch; returns the existing one when its provider has one of that id. */
   create(batch: Batch): Promise<Batch | undefined>;
-  get(batchId: string): Promise<Batch | undefined>;
+  get(key: string): Promise<Batch | undefined>;
   /** The next sequence number of the dataset's batches (1, 2, …; some may go unused). */
   nextSequence(datasetId: string): Promise<number>;
   /** Counts a chunk done once; returns the batch after it, or undefined if that chunk was already counted. */
   completeChunk(
-    batchId: string,
+    key: string,
     chunk: number,
     counts: { applied: number; unchanged: number; superseded: number },
   ): Promise<Batch | undefined>;
   /** Changes a batch if it is still in state `from`; false otherwise. */
-  transition(batchId: string, from: BatchState, changes: Partial<Batch>): Promise<boolean>;
+  transition(key: string, from: BatchState, changes: Partial<Batch>): Promise<boolean>;
   /** Adds to the batch's delivery counts (negative to take away). */
-  countDeliveries(batchId: string, delta: Partial<Batch["deliveries"]>): Promise<void>;
+  countDeliveries(key: string, delta: Partial<Batch["deliveries"]>): Promise<void>;
   /** Marks the batch completed (once): returns false if it already was. */
-  finish(batchId: string, update: { tombstoned: number; completedAt: string }): Promise<boolean>;
+  finish(key: string, update: { tombstoned: number; completedAt: string }): Promise<boolean>;
 }
 
 /** Hands chunks to the workers that apply them, after `delaySeconds` if given. */
@@ -224,8 +249,8 @@ export interface ObjectStore {
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
 }
 
-/** Starts processing an uploaded batch (the upload state machine in the platform). */
-export type UploadPipeline = (batchId: string) => Promise<void>;
+/** Starts processing an uploaded batch, named by its {@link batchKey} (the upload state machine in the platform). */
+export type UploadPipeline = (key: string) => Promise<void>;
 
 export const uploadInput = z.object({
   batchId: batchInput.shape.batchId,
@@ -246,6 +271,8 @@ export const completionInput = z.object({
 /** One partition of an uploaded batch, as the state machine hands it to a worker. */
 export interface Partition {
   readonly batchId: string;
+  /** The batch's provider system, whose batch id it is. */
+  readonly providerSystem?: string;
   readonly datasetId: string;
   readonly mode: "incremental" | "full";
   readonly chunk: number;

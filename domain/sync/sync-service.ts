@@ -19,6 +19,7 @@ import {
   type Batch,
   type BatchStore,
   batchInput,
+  batchKey,
   type Chunk,
   type ChunkQueue,
   completionInput,
@@ -192,10 +193,17 @@ export class SyncService {
     const digest = createHash("sha256")
       .update(canonicalJson({ datasetId, mode: parsed.mode, operations: parsed.operations }))
       .digest("hex");
-    const existing = await this.deps.batches.get(parsed.batchId);
+    const existing = await this.deps.batches.get(batchKey(dataset.providerSystem, parsed.batchId));
     const { valid, rejections, rejected, collapsed } = this.validate(parsed.operations, schema, dataset.keyFields);
     const chunks = groupsOf(valid, CHUNK_OPERATIONS, CHUNK_BYTES).map(
-      (operations, chunk): Chunk => ({ batchId: parsed.batchId, datasetId, chunk, mode: parsed.mode, operations }),
+      (operations, chunk): Chunk => ({
+        batchId: parsed.batchId,
+        providerSystem: dataset.providerSystem,
+        datasetId,
+        chunk,
+        mode: parsed.mode,
+        operations,
+      }),
     );
     if (existing) return this.resubmitted(existing, digest, chunks);
 
@@ -230,16 +238,20 @@ export class SyncService {
   /** Queues a recorded batch's chunks, then notes that they are queued. */
   private async enqueue(batch: Batch, chunks: readonly Chunk[]): Promise<Batch> {
     await this.deps.queue(chunks);
-    await this.deps.batches.transition(batch.batchId, "processing", { queued: true });
+    await this.deps.batches.transition(keyOf(batch), "processing", { queued: true });
     return { ...batch, queued: true };
   }
 
-  /** A batch as it stands: its provider's agency, the supervisor and the operator read it. */
+  /**
+   * A batch as it stands: its provider's agency, the supervisor and the operator read it. Batch
+   * ids are their provider's: `provider` names it (by default the caller).
+   */
   async status(
     caller: Caller,
     batchId: string,
+    provider?: string,
   ): Promise<Omit<Batch, "deliveries"> & { pending: number; deliveries: DeliveryCounts; rejectionReportUrl?: string }> {
-    const batch = readable(caller, batchId, await this.deps.batches.get(batchId));
+    const batch = await this.readableBatch(caller, batchId, provider);
     const { expected, delivered, failed, refused } = batch.deliveries;
     const report = batch.rejectionReport
       ? await this.objects().presignGet(batch.rejectionReport, REPORT_URL_SECONDS)
@@ -252,9 +264,9 @@ export class SyncService {
     };
   }
 
-  /** Where each delivery of a batch stands: for the readers of the batch. */
-  async readableBatch(caller: Caller, batchId: string): Promise<Batch> {
-    return readable(caller, batchId, await this.deps.batches.get(batchId));
+  /** The batch `batchId` of `provider` (by default the caller), if the caller may read it. */
+  async readableBatch(caller: Caller, batchId: string, provider = caller.systemId): Promise<Batch> {
+    return readable(caller, batchId, provider, await this.deps.batches.get(batchKey(provider, batchId)));
   }
 
   /**
@@ -290,10 +302,11 @@ export class SyncService {
    * writes each changed one, those on one key in order, so the later one wins.
    */
   private async applyAll(
-    chunk: Pick<Chunk, "batchId" | "datasetId" | "chunk" | "mode">,
+    chunk: Pick<Chunk, "batchId" | "providerSystem" | "datasetId" | "chunk" | "mode">,
     operations: Iterable<Chunk["operations"][number]> | AsyncIterable<Chunk["operations"][number]>,
   ): Promise<void> {
-    const batch = await this.deps.batches.get(chunk.batchId);
+    const key = chunkKey(chunk);
+    const batch = await this.deps.batches.get(key);
     if (batch?.state !== "processing") {
       // A part delivered again after its batch finished: nothing to apply, and no lease to take
       // (one taken and kept would hold the dataset's next batch up until it lapsed).
@@ -349,9 +362,9 @@ export class SyncService {
     }
     await applyWindow(window);
     const after =
-      (await this.deps.batches.completeChunk(chunk.batchId, chunk.chunk, { applied, unchanged, superseded })) ??
+      (await this.deps.batches.completeChunk(key, chunk.chunk, { applied, unchanged, superseded })) ??
       // Counted before: a worker that finished the batch's last chunk may have died finishing the batch.
-      (await this.deps.batches.get(chunk.batchId));
+      (await this.deps.batches.get(key));
     if (after && after.state === "processing" && after.chunksDone === after.chunks) await this.finalize(after);
     // The batch finished while this part was applied again: the lease it took is given up.
     else if (after?.state !== "processing") await this.deps.integrated.release(chunk.datasetId, chunk.batchId);
@@ -396,7 +409,7 @@ export class SyncService {
     const schema = await this.schemaOf(dataset);
     const key = `uploads/${datasetId}/${parsed.batchId}.ndjson`;
     const expiresIn = 3600;
-    const known = await this.deps.batches.get(parsed.batchId);
+    const known = await this.deps.batches.get(batchKey(dataset.providerSystem, parsed.batchId));
     const uploadId = parsed.parts && !known ? await this.objects().startParts(key) : undefined;
     const batch: Batch = {
       ...this.newBatch(parsed, dataset, schema, transactionId),
@@ -431,10 +444,17 @@ export class SyncService {
    * The provider has put the file: processing starts (once; asking again changes nothing). This
    * is when an uploaded batch is submitted, and logged; its counts follow on the batch.
    */
-  async completeUpload(caller: Caller, batchId: string, transactionId: string, input: unknown = {}): Promise<Batch> {
-    const known = await this.deps.batches.get(batchId);
+  async completeUpload(
+    caller: Caller,
+    batchId: string,
+    transactionId: string,
+    input: unknown = {},
+    provider = caller.systemId,
+  ): Promise<Batch> {
+    const key = batchKey(provider, batchId);
+    const known = await this.deps.batches.get(key);
     return this.logged(caller, known?.datasetId ?? "unknown", transactionId, 0, async (found) => {
-      const batch = readable(caller, batchId, known);
+      const batch = readable(caller, batchId, provider, known);
       const { parts } = parseInput(completionInput, input, "completion");
       const dataset = await this.deps.catalog.getDataset(batch.datasetId);
       if (dataset) found(dataset);
@@ -455,15 +475,13 @@ export class SyncService {
         }
         // Submitted now: its place among the dataset's batches is taken now.
         const sequence = await this.deps.batches.nextSequence(batch.datasetId);
-        const moved = await this.deps.batches.transition(batchId, "awaiting-upload", { state: "processing", sequence });
+        const moved = await this.deps.batches.transition(key, "awaiting-upload", { state: "processing", sequence });
         // Someone else moved it first: read how it stands now.
-        current = moved
-          ? { ...batch, state: "processing", sequence }
-          : ((await this.deps.batches.get(batchId)) ?? batch);
+        current = moved ? { ...batch, state: "processing", sequence } : ((await this.deps.batches.get(key)) ?? batch);
       }
       // Not prepared yet: (re)start its processing. The execution is named after the batch, so a
       // second start is a no-op, and a start lost to a crash is recovered by asking again.
-      if (current.state === "processing" && current.digest === "") await this.pipeline()(batchId);
+      if (current.state === "processing" && current.digest === "") await this.pipeline()(key);
       return { result: current, status: 202, batch: current };
     });
   }
@@ -474,9 +492,10 @@ export class SyncService {
    * key (so operations on one key stay in order) on local disk, then to storage. Memory holds
    * one line at a time, whatever the file's size.
    */
-  async prepare(batchId: string): Promise<{ partitions: Partition[] }> {
-    const batch = await this.deps.batches.get(batchId);
-    if (!batch?.upload) throw new NotFoundError(`no uploaded batch ${batchId}`);
+  async prepare(key: string): Promise<{ partitions: Partition[] }> {
+    const batch = await this.deps.batches.get(key);
+    if (!batch?.upload) throw new NotFoundError(`no uploaded batch ${key}`);
+    const { batchId, providerSystem } = batch;
     const objects = this.objects();
     const schema = await this.deps.schemas(batch.schema.id, batch.schema.version);
     const dataset = await this.deps.catalog.getDataset(batch.datasetId);
@@ -544,11 +563,11 @@ export class SyncService {
       const used = files.map((file, index) => ({ ...file, index })).filter((file) => file.size > 0);
       const partitions: Partition[] = [];
       for (const [chunk, file] of used.entries()) {
-        const key = `batches/${batch.datasetId}/${batchId}/part-${file.index}.ndjson`;
-        await objects.putFile(key, file.path);
-        partitions.push({ batchId, datasetId: batch.datasetId, mode: batch.mode, chunk, key });
+        const part = `batches/${batch.datasetId}/${batchId}/part-${file.index}.ndjson`;
+        await objects.putFile(part, file.path);
+        partitions.push({ batchId, providerSystem, datasetId: batch.datasetId, mode: batch.mode, chunk, key: part });
       }
-      await this.deps.batches.transition(batchId, "processing", {
+      await this.deps.batches.transition(key, "processing", {
         digest: digest.digest("hex"),
         received,
         rejected,
@@ -563,17 +582,17 @@ export class SyncService {
     }
   }
 
-  /** The state machine could not process the batch: it is marked failed, with the reason. */
-  async fail(batchId: string, reason: string): Promise<void> {
-    await this.deps.batches.transition(batchId, "processing", {
+  /** The state machine could not process the batch (named by its key): it is marked failed, with the reason. */
+  async fail(key: string, reason: string): Promise<void> {
+    await this.deps.batches.transition(key, "processing", {
       state: "failed",
       failure: reason.slice(0, 1000),
       completedAt: this.now().toISOString(),
     });
-    const batch = await this.deps.batches.get(batchId);
+    const batch = await this.deps.batches.get(key);
     if (batch) {
       this.deps.onFinished?.(batch);
-      await this.deps.integrated.release(batch.datasetId, batchId);
+      await this.deps.integrated.release(batch.datasetId, batch.batchId);
     }
   }
 
@@ -616,7 +635,7 @@ export class SyncService {
           fanOut ? (page, deleted) => fanOut(batch, `t${page}`, deleted).then(() => undefined) : undefined,
         )
       : 0;
-    await this.deps.batches.finish(batch.batchId, { tombstoned, completedAt: at });
+    await this.deps.batches.finish(keyOf(batch), { tombstoned, completedAt: at });
     await this.deps.integrated.release(batch.datasetId, batch.batchId);
     const completed: Batch = { ...batch, state: "completed", tombstoned, completedAt: at };
     this.deps.onFinished?.(completed);
@@ -756,13 +775,25 @@ export class SyncService {
   }
 }
 
-/** The batch, if it exists and the caller may read it: its provider's agency, the supervisor, the operator. */
-function readable(caller: Caller, batchId: string, batch: Batch | undefined): Batch {
-  if (!batch) throw new NotFoundError(`no batch ${batchId}`);
-  if (!isOverseer(caller) && caller.agencyCode !== batch.providerAgency) {
-    throw new ForbiddenError(`${batchId} belongs to ${batch.providerAgency}`);
+/**
+ * The batch, if it exists and the caller may read it: its provider's agency, the supervisor, the
+ * operator. To anyone else it is as absent as a batch that does not exist.
+ */
+function readable(caller: Caller, batchId: string, provider: string, batch: Batch | undefined): Batch {
+  if (!batch || (!isOverseer(caller) && caller.agencyCode !== batch.providerAgency)) {
+    throw new NotFoundError(`${provider} has no batch ${batchId} you may read`);
   }
   return batch;
+}
+
+/** Where a batch is kept. */
+function keyOf(batch: Pick<Batch, "providerSystem" | "batchId">): string {
+  return batchKey(batch.providerSystem, batch.batchId);
+}
+
+/** Where a chunk's batch is kept; a chunk queued before batch ids were scoped names only its batch. */
+function chunkKey(chunk: Pick<Chunk, "providerSystem" | "batchId">): string {
+  return chunk.providerSystem ? batchKey(chunk.providerSystem, chunk.batchId) : chunk.batchId;
 }
 
 function reportKey(datasetId: string, batchId: string): string {

@@ -3,6 +3,7 @@ import { DynamoDeliveryStore } from "../../adapters/dynamodb/delivery-store.ts";
 import { stepFunctionsPipeline } from "../../adapters/sfn/pipeline.ts";
 import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
 import { deliveryListQuery } from "../../domain/delivery/model.ts";
+import { batchKey, batchOwnerQuery } from "../../domain/sync/model.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
@@ -24,7 +25,10 @@ const deliveries = () => {
   return deliveryStore;
 };
 
-/** Sync batches (Art. 7.2b, 7.2c): submitted inline, followed to completion. */
+/** The provider system whose batch a route names (`?provider=`; by default the caller's). */
+const owner = (event: Parameters<typeof authenticatedCaller>[0]) => queryParameters(event, batchOwnerQuery).provider;
+
+/** Sync batches (Art. 7.2b, 7.2c): submitted inline, followed to completion. Batch ids are their provider's own. */
 export const handler = httpHandler(
   dispatch({
     "POST /v1/sync/{datasetId}/batches": async (event, { transactionId }) => {
@@ -54,14 +58,19 @@ export const handler = httpHandler(
         pathParameter(event, "batchId"),
         transactionId,
         parseJsonBody(event.body),
+        owner(event),
       ),
     }),
     "GET /v1/sync/batches/{batchId}/deliveries": async (event) => {
-      const batch = await sync().readableBatch(authenticatedCaller(event), pathParameter(event, "batchId"));
+      const batch = await sync().readableBatch(
+        authenticatedCaller(event),
+        pathParameter(event, "batchId"),
+        owner(event),
+      );
       return {
         status: 200,
         body: await deliveries().list(
-          batch.batchId,
+          batchKey(batch.providerSystem, batch.batchId),
           queryParameters(event, deliveryListQuery).state,
           pagination(event),
         ),
@@ -69,7 +78,7 @@ export const handler = httpHandler(
     },
     "GET /v1/sync/batches/{batchId}": async (event) => ({
       status: 200,
-      body: await sync().status(authenticatedCaller(event), pathParameter(event, "batchId")),
+      body: await sync().status(authenticatedCaller(event), pathParameter(event, "batchId"), owner(event)),
     }),
   }),
 );

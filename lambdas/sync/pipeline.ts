@@ -5,7 +5,7 @@ import type { Partition } from "../../domain/sync/model.ts";
 import { logger, metrics } from "../shared/observability.ts";
 import { notLogging, syncService } from "./service.ts";
 
-/** What the upload state machine asks of this function. */
+/** What the upload state machine asks of this function; `batchId` is the batch's key (its provider and its id). */
 export type PipelineTask =
   | { readonly action: "prepare"; readonly batchId: string }
   | { readonly action: "apply"; readonly partition: Partition }

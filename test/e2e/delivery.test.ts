@@ -317,23 +317,30 @@ describe("a consumer endpoint that keeps failing", () => {
 });
 
 describe("batches of one dataset applied at the same time", () => {
-  it("lose no version: each batch's change is applied and delivered once", async () => {
+  it("lose no version: each version made is delivered once, and the batch submitted last stands", async () => {
     consumerNode.behave({});
     const keys = [person(10), person(11)];
+    const names = ["Phạm Thị Hoa", "Võ Văn Nam"];
     const [first, second] = await Promise.all(
-      ["Phạm Thị Hoa", "Võ Văn Nam"].map((fullName) =>
+      names.map((fullName) =>
         submit({ operations: keys.map((record) => ({ op: "upsert", record: { ...record, fullName } })) }),
       ),
     );
     const done = await Promise.all([settled(String(first)), settled(String(second))]);
+    // Whichever took the dataset's lease first, the one submitted later (higher sequence) stands.
+    const last = Number(done[0]?.sequence) > Number(done[1]?.sequence) ? 0 : 1;
 
     expect(done.map((batch) => [batch.applied, batch.unchanged])).toEqual([
       [2, 0],
       [2, 0],
     ]);
+    expect(done[last]?.superseded).toBe(0);
     for (const record of keys) {
-      expect(consumerNode.applied.get(`${dataset}:${record.personalId}:v1`)).toBe(1);
-      expect(consumerNode.applied.get(`${dataset}:${record.personalId}:v2`)).toBe(1);
+      const held = consumerNode.records.get(record.personalId);
+      expect(held?.record.fullName).toBe(names[last]);
+      for (let version = 1; version <= Number(held?.version); version++) {
+        expect(consumerNode.applied.get(`${dataset}:${record.personalId}:v${version}`)).toBe(1);
+      }
     }
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
+import { generateIdentity } from "../../client/identity-files.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import { eventually } from "../runtime/helpers.ts";
 import { citizensDataset, createWorld, publishCitizenSchema, runId, type World } from "./world.ts";
@@ -150,12 +151,46 @@ describe("sync batches into the integrated database (Art. 7.2c)", () => {
     const byConsumer = await world.client(world.consumer).send("POST", `/v1/sync/${dataset}/batches`, {
       body: { batchId: `x-${randomUUID()}`, operations: [{ op: "upsert", record: person(0) }] },
     });
-    const seenByConsumer = await world.client(world.consumer).send("GET", `/v1/sync/batches/${first}`);
-    const seenBySupervisor = await world.client(world.supervisor).send("GET", `/v1/sync/batches/${first}`);
+    const owner = { query: { provider: world.provider.systemId } };
+    const seenByConsumer = await world.client(world.consumer).send("GET", `/v1/sync/batches/${first}`, owner);
+    const seenBySupervisor = await world.client(world.supervisor).send("GET", `/v1/sync/batches/${first}`, owner);
 
     expect(byConsumer.status).toBe(403);
-    expect(seenByConsumer.status).toBe(403);
+    expect(seenByConsumer.status).toBe(404);
     expect(seenBySupervisor.status).toBe(200);
+  });
+
+  it("keeps batch ids to their provider: another provider takes the same id, and learns nothing of the first", async () => {
+    const other = await generateIdentity(`${world.consumerAgency}.REGISTRY`);
+    await world.admin.registerSystem(world.consumerAgency, {
+      id: other.systemId,
+      name: "Provincial register",
+      capabilities: ["provider"],
+      keys: [{ kid: other.kid, jwk: other.publicJwk as never }],
+    });
+    const schema = await provider().call<{ schema: { id: string } }>("GET", `/v1/catalog/datasets/${dataset}`);
+    const theirs = `${other.systemId}.RESIDENTS`;
+    await world
+      .client(other)
+      .publishDataset(
+        citizensDataset(theirs, other.systemId, {
+          methods: ["integrated"],
+          schema: { id: schema.schema.id, version: "1.0.0" },
+        }),
+      );
+    const owner = { query: { provider: world.provider.systemId } };
+
+    const taken = await world.client(other).send<BatchStatus>("POST", `/v1/sync/${theirs}/batches`, {
+      body: { batchId: first, operations: [{ op: "upsert", record: person(0) }] },
+    });
+    const existing = await world.client(other).send("GET", `/v1/sync/batches/${first}`, owner);
+    const missing = await world.client(other).send("GET", `/v1/sync/batches/never-${randomUUID()}`, owner);
+
+    expect(taken.status).toBe(202);
+    expect((await world.client(other).getBatch(first)).datasetId).toBe(theirs);
+    expect((await provider().getBatch(first)).datasetId).toBe(dataset);
+    expect([existing.status, missing.status]).toEqual([404, 404]);
+    expect((existing.body as { type: string }).type).toBe((missing.body as { type: string }).type);
   });
 
   it("lists the first 200 rejections and keeps every one in a report file", async () => {

@@ -72,7 +72,7 @@ function world(options: { permissions?: Permission[]; answers?: number[]; subscr
   const answers = [...(options.answers ?? [])];
   const subscriptions = options.subscriptions ?? [subscription];
   const deliveries: DeliveryStore = {
-    async register(record) {
+    async register(_batch, record) {
       if (states.has(record.messageId)) return false;
       states.set(record.messageId, record);
       return true;

@@ -29,6 +29,13 @@ const dataset = {
   schema: { id: "MPS.CITIZEN", version: "1.0.0" },
   keyFields: ["personalId"],
 } as unknown as Dataset;
+/** A dataset of another ministry's system, with the same schema. */
+const other = {
+  ...dataset,
+  id: "MOH.HEALTH.INSURED",
+  providerSystem: "MOH.HEALTH",
+  managingAgency: "MOH",
+} as unknown as Dataset;
 const schema = {
   id: "MPS.CITIZEN",
   version: "1.0.0",
@@ -46,6 +53,7 @@ const provider: Caller = {
   capabilities: ["provider"],
   kid: "k1",
 };
+const otherProvider: Caller = { ...provider, systemId: "MOH.HEALTH", agencyCode: "MOH" };
 
 beforeAll(async () => {
   ({ client, stop } = await integratedTable(table));
@@ -60,7 +68,7 @@ function world() {
   const delivered: RecordChange[] = [];
   const integrated = new DynamoIntegratedStore(client, table);
   const service = new SyncService({
-    catalog: { getDataset: async (id) => (id === dataset.id ? dataset : undefined) },
+    catalog: { getDataset: async (id) => [dataset, other].find((known) => known.id === id) },
     schemas: async () => schema,
     validator: new RecordValidator(),
     batches: new DynamoBatchStore(client, table),
@@ -140,5 +148,28 @@ describe("SyncService: a batch sent again while it is applied", () => {
     expect(again).toBe("applied");
     expect(await integrated.lease(dataset.id, "batch-next", 60_000)).toBe(true);
     await integrated.release(dataset.id, "batch-next");
+  });
+});
+
+describe("SyncService: batch ids are their provider's own", () => {
+  it("takes another provider's batch of the same id as a batch of its own, and shows neither to the other", async () => {
+    const { service, batch } = world();
+    await service.submit(provider, dataset.id, batch("batch-F-0001", "F", ["005"]), "tx-7");
+
+    const theirs = await service.submit(otherProvider, other.id, batch("batch-F-0001", "G", ["005"]), "tx-8");
+    const asked = await service.status(otherProvider, "batch-F-0001", provider.systemId).catch((error: Error) => error);
+    const absent = await service
+      .status(otherProvider, "batch-none-0001", provider.systemId)
+      .catch((error: Error) => error);
+
+    expect(theirs).toMatchObject({ replayed: false, batch: { providerSystem: "MOH.HEALTH", datasetId: other.id } });
+    expect(await service.status(otherProvider, "batch-F-0001")).toMatchObject({ datasetId: other.id });
+    expect(await service.status(provider, "batch-F-0001")).toMatchObject({ datasetId: dataset.id });
+    expect(asked).toMatchObject({ status: 404 });
+    expect(absent).toMatchObject({ status: 404 });
+    // The same answer whether the other provider's batch exists or not.
+    expect(String((asked as Error).message).replace("batch-F-0001", "ID")).toBe(
+      String((absent as Error).message).replace("batch-none-0001", "ID"),
+    );
   });
 });
