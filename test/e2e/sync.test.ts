@@ -170,14 +170,12 @@ describe("sync batches into the integrated database (Art. 7.2c)", () => {
     });
     const schema = await provider().call<{ schema: { id: string } }>("GET", `/v1/catalog/datasets/${dataset}`);
     const theirs = `${other.systemId}.RESIDENTS`;
-    await world
-      .client(other)
-      .publishDataset(
-        citizensDataset(theirs, other.systemId, {
-          methods: ["integrated"],
-          schema: { id: schema.schema.id, version: "1.0.0" },
-        }),
-      );
+    await world.client(other).publishDataset(
+      citizensDataset(theirs, other.systemId, {
+        methods: ["integrated"],
+        schema: { id: schema.schema.id, version: "1.0.0" },
+      }),
+    );
     const owner = { query: { provider: world.provider.systemId } };
 
     const taken = await world.client(other).send<BatchStatus>("POST", `/v1/sync/${theirs}/batches`, {
