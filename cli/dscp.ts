@@ -14,11 +14,13 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { directoryLogArchive } from "../adapters/fs/log-archive-directory.ts";
 import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
 import { generateIdentity, identityPath, loadIdentity, saveIdentity } from "../client/identity-files.ts";
 import type { DeliveryState } from "../domain/delivery/model.ts";
 import { RecordValidator } from "../domain/dictionary/validator.ts";
 import { CheckpointVerificationError, verifyCheckpoint } from "../domain/exchange-log/checkpoint.ts";
+import { verifyArchive } from "../domain/exchange-log/checkpointing.ts";
 import type { MetricsSummary } from "../domain/exchange-log/metrics.ts";
 import { verifyPackage } from "../domain/export/verify.ts";
 import type { Audit, AuditsQueued, ComplianceReport, Ranking } from "../domain/oversight/model.ts";
@@ -959,6 +961,38 @@ const COMMANDS: readonly Command[] = [
       if (context.json) context.print(signed);
       else context.io.stdout(`checkpoint ${signed.checkpoint.number} of ${signed.checkpoint.time}\n`);
       return 0;
+    },
+  },
+  {
+    name: "checkpoints verify-archive",
+    args: ["directory"],
+    summary:
+      "Verify a copy of the log-archive bucket offline (aws s3 sync): its latest checkpoint's signature, and every archived entry chained up to the heads it signs",
+    options: {
+      keys: {
+        type: "string",
+        hint: "the platform's key set as dscp platform-keys printed it (default: fetched from the platform)",
+      },
+    },
+    async run(context, [directory], values) {
+      const path = context.resolve(String(directory));
+      if (!existsSync(path)) throw new UsageError(`no folder ${path}`);
+      const keys = values.keys
+        ? (context.readJson(String(values.keys)) as { keys?: JsonWebKey[] } & JsonWebKey)
+        : await context.client(false).platformKeys();
+      const verdict = await verifyArchive(directoryLogArchive(path), keys.keys ?? [keys]);
+      if (context.json) context.print(verdict);
+      else {
+        context.io.stdout(
+          verdict.checkpoint
+            ? `${verdict.valid ? "valid" : "NOT valid"}: checkpoint ${verdict.checkpoint.number} of ${verdict.checkpoint.time}, ${verdict.shards.reduce((sum, shard) => sum + shard.entries, 0)} archived entries chained to its heads\n`
+            : `NOT valid: ${verdict.checkpointProblem}\n`,
+        );
+        for (const shard of verdict.shards.filter((candidate) => !candidate.valid)) {
+          context.io.stdout(`  chain ${shard.shard}: ${shard.problem}\n`);
+        }
+      }
+      return verdict.valid ? 0 : 1;
     },
   },
   {

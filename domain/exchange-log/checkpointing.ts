@@ -270,3 +270,61 @@ function withFinding(verdict: ShardVerdict, replaced: LogFinding, by: LogFinding
   const [first] = findings;
   return { ...verdict, findings, ...(first ? { brokenAt: first.seq, reason: first.reason } : {}) };
 }
+
+/** The verdict on the archive alone: each shard's archived entries, chained up to the latest checkpoint. */
+export interface ArchiveVerification {
+  readonly valid: boolean;
+  /** The latest checkpoint, when it verifies. */
+  readonly checkpoint?: Checkpoint;
+  /** Why the latest checkpoint cannot be used. */
+  readonly checkpointProblem?: string;
+  readonly shards: ReadonlyArray<{
+    readonly shard: number;
+    /** Entries archived and chained from the genesis to the checkpoint's head. */
+    readonly entries: number;
+    readonly valid: boolean;
+    readonly problem?: string;
+  }>;
+}
+
+/**
+ * Verifies the archive without the table (entries the table no longer holds, or a copy of the
+ * bucket offline): the latest checkpoint's signature, then for each shard that its archived
+ * segments chain, entry by entry, from the genesis to exactly the head the checkpoint signs.
+ * Every archived entry up to that head is then what was logged.
+ */
+export async function verifyArchive(
+  archive: LogArchive,
+  keys: readonly (JsonWebKey & { kid?: string })[],
+): Promise<ArchiveVerification> {
+  let latest: SignedCheckpoint | undefined;
+  try {
+    latest = await latestCheckpoint(archive, keys);
+  } catch (error) {
+    if (!(error instanceof CheckpointVerificationError)) throw error;
+    return { valid: false, checkpointProblem: `the latest checkpoint does not verify: ${error.message}`, shards: [] };
+  }
+  if (!latest) return { valid: false, checkpointProblem: "the archive holds no checkpoint", shards: [] };
+  const shards: Array<ArchiveVerification["shards"][number]> = [];
+  for (const head of latest.checkpoint.shards) {
+    let at = { seq: 0, hash: GENESIS_HASH };
+    let problem: string | undefined;
+    for await (const segment of archive.segments(head.shard)) {
+      const first = segment.entries[0];
+      // Segments of a checkpoint taken twice at once overlap: each entry is checked once.
+      if (!first || first.seq > at.seq + 1 || at.seq >= head.seq) continue;
+      const fresh = segment.entries.filter((entry) => entry.seq > at.seq && entry.seq <= head.seq);
+      const { sound, break: broken } = soundPrefix(fresh, at);
+      const last = sound.at(-1);
+      if (last) at = { seq: last.seq, hash: last.hash };
+      if (broken) {
+        problem = `${segment.key}: ${broken.reason}`;
+        break;
+      }
+    }
+    if (!problem && at.seq < head.seq) problem = `entries ${at.seq + 1} to ${head.seq} are not in the archive`;
+    else if (!problem && at.hash !== head.hash) problem = `entry ${head.seq} is not the one the checkpoint signs`;
+    shards.push({ shard: head.shard, entries: at.seq, valid: !problem, ...(problem ? { problem } : {}) });
+  }
+  return { valid: shards.every((shard) => shard.valid), checkpoint: latest.checkpoint, shards };
+}

@@ -5,6 +5,7 @@ import {
   CheckpointVerificationError,
   checkpointDigest,
   parseSegment,
+  segmentBody,
   signCheckpoint,
   verifyCheckpoint,
 } from "../../../domain/exchange-log/checkpoint.ts";
@@ -13,6 +14,7 @@ import {
   type StoredCheckpoint,
   takeCheckpoint,
   type VerifiableChain,
+  verifyArchive,
   verifyLog,
 } from "../../../domain/exchange-log/checkpointing.ts";
 import { exchangeEntryFixture, platformKeyFixture } from "./fixtures.ts";
@@ -277,5 +279,40 @@ describe("verifying the log against its latest signed checkpoint", () => {
 
     expect(verification.valid).toBe(false);
     expect(verification.checkpointProblem).toMatch(/signature does not verify/);
+  });
+});
+
+describe("verifying the archive alone (entries the table no longer holds)", () => {
+  it("finds every archived entry chained from the genesis to the heads the latest checkpoint signs", async () => {
+    const { table, archive } = await checkpointed();
+    table.append(0, 2);
+    await takeCheckpoint({ source: table, archive, signer: platform.signer, issuer: "urn:dscp:test", shards: 2 });
+
+    const verdict = await verifyArchive(archive, [platform.jwk]);
+
+    expect(verdict).toMatchObject({
+      valid: true,
+      checkpoint: { number: 2 },
+      shards: [
+        { shard: 0, entries: 8, valid: true },
+        { shard: 1, entries: 3, valid: true },
+      ],
+    });
+  });
+
+  it("names the segment and entry of an archived entry altered, and entries missing from the archive", async () => {
+    const { archive } = await checkpointed();
+    const altered = parseSegment(archive.objects.get("segments/shard-0/1-6") as Buffer);
+    altered[1] = { ...(altered[1] as ChainedEntry), status: 500 };
+    archive.objects.set("segments/shard-0/1-6", segmentBody(altered));
+    archive.objects.delete("segments/shard-1/1-3");
+
+    const verdict = await verifyArchive(archive, [platform.jwk]);
+
+    expect(verdict.valid).toBe(false);
+    expect(verdict.shards).toEqual([
+      { shard: 0, entries: 1, valid: false, problem: "segments/shard-0/1-6: entry 2 was altered" },
+      { shard: 1, entries: 0, valid: false, problem: "entries 1 to 3 are not in the archive" },
+    ]);
   });
 });
