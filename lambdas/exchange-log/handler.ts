@@ -1,3 +1,4 @@
+import type { JsonWebKey } from "node:crypto";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoExchangeLogStore, type LogScope } from "../../adapters/dynamodb/exchange-log-store.ts";
 import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
@@ -29,6 +30,16 @@ function scopeOf(caller: Caller, view: LogQueryParameters["view"]): LogScope {
   return { kind: "consumer", agency: caller.agencyCode };
 }
 
+let platformPublicKey: Promise<JsonWebKey & { kid: string }> | undefined;
+/** The platform key's public half, fetched from KMS once per environment. */
+function platformKey(keyId: string): Promise<JsonWebKey & { kid: string }> {
+  platformPublicKey ??= publicJwk(kmsSigner(keyId));
+  platformPublicKey.catch(() => {
+    platformPublicKey = undefined;
+  });
+  return platformPublicKey;
+}
+
 /**
  * Every shard's chain verified, entry by entry, a page at a time, and against the latest
  * checkpoint in the archive, whose signature is checked with the platform's public key.
@@ -40,7 +51,7 @@ export async function verifyEverything(
   return verifyLog({
     table: store,
     archive: s3LogArchive(settings.archiveBucket),
-    keys: [await publicJwk(kmsSigner(settings.platformKeyId))],
+    keys: [await platformKey(settings.platformKeyId)],
     shards: settings.shards,
   });
 }

@@ -69,8 +69,10 @@ export function grantLogWrite(queue: WorkQueue, encryptionKey: IKey, fn: IFuncti
 
 /**
  * The tamper-evident exchange log (Art. 13): entries queue on a FIFO queue grouped by shard,
- * an appender chains them (each entry hashes the previous one), and the API reads them scoped
- * to the caller and verifies the chains.
+ * an appender chains them (each entry hashes the previous one), a checkpointer signs every
+ * chain's head with the platform key every few minutes and archives it under Object Lock with
+ * the entries it covers, and the API reads entries scoped to the caller, publishes the
+ * checkpoints to anyone and verifies the chains against the latest one.
  */
 export class ExchangeLog extends Construct {
   readonly queue: WorkQueue;
