@@ -20,7 +20,7 @@ import {
 import { standardisationQuery } from "../domain/dictionary/standardisation.ts";
 import { queryInput, recordQuery } from "../domain/exchange/model.ts";
 import { metricsQuery } from "../domain/exchange-log/metrics.ts";
-import { logQuery } from "../domain/exchange-log/model.ts";
+import { checkpointPageQuery, logQuery } from "../domain/exchange-log/model.ts";
 import { exportInput } from "../domain/export/model.ts";
 import { masterDataQuery, newMasterDataInput } from "../domain/master-data/master-data.ts";
 import {
@@ -772,12 +772,59 @@ export const OPERATIONS: readonly Operation[] = [
     path: "/v1/logs/verify",
     operationId: "verifyLog",
     tag: "Exchange log",
-    summary: "Verify every hash chain of the log (operator, supervisor)",
+    summary: "Verify every hash chain of the log, and against the latest signed checkpoint (operator, supervisor)",
+    description:
+      "Reports, by shard, entry and reason: a chain that does not hold (broken), and against the latest signed checkpoint, entries it commits to that are gone (truncated), a head behind it (rewound), or an entry it commits to that was replaced with its hash and the chain after it recomputed (rewritten).",
     signed: true,
     success: {
       status: 200,
       description: "The verdict, shard by shard",
       schema: named("Verification", resource.verification),
+    },
+    problems: [401, 403],
+  },
+  {
+    method: "GET",
+    path: "/v1/logs/checkpoints",
+    operationId: "listLogCheckpoints",
+    tag: "Exchange log",
+    summary: "The log's signed checkpoints, newest first (public)",
+    description:
+      "Every few minutes each shard's chain head (sequence and hash) is signed by the platform key and archived under S3 Object Lock with the entries it covers. Anyone can fetch the checkpoints and check them offline with GET /v1/platform/keys (dscp checkpoints verify); once one is published, the log below its heads cannot be truncated, rewound or rewritten unnoticed.",
+    signed: false,
+    query: [checkpointPageQuery],
+    success: {
+      status: 200,
+      description: "A page of checkpoints",
+      schema: named("CheckpointPage", resource.page(resource.signedCheckpoint)),
+    },
+    problems: [400],
+  },
+  {
+    method: "GET",
+    path: "/v1/logs/checkpoints/latest",
+    operationId: "getLatestLogCheckpoint",
+    tag: "Exchange log",
+    summary: "The latest signed checkpoint of the log (public)",
+    signed: false,
+    success: {
+      status: 200,
+      description: "The checkpoint and its JWS",
+      schema: named("SignedCheckpoint", resource.signedCheckpoint),
+    },
+    problems: [404],
+  },
+  {
+    method: "POST",
+    path: "/v1/logs/checkpoints",
+    operationId: "takeLogCheckpoint",
+    tag: "Exchange log",
+    summary: "Take a checkpoint now, besides the schedule's (operator, supervisor)",
+    signed: true,
+    success: {
+      status: 201,
+      description: "The checkpoint taken, signed and archived",
+      schema: named("SignedCheckpoint", resource.signedCheckpoint),
     },
     problems: [401, 403],
   },

@@ -21,7 +21,9 @@ import {
 } from "../domain/dictionary/model.ts";
 import type { StandardisationReport } from "../domain/dictionary/standardisation.ts";
 import type { ExchangeEntry } from "../domain/exchange/model.ts";
-import type { ChainedEntry, ShardVerdict } from "../domain/exchange-log/chain.ts";
+import type { ChainedEntry, LogFinding, ShardVerdict } from "../domain/exchange-log/chain.ts";
+import type { Checkpoint, SignedCheckpoint } from "../domain/exchange-log/checkpoint.ts";
+import type { LogVerification } from "../domain/exchange-log/checkpointing.ts";
 import type { MetricsSummary } from "../domain/exchange-log/metrics.ts";
 import type { ExportJob } from "../domain/export/model.ts";
 import type { HealthReport } from "../domain/health.ts";
@@ -212,19 +214,82 @@ export const logEntry = z.object({
   hash: z.string().check(z.describe("SHA-256 over prevHash, shard, seq and the entry's canonical JSON")),
 });
 
+export const logFinding = z.object({
+  kind: z
+    .enum(["broken", "truncated", "rewound", "rewritten"])
+    .check(
+      z.describe(
+        "broken: the table's chain does not hold; against the latest signed checkpoint, truncated: entries it commits to are gone; rewound: the head is behind it; rewritten: an entry it commits to was replaced",
+      ),
+    ),
+  seq: z.number().check(z.int(), z.describe("The first entry concerned")),
+  reason: z.string(),
+});
+
 export const shardVerdict = z.object({
   shard: z.number().check(z.int()),
   entries: z.number().check(z.int()),
   valid: z.boolean(),
   brokenAt: z.optional(z.number().check(z.int())),
   reason: z.optional(z.string()),
+  findings: z.optional(z.array(logFinding)),
+  checkpointed: z.optional(
+    z.object({
+      checkpoint: z.number().check(z.int()),
+      seq: z.number().check(z.int()),
+      hash: z.string(),
+    }),
+  ),
 });
 
 export const verification = z.object({
   valid: z.boolean(),
   checkedAt: instant,
   entries: z.number().check(z.int()),
+  checkpoint: z.optional(
+    z
+      .object({ number: z.number().check(z.int()), time: instant })
+      .check(z.describe("The signed checkpoint the table was checked against; absent before the first")),
+  ),
+  checkpointProblem: z.optional(
+    z.string().check(z.describe("Why the latest archived checkpoint could not be used: it does not verify")),
+  ),
   shards: z.array(shardVerdict),
+});
+
+export const checkpointShard = z.object({
+  shard: z.number().check(z.int()),
+  seq: z.number().check(z.int(), z.describe("The last entry of the shard the checkpoint commits to")),
+  hash: z.string().check(z.describe("Its hash (hex SHA-256)")),
+  segment: z.optional(
+    z
+      .object({
+        key: z.string(),
+        fromSeq: z.number().check(z.int()),
+        toSeq: z.number().check(z.int()),
+        sha256: z.string(),
+      })
+      .check(z.describe("The entries since the previous checkpoint, archived beside it in the log-archive bucket")),
+  ),
+});
+
+export const checkpoint = z.object({
+  issuer: z.string(),
+  number: z.number().check(z.int()),
+  time: instant,
+  previous: z.nullable(z.string().check(z.describe("SHA-256 (hex) of the previous checkpoint's JWS"))),
+  shards: z.array(checkpointShard),
+});
+
+export const signedCheckpoint = z.object({
+  checkpoint,
+  jws: z
+    .string()
+    .check(
+      z.describe(
+        "Compact JWS (ES256, typ dscp-log-checkpoint+jws) whose payload is the checkpoint's canonical JSON; verify it with GET /v1/platform/keys",
+      ),
+    ),
 });
 
 export const health = z.object({
@@ -629,6 +694,10 @@ export type DriftChecks = AllTrue<
     Describes<typeof permission, Permission>,
     Describes<typeof logEntry, ChainedEntry>,
     Describes<typeof shardVerdict, ShardVerdict>,
+    Describes<typeof logFinding, LogFinding>,
+    Describes<typeof verification, LogVerification>,
+    Describes<typeof checkpoint, Checkpoint>,
+    Describes<typeof signedCheckpoint, SignedCheckpoint>,
     Describes<typeof health, HealthReport>,
     Describes<z.ZodMiniObject<typeof entryShape>, ExchangeEntry>,
     Describes<typeof field, Field>,

@@ -14,10 +14,13 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { directoryLogArchive } from "../adapters/fs/log-archive-directory.ts";
 import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
 import { generateIdentity, identityPath, loadIdentity, saveIdentity } from "../client/identity-files.ts";
 import type { DeliveryState } from "../domain/delivery/model.ts";
 import { RecordValidator } from "../domain/dictionary/validator.ts";
+import { CheckpointVerificationError, verifyCheckpoint } from "../domain/exchange-log/checkpoint.ts";
+import { verifyArchive } from "../domain/exchange-log/checkpointing.ts";
 import type { MetricsSummary } from "../domain/exchange-log/metrics.ts";
 import { verifyPackage } from "../domain/export/verify.ts";
 import type { Audit, AuditsQueued, ComplianceReport, Ranking } from "../domain/oversight/model.ts";
@@ -909,11 +912,143 @@ const COMMANDS: readonly Command[] = [
         context.io.stdout(
           `${verdict.valid ? "valid" : "BROKEN"}: ${verdict.entries} entries in ${verdict.shards.length} chains, checked ${verdict.checkedAt}\n`,
         );
+        if (verdict.checkpoint) {
+          context.io.stdout(`  against signed checkpoint ${verdict.checkpoint.number} of ${verdict.checkpoint.time}\n`);
+        } else if (!verdict.checkpointProblem) context.io.stdout("  no signed checkpoint yet: chains checked alone\n");
+        if (verdict.checkpointProblem) context.io.stdout(`  ${verdict.checkpointProblem}\n`);
         for (const shard of verdict.shards.filter((candidate) => !candidate.valid)) {
-          context.io.stdout(`  chain ${shard.shard}: entry ${shard.brokenAt ?? "?"}: ${shard.reason ?? "invalid"}\n`);
+          const findings = shard.findings ?? [{ kind: "broken", seq: shard.brokenAt ?? 0, reason: shard.reason ?? "" }];
+          for (const finding of findings) {
+            context.io.stdout(`  chain ${shard.shard}: entry ${finding.seq}: ${finding.kind}: ${finding.reason}\n`);
+          }
         }
       }
       return verdict.valid ? 0 : 1;
+    },
+  },
+  {
+    name: "checkpoints",
+    args: [],
+    summary: "The exchange log's signed checkpoints, newest first (no key needed)",
+    options: { ...paging },
+    async run(context, _args, values) {
+      const page = await context.client(false).listLogCheckpoints(pageOf(values));
+      context.table(
+        {
+          items: page.items.map(({ checkpoint }) => ({
+            number: checkpoint.number,
+            time: checkpoint.time,
+            entries: checkpoint.shards.reduce((sum, shard) => sum + shard.seq, 0),
+            archived: checkpoint.shards.reduce(
+              (sum, shard) => sum + (shard.segment ? shard.segment.toSeq - shard.segment.fromSeq + 1 : 0),
+              0,
+            ),
+          })),
+          ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+        },
+        ["number", "time", "entries", "archived"],
+      );
+      return 0;
+    },
+  },
+  {
+    name: "checkpoints latest",
+    args: [],
+    summary: "The exchange log's latest signed checkpoint (no key needed); --out keeps it to verify later",
+    options: { out: { type: "string", hint: "save the checkpoint (JSON with its JWS) to this file" } },
+    async run(context, _args, values) {
+      const signed = await context.client(false).latestLogCheckpoint();
+      if (values.out) {
+        const path = context.resolve(String(values.out));
+        writeFileSync(path, `${JSON.stringify(signed, null, 2)}\n`);
+        context.io.stdout(`checkpoint ${signed.checkpoint.number} of ${signed.checkpoint.time} saved to ${path}\n`);
+      } else context.print(signed);
+      return 0;
+    },
+  },
+  {
+    name: "checkpoints take",
+    args: [],
+    summary: "Take a signed checkpoint of the exchange log now (operator, supervisor)",
+    async run(context) {
+      const signed = await context.client().takeLogCheckpoint();
+      if (context.json) context.print(signed);
+      else context.io.stdout(`checkpoint ${signed.checkpoint.number} of ${signed.checkpoint.time}\n`);
+      return 0;
+    },
+  },
+  {
+    name: "checkpoints verify-archive",
+    args: ["directory"],
+    summary:
+      "Verify a copy of the log-archive bucket offline (aws s3 sync): its latest checkpoint's signature, and every archived entry chained up to the heads it signs",
+    options: {
+      keys: {
+        type: "string",
+        hint: "the platform's key set as dscp platform-keys printed it (default: fetched from the platform)",
+      },
+    },
+    async run(context, [directory], values) {
+      const path = context.resolve(String(directory));
+      if (!existsSync(path)) throw new UsageError(`no folder ${path}`);
+      const keys = values.keys
+        ? (context.readJson(String(values.keys)) as { keys?: JsonWebKey[] } & JsonWebKey)
+        : await context.client(false).platformKeys();
+      const verdict = await verifyArchive(directoryLogArchive(path), keys.keys ?? [keys]);
+      if (context.json) context.print(verdict);
+      else {
+        context.io.stdout(
+          verdict.checkpoint
+            ? `${verdict.valid ? "valid" : "NOT valid"}: checkpoint ${verdict.checkpoint.number} of ${verdict.checkpoint.time}, ${verdict.shards.reduce((sum, shard) => sum + shard.entries, 0)} archived entries chained to its heads\n`
+            : `NOT valid: ${verdict.checkpointProblem}\n`,
+        );
+        for (const shard of verdict.shards.filter((candidate) => !candidate.valid)) {
+          context.io.stdout(`  chain ${shard.shard}: ${shard.problem}\n`);
+        }
+      }
+      return verdict.valid ? 0 : 1;
+    },
+  },
+  {
+    name: "checkpoints verify",
+    args: ["file?"],
+    summary:
+      "Verify a checkpoint offline with the platform's published key set: a file (as checkpoints latest --out saved it, or the bare JWS), or the latest",
+    options: {
+      keys: {
+        type: "string",
+        hint: "the platform's key set as dscp platform-keys printed it (default: fetched from the platform)",
+      },
+    },
+    async run(context, [file], values) {
+      let jws: string;
+      if (file) {
+        const path = context.resolve(String(file));
+        if (!existsSync(path)) throw new UsageError(`no file ${path}`);
+        const text = readFileSync(path, "utf8").trim();
+        jws = text.startsWith("{") ? String((JSON.parse(text) as { jws?: unknown }).jws ?? "") : text;
+      } else jws = (await context.client(false).latestLogCheckpoint()).jws;
+      const keys = values.keys
+        ? (context.readJson(String(values.keys)) as { keys?: JsonWebKey[] } & JsonWebKey)
+        : await context.client(false).platformKeys();
+      try {
+        const checkpoint = verifyCheckpoint(jws, keys.keys ?? [keys]);
+        if (context.json) context.print({ valid: true, checkpoint });
+        else {
+          context.io.stdout(
+            `valid: checkpoint ${checkpoint.number} of ${checkpoint.issuer} at ${checkpoint.time}, ${checkpoint.shards.length} chains, signed by the platform\n`,
+          );
+          for (const shard of checkpoint.shards) {
+            context.io.stdout(`  chain ${shard.shard}: entry ${shard.seq} ${shard.hash}\n`);
+          }
+        }
+        return 0;
+      } catch (error) {
+        if (!(error instanceof CheckpointVerificationError)) throw error;
+        if (context.json) context.print({ valid: false, problem: error.message });
+        else context.io.stdout(`NOT valid: ${error.message}\n`);
+        return 1;
+      }
     },
   },
   {

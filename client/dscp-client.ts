@@ -10,7 +10,9 @@ import type {
   SubscriptionInput,
 } from "../domain/delivery/model.ts";
 import type { QueryInput } from "../domain/exchange/model.ts";
-import type { ChainedEntry, ShardVerdict } from "../domain/exchange-log/chain.ts";
+import type { ChainedEntry } from "../domain/exchange-log/chain.ts";
+import type { SignedCheckpoint } from "../domain/exchange-log/checkpoint.ts";
+import type { LogVerification } from "../domain/exchange-log/checkpointing.ts";
 import type { LogQueryParameters } from "../domain/exchange-log/model.ts";
 import { type SigningIdentity, signRequest } from "../domain/identity/sign.ts";
 import type {
@@ -206,9 +208,24 @@ export class DscpClient {
     return this.call("GET", "/v1/logs", { query });
   }
 
-  /** Verifies every hash chain of the log (operator, supervisor). */
+  /** Verifies every hash chain of the log, and against the latest signed checkpoint (operator, supervisor). */
   verifyLog(): Promise<LogVerification> {
     return this.call("GET", "/v1/logs/verify");
+  }
+
+  /** The log's latest signed checkpoint; needs no identity. Check it with `verifyCheckpoint` and {@link platformKeys}. */
+  latestLogCheckpoint(): Promise<SignedCheckpoint> {
+    return this.call("GET", "/v1/logs/checkpoints/latest", { unsigned: true });
+  }
+
+  /** The log's signed checkpoints, newest first; needs no identity. */
+  listLogCheckpoints(page: { limit?: number; cursor?: string } = {}): Promise<Page<SignedCheckpoint>> {
+    return this.call("GET", "/v1/logs/checkpoints", { query: page, unsigned: true });
+  }
+
+  /** Takes a checkpoint of the log now (operator, supervisor). */
+  takeLogCheckpoint(): Promise<SignedCheckpoint> {
+    return this.call("POST", "/v1/logs/checkpoints");
   }
 
   /** A dictionary schema version (or `latest`) as its JSON Schema document; needs no identity. */
@@ -290,9 +307,4 @@ export interface ExchangePage {
   readonly nextCursor?: string;
 }
 
-export interface LogVerification {
-  readonly valid: boolean;
-  readonly checkedAt: string;
-  readonly entries: number;
-  readonly shards: readonly ShardVerdict[];
-}
+export type { LogVerification };

@@ -95,6 +95,9 @@ export class PlatformStack extends Stack {
       authorizer: identity.authorizer,
       logTable: this.dataStores.exchangeLogTable,
       encryptionKey: this.dataStores.key,
+      archiveBucket: this.dataStores.logArchiveBucket,
+      signingKey: this.dataStores.signingKey,
+      issuer: audience,
       stage: props.stage,
       version: props.version,
     });
@@ -172,7 +175,11 @@ export class PlatformStack extends Stack {
         Oversight: oversight.queue,
       },
       stateMachines: { UploadPipeline: sync.stateMachine, ExportJob: exports.stateMachine },
-      functions: { LogVerifier: exchangeLog.verifier, OversightWorker: oversight.worker },
+      functions: {
+        LogVerifier: exchangeLog.verifier,
+        LogCheckpointer: exchangeLog.checkpointer,
+        OversightWorker: oversight.worker,
+      },
       encryptionKey: this.dataStores.key,
     });
     new CfnOutput(this, "AlarmTopicArn", {

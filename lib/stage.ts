@@ -23,6 +23,14 @@ export interface StageConfig {
    * second (doubling each time, at most 15 minutes). Locally short, so tests see the whole cycle.
    */
   readonly delivery: { readonly maxAttempts: number; readonly baseDelay: Duration };
+  /**
+   * How long each object of the log archive (signed checkpoints and the entries they cover) is
+   * locked in compliance mode: nobody, the account's root included, can delete or overwrite it
+   * before then. Short outside prod, so a dev stack's archive can be emptied soon after.
+   */
+  readonly logArchiveRetention: Duration;
+  /** How often the exchange log's chain heads are checkpointed, signed and archived. */
+  readonly checkpointInterval: Duration;
 }
 
 export function isStageName(value: unknown): value is StageName {
@@ -45,5 +53,7 @@ export function stageConfig(name: StageName): StageConfig {
         : production
           ? { maxAttempts: 10, baseDelay: Duration.seconds(30) }
           : { maxAttempts: 6, baseDelay: Duration.seconds(5) },
+    logArchiveRetention: production ? Duration.days(10 * 365) : Duration.days(1),
+    checkpointInterval: Duration.minutes(5),
   };
 }

@@ -71,6 +71,11 @@ export async function provision(
           if (!/BucketAlready(OwnedByYou|Exists)/.test(error.name)) throw error;
         });
         report.buckets.push(identity.ref);
+        if (props.ObjectLockEnabled || props.ObjectLockConfiguration) {
+          report.gaps.push(
+            `bucket ${logicalId}: Object Lock declared but not enforced (fauxqs 1.9.2 has no Object Lock, versioning or conditional writes): its objects can be overwritten or deleted locally`,
+          );
+        }
         break;
       case "AWS::SQS::Queue": {
         const created = await clients.sqs.send(

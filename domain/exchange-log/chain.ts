@@ -54,42 +54,75 @@ export function link(
   });
 }
 
+/** How a shard fails verification. */
+export type FindingKind = "broken" | "truncated" | "rewound" | "rewritten";
+
+/**
+ * One thing wrong with a shard: `broken` (the table's chain itself does not hold: an entry
+ * missing, unlinked or altered), and against the latest signed checkpoint, `truncated` (entries
+ * it commits to are gone), `rewound` (the head item is behind it) or `rewritten` (an entry it
+ * commits to was replaced, its hash and the chain after it recomputed).
+ */
+export interface LogFinding {
+  readonly kind: FindingKind;
+  /** The first entry concerned. */
+  readonly seq: number;
+  readonly reason: string;
+}
+
 /** What verification found in one shard. */
 export interface ShardVerdict {
   readonly shard: number;
   readonly entries: number;
   readonly valid: boolean;
-  /** The first entry that does not fit, and why. */
+  /** The first entry that does not fit, and why (the first finding). */
   readonly brokenAt?: number;
   readonly reason?: string;
+  /** Every finding, in the order checked; absent when valid. */
+  readonly findings?: readonly LogFinding[];
+  /** The checkpointed head the shard was checked against. */
+  readonly checkpointed?: { readonly checkpoint: number; readonly seq: number; readonly hash: string };
+}
+
+/** A shard's head as the latest signed checkpoint records it. */
+export interface CheckpointedHead {
+  readonly checkpoint: number;
+  readonly seq: number;
+  readonly hash: string;
 }
 
 /**
  * Checks one shard's entries, read in sequence order, page by page: each follows the previous
- * one without gap, links to its hash, and hashes to what it says. Only the running hash is kept.
+ * one without gap, links to its hash, and hashes to what it says; then, when there is a signed
+ * checkpoint, that the table still holds the entry it commits to, with the hash it commits to,
+ * and that the head item is not behind it. Only the running hash is kept.
  */
 export class ShardVerifier {
   private seq: number;
   private hash: string;
   private count = 0;
   private hashAtHead: string | undefined;
+  private hashAtCheckpoint: string | undefined;
   private broken: { at: number; reason: string } | undefined;
 
   /**
    * @param head what the store records as the shard's last appended entry; entries past it
    *   (appended after a crash, before the head moved) are fine, entries missing below it are not.
    * @param start where verification starts: the genesis, or a trusted earlier entry.
+   * @param checkpointed the shard's head in the latest signed checkpoint.
    */
   constructor(
     readonly shard: number,
     private readonly head: { seq: number; hash: string } | undefined,
     start: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH },
+    private readonly checkpointed?: CheckpointedHead,
   ) {
     this.seq = start.seq;
     this.hash = start.hash;
   }
 
   add(entry: ChainedEntry): void {
+    if (entry.seq === this.checkpointed?.seq) this.hashAtCheckpoint = entry.hash;
     if (this.broken) return;
     this.count++;
     const { shard: _shard, seq, prevHash, hash, ...content } = entry;
@@ -105,7 +138,7 @@ export class ShardVerifier {
   }
 
   finish(): ShardVerdict {
-    const { head } = this;
+    const { head, checkpointed } = this;
     if (!this.broken && head && head.seq > this.seq) {
       this.broken = {
         at: this.seq + 1,
@@ -114,11 +147,45 @@ export class ShardVerifier {
     } else if (!this.broken && head && this.hashAtHead !== undefined && this.hashAtHead !== head.hash) {
       this.broken = { at: head.seq, reason: `entry ${head.seq} is not the one appended` };
     }
+    const findings: LogFinding[] = this.broken
+      ? [{ kind: "broken", seq: this.broken.at, reason: this.broken.reason }]
+      : [];
+    if (checkpointed && checkpointed.seq > 0) {
+      const signed = `signed checkpoint ${checkpointed.checkpoint}`;
+      if (this.seq < checkpointed.seq && !this.broken) {
+        findings.push({
+          kind: "truncated",
+          seq: this.seq + 1,
+          reason: `entries ${this.seq + 1} to ${checkpointed.seq} are gone, though ${signed} commits to them: the log was truncated`,
+        });
+      } else if (this.hashAtCheckpoint === undefined) {
+        findings.push({
+          kind: "truncated",
+          seq: checkpointed.seq,
+          reason: `entry ${checkpointed.seq} is gone, though ${signed} commits to it`,
+        });
+      } else if (this.hashAtCheckpoint !== checkpointed.hash) {
+        findings.push({
+          kind: "rewritten",
+          seq: checkpointed.seq,
+          reason: `entry ${checkpointed.seq} is not the one ${signed} commits to: entries up to it were rewritten`,
+        });
+      }
+      if (head === undefined || head.seq < checkpointed.seq) {
+        findings.push({
+          kind: "rewound",
+          seq: (head?.seq ?? 0) + 1,
+          reason: `the head is at ${head?.seq ?? 0}, behind entry ${checkpointed.seq} of ${signed}: the head was rewound`,
+        });
+      }
+    }
+    const [first] = findings;
     return {
       shard: this.shard,
       entries: this.count,
-      valid: !this.broken,
-      ...(this.broken ? { brokenAt: this.broken.at, reason: this.broken.reason } : {}),
+      valid: findings.length === 0,
+      ...(first ? { brokenAt: first.seq, reason: first.reason, findings } : {}),
+      ...(checkpointed ? { checkpointed } : {}),
     };
   }
 }

@@ -19,3 +19,23 @@ export const logQuery = z.object({
   outcome: z.optional(z.enum(["allowed", "denied", "failed"])),
 });
 export type LogQueryParameters = z.infer<typeof logQuery>;
+
+/** Query parameters of `GET /v1/logs/checkpoints`: the cursor is the number of the last checkpoint listed. */
+export const checkpointPageQuery = z.object({
+  limit: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(/^(100|[1-9][0-9]?)$/, "must be an integer from 1 to 100"),
+        z.describe("Page size, 1-100 (default 25)"),
+      ),
+  ),
+  cursor: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(/^[1-9][0-9]{0,11}$/, "must be the nextCursor of the previous page"),
+        z.describe("The `nextCursor` of the previous page: the number of the oldest checkpoint it listed"),
+      ),
+  ),
+});

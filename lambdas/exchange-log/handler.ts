@@ -1,6 +1,9 @@
+import type { JsonWebKey } from "node:crypto";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoExchangeLogStore, type LogScope } from "../../adapters/dynamodb/exchange-log-store.ts";
-import { type ShardVerdict, ShardVerifier } from "../../domain/exchange-log/chain.ts";
+import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
+import { s3LogArchive } from "../../adapters/s3/log-archive.ts";
+import { type LogVerification, publicJwk, verifyLog } from "../../domain/exchange-log/checkpointing.ts";
 import { metricsQuery, summarise } from "../../domain/exchange-log/metrics.ts";
 import { type LogQueryParameters, logQuery } from "../../domain/exchange-log/model.ts";
 import { isOverseer } from "../../domain/identity/authorization.ts";
@@ -11,9 +14,9 @@ import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { httpHandler } from "../shared/http.ts";
 import { dispatch, pagination, queryParameters } from "../shared/routes.ts";
-import { exchangeLogEnvironment } from "./environment.ts";
+import { logVerificationEnvironment } from "./environment.ts";
 
-const environment = lazyEnvironment(exchangeLogEnvironment);
+const environment = lazyEnvironment(logVerificationEnvironment);
 let store: DynamoExchangeLogStore | undefined;
 const logStore = () => {
   store ??= new DynamoExchangeLogStore(dynamoDbClient(), environment().LOG_TABLE_NAME);
@@ -27,21 +30,30 @@ function scopeOf(caller: Caller, view: LogQueryParameters["view"]): LogScope {
   return { kind: "consumer", agency: caller.agencyCode };
 }
 
-/** Every shard's chain verified, entry by entry, a page at a time. */
-export async function verifyShards(store: DynamoExchangeLogStore, shards: number): Promise<ShardVerdict[]> {
-  const verdicts: ShardVerdict[] = [];
-  for (let shard = 0; shard < shards; shard++) {
-    const verifier = new ShardVerifier(shard, await store.head(shard));
-    let after = 0;
-    for (;;) {
-      const { entries, more } = await store.readShard(shard, after);
-      for (const entry of entries) verifier.add(entry);
-      if (!more || entries.length === 0) break;
-      after = (entries.at(-1) as { seq: number }).seq;
-    }
-    verdicts.push(verifier.finish());
-  }
-  return verdicts;
+let platformPublicKey: Promise<JsonWebKey & { kid: string }> | undefined;
+/** The platform key's public half, fetched from KMS once per environment. */
+function platformKey(keyId: string): Promise<JsonWebKey & { kid: string }> {
+  platformPublicKey ??= publicJwk(kmsSigner(keyId));
+  platformPublicKey.catch(() => {
+    platformPublicKey = undefined;
+  });
+  return platformPublicKey;
+}
+
+/**
+ * Every shard's chain verified, entry by entry, a page at a time, and against the latest
+ * checkpoint in the archive, whose signature is checked with the platform's public key.
+ */
+export async function verifyEverything(
+  store: DynamoExchangeLogStore,
+  settings: { shards: number; archiveBucket: string; platformKeyId: string },
+): Promise<LogVerification> {
+  return verifyLog({
+    table: store,
+    archive: s3LogArchive(settings.archiveBucket),
+    keys: [await platformKey(settings.platformKeyId)],
+    shards: settings.shards,
+  });
 }
 
 /** The exchange log (Art. 13): scoped reading, and verification of every chain. */
@@ -69,16 +81,13 @@ export const handler = httpHandler(
     "GET /v1/logs/verify": async (event) => {
       const caller = authenticatedCaller(event);
       if (!isOverseer(caller)) throw new ForbiddenError("only the supervisor and the operator verify the whole log");
-      const verdicts = await verifyShards(logStore(), Number(environment().LOG_SHARDS));
-      return {
-        status: 200,
-        body: {
-          valid: verdicts.every((verdict) => verdict.valid),
-          checkedAt: new Date().toISOString(),
-          entries: verdicts.reduce((sum, verdict) => sum + verdict.entries, 0),
-          shards: verdicts,
-        },
-      };
+      const { LOG_SHARDS, ARCHIVE_BUCKET_NAME, PLATFORM_KEY_ID } = environment();
+      const verification = await verifyEverything(logStore(), {
+        shards: Number(LOG_SHARDS),
+        archiveBucket: ARCHIVE_BUCKET_NAME,
+        platformKeyId: PLATFORM_KEY_ID,
+      });
+      return { status: 200, body: verification };
     },
   }),
 );

@@ -1,7 +1,15 @@
-import { Duration, Validations } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import { AttributeType, BillingMode, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
+import { AnyPrincipal, Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { Key, KeySpec, KeyUsage } from "aws-cdk-lib/aws-kms";
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type BucketProps,
+  ObjectLockRetention,
+  ObjectOwnership,
+} from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 import type { StageConfig } from "../stage.ts";
 
@@ -36,7 +44,10 @@ export class DataStores extends Construct {
   readonly uploadsBucket: Bucket;
   /** Export packages for storage media (Art. 7.2d). */
   readonly exportsBucket: Bucket;
-  /** Archive of the exchange log (Art. 13). */
+  /**
+   * Archive of the exchange log (Art. 13): signed checkpoints of the chains' heads and the
+   * entries they cover, write-once under S3 Object Lock in compliance mode.
+   */
   readonly logArchiveBucket: Bucket;
 
   constructor(scope: Construct, id: string, props: DataStoresProps) {
@@ -119,7 +130,7 @@ export class DataStores extends Construct {
       removalPolicy,
     });
 
-    const dataBucket = (bucketId: string, logPrefix: string) =>
+    const dataBucket = (bucketId: string, logPrefix: string, extra: Partial<BucketProps> = {}) =>
       new Bucket(this, bucketId, {
         encryption: BucketEncryption.KMS,
         encryptionKey: this.key,
@@ -131,6 +142,7 @@ export class DataStores extends Construct {
         serverAccessLogsBucket: this.accessLogsBucket,
         serverAccessLogsPrefix: logPrefix,
         removalPolicy,
+        ...extra,
       });
 
     this.uploadsBucket = dataBucket("UploadsBucket", "uploads/");
@@ -157,7 +169,34 @@ export class DataStores extends Construct {
       noncurrentVersionExpiration: Duration.days(1),
       abortIncompleteMultipartUploadAfter: Duration.days(1),
     });
-    this.logArchiveBucket = dataBucket("LogArchiveBucket", "log-archive/");
+    // Evidence (Art. 13): every object locked in compliance mode for the stage's retention, and
+    // the bucket kept when the stack goes (locked objects could not be deleted with it anyway).
+    this.logArchiveBucket = dataBucket("LogArchiveBucket", "log-archive/", {
+      objectLockEnabled: true,
+      objectLockDefaultRetention: ObjectLockRetention.compliance(props.stage.logArchiveRetention),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Write-once: an object is only ever created (If-None-Match: *), never replaced by a newer
+    // version, and nobody hides one behind a delete marker.
+    this.logArchiveBucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "CreateOnly",
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ["s3:PutObject"],
+        resources: [this.logArchiveBucket.arnForObjects("*")],
+        conditions: { Null: { "s3:if-none-match": "true" } },
+      }),
+    );
+    this.logArchiveBucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "NoDeletes",
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+        resources: [this.logArchiveBucket.arnForObjects("*")],
+      }),
+    );
   }
 
   /**

@@ -139,6 +139,12 @@ export class Monitoring extends Construct {
       brokenChains,
       0,
     );
+    alarm(
+      "LogCheckpointRefused",
+      "A checkpoint could not extend an exchange-log chain: the table no longer continues the last signed checkpoint (GET /v1/logs/verify says where)",
+      dscpMetric("logCheckpointRefusals", "dscp-log-checkpointer", "Maximum"),
+      0,
+    );
 
     this.dashboard = new Dashboard(this, "Dashboard", { defaultInterval: Duration.hours(6) });
     this.dashboard.addWidgets(

@@ -188,7 +188,7 @@ describe("API", () => {
     local.template.resourceCountIs("AWS::WAFv2::WebACLAssociation", 1);
   });
 
-  it("puts the request authoriser on every method but health, the public catalog and dictionary, the master-data list, the platform's key set and the API description", () => {
+  it("puts the request authoriser on every method but health, the public catalog and dictionary, the master-data list, the platform's key set, the log's checkpoints and the API description", () => {
     const methods = apiMethods(local);
     const publicRoutes = [
       "GET /v1/health",
@@ -206,6 +206,8 @@ describe("API", () => {
       "GET /v1/dictionary/schemas/{schemaId}/versions/{version}",
       "GET /v1/dictionary/schemas/{schemaId}/versions/{version}/json-schema",
       "GET /v1/master-data",
+      "GET /v1/logs/checkpoints",
+      "GET /v1/logs/checkpoints/latest",
     ];
 
     expect(
@@ -268,19 +270,20 @@ describe("monitoring (Art. 13)", () => {
     expect(body).toContain('\\"batchesCompleted\\",\\"service\\",\\"dscp-sync-pipeline\\"');
   });
 
-  it("alarms on the API's error rate and p99 latency, every dead-letter queue, failed executions, dead-lettered deliveries, broken log chains and failing scheduled functions, each notifying the encrypted alarm topic", () => {
+  it("alarms on the API's error rate and p99 latency, every dead-letter queue, failed executions, dead-lettered deliveries, broken log chains, refused checkpoints and failing scheduled functions, each notifying the encrypted alarm topic", () => {
     const alarms = Object.values(local.template.findResources("AWS::CloudWatch::Alarm"));
     const described = alarms.map((alarm) => String(alarm.Properties?.AlarmDescription));
     const byMetric = (name: string) => alarms.filter((alarm) => JSON.stringify(alarm.Properties).includes(`"${name}"`));
 
-    expect(alarms.length).toBe(12);
+    expect(alarms.length).toBe(14);
     expect(byMetric("5XXError")).toHaveLength(1);
     expect(byMetric("Latency")).toHaveLength(1);
     expect(byMetric("ApproximateNumberOfMessagesVisible")).toHaveLength(4);
     expect(byMetric("ExecutionsFailed")).toHaveLength(2);
     expect(byMetric("deliveriesDeadLettered")).toHaveLength(1);
     expect(byMetric("logChainsBroken")).toHaveLength(1);
-    expect(byMetric("Errors")).toHaveLength(2);
+    expect(byMetric("logCheckpointRefusals")).toHaveLength(1);
+    expect(byMetric("Errors")).toHaveLength(3);
     expect(described.every((description) => description.length > 20)).toBe(true);
     for (const alarm of alarms) {
       expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^MonitoringAlarms/) }]);
@@ -316,6 +319,91 @@ describe("monitoring (Art. 13)", () => {
       ScheduleExpression: "rate(1 hour)",
       Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2 } })],
     });
+  });
+});
+
+describe("exchange log evidence (Art. 13)", () => {
+  const archiveOf = (synthesized: Synthesized) => {
+    const found = Object.entries(synthesized.template.findResources("AWS::S3::Bucket")).find(([id]) =>
+      id.startsWith("DataStoresLogArchiveBucket"),
+    );
+    if (!found) throw new Error("no log-archive bucket");
+    return { id: found[0], bucket: found[1] };
+  };
+
+  it("locks every archived object in compliance mode, a day outside prod and ten years in prod, in a bucket kept with the stack", () => {
+    for (const [synthesized, days] of [
+      [local, 1],
+      [prod, 3650],
+    ] as const) {
+      const { bucket } = archiveOf(synthesized);
+      expect(bucket.Properties.ObjectLockEnabled).toBe(true);
+      expect(bucket.Properties.ObjectLockConfiguration).toEqual({
+        ObjectLockEnabled: "Enabled",
+        Rule: { DefaultRetention: { Mode: "COMPLIANCE", Days: days } },
+      });
+      expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: "Enabled" });
+      expect(JSON.stringify(bucket.Properties.BucketEncryption)).toContain("aws:kms");
+      expect(bucket.DeletionPolicy).toBe("Retain");
+    }
+  });
+
+  it("lets objects of the archive be created only, never replaced or deleted, and only over TLS", () => {
+    const { id } = archiveOf(local);
+    const [policy] = Object.values(local.template.findResources("AWS::S3::BucketPolicy")).filter((candidate) =>
+      JSON.stringify(candidate.Properties.Bucket).includes(id),
+    );
+    const statements = (policy?.Properties.PolicyDocument.Statement ?? []) as Array<Record<string, unknown>>;
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Effect: "Deny",
+          Action: "s3:PutObject",
+          Condition: { Null: { "s3:if-none-match": "true" } },
+        }),
+        expect.objectContaining({ Effect: "Deny", Action: ["s3:DeleteObject", "s3:DeleteObjectVersion"] }),
+        expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+      ]),
+    );
+  });
+
+  it("checkpoints the chains' heads every five minutes through the checkpointer, which reads the table, signs with the platform key and writes the archive", () => {
+    const functions = local.template.findResources("AWS::Lambda::Function");
+    const [checkpointer] = Object.keys(functions).filter((id) => id.startsWith("ExchangeLogCheckpointer"));
+    local.template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "rate(5 minutes)",
+      Targets: [
+        Match.objectLike({ Arn: { "Fn::GetAtt": [checkpointer, "Arn"] }, RetryPolicy: { MaximumRetryAttempts: 2 } }),
+      ],
+    });
+    const [, policy] =
+      Object.entries(local.template.findResources("AWS::IAM::Policy")).find(([id]) =>
+        id.startsWith("ExchangeLogCheckpointerRole"),
+      ) ?? [];
+    const statements = JSON.stringify(policy?.Properties.PolicyDocument.Statement);
+    expect(statements).toContain('"dynamodb:Query"');
+    expect(statements).not.toMatch(/dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/);
+    expect(statements).toContain("kms:Sign");
+    expect(statements).toContain("/checkpoints/*");
+    expect(statements).toContain("/segments/*");
+    expect(statements).not.toContain("s3:DeleteObject");
+  });
+
+  it("lets no role but the appender's write the exchange-log table", () => {
+    const table = Object.keys(local.template.findResources("AWS::DynamoDB::Table")).find((id) =>
+      id.startsWith("DataStoresExchangeLogTable"),
+    );
+    const writers = Object.entries(local.template.findResources("AWS::IAM::Policy"))
+      .filter(([, policy]) =>
+        (policy.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>).some(
+          (statement) =>
+            JSON.stringify(statement.Resource).includes(`"${table}"`) &&
+            /dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|\*)/.test(JSON.stringify(statement.Action)),
+        ),
+      )
+      .map(([id]) => id.replace(/Role.*$/, ""));
+
+    expect(writers).toEqual(["ExchangeLogAppender"]);
   });
 });
 
