@@ -145,6 +145,56 @@ describe("data stores", () => {
   });
 });
 
+describe("least privilege per item", () => {
+  type Statement = {
+    Action: string | string[];
+    Resource: unknown;
+    Condition?: Record<string, Record<string, string[]>>;
+  };
+  const WRITES = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"];
+
+  /** Every statement that lets a role write the registry table, by the policy holding it. */
+  function registryWrites(synthesized: Synthesized): Array<{ policy: string; statement: Statement }> {
+    const [table] = Object.keys(synthesized.template.findResources("AWS::DynamoDB::Table")).filter((id) =>
+      id.startsWith("DataStoresRegistryTable"),
+    );
+    return Object.entries(synthesized.template.findResources("AWS::IAM::Policy")).flatMap(([policy, resource]) =>
+      (resource.Properties.PolicyDocument.Statement as Statement[])
+        .filter((statement) => [statement.Action].flat().some((action) => WRITES.includes(action)))
+        .filter((statement) => JSON.stringify(statement.Resource).includes(`"${table}"`))
+        .map((statement) => ({ policy, statement })),
+    );
+  }
+
+  it.each(["local", "prod"] as const)(
+    "let only the registry and bootstrap functions write agencies, systems and keys in the %s stage",
+    (stage) => {
+      const writes = registryWrites(stage === "local" ? local : prod);
+      const unconditioned = writes.filter(({ statement }) => !statement.Condition).map(({ policy }) => policy);
+      const prefixes = writes.flatMap(
+        ({ statement }) => statement.Condition?.["ForAllValues:StringLike"]?.["dynamodb:LeadingKeys"] ?? [],
+      );
+
+      expect(unconditioned.map((policy) => policy.replace(/FunctionRoleDefaultPolicy.*$/, "")).sort()).toEqual([
+        "IdentityBootstrap",
+        "Registry",
+      ]);
+      expect(writes.length).toBeGreaterThan(unconditioned.length);
+      expect(prefixes.filter((prefix) => /^(SYSTEM|AGENCY)#/.test(prefix) || !prefix.endsWith("#*"))).toEqual([]);
+    },
+  );
+
+  it("let the catalog and dictionary (public routes) write their own items only", () => {
+    const conditionOf = (name: string) =>
+      registryWrites(local).find(({ policy }) => policy.startsWith(`${name}FunctionRole`))?.statement.Condition;
+
+    expect(conditionOf("Catalog")).toEqual({ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["DATASET#*"] } });
+    expect(conditionOf("Dictionary")).toEqual({
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["FIELD#*", "CODELIST#*", "SCHEMA#*", "MASTER#*"] },
+    });
+  });
+});
+
 describe("API", () => {
   it("names its stage after the deployment stage, with access logs, tracing and throttling", () => {
     local.template.hasResourceProperties("AWS::ApiGateway::Stage", {
