@@ -3,6 +3,7 @@ import { Match } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OPERATIONS } from "../../api/operations.ts";
+import { BODY_LIMIT_BYTES, BULK_BODY_ROUTES } from "../../lib/constructs/platform-api.ts";
 import { temporaryDir } from "../runtime/helpers.ts";
 import { type PluginReport, type Synthesized, synthesizePlatform, synthesizeWithNag } from "./synth.ts";
 
@@ -236,6 +237,49 @@ describe("API", () => {
       Rules: Match.arrayWith([Match.objectLike({ Name: "AWSManagedRulesCommonRuleSet" })]),
     });
     local.template.resourceCountIs("AWS::WAFv2::WebACLAssociation", 1);
+  });
+
+  it("lets the bulk routes take bodies beyond the common rule set's 8 KB, and blocks bodies over 64 KB elsewhere", () => {
+    const [acl] = Object.values(local.template.findResources("AWS::WAFv2::WebACL"));
+    type Rule = { Name: string; Action?: unknown; Statement: Record<string, Record<string, unknown>> };
+    const rules = acl?.Properties.Rules as Rule[];
+    const common = rules.find((rule) => rule.Name === "AWSManagedRulesCommonRuleSet");
+    const size = rules.find((rule) => rule.Name === "BodySizeOutsideBulkRoutes");
+    const [limit, notBulk] = (size?.Statement.AndStatement?.Statements ?? []) as [
+      { SizeConstraintStatement: Record<string, unknown> },
+      { NotStatement: { Statement: { RegexMatchStatement: { RegexString: string } } } },
+    ];
+    const bulk = new RegExp(notBulk.NotStatement.Statement.RegexMatchStatement.RegexString);
+
+    expect(common?.Statement.ManagedRuleGroupStatement?.RuleActionOverrides).toEqual([
+      { Name: "SizeRestrictions_BODY", ActionToUse: { Count: {} } },
+    ]);
+    expect(size?.Action).toEqual({ Block: {} });
+    expect(limit.SizeConstraintStatement).toMatchObject({
+      FieldToMatch: { Body: { OversizeHandling: "MATCH" } },
+      ComparisonOperator: "GT",
+      Size: BODY_LIMIT_BYTES,
+    });
+    expect(acl?.Properties.AssociationConfig).toEqual({
+      RequestBody: { API_GATEWAY: { DefaultSizeInspectionLimit: "KB_64" } },
+    });
+    expect(BODY_LIMIT_BYTES).toBe(64 * 1024);
+    for (const path of [
+      "/local/v1/sync/MPS.POPULATION.REGISTER/batches",
+      "/v1/sync/batches/b-1/complete",
+      "/local/v1/dictionary/schemas",
+      "/local/v1/dictionary/schemas/MPS.CITIZEN/versions/1.0.0/validate",
+      "/local/v1/dictionary/code-lists/GENDER/entries",
+      "/local/v1/datasets/MPS.POPULATION.CITIZENS",
+    ]) {
+      expect(bulk.test(path), path).toBe(true);
+    }
+    for (const path of ["/local/v1/inbox/ack", "/local/v1/access-requests", "/local/v1/sync/X/batches/extra"]) {
+      expect(bulk.test(path), path).toBe(false);
+    }
+    expect(apiMethods(local).filter(({ route }) => BULK_BODY_ROUTES.includes(route as never))).toHaveLength(
+      BULK_BODY_ROUTES.length,
+    );
   });
 
   it("puts the request authoriser on every method but health, the public catalog and dictionary, the master-data list, the platform's key set and the API description", () => {
