@@ -102,6 +102,19 @@ describe("parameter and header names that JavaScript objects inherit", () => {
     expect(response.body).toMatchObject({ record: { personalId: someone.personalId } });
   });
 
+  it("are refused by name as a query's filter, which is not silently dropped", async () => {
+    const response = await world.client(world.consumer).send("POST", `/v1/exchange/${citizens}/query`, {
+      body: JSON.parse('{"filters":{"__proto__":"79"}}'),
+    });
+    attempts.push({ transactionId: String(response.transactionId), status: response.status, datasetId: citizens });
+
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({
+      type: "urn:dscp:problem:validation-failed",
+      invalidParams: [{ name: "filters/__proto__", reason: "is not an accepted name" }],
+    });
+  });
+
   it("are refused like any other unauthenticated exchange, and the attempt is logged", async () => {
     const query = NAMES.map((name) => `${name}=1`).join("&");
     const response = await rawGet(
