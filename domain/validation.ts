@@ -13,13 +13,50 @@ z.config(en());
  */
 export function parseInput<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const invalidParams: InvalidParam[] = result.error.issues.map((issue) => ({
-    name: issue.path.length > 0 ? issue.path.join("/") : "(body)",
-    reason: issue.message,
-  }));
+  const prototypeKeys = nestedPrototypeKeys(value);
+  if (result.success && prototypeKeys.length === 0) return result.data;
+  const invalidParams: InvalidParam[] = [
+    ...(result.success ? [] : result.error.issues).map((issue) => ({
+      name: issue.path.length > 0 ? issue.path.join("/") : "(body)",
+      reason: issue.message,
+    })),
+    ...prototypeKeys.map((name) => ({ name, reason: "is not an accepted name" })),
+  ];
   throw new ValidationError(`${what}: ${invalidParams.length} invalid field(s)`, invalidParams);
 }
+
+/**
+ * Paths of members named `__proto__` below the top level (filters, records, keys), at most
+ * {@link MAX_REPORTED}. JSON.parse makes them own members, but zod drops such a key from a record
+ * without a word, so a filter or a record field of that name would silently vanish; no DSCP name
+ * can be `__proto__`. (At the top level it is an unknown member like any other, which schemas
+ * ignore, query parameters too.) Walked with a stack of its own and parent links, so neither
+ * nesting depth nor size costs more than one visit per value.
+ */
+function nestedPrototypeKeys(value: unknown): string[] {
+  type Visit = { readonly node: object; readonly key: string; readonly parent?: Visit };
+  const found: string[] = [];
+  const pending: Visit[] = [];
+  const visitChildren = (node: object, parent?: Visit) => {
+    for (const [key, child] of Object.entries(node)) {
+      if (child !== null && typeof child === "object")
+        pending.push({ node: child, key, ...(parent ? { parent } : {}) });
+    }
+  };
+  const pathOf = (visit: Visit): string => {
+    const keys: string[] = [];
+    for (let at: Visit | undefined = visit; at; at = at.parent) keys.push(at.key);
+    return keys.reverse().join("/");
+  };
+  if (value !== null && typeof value === "object") visitChildren(value);
+  for (let visit = pending.pop(); visit && found.length < MAX_REPORTED; visit = pending.pop()) {
+    if (!Array.isArray(visit.node) && Object.hasOwn(visit.node, "__proto__")) found.push(`${pathOf(visit)}/__proto__`);
+    visitChildren(visit.node, visit);
+  }
+  return found.sort();
+}
+
+const MAX_REPORTED = 10;
 
 /** Parses a JSON request body, naming the problem when it is not JSON. */
 export function parseJsonBody(body: string | null | undefined): unknown {

@@ -236,7 +236,7 @@ export function matchRoute(methods: readonly RestMethod[], httpMethod: string, p
 
 function matchPath(resourcePath: string, segments: readonly string[]): Record<string, string> | undefined {
   const template = resourcePath.split("/").filter(Boolean);
-  const parameters: Record<string, string> = {};
+  const parameters = dataRecord<string>([]);
   for (let index = 0; index < template.length; index++) {
     const part = template[index] as string;
     const greedy = /^\{(.+)\+\}$/.exec(part);
@@ -345,38 +345,41 @@ export function proxyEvent(input: {
   authorizer?: Record<string, unknown>;
 }): Record<string, unknown> {
   const { request, body, api, stage, path, query, match } = input;
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Names come from the caller: collected in Maps, handed over as null-prototype records, so
+  // `__proto__`, `constructor` or `toString` are names like any other.
+  const headers = new Map<string, string>();
+  const multiValueHeaders = new Map<string, string[]>();
   for (let index = 0; index < request.rawHeaders.length; index += 2) {
     const name = request.rawHeaders[index] as string;
     const value = request.rawHeaders[index + 1] as string;
-    headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+    headers.set(name, value);
+    multiValueHeaders.set(name, [...(multiValueHeaders.get(name) ?? []), value]);
   }
   // API Gateway tells integrations how the client connected; here it is plain HTTP.
-  if (!Object.keys(headers).some((name) => name.toLowerCase() === "x-forwarded-proto")) {
-    headers["X-Forwarded-Proto"] = "http";
-    multiValueHeaders["X-Forwarded-Proto"] = ["http"];
+  if (![...headers.keys()].some((name) => name.toLowerCase() === "x-forwarded-proto")) {
+    headers.set("X-Forwarded-Proto", "http");
+    multiValueHeaders.set("X-Forwarded-Proto", ["http"]);
   }
-  const queryStringParameters: Record<string, string> = {};
-  const multiValueQueryStringParameters: Record<string, string[]> = {};
+  const queryStringParameters = new Map<string, string>();
+  const multiValueQueryStringParameters = new Map<string, string[]>();
   for (const [key, value] of query) {
-    queryStringParameters[key] = value;
-    multiValueQueryStringParameters[key] = [...(multiValueQueryStringParameters[key] ?? []), value];
+    queryStringParameters.set(key, value);
+    multiValueQueryStringParameters.set(key, [...(multiValueQueryStringParameters.get(key) ?? []), value]);
   }
   const contentType = String(request.headers["content-type"] ?? "");
   const binary = api.binaryMediaTypes.some((type) => wildcard(type, contentType.split(";")[0]?.trim() ?? ""));
   const now = new Date();
-  const hasQuery = Object.keys(queryStringParameters).length > 0;
+  const hasQuery = queryStringParameters.size > 0;
+  const pathParameters = Object.entries(match.pathParameters);
   return {
     resource: match.method.resourcePath,
     path,
     httpMethod: request.method,
-    headers,
-    multiValueHeaders,
-    queryStringParameters: hasQuery ? queryStringParameters : null,
-    multiValueQueryStringParameters: hasQuery ? multiValueQueryStringParameters : null,
-    pathParameters: Object.keys(match.pathParameters).length > 0 ? match.pathParameters : null,
+    headers: dataRecord(headers),
+    multiValueHeaders: dataRecord(multiValueHeaders),
+    queryStringParameters: hasQuery ? dataRecord(queryStringParameters) : null,
+    multiValueQueryStringParameters: hasQuery ? dataRecord(multiValueQueryStringParameters) : null,
+    pathParameters: pathParameters.length > 0 ? dataRecord(pathParameters) : null,
     stageVariables: null,
     requestContext: {
       accountId: input.accountId,
@@ -417,6 +420,16 @@ export function proxyEvent(input: {
   };
 }
 
+/**
+ * A record whose keys are data: no prototype, so a caller's `__proto__`, `constructor` or
+ * `toString` is an own property like any other name, never an inherited member.
+ */
+export function dataRecord<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
+  const record = Object.create(null) as Record<string, T>;
+  for (const [key, value] of entries) record[key] = value;
+  return record;
+}
+
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** `27/Nov/2026:08:43:13 +0000`, the way API Gateway writes `requestTime`. */
@@ -439,7 +452,7 @@ export function readProxyResult(value: unknown): ProxyResult | undefined {
   const statusCode = Number(result.statusCode);
   if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) return undefined;
   if (result.body !== undefined && result.body !== null && typeof result.body !== "string") return undefined;
-  const headers: Record<string, string | string[]> = {};
+  const headers = dataRecord<string | string[]>([]);
   for (const [key, item] of Object.entries((result.headers ?? {}) as Record<string, unknown>))
     headers[key] = String(item);
   for (const [key, items] of Object.entries((result.multiValueHeaders ?? {}) as Record<string, unknown[]>)) {

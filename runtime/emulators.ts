@@ -5,7 +5,12 @@ import { join } from "node:path";
 import dynalite from "dynalite";
 import { buildApp } from "fauxqs";
 import { loadFauxqsStores, persistentS3Store } from "./persistent-s3-store.ts";
-import { restoreQueuedMessages, type SqsStoreLike, saveQueuedMessages } from "./persistent-sqs.ts";
+import {
+  acceptEverySqsCharacter,
+  restoreQueuedMessages,
+  type SqsStoreLike,
+  saveQueuedMessages,
+} from "./persistent-sqs.ts";
 
 /** The real-protocol emulators the runtime stands in for AWS with, all on 127.0.0.1. */
 export interface Emulators {
@@ -34,6 +39,7 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   const dynamoPort = await listen(dynamo);
 
   const { S3Store, SqsStore, SnsStore } = await loadFauxqsStores();
+  await acceptEverySqsCharacter();
   const sqsStore = new SqsStore() as SqsStoreLike & { host?: string };
   // fauxqs names queues http://sqs.<region>.localhost:<port>/…, a host that needs its DNS trick.
   // Without a host it uses the request's own (127.0.0.1:<port>), which SDK clients that send to

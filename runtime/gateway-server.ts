@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import {
   type AuthorizerPolicy,
   authorizerFailureType,
+  dataRecord,
   gatewayResponse,
   isWellFormedPolicy,
   matchRoute,
@@ -187,11 +188,11 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         });
       }
       if (decision === "implicit-deny") return fail("ACCESS_DENIED");
-      authorizerContext = {
-        ...flatContext(policy.policy.context),
-        principalId: policy.policy.principalId ?? null,
-        integrationLatency: 0,
-      };
+      authorizerContext = dataRecord<unknown>([
+        ...Object.entries(flatContext(policy.policy.context)),
+        ["principalId", policy.policy.principalId ?? null],
+        ["integrationLatency", 0],
+      ]);
     } else if (match.method.authorizationType !== "NONE" && match.method.authorizationType !== "CUSTOM") {
       warnOnce(
         `${match.method.httpMethod} ${match.method.resourcePath}: ${match.method.authorizationType} authorization is not enforced locally`,
@@ -277,11 +278,11 @@ function identityOf(
 
 /** API Gateway passes only string, number and boolean context values, as strings. */
 function flatContext(context: Record<string, unknown> | undefined): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [key, value] of Object.entries(context ?? {})) {
-    if (["string", "number", "boolean"].includes(typeof value)) flat[key] = String(value);
-  }
-  return flat;
+  return dataRecord(
+    Object.entries(context ?? {})
+      .filter(([, value]) => ["string", "number", "boolean"].includes(typeof value))
+      .map(([key, value]) => [key, String(value)] as const),
+  );
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer | undefined> {

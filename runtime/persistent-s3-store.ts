@@ -42,14 +42,24 @@ export async function loadFauxqsStores(): Promise<{
   SqsStore: new () => object;
   SnsStore: new () => object;
 }> {
+  const [s3, sqs, sns] = await Promise.all([
+    loadFauxqsModule("s3/s3Store.js"),
+    loadFauxqsModule("sqs/sqsStore.js"),
+    loadFauxqsModule("sns/snsStore.js"),
+  ]);
+  return { S3Store: s3.S3Store, SqsStore: sqs.SqsStore, SnsStore: sns.SnsStore };
+}
+
+/**
+ * One module of the installed fauxqs by its path under `dist/` (the package exports only its
+ * entry point), the same instance fauxqs itself imports.
+ */
+export async function loadFauxqsModule(path: string) {
   // Resolved through node_modules lookup paths: the package exports only its entry point.
   const lookup = createRequire(import.meta.url).resolve.paths("fauxqs") ?? [];
   const packageDir = lookup.map((dir) => join(dir, "fauxqs")).find((dir) => existsSync(join(dir, "package.json")));
   if (!packageDir) throw new Error("fauxqs is not installed");
-  const distDir = join(packageDir, "dist");
-  const load = async (path: string) => import(pathToFileURL(join(distDir, path)).href);
-  const [s3, sqs, sns] = await Promise.all([load("s3/s3Store.js"), load("sqs/sqsStore.js"), load("sns/snsStore.js")]);
-  return { S3Store: s3.S3Store, SqsStore: sqs.SqsStore, SnsStore: sns.SnsStore };
+  return import(pathToFileURL(join(packageDir, "dist", path)).href);
 }
 
 interface StoredMeta {

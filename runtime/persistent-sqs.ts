@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { loadFauxqsModule } from "./persistent-s3-store.ts";
 
 /** The fauxqs SQS store's surface this runtime relies on (fauxqs 1.9.x, pinned). */
 interface QueueLike {
@@ -46,4 +47,24 @@ export function restoreQueuedMessages(store: SqsStoreLike, directory: string): n
   }
   rmSync(directory, { recursive: true, force: true });
   return restored;
+}
+
+/**
+ * What SQS refuses in a message body: characters outside XML 1.0's `Char` production. Real SQS
+ * takes #x9, #xA, #xD, #x20–#xD7FF, #xE000–#xFFFD and #x10000–#x10FFFF (emoji included).
+ */
+export const SQS_INVALID_BODY_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/**
+ * fauxqs 1.9 checks message bodies one UTF-16 unit at a time, so it refuses every character
+ * beyond the Basic Multilingual Plane (a surrogate pair) that real SQS accepts. Its rule is one
+ * shared RegExp that SendMessage and SendMessageBatch both test against: recompiled in place to
+ * SQS's own rule, bodies stay byte for byte what the functions sent (their MD5s included).
+ */
+export async function acceptEverySqsCharacter(): Promise<void> {
+  const types = await loadFauxqsModule("sqs/sqsTypes.js");
+  const rule: unknown = types.INVALID_MESSAGE_BODY_CHAR;
+  if (!(rule instanceof RegExp))
+    throw new Error("fauxqs no longer exports INVALID_MESSAGE_BODY_CHAR from sqs/sqsTypes.js");
+  rule.compile(SQS_INVALID_BODY_CHARACTER.source, SQS_INVALID_BODY_CHARACTER.flags);
 }

@@ -141,5 +141,6 @@ export interface CatalogStore {
 
 /** A record's data key (Art. 3.6), as text: its key fields' values joined by `|`; a missing or null one is empty. */
 export function dataKeyOf(record: Readonly<Record<string, unknown>>, keyFields: readonly string[]): string {
-  return keyFields.map((field) => String(record[field] ?? "")).join("|");
+  // Own fields only: a field named `constructor` or `toString` is data, never an inherited member.
+  return keyFields.map((field) => String((Object.hasOwn(record, field) ? record[field] : undefined) ?? "")).join("|");
 }

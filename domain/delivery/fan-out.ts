@@ -116,5 +116,7 @@ function delivered(datasetId: string, change: RecordChange, fields: readonly str
 
 /** The fields of `record` named in `fields`, and no other. */
 export function pick(record: Readonly<Record<string, unknown>>, fields: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(fields.filter((field) => field in record).map((field) => [field, record[field]]));
+  return Object.fromEntries(
+    fields.filter((field) => Object.hasOwn(record, field)).map((field) => [field, record[field]]),
+  );
 }

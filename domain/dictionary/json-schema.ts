@@ -90,10 +90,11 @@ export function breakingChanges(previous: JsonSchema, next: JsonSchema): Invalid
   const requiredBefore = new Set((previous.required ?? []) as string[]);
   const requiredAfter = new Set((next.required ?? []) as string[]);
   for (const name of Object.keys(before)) {
-    if (!(name in after)) changes.push({ name: `fields/${name}`, reason: "removed" });
+    if (!Object.hasOwn(after, name)) changes.push({ name: `fields/${name}`, reason: "removed" });
   }
   for (const [name, schema] of Object.entries(after)) {
-    const old = before[name];
+    // Own properties only: a field may be named `constructor` or `toString`.
+    const old = Object.hasOwn(before, name) ? before[name] : undefined;
     if (!old) {
       if (requiredAfter.has(name)) changes.push({ name: `fields/${name}`, reason: "added as required" });
       continue;

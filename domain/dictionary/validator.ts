@@ -19,7 +19,8 @@ export type RecordCheck = (record: unknown) => RecordError[];
  * per process (versions never change, so `$id` names the compiled code for good).
  */
 export class RecordValidator {
-  private readonly ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+  // ownProperties: a field may be named `constructor` or `toString`; an inherited member is not a value.
+  private readonly ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, ownProperties: true });
 
   constructor() {
     addFormats.default(this.ajv);

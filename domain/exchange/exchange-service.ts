@@ -323,5 +323,7 @@ export class UpstreamInvalidDataError extends ProblemError {
 
 /** Only the wanted (hence permitted) fields of a record leave the platform. */
 function project(record: Record<string, unknown>, wanted: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(wanted.filter((field) => field in record).map((field) => [field, record[field]]));
+  return Object.fromEntries(
+    wanted.filter((field) => Object.hasOwn(record, field)).map((field) => [field, record[field]]),
+  );
 }

@@ -125,7 +125,9 @@ async function examineRecords(subject: AuditSubject, records: AsyncIterable<Stor
   let oldest = "";
 
   for await (const stored of records) {
-    const { record, key } = stored;
+    const { key } = stored;
+    // Own fields only: a field named `constructor` or `valueOf` is data, never an inherited member.
+    const record = ownFields(stored.record);
     const ordinal = arena.add(key);
     count++;
     const missing: string[] = [];
@@ -443,4 +445,9 @@ function findingsOf(report: Omit<AuditReport, "findings" | "scores">, dataset: D
     });
   }
   return findings;
+}
+
+/** A record's own fields, with no prototype behind them. */
+function ownFields(record: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  return Object.assign(Object.create(null) as Record<string, unknown>, record);
 }

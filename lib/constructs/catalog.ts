@@ -6,7 +6,7 @@ import { Construct } from "constructs";
 import { catalogEnvironment } from "../../lambdas/catalog/environment.ts";
 import type { StageConfig } from "../stage.ts";
 import { DscpFunction } from "./dscp-function.ts";
-import { grantTable } from "./grants.ts";
+import { grantItemWrites, grantTable } from "./grants.ts";
 
 export interface CatalogProps {
   readonly api: RestApi;
@@ -32,10 +32,9 @@ export class Catalog extends Construct {
       serviceName: "dscp-catalog",
       synchronous: true,
     });
-    grantTable(this.function, props.registryTable, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"], {
-      indexes: ["gsi1"],
-      writes: true,
-    });
+    // The catalog's route is public: it may read the registry table, and write datasets only.
+    grantTable(this.function, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"], { indexes: ["gsi1"] });
+    grantItemWrites(this.function, props.registryTable, ["dynamodb:PutItem"], ["DATASET#"]);
 
     const integration = new LambdaIntegration(this.function, { proxy: true });
     const signed = { authorizer: props.authorizer };

@@ -6,7 +6,7 @@ import { Construct } from "constructs";
 import { dictionaryEnvironment } from "../../lambdas/dictionary/environment.ts";
 import type { StageConfig } from "../stage.ts";
 import { DscpFunction } from "./dscp-function.ts";
-import { grantTable } from "./grants.ts";
+import { grantItemWrites, grantTable } from "./grants.ts";
 
 export interface DictionaryProps {
   readonly api: RestApi;
@@ -37,11 +37,14 @@ export class Dictionary extends Construct {
       synchronous: true,
       memorySize: 512,
     });
-    grantTable(
+    // The dictionary's routes are public: it may read the registry table, and write fields, code
+    // lists, schema versions and master data only.
+    grantTable(this.function, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"], { indexes: ["gsi1"] });
+    grantItemWrites(
       this.function,
       props.registryTable,
-      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:Query"],
-      { indexes: ["gsi1"], writes: true },
+      ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"],
+      ["FIELD#", "CODELIST#", "SCHEMA#", "MASTER#"],
     );
 
     const integration = new LambdaIntegration(this.function, { proxy: true });

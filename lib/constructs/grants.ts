@@ -39,6 +39,34 @@ export function grantTable(
 }
 
 /**
+ * Grants writing `actions` on a table's items whose partition key starts with one of
+ * `keyPrefixes`, and no other items (IAM condition `dynamodb:LeadingKeys`), plus what its
+ * encryption key needs. A function that shares a table with items it has no business changing
+ * (the registry table holds agencies, systems and their keys beside the catalog and the
+ * dictionary) cannot write them even if its code is turned against it.
+ */
+export function grantItemWrites(
+  fn: IFunction,
+  table: ITable,
+  actions: readonly string[],
+  keyPrefixes: readonly string[],
+): void {
+  if (keyPrefixes.length === 0 || keyPrefixes.some((prefix) => !/^[A-Z]+#$/.test(prefix))) {
+    throw new Error(`key prefixes must be upper-case words ending in '#': ${keyPrefixes.join(", ")}`);
+  }
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: [...actions],
+      resources: [table.tableArn],
+      conditions: {
+        "ForAllValues:StringLike": { "dynamodb:LeadingKeys": keyPrefixes.map((prefix) => `${prefix}*`) },
+      },
+    }),
+  );
+  table.encryptionKey?.grant(fn, ...KMS_FOR.write);
+}
+
+/**
  * Grants reading objects under `read` prefixes and writing them under `write` prefixes of a
  * KMS-encrypted bucket, nothing else (no listing, deleting or bucket-level actions). Object keys
  * are chosen per batch at run time, so each prefix is a wildcard, acknowledged as such.

@@ -11,7 +11,7 @@ import { Construct } from "constructs";
 import { oversightEnvironment } from "../../lambdas/oversight/environment.ts";
 import type { StageConfig } from "../stage.ts";
 import { DscpFunction } from "./dscp-function.ts";
-import { grantTable } from "./grants.ts";
+import { grantItemWrites, grantTable } from "./grants.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 export interface OversightProps {
@@ -59,13 +59,7 @@ export class Oversight extends Construct {
     // Audits and rankings are its only writes to the integrated table: never a record of the
     // National Integrated Database, whose items the same functions read.
     const grantOwnWrites = (fn: IFunction, actions: readonly string[]) =>
-      fn.addToRolePolicy(
-        new PolicyStatement({
-          actions: [...actions],
-          resources: [props.integratedTable.tableArn],
-          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["AUDIT#*", "RANKING#*"] } },
-        }),
-      );
+      grantItemWrites(fn, props.integratedTable, actions, ["AUDIT#", "RANKING#"]);
     const grantReads = (fn: IFunction) => {
       grantTable(fn, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"], { indexes: ["gsi1"] });
       // When each dataset was first connected.

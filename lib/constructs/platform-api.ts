@@ -43,6 +43,31 @@ const GATEWAY_PROBLEMS: ReadonlyArray<{
 ];
 
 /**
+ * Routes whose bodies are bulk by design: an inline sync batch (up to 1,000 operations), an
+ * upload's completion (up to 10,000 part ETags), a dataset or schema of up to 500 fields, code
+ * lists of up to 500 entries, up to 1,000 records to validate. API Gateway (10 MB) and Lambda
+ * (6 MB) bound them, and their handlers count what they hold; the WAF's body-size rules do not
+ * apply to them. Checked at synth against the API's methods, so the list cannot drift.
+ */
+export const BULK_BODY_ROUTES = [
+  "POST /v1/sync/{datasetId}/batches",
+  "POST /v1/sync/batches/{batchId}/complete",
+  "POST /v1/datasets",
+  "PATCH /v1/datasets/{datasetId}",
+  "POST /v1/dictionary/schemas",
+  "POST /v1/dictionary/schemas/{schemaId}/versions/{version}/validate",
+  "POST /v1/dictionary/code-lists",
+  "POST /v1/dictionary/code-lists/{code}/entries",
+] as const;
+
+/**
+ * Largest body WAF lets through on any other route, and how much of a body API Gateway hands
+ * WAF to inspect: the largest the other routes' schemas accept (100 inbox receipts of 600
+ * characters; 500 field names) fits.
+ */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
  * The one REST API in front of every exchange (Art. 3.5, 10.1): regional endpoint, a stage
  * named after the deployment stage, JSON access logs, execution logs, X-Ray tracing,
  * throttling, a WAF web ACL, and RFC 9457 problem details for errors the gateway raises itself.
@@ -128,10 +153,15 @@ export class PlatformApi extends Construct {
       scope: "REGIONAL",
       defaultAction: { allow: {} },
       visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: "dscp-api", sampledRequestsEnabled: true },
+      // WAF sees the first 64 KB of a body (16 KB by default), so the rules below can measure it.
+      associationConfig: { requestBody: { API_GATEWAY: { defaultSizeInspectionLimit: "KB_64" } } },
       rules: [
-        managedRule("AWSManagedRulesCommonRuleSet", 1),
-        managedRule("AWSManagedRulesKnownBadInputsRuleSet", 2),
-        managedRule("AWSManagedRulesAmazonIpReputationList", 3),
+        // The common rule set blocks every body over 8 KB (SizeRestrictions_BODY): inline sync
+        // batches and schemas are larger. That rule only counts; the next one limits bodies.
+        managedRule("AWSManagedRulesCommonRuleSet", 1, ["SizeRestrictions_BODY"]),
+        bodySizeRule(2, this.api),
+        managedRule("AWSManagedRulesKnownBadInputsRuleSet", 3),
+        managedRule("AWSManagedRulesAmazonIpReputationList", 4),
       ],
     });
     const stage = this.api.deploymentStage.node.defaultChild as CfnStage;
@@ -142,12 +172,74 @@ export class PlatformApi extends Construct {
   }
 }
 
-function managedRule(name: string, priority: number): CfnWebACL.RuleProperty {
+function managedRule(name: string, priority: number, countOnly: readonly string[] = []): CfnWebACL.RuleProperty {
   return {
     name,
     priority,
     overrideAction: { none: {} },
-    statement: { managedRuleGroupStatement: { vendorName: "AWS", name } },
+    statement: {
+      managedRuleGroupStatement: {
+        vendorName: "AWS",
+        name,
+        ...(countOnly.length > 0
+          ? { ruleActionOverrides: countOnly.map((rule) => ({ name: rule, actionToUse: { count: {} } })) }
+          : {}),
+      },
+    },
     visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true },
+  };
+}
+
+/**
+ * Blocks a body over {@link BODY_LIMIT_BYTES} (or one WAF cannot see the end of) on every route
+ * but {@link BULK_BODY_ROUTES}, which fails synth if one of them is not a method of `api`.
+ */
+function bodySizeRule(priority: number, api: RestApi): CfnWebACL.RuleProperty {
+  api.node.addValidation({
+    validate: () => {
+      const served = new Set(api.methods.map((method) => `${method.httpMethod} ${method.resource.path}`));
+      return BULK_BODY_ROUTES.filter((route) => !served.has(route)).map(
+        (route) => `BULK_BODY_ROUTES names ${route}, which the API does not serve`,
+      );
+    },
+  });
+  const paths = [...new Set(BULK_BODY_ROUTES.map((route) => route.split(" ")[1] as string))].map((path) =>
+    path.replace(/\{[^}]+\}/g, "[^/]+"),
+  );
+  return {
+    name: "BodySizeOutsideBulkRoutes",
+    priority,
+    action: { block: {} },
+    statement: {
+      andStatement: {
+        statements: [
+          {
+            sizeConstraintStatement: {
+              fieldToMatch: { body: { oversizeHandling: "MATCH" } },
+              comparisonOperator: "GT",
+              size: BODY_LIMIT_BYTES,
+              textTransformations: [{ priority: 0, type: "NONE" }],
+            },
+          },
+          {
+            notStatement: {
+              statement: {
+                // The path WAF sees may start with the stage's name (execute-api domain).
+                regexMatchStatement: {
+                  regexString: `^(/[^/]+)?(${paths.join("|")})/?$`,
+                  fieldToMatch: { uriPath: {} },
+                  textTransformations: [{ priority: 0, type: "NONE" }],
+                },
+              },
+            },
+          },
+        ],
+      },
+    },
+    visibilityConfig: {
+      cloudWatchMetricsEnabled: true,
+      metricName: "BodySizeOutsideBulkRoutes",
+      sampledRequestsEnabled: true,
+    },
   };
 }

@@ -3,6 +3,7 @@ import { Match } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OPERATIONS } from "../../api/operations.ts";
+import { BODY_LIMIT_BYTES, BULK_BODY_ROUTES } from "../../lib/constructs/platform-api.ts";
 import { temporaryDir } from "../runtime/helpers.ts";
 import { type PluginReport, type Synthesized, synthesizePlatform, synthesizeWithNag } from "./synth.ts";
 
@@ -145,6 +146,56 @@ describe("data stores", () => {
   });
 });
 
+describe("least privilege per item", () => {
+  type Statement = {
+    Action: string | string[];
+    Resource: unknown;
+    Condition?: Record<string, Record<string, string[]>>;
+  };
+  const WRITES = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"];
+
+  /** Every statement that lets a role write the registry table, by the policy holding it. */
+  function registryWrites(synthesized: Synthesized): Array<{ policy: string; statement: Statement }> {
+    const [table] = Object.keys(synthesized.template.findResources("AWS::DynamoDB::Table")).filter((id) =>
+      id.startsWith("DataStoresRegistryTable"),
+    );
+    return Object.entries(synthesized.template.findResources("AWS::IAM::Policy")).flatMap(([policy, resource]) =>
+      (resource.Properties.PolicyDocument.Statement as Statement[])
+        .filter((statement) => [statement.Action].flat().some((action) => WRITES.includes(action)))
+        .filter((statement) => JSON.stringify(statement.Resource).includes(`"${table}"`))
+        .map((statement) => ({ policy, statement })),
+    );
+  }
+
+  it.each(["local", "prod"] as const)(
+    "let only the registry and bootstrap functions write agencies, systems and keys in the %s stage",
+    (stage) => {
+      const writes = registryWrites(stage === "local" ? local : prod);
+      const unconditioned = writes.filter(({ statement }) => !statement.Condition).map(({ policy }) => policy);
+      const prefixes = writes.flatMap(
+        ({ statement }) => statement.Condition?.["ForAllValues:StringLike"]?.["dynamodb:LeadingKeys"] ?? [],
+      );
+
+      expect(unconditioned.map((policy) => policy.replace(/FunctionRoleDefaultPolicy.*$/, "")).sort()).toEqual([
+        "IdentityBootstrap",
+        "Registry",
+      ]);
+      expect(writes.length).toBeGreaterThan(unconditioned.length);
+      expect(prefixes.filter((prefix) => /^(SYSTEM|AGENCY)#/.test(prefix) || !prefix.endsWith("#*"))).toEqual([]);
+    },
+  );
+
+  it("let the catalog and dictionary (public routes) write their own items only", () => {
+    const conditionOf = (name: string) =>
+      registryWrites(local).find(({ policy }) => policy.startsWith(`${name}FunctionRole`))?.statement.Condition;
+
+    expect(conditionOf("Catalog")).toEqual({ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["DATASET#*"] } });
+    expect(conditionOf("Dictionary")).toEqual({
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["FIELD#*", "CODELIST#*", "SCHEMA#*", "MASTER#*"] },
+    });
+  });
+});
+
 describe("API", () => {
   it("names its stage after the deployment stage, with access logs, tracing and throttling", () => {
     local.template.hasResourceProperties("AWS::ApiGateway::Stage", {
@@ -186,6 +237,49 @@ describe("API", () => {
       Rules: Match.arrayWith([Match.objectLike({ Name: "AWSManagedRulesCommonRuleSet" })]),
     });
     local.template.resourceCountIs("AWS::WAFv2::WebACLAssociation", 1);
+  });
+
+  it("lets the bulk routes take bodies beyond the common rule set's 8 KB, and blocks bodies over 64 KB elsewhere", () => {
+    const [acl] = Object.values(local.template.findResources("AWS::WAFv2::WebACL"));
+    type Rule = { Name: string; Action?: unknown; Statement: Record<string, Record<string, unknown>> };
+    const rules = acl?.Properties.Rules as Rule[];
+    const common = rules.find((rule) => rule.Name === "AWSManagedRulesCommonRuleSet");
+    const size = rules.find((rule) => rule.Name === "BodySizeOutsideBulkRoutes");
+    const [limit, notBulk] = (size?.Statement.AndStatement?.Statements ?? []) as [
+      { SizeConstraintStatement: Record<string, unknown> },
+      { NotStatement: { Statement: { RegexMatchStatement: { RegexString: string } } } },
+    ];
+    const bulk = new RegExp(notBulk.NotStatement.Statement.RegexMatchStatement.RegexString);
+
+    expect(common?.Statement.ManagedRuleGroupStatement?.RuleActionOverrides).toEqual([
+      { Name: "SizeRestrictions_BODY", ActionToUse: { Count: {} } },
+    ]);
+    expect(size?.Action).toEqual({ Block: {} });
+    expect(limit.SizeConstraintStatement).toMatchObject({
+      FieldToMatch: { Body: { OversizeHandling: "MATCH" } },
+      ComparisonOperator: "GT",
+      Size: BODY_LIMIT_BYTES,
+    });
+    expect(acl?.Properties.AssociationConfig).toEqual({
+      RequestBody: { API_GATEWAY: { DefaultSizeInspectionLimit: "KB_64" } },
+    });
+    expect(BODY_LIMIT_BYTES).toBe(64 * 1024);
+    for (const path of [
+      "/local/v1/sync/MPS.POPULATION.REGISTER/batches",
+      "/v1/sync/batches/b-1/complete",
+      "/local/v1/dictionary/schemas",
+      "/local/v1/dictionary/schemas/MPS.CITIZEN/versions/1.0.0/validate",
+      "/local/v1/dictionary/code-lists/GENDER/entries",
+      "/local/v1/datasets/MPS.POPULATION.CITIZENS",
+    ]) {
+      expect(bulk.test(path), path).toBe(true);
+    }
+    for (const path of ["/local/v1/inbox/ack", "/local/v1/access-requests", "/local/v1/sync/X/batches/extra"]) {
+      expect(bulk.test(path), path).toBe(false);
+    }
+    expect(apiMethods(local).filter(({ route }) => BULK_BODY_ROUTES.includes(route as never))).toHaveLength(
+      BULK_BODY_ROUTES.length,
+    );
   });
 
   it("puts the request authoriser on every method but health, the public catalog and dictionary, the master-data list, the platform's key set, the log's checkpoints and the API description", () => {

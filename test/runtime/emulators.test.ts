@@ -1,0 +1,60 @@
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Emulators, startEmulators } from "../../runtime/emulators.ts";
+import { temporaryDir } from "./helpers.ts";
+
+let emulators: Emulators;
+let sqs: SQSClient;
+let queueUrl: string;
+
+beforeAll(async () => {
+  emulators = await startEmulators({ dataDir: temporaryDir("emulators"), region: "us-east-1" });
+  sqs = new SQSClient({
+    endpoint: emulators.sqs,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  });
+  ({ QueueUrl: queueUrl = "" } = await sqs.send(new CreateQueueCommand({ QueueName: "text" })));
+});
+
+afterAll(async () => {
+  sqs?.destroy();
+  await emulators?.stop();
+});
+
+const receiveAll = async (count: number): Promise<string[]> => {
+  const bodies: string[] = [];
+  while (bodies.length < count) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    bodies.push(...Messages.map((message) => String(message.Body)));
+  }
+  return bodies;
+};
+
+describe("the local SQS emulator", () => {
+  it("carries characters beyond the Basic Multilingual Plane as real SQS does, alone and in batches", async () => {
+    const text = '{"purpose":"Kiểm tra cư trú 🏠 cho học sinh 👩‍🎓","note":"𠀀 and \\t tabs"}';
+
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: text }));
+    const batch = await sqs.send(
+      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: "a", MessageBody: `${text} 🚀` }] }),
+    );
+
+    expect(batch.Failed ?? []).toEqual([]);
+    expect((await receiveAll(2)).sort()).toEqual([text, `${text} 🚀`].sort());
+  });
+
+  it("still refuses what SQS refuses: control characters", async () => {
+    await expect(sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "bell \u0007" }))).rejects.toThrow(
+      /Invalid characters/,
+    );
+  });
+});
