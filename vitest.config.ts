@@ -17,7 +17,7 @@ export default defineConfig({
           },
         },
       },
-      { test: { name: "infra", include: ["test/infra/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 } },
+      { test: { name: "infra", include: ["test/infra/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 300_000 } },
       {
         test: {
           name: "runtime",
