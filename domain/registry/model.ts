@@ -62,12 +62,15 @@ export const newAgencyInput = z.object({
 });
 export type NewAgencyInput = z.infer<typeof newAgencyInput>;
 
+/** Longest endpoint URL taken: every field of a system is bounded, so its item always fits DynamoDB. */
+export const MAX_ENDPOINT_LENGTH = 2048;
+
 export const newSystemInput = z.object({
   id: systemId,
   name: z.string().check(z.minLength(2), z.maxLength(200)),
   capabilities: z.array(z.enum(CAPABILITIES)).check(z.minLength(1), z.maxLength(2)),
-  endpoint: z.optional(z.url({ protocol: /^https?$/ })),
-  roles: z._default(z.array(z.enum(ROLES)), []),
+  endpoint: z.optional(z.url({ protocol: /^https?$/ }).check(z.maxLength(MAX_ENDPOINT_LENGTH))),
+  roles: z._default(z.array(z.enum(ROLES)).check(z.maxLength(ROLES.length)), []),
   keys: z._default(z.array(newKeyInput).check(z.maxLength(5)), []),
 });
 export type NewSystemInput = z.infer<typeof newSystemInput>;

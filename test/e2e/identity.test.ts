@@ -148,6 +148,53 @@ describe("systems holding platform roles", () => {
   });
 });
 
+describe("re-registering a system that holds a platform role", () => {
+  let auditor: IdentityFile;
+  /** The sibling's own key pair, as it would plant it under the auditor's id. */
+  const planted = (kid: string): IdentityFile => ({ ...consumerSystem, systemId: auditor.systemId, kid });
+  const reregister = (kid: string, endpoint?: string) =>
+    as(consumerSystem).send("POST", `/v1/agencies/${consumer}/systems`, {
+      body: {
+        id: auditor.systemId,
+        name: "Takeover",
+        capabilities: ["consumer"],
+        ...(endpoint ? { endpoint } : {}),
+        keys: [{ kid, jwk: consumerSystem.publicJwk }],
+      },
+    });
+
+  beforeAll(async () => {
+    auditor = await generateIdentity(`${consumer}.INSPECT`);
+    await world.admin.registerSystem(consumer, {
+      id: auditor.systemId,
+      name: "Provincial inspection",
+      capabilities: ["consumer"],
+      roles: ["supervisor"],
+      keys: [{ kid: auditor.kid, jwk: auditor.publicJwk as never }],
+    });
+  });
+
+  it("with an oversized endpoint answers 400 and plants no key", async () => {
+    const attempt = await reregister("planted", `https://inspect.example.gov.vn/${"x".repeat(300_000)}`);
+    const signed = await as(planted("planted")).send("GET", "/v1/agencies");
+
+    expect(attempt.status).toBe(400);
+    expect(attempt.body).toMatchObject({ invalidParams: [expect.objectContaining({ name: "endpoint" })] });
+    expect(signed.status).toBe(401);
+  });
+
+  it("twice at once answers 409 to both and plants no key", async () => {
+    const attempts = await Promise.all([reregister("race-1"), reregister("race-2")]);
+    const signed = await Promise.all([
+      as(planted("race-1")).send("GET", "/v1/agencies"),
+      as(planted("race-2")).send("GET", "/v1/agencies"),
+    ]);
+
+    expect(attempts.map((attempt) => attempt.status)).toEqual([409, 409]);
+    expect(signed.map((response) => response.status)).toEqual([401, 401]);
+  });
+});
+
 describe("key rotation", () => {
   it("accepts the new key at once and refuses the revoked one", async () => {
     const rotated = await generateIdentity(providerSystem.systemId);
