@@ -210,7 +210,7 @@ const COMMANDS: readonly Command[] = [
     options: {
       name: { type: "string" },
       capabilities: { type: "string", hint: "provider, consumer or provider,consumer" },
-      endpoint: { type: "string", hint: "base URL the platform calls (providers)" },
+      endpoint: { type: "string", hint: "base URL the platform calls, once the operator approves it" },
       roles: { type: "string", hint: "platform-admin, supervisor (operator only)" },
       agency: { type: "string", hint: "default: the system id's first part" },
     },
@@ -228,6 +228,15 @@ const COMMANDS: readonly Command[] = [
         keys: [{ kid: identity.kid, jwk: identity.publicJwk as never }],
       });
       context.print(system);
+      return 0;
+    },
+  },
+  {
+    name: "systems approve-endpoint",
+    args: ["systemId", "endpoint"],
+    summary: "Approve the endpoint a system registered (operator): only then does the platform call it",
+    async run(context, [systemId, endpoint]) {
+      context.print(await context.client().approveEndpoint(String(systemId), String(endpoint)));
       return 0;
     },
   },

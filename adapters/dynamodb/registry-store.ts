@@ -99,6 +99,36 @@ export class DynamoRegistryStore implements RegistryStore {
     await this.putNew(keyItem(key), `${key.systemId} already has a key ${key.kid}`);
   }
 
+  async approveEndpoint(
+    systemId: string,
+    endpoint: string,
+    approval: { approvedBy: string; approvedAt: string },
+  ): Promise<SystemRecord | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: `SYSTEM#${systemId}`, sk: "SYSTEM" }),
+          UpdateExpression: "SET endpointStatus = :approved, endpointApprovedBy = :by, endpointApprovedAt = :at",
+          // Approves the endpoint the operator reviewed, never one that replaced it meanwhile.
+          ConditionExpression: "attribute_exists(pk) AND #endpoint = :endpoint",
+          ExpressionAttributeNames: { "#endpoint": "endpoint" },
+          ExpressionAttributeValues: marshall({
+            ":approved": "approved",
+            ":by": approval.approvedBy,
+            ":at": approval.approvedAt,
+            ":endpoint": endpoint,
+          }),
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return Attributes ? (withoutTableKeys(unmarshall(Attributes)) as unknown as SystemRecord) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
   async revokeKey(systemId: string, kid: string, at: string): Promise<KeyRecord | undefined> {
     try {
       const { Attributes } = await this.client.send(

@@ -92,9 +92,25 @@ export interface SystemRecord {
   readonly capabilities: readonly Capability[];
   readonly roles: readonly Role[];
   readonly endpoint?: string;
+  /**
+   * Whether the operator approved `endpoint`: the platform calls it (exchanges, pushes) only once
+   * approved. A system registered with an endpoint starts `pending`.
+   */
+  readonly endpointStatus?: EndpointStatus;
+  /** Who approved the endpoint (the operator's system), and when. */
+  readonly endpointApprovedBy?: string;
+  readonly endpointApprovedAt?: string;
   readonly status: "active" | "suspended";
   readonly createdAt: string;
 }
+
+export const ENDPOINT_STATUSES = ["pending", "approved"] as const;
+export type EndpointStatus = (typeof ENDPOINT_STATUSES)[number];
+
+/** Body of `POST /v1/systems/{systemId}/endpoint/approval`: the endpoint the operator reviewed. */
+export const endpointApprovalInput = z.object({
+  endpoint: z.string().check(z.minLength(1), z.maxLength(MAX_ENDPOINT_LENGTH)),
+});
 
 export interface KeyRecord {
   readonly systemId: string;
@@ -138,6 +154,15 @@ export interface RegistryStore {
   getSystem(id: string): Promise<{ system: SystemRecord; keys: KeyRecord[] } | undefined>;
   /** Throws ConflictError when the kid is taken for that system. */
   addKey(key: KeyRecord): Promise<void>;
+  /**
+   * Marks the system's endpoint approved if it is still `endpoint`; returns the system, or
+   * undefined when there is no such system or its endpoint is another.
+   */
+  approveEndpoint(
+    systemId: string,
+    endpoint: string,
+    approval: { approvedBy: string; approvedAt: string },
+  ): Promise<SystemRecord | undefined>;
   /** Marks a key revoked; returns it, or undefined when there is no such key. */
   revokeKey(systemId: string, kid: string, at: string): Promise<KeyRecord | undefined>;
 }

@@ -132,6 +132,18 @@ export function memoryRegistry(): RegistryStore & { systems: Map<string, SystemR
     addKey: async (key) => {
       keys.push(key);
     },
+    approveEndpoint: async (systemId, endpoint, approval) => {
+      const system = systems.get(systemId);
+      if (system?.endpoint !== endpoint) return undefined;
+      const approved: SystemRecord = {
+        ...system,
+        endpointStatus: "approved",
+        endpointApprovedBy: approval.approvedBy,
+        endpointApprovedAt: approval.approvedAt,
+      };
+      systems.set(systemId, approved);
+      return approved;
+    },
     revokeKey: async (systemId, kid, at) => {
       const index = keyIndex(systemId, kid);
       const found = keys[index];

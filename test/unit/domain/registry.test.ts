@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../domain/problem.ts";
+import { endpointPolicy } from "../../../domain/registry/endpoint-policy.ts";
 import type { Caller } from "../../../domain/registry/model.ts";
 import { RegistryService } from "../../../domain/registry/registry-service.ts";
 import { memoryRegistry } from "./fixtures.ts";
@@ -29,5 +30,64 @@ describe("registering a system", () => {
     await expect(registering).rejects.toBeInstanceOf(ValidationError);
     await expect(registering).rejects.toMatchObject({ invalidParams: [expect.objectContaining({ name: "endpoint" })] });
     expect(store.systems.size + store.keys.length).toBe(0);
+  });
+});
+
+describe("a system's endpoint", () => {
+  const agencySystem: Caller = {
+    systemId: "MOH.HIS",
+    agencyCode: "MOH",
+    roles: [],
+    capabilities: ["provider"],
+    kid: "k",
+  };
+  const register = (service: RegistryService, endpoint: string, caller: Caller = operator) =>
+    service.registerSystem(caller, "MOH", { id: "MOH.HIS", name: "Health", capabilities: ["provider"], endpoint });
+
+  it.each([
+    "http://169.254.169.254/",
+    "https://2852039166/",
+    "https://[::ffff:169.254.169.254]/",
+    "https://[fd00:ec2::254]/",
+    "https://[fe80::1]/",
+    "https://10.0.0.1/",
+    "https://127.0.0.1/",
+    "http://his.moh.gov.vn/",
+  ])("is refused at registration outside the local stage: %s", async (endpoint) => {
+    const store = memoryRegistry();
+
+    const registering = register(new RegistryService(store, { policy: endpointPolicy("prod") }), endpoint);
+
+    await expect(registering).rejects.toMatchObject({
+      status: 400,
+      invalidParams: [expect.objectContaining({ name: "endpoint" })],
+    });
+    expect(store.systems.size).toBe(0);
+  });
+
+  it("takes loopback over http on the local stage, and still no metadata address", async () => {
+    const service = new RegistryService(memoryRegistry(), { policy: endpointPolicy("local") });
+
+    await expect(register(service, "http://127.0.0.1:9000/dscp")).resolves.toMatchObject({ endpointStatus: "pending" });
+    await expect(register(service, "http://0xa9fea9fe/")).rejects.toMatchObject({ status: 400 });
+  });
+
+  it("waits for the operator's approval of exactly the endpoint it reviewed", async () => {
+    const store = memoryRegistry();
+    const service = new RegistryService(store, { now: () => new Date("2026-11-29T00:00:00Z") });
+    const registered = await register(service, "https://his.moh.gov.vn/dscp", agencySystem);
+
+    const bySelf = service.approveEndpoint(agencySystem, "MOH.HIS", { endpoint: "https://his.moh.gov.vn/dscp" });
+    const another = service.approveEndpoint(operator, "MOH.HIS", { endpoint: "https://other.moh.gov.vn" });
+    const approved = await service.approveEndpoint(operator, "MOH.HIS", { endpoint: "https://his.moh.gov.vn/dscp" });
+
+    expect(registered.endpointStatus).toBe("pending");
+    await expect(bySelf).rejects.toMatchObject({ status: 403 });
+    await expect(another).rejects.toMatchObject({ status: 409 });
+    expect(approved).toMatchObject({
+      endpointStatus: "approved",
+      endpointApprovedBy: "NDC.OPERATOR",
+      endpointApprovedAt: "2026-11-29T00:00:00.000Z",
+    });
   });
 });
