@@ -80,7 +80,11 @@ export function guardedHttp(policy: EndpointPolicy, resolver?: Resolver) {
     "https:": new https.Agent({ keepAlive: true, lookup }),
   };
   return (url: URL, request: GuardedRequest): Promise<GuardedResponse> => {
-    const refusal = endpointRefusal(url.origin, policy);
+    // The endpoint is judged as registered: this URL's own path and query are the platform's.
+    const endpoint = new URL(url);
+    endpoint.search = "";
+    endpoint.hash = "";
+    const refusal = endpointRefusal(endpoint.href, policy);
     if (refusal) return Promise.reject(new EndpointRefusedError(`${url.origin}: ${refusal}`));
     const agent = url.protocol === "https:" ? agents["https:"] : agents["http:"];
     const transport = url.protocol === "https:" ? https : http;

@@ -125,6 +125,44 @@ describe("the registry", () => {
   });
 });
 
+describe("endpoints the platform would be asked to call", () => {
+  it.each([
+    "http://169.254.169.254/latest/meta-data",
+    "http://0xa9fea9fe/",
+    "http://[fd00:ec2::254]/",
+    "http://10.0.0.1/",
+  ])("refuses %s at registration, naming the endpoint", async (endpoint) => {
+    const response = await world.admin.send("POST", `/v1/agencies/${provider}/systems`, {
+      body: { id: `${provider}.SSRF`, name: "Internal", capabilities: ["provider"], endpoint },
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ invalidParams: [expect.objectContaining({ name: "endpoint" })] });
+  });
+
+  it("is pending until the operator approves the endpoint the system registered", async () => {
+    const system = `${provider}.NODE`;
+    const registered = await world.admin.registerSystem(provider, {
+      id: system,
+      name: "Agent Node",
+      capabilities: ["provider"],
+      endpoint: "https://node.example.gov.vn/dscp",
+    });
+    const bySystem = await as(providerSystem).send("POST", `/v1/systems/${system}/endpoint/approval`, {
+      body: { endpoint: "https://node.example.gov.vn/dscp" },
+    });
+    const another = await world.admin.send("POST", `/v1/systems/${system}/endpoint/approval`, {
+      body: { endpoint: "https://elsewhere.example.gov.vn" },
+    });
+    const approved = await world.admin.approveEndpoint(system, "https://node.example.gov.vn/dscp");
+
+    expect(registered.endpointStatus).toBe("pending");
+    expect(bySystem.status).toBe(403);
+    expect(another.status).toBe(409);
+    expect(approved).toMatchObject({ endpointStatus: "approved", endpointApprovedBy: "NDC.OPERATOR" });
+  });
+});
+
 describe("systems holding platform roles", () => {
   it("cannot be taken over by a sibling system adding its own key", async () => {
     const auditor = await generateIdentity(`${consumer}.AUDIT`);

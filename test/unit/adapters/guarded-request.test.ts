@@ -85,6 +85,12 @@ describe("a guarded call", () => {
     await expect(send(new URL(`https://provider.example.gov.vn:${port}/`), request)).rejects.toThrow(/loopback/);
   });
 
+  it("sends no credentials written into an endpoint", async () => {
+    const send = guardedHttp(local, resolving("127.0.0.1"));
+
+    await expect(send(new URL(`http://user:secret@127.0.0.1:${port}/`), request)).rejects.toThrow(/credentials/);
+  });
+
   it("does not follow a redirect", async () => {
     const send = guardedHttp(local, resolving("127.0.0.1"));
 
