@@ -221,15 +221,21 @@ describe("re-registering a system that holds a platform role", () => {
     expect(signed.status).toBe(401);
   });
 
-  it("twice at once answers 409 to both and plants no key", async () => {
-    const attempts = await Promise.all([reregister("race-1"), reregister("race-2")]);
-    const signed = await Promise.all([
-      as(planted("race-1")).send("GET", "/v1/agencies"),
-      as(planted("race-2")).send("GET", "/v1/agencies"),
+  it("overlapping with itself answers 409 to every attempt, and the key it sends never signs, not even meanwhile", async () => {
+    // Signing attempts race the registrations: a key written before the system item was committed would sign here.
+    const [attempts, meanwhile] = await Promise.all([
+      Promise.all(["race", "race", "race-2", "race-2"].map((kid) => reregister(kid))),
+      Promise.all(
+        Array.from({ length: 8 }, (_, index) =>
+          as(planted(index % 2 === 0 ? "race" : "race-2")).send("GET", "/v1/agencies"),
+        ),
+      ),
     ]);
+    const after = await as(planted("race")).send("GET", "/v1/agencies");
 
-    expect(attempts.map((attempt) => attempt.status)).toEqual([409, 409]);
-    expect(signed.map((response) => response.status)).toEqual([401, 401]);
+    expect(attempts.map((attempt) => attempt.status)).toEqual([409, 409, 409, 409]);
+    expect(meanwhile.map((response) => response.status)).toEqual(Array(8).fill(401));
+    expect(after.status).toBe(401);
   });
 });
 
