@@ -42,7 +42,13 @@ import {
   permissionListQuery,
   revocationInput,
 } from "../domain/permissions/model.ts";
-import { endpointApprovalInput, newAgencyInput, newKeyInput, newSystemInput } from "../domain/registry/model.ts";
+import {
+  endpointApprovalInput,
+  newAgencyInput,
+  newKeyInput,
+  newSystemInput,
+  systemPatch,
+} from "../domain/registry/model.ts";
 import { batchInput, completionInput, uploadInput } from "../domain/sync/model.ts";
 import { pageQuery } from "../lambdas/shared/routes.ts";
 import * as resource from "./resources.ts";
@@ -160,6 +166,18 @@ export const OPERATIONS: readonly Operation[] = [
     body: named("NewKey", newKeyInput),
     success: { status: 201, description: "Added", schema: named("Key", resource.key) },
     problems: [...signedProblems, 404, 409],
+  },
+  {
+    method: "PATCH",
+    path: "/v1/systems/{systemId}",
+    operationId: "changeEndpoint",
+    tag: "Registry",
+    summary: "Move a system to a new endpoint, pending the operator's approval again",
+    description: "Its own agency or the operator; a system holding a platform role, only itself or the operator.",
+    signed: true,
+    body: named("SystemPatch", systemPatch),
+    success: { status: 200, description: "Changed", schema: named("System", resource.system) },
+    problems: [...signedProblems, 404],
   },
   {
     method: "POST",

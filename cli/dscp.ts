@@ -232,6 +232,15 @@ const COMMANDS: readonly Command[] = [
     },
   },
   {
+    name: "systems set-endpoint",
+    args: ["systemId", "endpoint"],
+    summary: "Move a system to a new endpoint; the platform calls it once the operator approves it",
+    async run(context, [systemId, endpoint]) {
+      context.print(await context.client().changeEndpoint(String(systemId), String(endpoint)));
+      return 0;
+    },
+  },
+  {
     name: "systems approve-endpoint",
     args: ["systemId", "endpoint"],
     summary: "Approve the endpoint a system registered (operator): only then does the platform call it",

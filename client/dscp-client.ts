@@ -128,6 +128,11 @@ export class DscpClient {
     return this.call("POST", `/v1/systems/${encodeURIComponent(systemId)}/keys`, { body: input });
   }
 
+  /** Moves a system to a new endpoint, pending the operator's approval again. */
+  changeEndpoint(systemId: string, endpoint: string): Promise<SystemRecord> {
+    return this.call("PATCH", `/v1/systems/${encodeURIComponent(systemId)}`, { body: { endpoint } });
+  }
+
   /** The operator approves the endpoint it reviewed: only then does the platform call it. */
   approveEndpoint(systemId: string, endpoint: string): Promise<SystemRecord> {
     return this.call("POST", `/v1/systems/${encodeURIComponent(systemId)}/endpoint/approval`, { body: { endpoint } });

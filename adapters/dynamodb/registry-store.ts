@@ -99,6 +99,28 @@ export class DynamoRegistryStore implements RegistryStore {
     await this.putNew(keyItem(key), `${key.systemId} already has a key ${key.kid}`);
   }
 
+  async changeEndpoint(systemId: string, endpoint: string): Promise<SystemRecord | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: `SYSTEM#${systemId}`, sk: "SYSTEM" }),
+          // A new endpoint is pending again: the previous approval does not carry over.
+          UpdateExpression:
+            "SET #endpoint = :endpoint, endpointStatus = :pending REMOVE endpointApprovedBy, endpointApprovedAt",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeNames: { "#endpoint": "endpoint" },
+          ExpressionAttributeValues: marshall({ ":endpoint": endpoint, ":pending": "pending" }),
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return Attributes ? (withoutTableKeys(unmarshall(Attributes)) as unknown as SystemRecord) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
   async approveEndpoint(
     systemId: string,
     endpoint: string,

@@ -15,6 +15,7 @@ import {
   type Page,
   type RegistryStore,
   type SystemRecord,
+  systemPatch,
 } from "./model.ts";
 
 /** Registry operations (operator and agencies), with who may do what. */
@@ -63,10 +64,7 @@ export class RegistryService {
         { name: "id", reason: `must start with ${agencyCode}.` },
       ]);
     }
-    const refusal = parsed.endpoint === undefined ? undefined : endpointRefusal(parsed.endpoint, this.policy);
-    if (refusal) {
-      throw new ValidationError("the platform does not call that endpoint", [{ name: "endpoint", reason: refusal }]);
-    }
+    if (parsed.endpoint !== undefined) this.requireCallable(parsed.endpoint);
     if (parsed.roles.length > 0) requireAdmin(caller, "grant platform roles");
     if (!(await this.store.getAgency(agencyCode))) throw new NotFoundError(`no agency ${agencyCode}`);
     const createdAt = this.now().toISOString();
@@ -86,6 +84,19 @@ export class RegistryService {
     const keys = parsed.keys.map((key) => keyRecord(system.id, key.kid, key.jwk, createdAt));
     await this.store.createSystem(system, keys);
     return system;
+  }
+
+  /**
+   * Its agency (or the operator) moves a system to a new endpoint, which waits for the
+   * operator's approval again before any traffic flows to it.
+   */
+  async changeEndpoint(caller: Caller, systemId: string, input: unknown): Promise<SystemRecord> {
+    const { endpoint } = parseInput(systemPatch, input, "system");
+    await this.managedSystem(caller, systemId, "change the endpoint of");
+    this.requireCallable(endpoint);
+    const changed = await this.store.changeEndpoint(systemId, endpoint);
+    if (!changed) throw new NotFoundError(`no system ${systemId}`);
+    return changed;
   }
 
   /**
@@ -125,6 +136,14 @@ export class RegistryService {
     const revoked = await this.store.revokeKey(systemId, kid, this.now().toISOString());
     if (!revoked) throw new NotFoundError(`system ${systemId} has no key ${kid}`);
     return revoked;
+  }
+
+  /** Refuses an endpoint the platform would not call (scheme, credentials, host): 400 naming it. */
+  private requireCallable(endpoint: string): void {
+    const refusal = endpointRefusal(endpoint, this.policy);
+    if (refusal) {
+      throw new ValidationError("the platform does not call that endpoint", [{ name: "endpoint", reason: refusal }]);
+    }
   }
 
   private async managedSystem(caller: Caller, systemId: string, action: string): Promise<SystemRecord> {

@@ -45,6 +45,14 @@ export const handler = httpHandler(
         parseJsonBody(event.body),
       ),
     }),
+    "PATCH /v1/systems/{systemId}": async (event) => ({
+      status: 200,
+      body: await registry().changeEndpoint(
+        authenticatedCaller(event),
+        pathParameter(event, "systemId"),
+        parseJsonBody(event.body),
+      ),
+    }),
     "POST /v1/systems/{systemId}/endpoint/approval": async (event) => ({
       status: 200,
       body: await registry().approveEndpoint(

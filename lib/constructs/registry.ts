@@ -15,7 +15,7 @@ export interface RegistryProps {
   readonly version: string;
 }
 
-/** Agencies, their systems (Agent Nodes) and the systems' keys: one function, six routes. */
+/** Agencies, their systems (Agent Nodes) and the systems' keys: one function, seven routes. */
 export class Registry extends Construct {
   readonly function: DscpFunction<typeof registryEnvironment>;
 
@@ -46,6 +46,7 @@ export class Registry extends Construct {
     agencies.addMethod("GET", integration, options);
     agencies.addResource("{agencyId}").addResource("systems").addMethod("POST", integration, options);
     const system = v1.addResource("systems").addResource("{systemId}");
+    system.addMethod("PATCH", integration, options);
     system.addResource("endpoint").addResource("approval").addMethod("POST", integration, options);
     const keys = system.addResource("keys");
     keys.addMethod("POST", integration, options);

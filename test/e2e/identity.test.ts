@@ -161,6 +161,26 @@ describe("endpoints the platform would be asked to call", () => {
     expect(another.status).toBe(409);
     expect(approved).toMatchObject({ endpointStatus: "approved", endpointApprovedBy: "NDC.OPERATOR" });
   });
+
+  it("is pending again once its agency moves it", async () => {
+    const system = `${provider}.MOVING`;
+    await world.admin.registerSystem(provider, {
+      id: system,
+      name: "Agent Node",
+      capabilities: ["provider"],
+      endpoint: "https://old.example.gov.vn/dscp",
+    });
+    await world.admin.approveEndpoint(system, "https://old.example.gov.vn/dscp");
+
+    const moved = await as(providerSystem).changeEndpoint(system, "https://new.example.gov.vn/dscp");
+    const toMetadata = await as(providerSystem).send("PATCH", `/v1/systems/${system}`, {
+      body: { endpoint: "http://[::ffff:a9fe:a9fe]/" },
+    });
+
+    expect(moved).toMatchObject({ endpoint: "https://new.example.gov.vn/dscp", endpointStatus: "pending" });
+    expect(moved.endpointApprovedBy).toBeUndefined();
+    expect(toMetadata.status).toBe(400);
+  });
 });
 
 describe("systems holding platform roles", () => {

@@ -132,6 +132,14 @@ export function memoryRegistry(): RegistryStore & { systems: Map<string, SystemR
     addKey: async (key) => {
       keys.push(key);
     },
+    changeEndpoint: async (systemId, endpoint) => {
+      const system = systems.get(systemId);
+      if (!system) return undefined;
+      const { endpointApprovedBy: _by, endpointApprovedAt: _at, ...rest } = system;
+      const changed: SystemRecord = { ...rest, endpoint, endpointStatus: "pending" };
+      systems.set(systemId, changed);
+      return changed;
+    },
     approveEndpoint: async (systemId, endpoint, approval) => {
       const system = systems.get(systemId);
       if (system?.endpoint !== endpoint) return undefined;

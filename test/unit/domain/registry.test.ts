@@ -90,4 +90,33 @@ describe("a system's endpoint", () => {
       endpointApprovedAt: "2026-11-29T00:00:00.000Z",
     });
   });
+
+  it("is pending again once moved, and only where the platform would call", async () => {
+    const store = memoryRegistry();
+    const service = new RegistryService(store);
+    await register(service, "https://his.moh.gov.vn/dscp", agencySystem);
+    await service.approveEndpoint(operator, "MOH.HIS", { endpoint: "https://his.moh.gov.vn/dscp" });
+
+    const moved = await service.changeEndpoint(agencySystem, "MOH.HIS", { endpoint: "https://his2.moh.gov.vn/dscp" });
+    const refused = service.changeEndpoint(agencySystem, "MOH.HIS", { endpoint: "https://169.254.169.254/" });
+
+    expect(moved).toMatchObject({ endpoint: "https://his2.moh.gov.vn/dscp", endpointStatus: "pending" });
+    expect(moved.endpointApprovedBy).toBeUndefined();
+    await expect(refused).rejects.toMatchObject({ status: 400, invalidParams: [{ name: "endpoint" }] });
+  });
+
+  it("of a system holding a platform role cannot be moved by a sibling", async () => {
+    const store = memoryRegistry();
+    const service = new RegistryService(store);
+    await service.registerSystem(operator, "MOH", {
+      id: "MOH.INSPECT",
+      name: "Inspection",
+      capabilities: ["consumer"],
+      roles: ["supervisor"],
+    });
+
+    const moved = service.changeEndpoint(agencySystem, "MOH.INSPECT", { endpoint: "https://evil.example.com" });
+
+    await expect(moved).rejects.toMatchObject({ status: 403 });
+  });
 });
