@@ -42,7 +42,13 @@ import {
   permissionListQuery,
   revocationInput,
 } from "../domain/permissions/model.ts";
-import { newAgencyInput, newKeyInput, newSystemInput } from "../domain/registry/model.ts";
+import {
+  endpointApprovalInput,
+  newAgencyInput,
+  newKeyInput,
+  newSystemInput,
+  systemPatch,
+} from "../domain/registry/model.ts";
 import { batchInput, batchOwnerQuery, completionInput, uploadInput } from "../domain/sync/model.ts";
 import { pageQuery } from "../lambdas/shared/routes.ts";
 import * as resource from "./resources.ts";
@@ -159,6 +165,32 @@ export const OPERATIONS: readonly Operation[] = [
     signed: true,
     body: named("NewKey", newKeyInput),
     success: { status: 201, description: "Added", schema: named("Key", resource.key) },
+    problems: [...signedProblems, 404, 409],
+  },
+  {
+    method: "PATCH",
+    path: "/v1/systems/{systemId}",
+    operationId: "changeEndpoint",
+    tag: "Registry",
+    summary: "Move a system to a new endpoint, pending the operator's approval again",
+    description: "Its own agency or the operator; a system holding a platform role, only itself or the operator.",
+    signed: true,
+    body: named("SystemPatch", systemPatch),
+    success: { status: 200, description: "Changed", schema: named("System", resource.system) },
+    problems: [...signedProblems, 404],
+  },
+  {
+    method: "POST",
+    path: "/v1/systems/{systemId}/endpoint/approval",
+    operationId: "approveEndpoint",
+    tag: "Registry",
+    summary: "Approve a system's endpoint (operator): only then does the platform call it",
+    description:
+      "A system registered with an endpoint starts with endpointStatus pending: exchanges and pushes refuse it " +
+      "until the operator approves the endpoint it reviewed, named in the body (409 if the system's endpoint is another).",
+    signed: true,
+    body: named("EndpointApproval", endpointApprovalInput),
+    success: { status: 200, description: "Approved", schema: named("System", resource.system) },
     problems: [...signedProblems, 404, 409],
   },
   {

@@ -34,6 +34,7 @@ import {
   AGENCY_LEVELS,
   type Agency,
   CAPABILITIES,
+  ENDPOINT_STATUSES,
   type KeyRecord,
   publicJwk,
   ROLES,
@@ -83,6 +84,11 @@ export const system = z.object({
   capabilities: z.array(z.enum(CAPABILITIES)),
   roles: z.array(z.enum(ROLES)),
   endpoint: z.optional(z.string()),
+  endpointStatus: z.optional(
+    z.enum(ENDPOINT_STATUSES).check(z.describe("The platform calls the endpoint only once the operator approved it")),
+  ),
+  endpointApprovedBy: z.optional(z.string()),
+  endpointApprovedAt: z.optional(instant),
   status: z.enum(["active", "suspended"]),
   createdAt: instant,
 });

@@ -61,6 +61,7 @@ await admin.registerSystem("MPS", {
   endpoint: viaPlatform.url,
   keys: [{ kid: provider.kid, jwk: provider.publicJwk as never }],
 });
+await admin.approveEndpoint(provider.systemId, viaPlatform.url);
 await admin.registerSystem("HCM", {
   id: consumer.systemId,
   name: "Portal",

@@ -213,7 +213,7 @@ const COMMANDS: readonly Command[] = [
     options: {
       name: { type: "string" },
       capabilities: { type: "string", hint: "provider, consumer or provider,consumer" },
-      endpoint: { type: "string", hint: "base URL the platform calls (providers)" },
+      endpoint: { type: "string", hint: "base URL the platform calls, once the operator approves it" },
       roles: { type: "string", hint: "platform-admin, supervisor (operator only)" },
       agency: { type: "string", hint: "default: the system id's first part" },
     },
@@ -231,6 +231,24 @@ const COMMANDS: readonly Command[] = [
         keys: [{ kid: identity.kid, jwk: identity.publicJwk as never }],
       });
       context.print(system);
+      return 0;
+    },
+  },
+  {
+    name: "systems set-endpoint",
+    args: ["systemId", "endpoint"],
+    summary: "Move a system to a new endpoint; the platform calls it once the operator approves it",
+    async run(context, [systemId, endpoint]) {
+      context.print(await context.client().changeEndpoint(String(systemId), String(endpoint)));
+      return 0;
+    },
+  },
+  {
+    name: "systems approve-endpoint",
+    args: ["systemId", "endpoint"],
+    summary: "Approve the endpoint a system registered (operator): only then does the platform call it",
+    async run(context, [systemId, endpoint]) {
+      context.print(await context.client().approveEndpoint(String(systemId), String(endpoint)));
       return 0;
     },
   },

@@ -130,6 +130,16 @@ export class DscpClient {
     return this.call("POST", `/v1/systems/${encodeURIComponent(systemId)}/keys`, { body: input });
   }
 
+  /** Moves a system to a new endpoint, pending the operator's approval again. */
+  changeEndpoint(systemId: string, endpoint: string): Promise<SystemRecord> {
+    return this.call("PATCH", `/v1/systems/${encodeURIComponent(systemId)}`, { body: { endpoint } });
+  }
+
+  /** The operator approves the endpoint it reviewed: only then does the platform call it. */
+  approveEndpoint(systemId: string, endpoint: string): Promise<SystemRecord> {
+    return this.call("POST", `/v1/systems/${encodeURIComponent(systemId)}/endpoint/approval`, { body: { endpoint } });
+  }
+
   revokeKey(systemId: string, kid: string): Promise<KeyRecord> {
     return this.call("DELETE", `/v1/systems/${encodeURIComponent(systemId)}/keys/${encodeURIComponent(kid)}`);
   }

@@ -61,6 +61,8 @@ export async function seedDemo(options: {
       keys: [{ kid: provider.kid, jwk: provider.publicJwk as never }],
     }),
   );
+  // The operator approves the demo provider's endpoint (again, on a restart): only then do exchanges reach it.
+  await admin.approveEndpoint(provider.systemId, upstream.url);
   await ignoringConflict(
     admin.registerSystem("HCM", {
       id: consumer.systemId,

@@ -7,7 +7,6 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { ConflictError } from "../../domain/identity/errors.ts";
 import type { Agency, KeyRecord, Page, RegistryStore, SystemRecord } from "../../domain/registry/model.ts";
 import { queryPage } from "./cursor.ts";
 import { withoutTableKeys } from "./items.ts";
@@ -16,7 +15,8 @@ import { putNew } from "./writes.ts";
 /**
  * The registry in one DynamoDB table: an agency at `AGENCY#<code>`, a system and its keys
  * together under `SYSTEM#<id>` (so authentication reads them in one query), agencies listed
- * through `gsi1`. No transactions: each write is one conditional item write.
+ * through `gsi1`. No transactions: each write is one conditional item write, and a registration
+ * that fails part-way removes what it wrote.
  */
 export class DynamoRegistryStore implements RegistryStore {
   constructor(
@@ -53,35 +53,23 @@ export class DynamoRegistryStore implements RegistryStore {
   }
 
   async createSystem(system: SystemRecord, keys: readonly KeyRecord[]): Promise<void> {
-    // The system item is the commit point: keys written first are invisible to authentication
-    // until it exists, and a lost race removes them again.
-    for (const key of keys) await this.putNew(keyItem(key), `key ${key.kid} already exists`);
+    // The system item is the commit point of ownership: only the request that creates it goes on
+    // to write keys under it, so a request that loses the race, or fails, never attaches a key to
+    // a system it did not create. Without transactions (dynalite has none), what a failure leaves
+    // half-written is removed again before the error goes on.
+    await this.putNew(systemItem(system), `system ${system.id} is already registered`);
+    const written: KeyRecord[] = [];
     try {
-      await this.putNew(
-        {
-          pk: `SYSTEM#${system.id}`,
-          sk: "SYSTEM",
-          gsi1pk: `AGENCY#${system.agencyCode}#SYSTEMS`,
-          gsi1sk: system.id,
-          kind: "system",
-          ...system,
-        },
-        `system ${system.id} is already registered`,
-      );
+      await this.removeStrayKeys(system);
+      for (const key of keys) {
+        await this.putNew(keyItem(key), `key ${key.kid} already exists`);
+        written.push(key);
+      }
     } catch (error) {
-      if (error instanceof ConflictError && keys.length > 0) {
-        const existing = await this.getSystem(system.id);
-        const ours = keys.filter((key) =>
-          existing?.keys.some((stored) => stored.kid === key.kid && stored.createdAt === key.createdAt),
-        );
-        for (const key of ours) {
-          await this.client.send(
-            new DeleteItemCommand({
-              TableName: this.tableName,
-              Key: marshall({ pk: `SYSTEM#${key.systemId}`, sk: `KEY#${key.kid}` }),
-            }),
-          );
-        }
+      try {
+        await this.undoRegistration(system, written);
+      } catch (undoError) {
+        throw new AggregateError([error, undoError], `registering ${system.id} failed and was not fully undone`);
       }
       throw error;
     }
@@ -111,6 +99,58 @@ export class DynamoRegistryStore implements RegistryStore {
     await this.putNew(keyItem(key), `${key.systemId} already has a key ${key.kid}`);
   }
 
+  async changeEndpoint(systemId: string, endpoint: string): Promise<SystemRecord | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: `SYSTEM#${systemId}`, sk: "SYSTEM" }),
+          // A new endpoint is pending again: the previous approval does not carry over.
+          UpdateExpression:
+            "SET #endpoint = :endpoint, endpointStatus = :pending REMOVE endpointApprovedBy, endpointApprovedAt",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeNames: { "#endpoint": "endpoint" },
+          ExpressionAttributeValues: marshall({ ":endpoint": endpoint, ":pending": "pending" }),
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return Attributes ? (withoutTableKeys(unmarshall(Attributes)) as unknown as SystemRecord) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async approveEndpoint(
+    systemId: string,
+    endpoint: string,
+    approval: { approvedBy: string; approvedAt: string },
+  ): Promise<SystemRecord | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: `SYSTEM#${systemId}`, sk: "SYSTEM" }),
+          UpdateExpression: "SET endpointStatus = :approved, endpointApprovedBy = :by, endpointApprovedAt = :at",
+          // Approves the endpoint the operator reviewed, never one that replaced it meanwhile.
+          ConditionExpression: "attribute_exists(pk) AND #endpoint = :endpoint",
+          ExpressionAttributeNames: { "#endpoint": "endpoint" },
+          ExpressionAttributeValues: marshall({
+            ":approved": "approved",
+            ":by": approval.approvedBy,
+            ":at": approval.approvedAt,
+            ":endpoint": endpoint,
+          }),
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return Attributes ? (withoutTableKeys(unmarshall(Attributes)) as unknown as SystemRecord) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
   async revokeKey(systemId: string, kid: string, at: string): Promise<KeyRecord | undefined> {
     try {
       const { Attributes } = await this.client.send(
@@ -132,9 +172,65 @@ export class DynamoRegistryStore implements RegistryStore {
     }
   }
 
+  /**
+   * A system that did not exist has no keys: a key item found under its id older than the
+   * system was left by an earlier release's failed registration, and is deleted, never adopted.
+   */
+  private async removeStrayKeys(system: SystemRecord): Promise<void> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :key)",
+        ExpressionAttributeValues: marshall({ ":pk": `SYSTEM#${system.id}`, ":key": "KEY#" }),
+        ConsistentRead: true,
+      }),
+    );
+    for (const item of Items.map((raw) => unmarshall(raw))) {
+      if (String(item.createdAt) >= system.createdAt) continue;
+      await this.deleteIf({ pk: String(item.pk), sk: String(item.sk) }, "createdAt < :at", { ":at": system.createdAt });
+    }
+  }
+
+  /** Removes the keys this registration wrote, then its system item (still the one it wrote). */
+  private async undoRegistration(system: SystemRecord, written: readonly KeyRecord[]): Promise<void> {
+    for (const key of written) {
+      await this.deleteIf({ pk: `SYSTEM#${key.systemId}`, sk: `KEY#${key.kid}` }, "createdAt = :at", {
+        ":at": key.createdAt,
+      });
+    }
+    await this.deleteIf({ pk: `SYSTEM#${system.id}`, sk: "SYSTEM" }, "createdAt = :at", { ":at": system.createdAt });
+  }
+
+  /** Deletes an item if `condition` holds; an item already gone or changed is left alone. */
+  private async deleteIf(key: Record<string, string>, condition: string, values: Record<string, unknown>) {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: marshall(key),
+          ConditionExpression: condition,
+          ExpressionAttributeValues: marshall(values),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   private putNew(item: Record<string, unknown>, conflict: string): Promise<void> {
     return putNew(this.client, this.tableName, item, conflict);
   }
+}
+
+function systemItem(system: SystemRecord): Record<string, unknown> {
+  return {
+    pk: `SYSTEM#${system.id}`,
+    sk: "SYSTEM",
+    gsi1pk: `AGENCY#${system.agencyCode}#SYSTEMS`,
+    gsi1sk: system.id,
+    kind: "system",
+    ...system,
+  };
 }
 
 function keyItem(key: KeyRecord): Record<string, unknown> {

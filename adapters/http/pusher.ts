@@ -1,13 +1,26 @@
 import { PushFailedError } from "../../domain/delivery/delivery-service.ts";
 import type { Pusher } from "../../domain/delivery/model.ts";
 import { type PlatformSigner, signPlatformToken } from "../../domain/identity/platform-token.ts";
+import { type EndpointPolicy, EndpointRefusedError } from "../../domain/registry/endpoint-policy.ts";
+import { guardedHttp, type Resolver } from "./guarded-request.ts";
+
+/** The consumer's answer is not used: read no more of it than this. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
 
 /**
  * Pushes deliveries to consumers' Agent Nodes over HTTPS, each POST signed with the platform's
- * key (`aud` = the consumer system) and carrying the message id as `Idempotency-Key`. Any answer
- * is returned with its status; not being reached, or not in time, is a failed push.
+ * key (`aud` = the consumer system) and carrying the message id as `Idempotency-Key`. Only
+ * endpoints and addresses the policy allows are called, checked again at every connection. Any
+ * answer is returned with its status; not being reached, or not in time, is a failed push.
  */
-export function httpPusher(signer: PlatformSigner, issuer: string, timeoutMs: number): Pusher {
+export function httpPusher(
+  signer: PlatformSigner,
+  issuer: string,
+  timeoutMs: number,
+  policy: EndpointPolicy,
+  resolver?: Resolver,
+): Pusher {
+  const send = guardedHttp(policy, resolver);
   return async (request) => {
     const url = new URL(`${request.endpoint.replace(/\/$/, "")}${request.path}`);
     const body = JSON.stringify(request.body);
@@ -20,7 +33,8 @@ export function httpPusher(signer: PlatformSigner, issuer: string, timeoutMs: nu
       body,
     });
     try {
-      const response = await fetch(url, {
+      // Deliveries go to the registered endpoint, never where it redirects: a 3xx is a failed push.
+      const response = await send(url, {
         method: "POST",
         headers: {
           Authorization: `Bearer ${token}`,
@@ -29,14 +43,14 @@ export function httpPusher(signer: PlatformSigner, issuer: string, timeoutMs: nu
           "X-Transaction-Id": request.transactionId,
         },
         body,
-        signal: AbortSignal.timeout(timeoutMs),
-        // Deliveries go to the registered endpoint, never where it redirects.
-        redirect: "manual",
+        timeoutMs,
+        maxBytes: MAX_ANSWER_BYTES,
       });
-      // The answer is not used; reading it frees the connection for reuse.
-      await response.arrayBuffer();
       return { status: response.status, bytes: Buffer.byteLength(body) };
     } catch (error) {
+      if (error instanceof EndpointRefusedError) {
+        throw new PushFailedError(error.status, error.message, { cause: error, slug: error.slug });
+      }
       const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
       throw new PushFailedError(
         timedOut ? 504 : 502,

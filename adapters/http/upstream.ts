@@ -5,16 +5,26 @@ import {
   UpstreamTimeoutError,
 } from "../../domain/exchange/model.ts";
 import { type PlatformSigner, signPlatformToken } from "../../domain/identity/platform-token.ts";
+import { type EndpointPolicy, EndpointRefusedError } from "../../domain/registry/endpoint-policy.ts";
+import { AnswerTooLargeError, guardedHttp, type Resolver } from "./guarded-request.ts";
 
 /** Largest answer taken from a provider: Lambda returns at most 6 MB to API Gateway anyway. */
 const MAX_ANSWER_BYTES = 6 * 1024 * 1024;
 
 /**
  * Calls providers' Agent Nodes over HTTPS, each call signed with the platform's key so the
- * provider can verify it came from the platform (and for which consumer and transaction).
- * Connections are reused across invocations by the runtime's fetch.
+ * provider can verify it came from the platform (and for which consumer and transaction). Only
+ * endpoints and addresses the policy allows are called (checked again at every connection);
+ * connections are reused across invocations.
  */
-export function httpUpstream(signer: PlatformSigner, issuer: string, timeoutMs: number): Upstream {
+export function httpUpstream(
+  signer: PlatformSigner,
+  issuer: string,
+  timeoutMs: number,
+  policy: EndpointPolicy,
+  resolver?: Resolver,
+): Upstream {
+  const send = guardedHttp(policy, resolver);
   return async (request: UpstreamRequest) => {
     const url = new URL(`${request.endpoint.replace(/\/$/, "")}${request.path}`);
     for (const [key, value] of request.query ?? []) url.searchParams.append(key, value);
@@ -27,9 +37,9 @@ export function httpUpstream(signer: PlatformSigner, issuer: string, timeoutMs: 
       query: url.searchParams,
       ...(body ? { body } : {}),
     });
-    let response: Response;
+    let response: Awaited<ReturnType<typeof send>>;
     try {
-      response = await fetch(url, {
+      response = await send(url, {
         method: request.method,
         headers: {
           Authorization: `Bearer ${token}`,
@@ -40,11 +50,14 @@ export function httpUpstream(signer: PlatformSigner, issuer: string, timeoutMs: 
           ...(body ? { "Content-Type": "application/json" } : {}),
         },
         ...(body ? { body } : {}),
-        signal: AbortSignal.timeout(timeoutMs),
-        // A provider's answer comes from its registered endpoint, never from where it redirects.
-        redirect: "manual",
+        timeoutMs,
+        maxBytes: MAX_ANSWER_BYTES,
       });
     } catch (error) {
+      if (error instanceof EndpointRefusedError) throw error;
+      if (error instanceof AnswerTooLargeError) {
+        throw new UpstreamFailedError(`${request.providerSystem} answered more than ${MAX_ANSWER_BYTES} bytes`);
+      }
       if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
         throw new UpstreamTimeoutError(`${request.providerSystem} did not answer within ${timeoutMs} ms`, {
           cause: error,
@@ -52,13 +65,7 @@ export function httpUpstream(signer: PlatformSigner, issuer: string, timeoutMs: 
       }
       throw new UpstreamFailedError(`${request.providerSystem} could not be reached`, { cause: error });
     }
-    const declared = Number(response.headers.get("content-length") ?? 0);
-    if (declared > MAX_ANSWER_BYTES)
-      throw new UpstreamFailedError(`${request.providerSystem} answered more than ${MAX_ANSWER_BYTES} bytes`);
-    const text = await response.text();
-    if (Buffer.byteLength(text) > MAX_ANSWER_BYTES) {
-      throw new UpstreamFailedError(`${request.providerSystem} answered more than ${MAX_ANSWER_BYTES} bytes`);
-    }
+    // A provider's answer comes from its registered endpoint, never from where it redirects.
     if (response.status >= 300 && response.status < 400) {
       throw new UpstreamFailedError(
         `${request.providerSystem} answered with a redirect, which the platform does not follow`,
@@ -67,12 +74,13 @@ export function httpUpstream(signer: PlatformSigner, issuer: string, timeoutMs: 
     if (response.status >= 500) {
       throw new UpstreamFailedError(`${request.providerSystem} answered ${response.status}`);
     }
+    const text = response.body.toString("utf8");
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch (error) {
       throw new UpstreamFailedError(`${request.providerSystem} answered something that is not JSON`, { cause: error });
     }
-    return { status: response.status, body: parsed, bytes: Buffer.byteLength(text) };
+    return { status: response.status, body: parsed, bytes: response.body.length };
   };
 }

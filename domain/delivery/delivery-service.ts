@@ -7,6 +7,7 @@ import { AccessRefusedError } from "../permissions/errors.ts";
 import type { Permission, PermissionStore } from "../permissions/model.ts";
 import { authorizeUse, isForeign } from "../permissions/use-check.ts";
 import { NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
+import { ENDPOINT_NOT_APPROVED } from "../registry/endpoint-policy.ts";
 import type { Agency, Caller, RegistryStore } from "../registry/model.ts";
 import { type BatchStore, batchKey } from "../sync/model.ts";
 import { parseInput } from "../validation.ts";
@@ -44,14 +45,17 @@ export class SubscriptionRefusedError extends ProblemError {
   }
 }
 
-/** The consumer's Agent Node did not take a push. */
+/** The consumer's Agent Node did not take a push; `slug` names the problem in the log. */
 export class PushFailedError extends Error {
+  readonly slug: string;
+
   constructor(
     readonly status: number,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { slug?: string },
   ) {
     super(message, options);
+    this.slug = options?.slug ?? "delivery-failed";
   }
 }
 
@@ -242,7 +246,7 @@ export class DeliveryService {
         return "refused";
       }
       if (!(error instanceof PushFailedError)) throw error;
-      await entry("failed", error.status, 0, "delivery-failed");
+      await entry("failed", error.status, 0, error.slug);
       return this.afterFailure(message, error.message, at);
     }
   }
@@ -324,6 +328,12 @@ export class DeliveryService {
     const found = await this.deps.registry.getSystem(message.consumerSystem);
     const endpoint = found?.system.endpoint;
     if (!endpoint) throw new PushFailedError(502, `${message.consumerSystem} has no registered endpoint`);
+    // Nothing flows to an endpoint before the operator approves it; the push is tried again later.
+    if (found?.system.endpointStatus !== "approved") {
+      throw new PushFailedError(503, `the endpoint of ${message.consumerSystem} awaits the operator's approval`, {
+        slug: ENDPOINT_NOT_APPROVED,
+      });
+    }
     const result = await this.deps.pusher({
       consumerSystem: message.consumerSystem,
       endpoint,

@@ -11,6 +11,7 @@ import {
   ProblemError,
   problemTypeUri,
 } from "../problem.ts";
+import { EndpointNotApprovedError } from "../registry/endpoint-policy.ts";
 import type { Caller, RegistryStore } from "../registry/model.ts";
 import type { IntegratedStore } from "../sync/model.ts";
 import { parseInput } from "../validation.ts";
@@ -229,6 +230,12 @@ export class ExchangeService {
     const endpoint = provider?.system.endpoint;
     if (!endpoint || !dataset.upstreamPath) {
       throw new UpstreamFailedError(`${dataset.providerSystem} has no endpoint serving ${dataset.id}`);
+    }
+    // Nothing flows to an endpoint before the operator approves it.
+    if (provider?.system.endpointStatus !== "approved") {
+      throw new EndpointNotApprovedError(
+        `the endpoint of ${dataset.providerSystem} awaits the operator's approval: ${dataset.id} cannot be queried yet`,
+      );
     }
     return this.deps.upstream({
       providerSystem: dataset.providerSystem,

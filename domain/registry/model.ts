@@ -62,12 +62,17 @@ export const newAgencyInput = z.object({
 });
 export type NewAgencyInput = z.infer<typeof newAgencyInput>;
 
+/** Longest endpoint URL taken: every field of a system is bounded, so its item always fits DynamoDB. */
+export const MAX_ENDPOINT_LENGTH = 2048;
+/** A system's endpoint: which ones the platform calls is decided by the endpoint policy. */
+const endpointUrl = z.url({ protocol: /^https?$/ }).check(z.maxLength(MAX_ENDPOINT_LENGTH));
+
 export const newSystemInput = z.object({
   id: systemId,
   name: z.string().check(z.minLength(2), z.maxLength(200)),
   capabilities: z.array(z.enum(CAPABILITIES)).check(z.minLength(1), z.maxLength(2)),
-  endpoint: z.optional(z.url({ protocol: /^https?$/ })),
-  roles: z._default(z.array(z.enum(ROLES)), []),
+  endpoint: z.optional(endpointUrl),
+  roles: z._default(z.array(z.enum(ROLES)).check(z.maxLength(ROLES.length)), []),
   keys: z._default(z.array(newKeyInput).check(z.maxLength(5)), []),
 });
 export type NewSystemInput = z.infer<typeof newSystemInput>;
@@ -89,9 +94,28 @@ export interface SystemRecord {
   readonly capabilities: readonly Capability[];
   readonly roles: readonly Role[];
   readonly endpoint?: string;
+  /**
+   * Whether the operator approved `endpoint`: the platform calls it (exchanges, pushes) only once
+   * approved. A system registered with an endpoint starts `pending`.
+   */
+  readonly endpointStatus?: EndpointStatus;
+  /** Who approved the endpoint (the operator's system), and when. */
+  readonly endpointApprovedBy?: string;
+  readonly endpointApprovedAt?: string;
   readonly status: "active" | "suspended";
   readonly createdAt: string;
 }
+
+export const ENDPOINT_STATUSES = ["pending", "approved"] as const;
+export type EndpointStatus = (typeof ENDPOINT_STATUSES)[number];
+
+/** Body of `PATCH /v1/systems/{systemId}`: a new endpoint, pending until the operator approves it. */
+export const systemPatch = z.strictObject({ endpoint: endpointUrl });
+
+/** Body of `POST /v1/systems/{systemId}/endpoint/approval`: the endpoint the operator reviewed. */
+export const endpointApprovalInput = z.object({
+  endpoint: z.string().check(z.minLength(1), z.maxLength(MAX_ENDPOINT_LENGTH)),
+});
 
 export interface KeyRecord {
   readonly systemId: string;
@@ -135,6 +159,17 @@ export interface RegistryStore {
   getSystem(id: string): Promise<{ system: SystemRecord; keys: KeyRecord[] } | undefined>;
   /** Throws ConflictError when the kid is taken for that system. */
   addKey(key: KeyRecord): Promise<void>;
+  /**
+   * Marks the system's endpoint approved if it is still `endpoint`; returns the system, or
+   * undefined when there is no such system or its endpoint is another.
+   */
+  approveEndpoint(
+    systemId: string,
+    endpoint: string,
+    approval: { approvedBy: string; approvedAt: string },
+  ): Promise<SystemRecord | undefined>;
+  /** Replaces a system's endpoint, pending approval again; returns the system, or undefined when there is none. */
+  changeEndpoint(systemId: string, endpoint: string): Promise<SystemRecord | undefined>;
   /** Marks a key revoked; returns it, or undefined when there is no such key. */
   revokeKey(systemId: string, kid: string, at: string): Promise<KeyRecord | undefined>;
 }

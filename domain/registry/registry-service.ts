@@ -2,10 +2,12 @@ import { isAdmin, requireAdmin, requireAgencyOrAdmin } from "../identity/authori
 import { ConflictError, ForbiddenError } from "../identity/errors.ts";
 import { NotFoundError, ValidationError } from "../problem.ts";
 import { parseInput } from "../validation.ts";
+import { type EndpointPolicy, endpointPolicy, endpointRefusal } from "./endpoint-policy.ts";
 import {
   type Agency,
   algorithmOf,
   type Caller,
+  endpointApprovalInput,
   type KeyRecord,
   newAgencyInput,
   newKeyInput,
@@ -13,14 +15,22 @@ import {
   type Page,
   type RegistryStore,
   type SystemRecord,
+  systemPatch,
 } from "./model.ts";
 
 /** Registry operations (operator and agencies), with who may do what. */
 export class RegistryService {
+  private readonly now: () => Date;
+  private readonly policy: EndpointPolicy;
+
   constructor(
     private readonly store: RegistryStore,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+    options: { now?: () => Date; policy?: EndpointPolicy } = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+    // Without a stage, the strictest policy: https and public addresses only.
+    this.policy = options.policy ?? endpointPolicy("prod");
+  }
 
   /** The National Data Center registers an agency. */
   async registerAgency(caller: Caller, input: unknown): Promise<Agency> {
@@ -54,6 +64,7 @@ export class RegistryService {
         { name: "id", reason: `must start with ${agencyCode}.` },
       ]);
     }
+    if (parsed.endpoint !== undefined) this.requireCallable(parsed.endpoint);
     if (parsed.roles.length > 0) requireAdmin(caller, "grant platform roles");
     if (!(await this.store.getAgency(agencyCode))) throw new NotFoundError(`no agency ${agencyCode}`);
     const createdAt = this.now().toISOString();
@@ -63,7 +74,8 @@ export class RegistryService {
       name: parsed.name,
       capabilities: [...new Set(parsed.capabilities)],
       roles: [...new Set(parsed.roles)],
-      ...(parsed.endpoint ? { endpoint: parsed.endpoint } : {}),
+      // A new endpoint waits for the operator's approval before any traffic flows to it.
+      ...(parsed.endpoint ? { endpoint: parsed.endpoint, endpointStatus: "pending" as const } : {}),
       status: "active",
       createdAt,
     };
@@ -72,6 +84,41 @@ export class RegistryService {
     const keys = parsed.keys.map((key) => keyRecord(system.id, key.kid, key.jwk, createdAt));
     await this.store.createSystem(system, keys);
     return system;
+  }
+
+  /**
+   * Its agency (or the operator) moves a system to a new endpoint, which waits for the
+   * operator's approval again before any traffic flows to it.
+   */
+  async changeEndpoint(caller: Caller, systemId: string, input: unknown): Promise<SystemRecord> {
+    const { endpoint } = parseInput(systemPatch, input, "system");
+    await this.managedSystem(caller, systemId, "change the endpoint of");
+    this.requireCallable(endpoint);
+    const changed = await this.store.changeEndpoint(systemId, endpoint);
+    if (!changed) throw new NotFoundError(`no system ${systemId}`);
+    return changed;
+  }
+
+  /**
+   * The operator approves a system's endpoint, naming the one it reviewed: from now on the
+   * platform calls it. Refused (409) when the system's endpoint is no longer that one.
+   */
+  async approveEndpoint(caller: Caller, systemId: string, input: unknown): Promise<SystemRecord> {
+    requireAdmin(caller, "approve endpoints");
+    const { endpoint } = parseInput(endpointApprovalInput, input, "approval");
+    const found = await this.store.getSystem(systemId);
+    if (!found) throw new NotFoundError(`no system ${systemId}`);
+    if (!found.system.endpoint) throw new ConflictError(`${systemId} has no endpoint to approve`);
+    const refusal = endpointRefusal(found.system.endpoint, this.policy);
+    if (refusal) throw new ConflictError(`the endpoint of ${systemId} is not one the platform calls: ${refusal}`);
+    const approved = await this.store.approveEndpoint(systemId, endpoint, {
+      approvedBy: caller.systemId,
+      approvedAt: this.now().toISOString(),
+    });
+    if (!approved) {
+      throw new ConflictError(`the endpoint of ${systemId} is not ${endpoint}: review its current endpoint`);
+    }
+    return approved;
   }
 
   /** Adds a key to a system (rotation: add the new key, switch, then revoke the old one). */
@@ -89,6 +136,14 @@ export class RegistryService {
     const revoked = await this.store.revokeKey(systemId, kid, this.now().toISOString());
     if (!revoked) throw new NotFoundError(`system ${systemId} has no key ${kid}`);
     return revoked;
+  }
+
+  /** Refuses an endpoint the platform would not call (scheme, credentials, host): 400 naming it. */
+  private requireCallable(endpoint: string): void {
+    const refusal = endpointRefusal(endpoint, this.policy);
+    if (refusal) {
+      throw new ValidationError("the platform does not call that endpoint", [{ name: "endpoint", reason: refusal }]);
+    }
   }
 
   private async managedSystem(caller: Caller, systemId: string, action: string): Promise<SystemRecord> {

@@ -10,6 +10,7 @@ import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
 import { sqsDeliveryQueue } from "../../adapters/sqs/delivery-queue.ts";
 import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
 import { DeliveryService } from "../../domain/delivery/delivery-service.ts";
+import { endpointPolicy } from "../../domain/registry/endpoint-policy.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { deliveryEnvironment } from "./environment.ts";
 
@@ -29,7 +30,12 @@ export function deliveryService(): DeliveryService {
     deliveries: new DynamoDeliveryStore(client, env.INTEGRATED_TABLE_NAME),
     batches: new DynamoBatchStore(client, env.INTEGRATED_TABLE_NAME),
     queue: sqsDeliveryQueue(env.DELIVERY_QUEUE_URL, env.DELIVERY_DEAD_LETTER_URL),
-    pusher: httpPusher(kmsSigner(env.PLATFORM_KEY_ID), env.PLATFORM_ISSUER, Number(env.PUSH_TIMEOUT_MS)),
+    pusher: httpPusher(
+      kmsSigner(env.PLATFORM_KEY_ID),
+      env.PLATFORM_ISSUER,
+      Number(env.PUSH_TIMEOUT_MS),
+      endpointPolicy(env.DSCP_STAGE),
+    ),
     log: queuedExchangeLog(env.LOG_QUEUE_URL, Number(env.LOG_SHARDS)),
     retry: {
       maxAttempts: Number(env.DELIVERY_MAX_ATTEMPTS),

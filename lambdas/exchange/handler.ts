@@ -12,6 +12,7 @@ import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
 import { RecordValidator } from "../../domain/dictionary/validator.ts";
 import { ExchangeService } from "../../domain/exchange/exchange-service.ts";
 import { type ExchangeLog, recordQuery } from "../../domain/exchange/model.ts";
+import { endpointPolicy } from "../../domain/registry/endpoint-policy.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { callerOf, verifyBody } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
@@ -82,7 +83,12 @@ const exchange = () => {
     schemas: cachedSchemaVersions(new DynamoDictionaryStore(client, env.REGISTRY_TABLE_NAME)),
     validator: new RecordValidator(),
     integrated: new DynamoIntegratedStore(client, env.INTEGRATED_TABLE_NAME),
-    upstream: httpUpstream(kmsSigner(env.PLATFORM_KEY_ID), env.PLATFORM_ISSUER, Number(env.UPSTREAM_TIMEOUT_MS)),
+    upstream: httpUpstream(
+      kmsSigner(env.PLATFORM_KEY_ID),
+      env.PLATFORM_ISSUER,
+      Number(env.UPSTREAM_TIMEOUT_MS),
+      endpointPolicy(env.DSCP_STAGE),
+    ),
     log: both(queuedExchangeLog(env.LOG_QUEUE_URL, Number(env.LOG_SHARDS)), structuredLog),
   });
   return service;

@@ -1,5 +1,6 @@
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
+import { endpointPolicy } from "../../domain/registry/endpoint-policy.ts";
 import { RegistryService } from "../../domain/registry/registry-service.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
@@ -11,7 +12,9 @@ import { registryEnvironment } from "./environment.ts";
 const environment = lazyEnvironment(registryEnvironment);
 let service: RegistryService | undefined;
 const registry = () => {
-  service ??= new RegistryService(new DynamoRegistryStore(dynamoDbClient(), environment().REGISTRY_TABLE_NAME));
+  service ??= new RegistryService(new DynamoRegistryStore(dynamoDbClient(), environment().REGISTRY_TABLE_NAME), {
+    policy: endpointPolicy(environment().DSCP_STAGE),
+  });
   return service;
 };
 
@@ -37,6 +40,22 @@ export const handler = httpHandler(
     "POST /v1/systems/{systemId}/keys": async (event) => ({
       status: 201,
       body: await registry().addKey(
+        authenticatedCaller(event),
+        pathParameter(event, "systemId"),
+        parseJsonBody(event.body),
+      ),
+    }),
+    "PATCH /v1/systems/{systemId}": async (event) => ({
+      status: 200,
+      body: await registry().changeEndpoint(
+        authenticatedCaller(event),
+        pathParameter(event, "systemId"),
+        parseJsonBody(event.body),
+      ),
+    }),
+    "POST /v1/systems/{systemId}/endpoint/approval": async (event) => ({
+      status: 200,
+      body: await registry().approveEndpoint(
         authenticatedCaller(event),
         pathParameter(event, "systemId"),
         parseJsonBody(event.body),

@@ -80,10 +80,9 @@ export class Identity extends Construct {
     grantTable(
       this.bootstrapFunction,
       props.registryTable,
-      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
-      {
-        writes: true,
-      },
+      // UpdateItem revokes the old keys of a rotation; DeleteItem undoes a registration that failed part-way.
+      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+      { writes: true },
     );
   }
 }

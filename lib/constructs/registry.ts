@@ -15,7 +15,7 @@ export interface RegistryProps {
   readonly version: string;
 }
 
-/** Agencies, their systems (Agent Nodes) and the systems' keys: one function, five routes. */
+/** Agencies, their systems (Agent Nodes) and the systems' keys: one function, seven routes. */
 export class Registry extends Construct {
   readonly function: DscpFunction<typeof registryEnvironment>;
 
@@ -45,7 +45,10 @@ export class Registry extends Construct {
     agencies.addMethod("POST", integration, options);
     agencies.addMethod("GET", integration, options);
     agencies.addResource("{agencyId}").addResource("systems").addMethod("POST", integration, options);
-    const keys = v1.addResource("systems").addResource("{systemId}").addResource("keys");
+    const system = v1.addResource("systems").addResource("{systemId}");
+    system.addMethod("PATCH", integration, options);
+    system.addResource("endpoint").addResource("approval").addMethod("POST", integration, options);
+    const keys = system.addResource("keys");
     keys.addMethod("POST", integration, options);
     keys.addResource("{kid}").addMethod("DELETE", integration, options);
   }

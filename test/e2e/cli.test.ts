@@ -104,10 +104,14 @@ describe("the dscp CLI, as an agency engineer uses it", () => {
         "NDC.OPERATOR",
       ),
     ) as { id: string; capabilities: string[] };
+    const approved = JSON.parse(
+      await ok("systems", "approve-endpoint", provider, upstream.url, "--as", "NDC.OPERATOR"),
+    ) as { endpointStatus: string };
     await ok("systems", "add", consumer, "--name", "Portal", "--capabilities", "consumer", "--as", "NDC.OPERATOR");
 
     expect(key.jwk.kty).toBe("OKP");
-    expect(system).toMatchObject({ id: provider, capabilities: ["provider"] });
+    expect(system).toMatchObject({ id: provider, capabilities: ["provider"], endpointStatus: "pending" });
+    expect(approved.endpointStatus).toBe("approved");
     expect(await ok("agencies", "list", "--limit", "100", "--as", consumer)).toMatch(/^code\s+level/);
   });
 

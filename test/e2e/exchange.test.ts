@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { generateIdentity } from "../../client/identity-files.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import { type DemoUpstream, startDemoUpstream } from "../../demo/upstream.ts";
 import { signRequest } from "../../domain/identity/sign.ts";
@@ -257,6 +258,30 @@ describe("providers that fail", () => {
     expect(response.status).toBe(504);
     expect(response.body).toMatchObject({ type: "urn:dscp:problem:upstream-timeout" });
   }, 30_000);
+});
+
+describe("a provider whose endpoint the operator has not approved", () => {
+  it("is not called: the exchange answers 503 endpoint-not-approved, and logs it", async () => {
+    const pending = await generateIdentity(`${world.provider.systemId}.PENDING`);
+    await world.admin.registerSystem(world.providerAgency, {
+      id: pending.systemId,
+      name: "Population replica",
+      capabilities: ["provider"],
+      endpoint: upstream.url,
+      keys: [{ kid: pending.kid, jwk: pending.publicJwk as never }],
+    });
+    const datasetId = `${pending.systemId}.CITIZENS`;
+    await world.client(pending).publishDataset(citizensDataset(datasetId, pending.systemId));
+    await grant(datasetId);
+    const calls = upstream.calls.length;
+
+    const response = await consumer().send("GET", `/v1/exchange/${datasetId}/records/${someone.personalId}`);
+    remember(response, "failed");
+
+    expect(response.status).toBe(503);
+    expect(response.body).toMatchObject({ type: "urn:dscp:problem:endpoint-not-approved" });
+    expect(upstream.calls.length).toBe(calls);
+  });
 });
 
 describe("GET /v1/platform/keys", () => {

@@ -125,6 +125,64 @@ describe("the registry", () => {
   });
 });
 
+describe("endpoints the platform would be asked to call", () => {
+  it.each([
+    "http://169.254.169.254/latest/meta-data",
+    "http://0xa9fea9fe/",
+    "http://[fd00:ec2::254]/",
+    "http://10.0.0.1/",
+  ])("refuses %s at registration, naming the endpoint", async (endpoint) => {
+    const response = await world.admin.send("POST", `/v1/agencies/${provider}/systems`, {
+      body: { id: `${provider}.SSRF`, name: "Internal", capabilities: ["provider"], endpoint },
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ invalidParams: [expect.objectContaining({ name: "endpoint" })] });
+  });
+
+  it("is pending until the operator approves the endpoint the system registered", async () => {
+    const system = `${provider}.NODE`;
+    const registered = await world.admin.registerSystem(provider, {
+      id: system,
+      name: "Agent Node",
+      capabilities: ["provider"],
+      endpoint: "https://node.example.gov.vn/dscp",
+    });
+    const bySystem = await as(providerSystem).send("POST", `/v1/systems/${system}/endpoint/approval`, {
+      body: { endpoint: "https://node.example.gov.vn/dscp" },
+    });
+    const another = await world.admin.send("POST", `/v1/systems/${system}/endpoint/approval`, {
+      body: { endpoint: "https://elsewhere.example.gov.vn" },
+    });
+    const approved = await world.admin.approveEndpoint(system, "https://node.example.gov.vn/dscp");
+
+    expect(registered.endpointStatus).toBe("pending");
+    expect(bySystem.status).toBe(403);
+    expect(another.status).toBe(409);
+    expect(approved).toMatchObject({ endpointStatus: "approved", endpointApprovedBy: "NDC.OPERATOR" });
+  });
+
+  it("is pending again once its agency moves it", async () => {
+    const system = `${provider}.MOVING`;
+    await world.admin.registerSystem(provider, {
+      id: system,
+      name: "Agent Node",
+      capabilities: ["provider"],
+      endpoint: "https://old.example.gov.vn/dscp",
+    });
+    await world.admin.approveEndpoint(system, "https://old.example.gov.vn/dscp");
+
+    const moved = await as(providerSystem).changeEndpoint(system, "https://new.example.gov.vn/dscp");
+    const toMetadata = await as(providerSystem).send("PATCH", `/v1/systems/${system}`, {
+      body: { endpoint: "http://[::ffff:a9fe:a9fe]/" },
+    });
+
+    expect(moved).toMatchObject({ endpoint: "https://new.example.gov.vn/dscp", endpointStatus: "pending" });
+    expect(moved.endpointApprovedBy).toBeUndefined();
+    expect(toMetadata.status).toBe(400);
+  });
+});
+
 describe("systems holding platform roles", () => {
   it("cannot be taken over by a sibling system adding its own key", async () => {
     const auditor = await generateIdentity(`${consumer}.AUDIT`);
@@ -145,6 +203,59 @@ describe("systems holding platform roles", () => {
 
     expect(takeover.status).toBe(403);
     expect(own.status).toBe(201);
+  });
+});
+
+describe("re-registering a system that holds a platform role", () => {
+  let auditor: IdentityFile;
+  /** The sibling's own key pair, as it would plant it under the auditor's id. */
+  const planted = (kid: string): IdentityFile => ({ ...consumerSystem, systemId: auditor.systemId, kid });
+  const reregister = (kid: string, endpoint?: string) =>
+    as(consumerSystem).send("POST", `/v1/agencies/${consumer}/systems`, {
+      body: {
+        id: auditor.systemId,
+        name: "Takeover",
+        capabilities: ["consumer"],
+        ...(endpoint ? { endpoint } : {}),
+        keys: [{ kid, jwk: consumerSystem.publicJwk }],
+      },
+    });
+
+  beforeAll(async () => {
+    auditor = await generateIdentity(`${consumer}.INSPECT`);
+    await world.admin.registerSystem(consumer, {
+      id: auditor.systemId,
+      name: "Provincial inspection",
+      capabilities: ["consumer"],
+      roles: ["supervisor"],
+      keys: [{ kid: auditor.kid, jwk: auditor.publicJwk as never }],
+    });
+  });
+
+  it("with an oversized endpoint answers 400 and plants no key", async () => {
+    const attempt = await reregister("planted", `https://inspect.example.gov.vn/${"x".repeat(300_000)}`);
+    const signed = await as(planted("planted")).send("GET", "/v1/agencies");
+
+    expect(attempt.status).toBe(400);
+    expect(attempt.body).toMatchObject({ invalidParams: [expect.objectContaining({ name: "endpoint" })] });
+    expect(signed.status).toBe(401);
+  });
+
+  it("overlapping with itself answers 409 to every attempt, and the key it sends never signs, not even meanwhile", async () => {
+    // Signing attempts race the registrations: a key written before the system item was committed would sign here.
+    const [attempts, meanwhile] = await Promise.all([
+      Promise.all(["race", "race", "race-2", "race-2"].map((kid) => reregister(kid))),
+      Promise.all(
+        Array.from({ length: 8 }, (_, index) =>
+          as(planted(index % 2 === 0 ? "race" : "race-2")).send("GET", "/v1/agencies"),
+        ),
+      ),
+    ]);
+    const after = await as(planted("race")).send("GET", "/v1/agencies");
+
+    expect(attempts.map((attempt) => attempt.status)).toEqual([409, 409, 409, 409]);
+    expect(meanwhile.map((response) => response.status)).toEqual(Array(8).fill(401));
+    expect(after.status).toBe(401);
   });
 });
 

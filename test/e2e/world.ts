@@ -63,11 +63,12 @@ export async function createWorld(
     capabilities: ["consumer"],
     keys: [{ kid: foreign.kid, jwk: foreign.publicJwk as never }],
   });
+  const providerEndpoint = options.providerEndpoint ?? "https://population.example.gov.vn/dscp";
   await admin.registerSystem(providerAgency, {
     id: provider.systemId,
     name: "Population database",
     capabilities: ["provider"],
-    endpoint: options.providerEndpoint ?? "https://population.example.gov.vn/dscp",
+    endpoint: providerEndpoint,
     keys: [{ kid: provider.kid, jwk: provider.publicJwk as never }],
   });
   await admin.registerSystem(consumerAgency, {
@@ -77,6 +78,9 @@ export async function createWorld(
     ...(options.consumerEndpoint ? { endpoint: options.consumerEndpoint } : {}),
     keys: [{ kid: consumer.kid, jwk: consumer.publicJwk as never }],
   });
+  // The operator approves both endpoints, as it would after reviewing them: only then do exchanges and pushes reach them.
+  await admin.approveEndpoint(provider.systemId, providerEndpoint);
+  if (options.consumerEndpoint) await admin.approveEndpoint(consumer.systemId, options.consumerEndpoint);
   return { providerAgency, consumerAgency, provider, consumer, supervisor, foreign, client, admin };
 }
 

@@ -61,7 +61,14 @@ const change = (key: string, version = 1): RecordChange => ({
 });
 const batch = { batchId: "batch-0001", datasetId: dataset.id, providerSystem: "MPS.POPULATION", providerAgency: "MPS" };
 
-function world(options: { permissions?: Permission[]; answers?: number[]; subscriptions?: Subscription[] } = {}) {
+function world(
+  options: {
+    permissions?: Permission[];
+    answers?: number[];
+    subscriptions?: Subscription[];
+    endpointStatus?: SystemRecord["endpointStatus"];
+  } = {},
+) {
   const states = new Map<string, DeliveryRecord>();
   const counts: Array<Partial<Batch["deliveries"]>> = [];
   const sent: DeliveryMessage[] = [];
@@ -138,7 +145,12 @@ function world(options: { permissions?: Permission[]; answers?: number[]; subscr
     registry: {
       getAgency: async (code) => ({ code, level: "provincial", country: "VN" }) as unknown as Agency,
       getSystem: async (id) => ({
-        system: { id, agencyCode: "HCM", endpoint: "https://portal.hcm.gov.vn" } as unknown as SystemRecord,
+        system: {
+          id,
+          agencyCode: "HCM",
+          endpoint: "https://portal.hcm.gov.vn",
+          endpointStatus: options.endpointStatus ?? "approved",
+        } as unknown as SystemRecord,
         keys: [],
       }),
     },
@@ -298,6 +310,21 @@ describe("DeliveryService.deliver", () => {
     expect(await service.deliver({ ...message, attempt: 1 })).toBe("delivered");
     expect(total(counts, "failed")).toBe(0);
     expect(total(counts, "delivered")).toBe(2);
+  });
+
+  it("pushes nothing to an endpoint the operator has not approved, logs it and tries again later", async () => {
+    const { service, message, pushes, retried, log } = await queued({ endpointStatus: "pending" });
+
+    expect(await service.deliver(message)).toBe("retrying");
+    expect(pushes).toHaveLength(0);
+    expect(retried).toHaveLength(1);
+    expect(log).toEqual([
+      expect.objectContaining({
+        outcome: "failed",
+        status: 503,
+        problemType: "urn:dscp:problem:endpoint-not-approved",
+      }),
+    ]);
   });
 
   it("refuses, without pushing, once the permission is revoked, and logs the refusal", async () => {

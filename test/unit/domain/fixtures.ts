@@ -3,6 +3,7 @@ import type { ExchangeEntry } from "../../../domain/exchange/model.ts";
 import type { PackageSpec } from "../../../domain/export/package.ts";
 import type { PlatformSigner } from "../../../domain/identity/platform-token.ts";
 import type { Permission } from "../../../domain/permissions/model.ts";
+import type { KeyRecord, RegistryStore, SystemRecord } from "../../../domain/registry/model.ts";
 
 /** An active permission of HCM.PORTAL on MPS's citizens, valid through 2026; override what a test needs. */
 export function permissionFixture(overrides: Partial<Permission> = {}): Permission {
@@ -106,4 +107,57 @@ export function exchangeEntryFixture(overrides: Partial<ExchangeEntry> = {}): Ex
 /** Items as an async stream, as stores hand them over a page at a time. */
 export async function* streamOf<T>(items: readonly T[]): AsyncGenerator<T> {
   yield* items;
+}
+
+/** A registry held in maps (every agency exists), exposing what was written. */
+export function memoryRegistry(): RegistryStore & { systems: Map<string, SystemRecord>; keys: KeyRecord[] } {
+  const systems = new Map<string, SystemRecord>();
+  const keys: KeyRecord[] = [];
+  const keyIndex = (systemId: string, kid: string) =>
+    keys.findIndex((key) => key.systemId === systemId && key.kid === kid);
+  return {
+    systems,
+    keys,
+    createAgency: async () => {},
+    getAgency: async (code) => ({ code, name: code, level: "central", country: "VN", createdAt: "" }),
+    listAgencies: async () => ({ items: [] }),
+    createSystem: async (system, written) => {
+      systems.set(system.id, system);
+      keys.push(...written);
+    },
+    getSystem: async (id) => {
+      const system = systems.get(id);
+      return system ? { system, keys: keys.filter((key) => key.systemId === id) } : undefined;
+    },
+    addKey: async (key) => {
+      keys.push(key);
+    },
+    changeEndpoint: async (systemId, endpoint) => {
+      const system = systems.get(systemId);
+      if (!system) return undefined;
+      const { endpointApprovedBy: _by, endpointApprovedAt: _at, ...rest } = system;
+      const changed: SystemRecord = { ...rest, endpoint, endpointStatus: "pending" };
+      systems.set(systemId, changed);
+      return changed;
+    },
+    approveEndpoint: async (systemId, endpoint, approval) => {
+      const system = systems.get(systemId);
+      if (system?.endpoint !== endpoint) return undefined;
+      const approved: SystemRecord = {
+        ...system,
+        endpointStatus: "approved",
+        endpointApprovedBy: approval.approvedBy,
+        endpointApprovedAt: approval.approvedAt,
+      };
+      systems.set(systemId, approved);
+      return approved;
+    },
+    revokeKey: async (systemId, kid, at) => {
+      const index = keyIndex(systemId, kid);
+      const found = keys[index];
+      if (!found) return undefined;
+      keys[index] = { ...found, status: "revoked", revokedAt: at };
+      return keys[index];
+    },
+  };
 }
