@@ -52,7 +52,7 @@ export class ExchangeService {
     },
   ) {}
 
-  /** One record by its data key; `precheck` runs inside the attempt (the body check), so its refusal is logged. */
+  /** One record by its data key; `precheck` (the request check) runs inside the attempt, so its refusal is logged. */
   getRecord(
     caller: Caller,
     datasetId: string,

@@ -14,7 +14,7 @@ import { isAdmin, isOverseer } from "../identity/authorization.ts";
 import { ConflictError, ForbiddenError } from "../identity/errors.ts";
 import { DependencyUnavailableError, NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
 import type { Caller } from "../registry/model.ts";
-import { parseInput } from "../validation.ts";
+import { jsonDepthWithin, MAX_JSON_DEPTH, parseInput } from "../validation.ts";
 import {
   type Batch,
   type BatchStore,
@@ -481,14 +481,22 @@ export class SyncService {
         if (!line.trim()) continue;
         const index = received++;
         let raw: unknown;
+        // Too deep to validate or hash safely: refused like a line that is not JSON.
+        const shallow = jsonDepthWithin(line);
         try {
-          raw = JSON.parse(line);
+          raw = shallow ? JSON.parse(line) : undefined;
         } catch {
           raw = undefined;
         }
         const verdict =
           raw === undefined
-            ? { errors: [{ path: "(line)", rule: "json", message: "is not valid JSON" }] }
+            ? {
+                errors: [
+                  shallow
+                    ? { path: "(line)", rule: "json", message: "is not valid JSON" }
+                    : { path: "(line)", rule: "depth", message: `nests deeper than ${MAX_JSON_DEPTH} levels` },
+                ],
+              }
             : this.judge(raw, check, dataset.keyFields);
         if (!("operation" in verdict)) {
           rejected++;
