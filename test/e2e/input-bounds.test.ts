@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../domain/identity/sign.ts";
+import { eventually } from "../runtime/helpers.ts";
 import { target } from "./target.ts";
 import { citizensDataset, createWorld, publishCitizenSchema, runId, type World } from "./world.ts";
 
@@ -114,7 +115,7 @@ describe("request bodies", () => {
   it("takes JSON with a charset", async () => {
     const sent = await rawPost(
       `/v1/sync/${register}/batches`,
-      JSON.stringify({ batchId: `charset-${randomUUID()}`, operations: [{ op: "remove", key: "000000000001" }] }),
+      JSON.stringify({ batchId: `charset-${randomUUID()}`, operations: [{ op: "delete", key: "000000000001" }] }),
       "application/json; charset=utf-8",
     );
 
@@ -130,5 +131,29 @@ describe("request bodies", () => {
 
     expect(sent.status).toBe(400);
     expect(sent.problem).toMatchObject({ invalidParams: [{ name: "(body)" }] });
+  });
+
+  it("rejects a sync record whose key is longer than a store key takes, and completes the batch", async () => {
+    const batchId = `long-key-${randomUUID()}`;
+    const sent = await world.client(world.provider).send<{ rejected: number }>("POST", `/v1/sync/${register}/batches`, {
+      body: {
+        batchId,
+        operations: [
+          { op: "delete", key: "9".repeat(3000) },
+          { op: "delete", key: "000000000002" },
+        ],
+      },
+    });
+    const done = await eventually(async () => {
+      const status = await world.client(world.provider).call<{
+        state: string;
+        rejected: number;
+        rejections: Array<{ index: number; errors: Array<{ path: string }> }>;
+      }>("GET", `/v1/sync/batches/${batchId}`);
+      return status.state === "completed" ? status : undefined;
+    }, 120);
+
+    expect(sent.status).toBe(202);
+    expect(done.rejections.find((rejection) => rejection.index === 0)).toMatchObject({ errors: [{ path: "key" }] });
   });
 });
