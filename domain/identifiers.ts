@@ -70,7 +70,9 @@ export const PATH_PARAMETERS: Readonly<Record<string, z.ZodMiniType<string>>> = 
   /** A dictionary field (camelCase) or a code list (UPPER_CASE). */
   code: z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, "must be a field or code list code")),
   schemaId: systemId,
-  version: z.string().check(z.regex(/^\d{1,4}\.\d{1,4}\.\d{1,4}$/, "must be MAJOR.MINOR.PATCH, e.g. 1.0.0")),
+  version: z
+    .string()
+    .check(z.regex(/^(\d{1,4}\.\d{1,4}\.\d{1,4}|latest)$/, "must be MAJOR.MINOR.PATCH, e.g. 1.0.0, or latest")),
   requestId: opaqueId,
   permissionId: opaqueId,
   key: recordKey,

@@ -104,9 +104,10 @@ beforeAll(async () => {
     kid: [world.consumer.kid],
     datasetId: [requested, integrated],
     schemaId: [schema.id],
-    version: [schema.version],
+    version: [schema.version, "latest"],
     key: population.map((citizen) => citizen.personalId),
-    year: ["2026"],
+    // Not the current year: the oversight tests compute and read its ranking meanwhile.
+    year: ["2031"],
   });
 }, 120_000);
 
@@ -299,7 +300,7 @@ function caseOf(operation: OperationDoc): fc.Arbitrary<Case> {
     paramName.map((name) => `X-${name}`),
     fc.oneof(
       fc.stringMatching(/^[ -~]{0,60}$/),
-      fc.integer({ min: 8200, max: 8600 }).map((length) => "h".repeat(length)),
+      fc.integer({ min: 8200, max: 8400 }).map((length) => "h".repeat(length)),
     ),
   );
   return fc
@@ -341,7 +342,7 @@ function caseOf(operation: OperationDoc): fc.Arbitrary<Case> {
  * pass the local runtime's 16 KiB of headers (Node answers 431 itself, before the platform runs);
  * API Gateway's own limits are lower still.
  */
-const MAX_URL_LENGTH = 5000;
+const MAX_URL_LENGTH = 3000;
 
 function urlLength(operation: OperationDoc, input: Case): number {
   const path = operation.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(input.path[name] ?? ""));
