@@ -93,20 +93,19 @@ export const handler = httpHandler(
   dispatch({
     // The request check runs inside the attempt, so that a refused request is logged too.
     "GET /v1/exchange/{datasetId}/records/{key}": {
-      selfChecked: async (event, { transactionId }, check) => {
-        const fields = queryParameters(event, recordQuery).fields?.split(",").filter(Boolean);
-        return {
-          status: 200,
-          body: await exchange().getRecord(
-            callerOf(event),
-            pathParameter(event, "datasetId"),
-            pathParameter(event, "key"),
-            fields,
-            transactionId,
-            check,
-          ),
-        };
-      },
+      selfChecked: async (event, { transactionId }, check) => ({
+        status: 200,
+        body: await exchange().getRecord(
+          callerOf(event),
+          pathParameter(event, "datasetId"),
+          pathParameter(event, "key"),
+          () => {
+            check();
+            return queryParameters(event, recordQuery).fields?.split(",").filter(Boolean);
+          },
+          transactionId,
+        ),
+      }),
     },
     "POST /v1/exchange/{datasetId}/query": {
       selfChecked: async (event, { transactionId }, check) => ({

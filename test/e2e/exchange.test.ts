@@ -216,6 +216,16 @@ describe("refusals at use time", () => {
     });
   });
 
+  it("refuses fields that are no field names, and logs the attempt denied", async () => {
+    const response = await consumer().send("GET", `/v1/exchange/${citizens}/records/${someone.personalId}`, {
+      query: { fields: "full name!" },
+    });
+    remember(response, "denied");
+
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ invalidParams: [{ name: "fields" }] });
+  });
+
   it("refuses a token with an oversized jti as invalid, and logs the attempt", async () => {
     const path = `/v1/exchange/${citizens}/records/${someone.personalId}`;
     const token = await signRequest(world.consumer, audience, { method: "GET", path }, { jti: "j".repeat(4000) });
