@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { PATH_PARAMETERS } from "../domain/identifiers.ts";
 import { OPERATIONS, type Operation } from "./operations.ts";
 import { problemDetails } from "./resources.ts";
 
@@ -9,6 +10,7 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   401: "No valid request token; the problem type names why (urn:dscp:problem:auth:…)",
   403: "Authenticated but not allowed; the problem type names why",
   404: "No such resource",
+  415: "The body is not sent as `application/json` (charset allowed)",
   409: "Conflicts with the current state (taken id, already decided, already revoked)",
   422: "Understood but refused by a rule of the decree (e.g. secret data, Art. 9.3)",
   500: "Unexpected failure; reveals nothing but the transaction id",
@@ -121,7 +123,7 @@ function describe(operation: Operation): Json {
       name: match[1],
       in: "path",
       required: true,
-      schema: { type: "string" },
+      schema: pathParameterSchema(match[1] as string),
     })),
     ...(operation.query ?? []).flatMap(queryParameters),
   ];
@@ -154,13 +156,23 @@ function describe(operation: Operation): Json {
         },
       },
       ...Object.fromEntries(
-        [...operation.problems, 500].map((status) => [
-          status,
-          { description: STATUS_TEXT[status] ?? "Problem", headers: transactionId, content: problem },
-        ]),
+        [...operation.problems, ...(operation.body ? [415] : []), 500]
+          .sort((a, b) => a - b)
+          .map((status) => [
+            status,
+            { description: STATUS_TEXT[status] ?? "Problem", headers: transactionId, content: problem },
+          ]),
       ),
     },
   };
+}
+
+/** The schema every request's path parameter of this name is checked against. */
+function pathParameterSchema(name: string): Json {
+  const schema = PATH_PARAMETERS[name];
+  if (!schema) throw new Error(`path parameter ${name} has no schema in domain/identifiers.ts`);
+  const { $schema: _schema, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Json;
+  return rest;
 }
 
 /** Each property of a query schema as one query parameter. */

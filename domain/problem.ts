@@ -90,3 +90,12 @@ export function internalProblem(context: { instance?: string; transactionId?: st
     ...context,
   };
 }
+
+/** The request body is in a media type the route does not take (only JSON is). */
+export class UnsupportedMediaTypeError extends ProblemError {
+  constructor(detail: string) {
+    super(415, "unsupported-media-type", "Unsupported media type", detail, [
+      { name: "Content-Type", reason: "must be application/json" },
+    ]);
+  }
+}

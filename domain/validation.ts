@@ -58,9 +58,40 @@ function nestedPrototypeKeys(value: unknown): string[] {
 
 const MAX_REPORTED = 10;
 
-/** Parses a JSON request body, naming the problem when it is not JSON. */
+/**
+ * How deeply a JSON document may nest. Everything downstream (canonical JSON, schema validation,
+ * projection) recurses; this bound, checked on the text before parsing, keeps every one of them
+ * far from the stack's limit. A sync batch's record sits four levels down, so records may nest
+ * 60 levels.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether JSON text nests objects and arrays at most `max` deep: one pass, no recursion. */
+export function jsonDepthWithin(text: string, max: number = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 0x5c)
+        index++; // a backslash escapes the next character
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x7b || code === 0x5b) {
+      if (++depth > max) return false;
+    } else if (code === 0x7d || code === 0x5d) depth--;
+  }
+  return true;
+}
+
+/** Parses a JSON request body, naming the problem when it is not JSON or nests too deeply. */
 export function parseJsonBody(body: string | null | undefined): unknown {
   if (body === null || body === undefined || body === "") return {};
+  if (!jsonDepthWithin(body)) {
+    throw new ValidationError(`the request body nests deeper than ${MAX_JSON_DEPTH} levels`, [
+      { name: "(body)", reason: `nests deeper than ${MAX_JSON_DEPTH} levels` },
+    ]);
+  }
   try {
     return JSON.parse(body);
   } catch (error) {

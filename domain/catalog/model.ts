@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { datasetId, MAX_ID_LENGTH } from "../identifiers.ts";
 
 /** Classification of a dataset; `secret` data follows its own law and never enters DSCP (Art. 9.3). */
 export const CLASSIFICATIONS = ["public", "internal", "restricted", "secret"] as const;
@@ -58,15 +59,8 @@ const describedFields = {
 };
 
 export const newDatasetInput = z.object({
-  id: z
-    .string()
-    .check(
-      z.regex(
-        /^[A-Z][A-Z0-9]{1,15}(\.[A-Z][A-Z0-9_]{0,31}){2,}$/,
-        "must be <AGENCY>.<SYSTEM>.<NAME> in upper case, e.g. MPS.POPULATION.CITIZENS",
-      ),
-    ),
-  providerSystem: z.string().check(z.minLength(3)),
+  id: datasetId,
+  providerSystem: z.string().check(z.minLength(3), z.maxLength(MAX_ID_LENGTH)),
   keyFields: z.array(fieldName).check(z.minLength(1), z.maxLength(5)),
   fields: z.array(datasetField).check(z.minLength(1), z.maxLength(500)),
   ...describedFields,

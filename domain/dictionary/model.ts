@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { MAX_ID_LENGTH } from "../identifiers.ts";
 
 /*
  * The Common Data Dictionary (Art. 19): fields with one meaning everywhere, code lists, and
@@ -141,6 +142,7 @@ export interface CodeList {
 const schemaId = z
   .string()
   .check(
+    z.maxLength(MAX_ID_LENGTH),
     z.regex(
       /^[A-Z][A-Z0-9]{1,15}(\.[A-Z][A-Z0-9_]{0,31})+$/,
       "must be <AGENCY>.<NAME> in upper case, e.g. MPS.CITIZEN",

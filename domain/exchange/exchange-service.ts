@@ -53,17 +53,19 @@ export class ExchangeService {
     },
   ) {}
 
-  /** One record by its data key; `precheck` runs inside the attempt (the body check), so its refusal is logged. */
+  /**
+   * One record by its data key. `readFields` checks the request and reads the fields asked for
+   * inside the attempt, so a refused request is logged too.
+   */
   getRecord(
     caller: Caller,
     datasetId: string,
     key: string,
-    fields: readonly string[] | undefined,
+    readFields: () => readonly string[] | undefined,
     transactionId: string,
-    precheck: () => void = () => {},
   ) {
     return this.attempt(caller, datasetId, "get-record", transactionId, async (attempt) => {
-      precheck();
+      const fields = readFields();
       const { dataset, permission, wanted } = await this.authorize(caller, datasetId, fields, [], attempt);
       if (attempt.method === "integrated") {
         const stored = await this.integrated().get(datasetId, key);

@@ -42,7 +42,14 @@ export class UpstreamFailedError extends ProblemError {
 
 /** Query parameters of `GET /v1/exchange/{datasetId}/records/{key}`. */
 export const recordQuery = z.object({
-  fields: z.optional(z.string().check(z.describe("Comma-separated fields wanted; none means every permitted field"))),
+  fields: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(/^[A-Za-z0-9,]{0,2000}$/, "must be field names separated by commas"),
+        z.describe("Comma-separated fields wanted; none means every permitted field"),
+      ),
+  ),
 });
 
 /** Body of `POST /v1/exchange/{datasetId}/query`. */

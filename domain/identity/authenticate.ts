@@ -29,6 +29,16 @@ export interface Authenticated {
   readonly bodyDigest?: string;
 }
 
+/** Longest request token taken (API Gateway takes 10 KiB of headers in all). */
+export const MAX_TOKEN_LENGTH = 8192;
+/** The formats registration gives keys and systems (domain/identifiers.ts). */
+const KID = /^[A-Za-z0-9._-]{1,64}$/;
+const SYSTEM_ID = /^[A-Z][A-Z0-9]{1,15}(\.[A-Z][A-Z0-9_]{0,31})+$/;
+/** A token id: printable ASCII (a UUID will do), short enough to be part of a key. */
+const JTI = /^[\x21-\x7e]{1,128}$/;
+/** base64url SHA-256: 32 bytes, 43 characters. */
+const BODY_DIGEST = /^[A-Za-z0-9_-]{43}$/;
+
 /**
  * Verifies a request token as design.md specifies: a registered, active system; a registered,
  * unrevoked key named by `kid` whose algorithm matches; a valid signature; the platform as
@@ -40,6 +50,9 @@ export async function authenticate(input: AuthenticationInput): Promise<Authenti
   const now = input.now ?? new Date();
   const token = input.token?.replace(/^Bearer\s+/i, "").trim();
   if (!token) throw new AuthenticationError("unauthenticated", "send Authorization: Bearer <request token>");
+  if (token.length > MAX_TOKEN_LENGTH) {
+    throw new AuthenticationError("invalid-token", `a request token is at most ${MAX_TOKEN_LENGTH} characters`);
+  }
 
   let header: ReturnType<typeof decodeProtectedHeader>;
   let unverified: ReturnType<typeof decodeJwt>;
@@ -53,9 +66,16 @@ export async function authenticate(input: AuthenticationInput): Promise<Authenti
   if (!(TOKEN_ALGORITHMS as readonly string[]).includes(algorithm) || typeof header.kid !== "string") {
     throw new AuthenticationError("invalid-token", "the token header needs alg EdDSA or ES256 and a kid");
   }
+  if (!KID.test(header.kid)) {
+    throw new AuthenticationError("invalid-token", "kid must be 1-64 letters, digits, '.', '_' or '-'");
+  }
   const issuer = unverified.iss;
   if (typeof issuer !== "string" || unverified.sub !== issuer) {
     throw new AuthenticationError("invalid-token", "iss and sub must both name the calling system");
+  }
+  // Bounded before the directory is read: an id no system can have is no key lookup.
+  if (issuer.length > 200 || !SYSTEM_ID.test(issuer)) {
+    throw new AuthenticationError("invalid-token", "iss must be a system id, e.g. MPS.POPULATION");
   }
 
   const found = await input.directory(issuer);
@@ -100,7 +120,13 @@ export async function authenticate(input: AuthenticationInput): Promise<Authenti
       `the token signs ${String(claims.htm)} ${String(claims.htu)}, not ${input.method} ${input.target}`,
     );
   }
-  const jti = String(claims.jti);
+  if (typeof claims.jti !== "string" || !JTI.test(claims.jti)) {
+    throw new AuthenticationError("invalid-token", "jti must be 1-128 printable ASCII characters");
+  }
+  if (claims.bdy !== undefined && (typeof claims.bdy !== "string" || !BODY_DIGEST.test(claims.bdy))) {
+    throw new AuthenticationError("invalid-token", "bdy must be the base64url SHA-256 of the body (43 characters)");
+  }
+  const jti = claims.jti;
   if (!(await input.replayGuard(issuer, jti, exp + CLOCK_SKEW_SECONDS))) {
     throw new AuthenticationError("token-replayed", `token ${jti} of ${issuer} was already used`);
   }

@@ -12,7 +12,8 @@ export type AuthenticationFailure =
   | "wrong-audience"
   | "token-replayed"
   | "token-not-for-request"
-  | "body-digest-mismatch";
+  | "body-digest-mismatch"
+  | "authentication-failed";
 
 const TITLES: Record<AuthenticationFailure, string> = {
   unauthenticated: "Authentication required",
@@ -26,6 +27,7 @@ const TITLES: Record<AuthenticationFailure, string> = {
   "token-replayed": "Token already used",
   "token-not-for-request": "Token signed for another request",
   "body-digest-mismatch": "Body does not match the token",
+  "authentication-failed": "Authentication could not complete",
 };
 
 /** The caller is not who the request token says, or the token does not cover this request. */

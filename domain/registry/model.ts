@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { systemId as boundedSystemId } from "../identifiers.ts";
 
 /** An agency's place in the administration; `foreign` partners come from other countries (Art. 11). */
 export const AGENCY_LEVELS = ["central", "provincial", "commune", "foreign"] as const;
@@ -15,14 +16,7 @@ export type Role = (typeof ROLES)[number];
 const agencyCode = z
   .string()
   .check(z.regex(/^[A-Z][A-Z0-9]{1,15}$/, "must be 2-16 upper-case letters or digits, starting with a letter"));
-const systemId = z
-  .string()
-  .check(
-    z.regex(
-      /^[A-Z][A-Z0-9]{1,15}(\.[A-Z][A-Z0-9_]{0,31})+$/,
-      "must be <AGENCY>.<NAME> in upper case, e.g. MPS.POPULATION",
-    ),
-  );
+const systemId = boundedSystemId;
 const kid = z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'"));
 const base64url = (length: number) =>
   z.string().check(z.regex(new RegExp(`^[A-Za-z0-9_-]{${length}}$`), `must be ${length} base64url characters`));

@@ -10,11 +10,12 @@ import type { SchemaVersion } from "../dictionary/model.ts";
 import type { RecordCheck, RecordValidator } from "../dictionary/validator.ts";
 import type { ExchangeLog } from "../exchange/model.ts";
 import { canonicalJson } from "../exchange-log/chain.ts";
+import { isKeyText, MAX_RECORD_KEY_BYTES } from "../identifiers.ts";
 import { isAdmin, isOverseer } from "../identity/authorization.ts";
 import { ConflictError, ForbiddenError } from "../identity/errors.ts";
 import { DependencyUnavailableError, NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
 import type { Caller } from "../registry/model.ts";
-import { parseInput } from "../validation.ts";
+import { jsonDepthWithin, MAX_JSON_DEPTH, parseInput } from "../validation.ts";
 import {
   type Batch,
   type BatchStore,
@@ -530,14 +531,22 @@ export class SyncService {
         if (!line.trim()) continue;
         const index = received++;
         let raw: unknown;
+        // Too deep to validate or hash safely: refused like a line that is not JSON.
+        const shallow = jsonDepthWithin(line);
         try {
-          raw = JSON.parse(line);
+          raw = shallow ? JSON.parse(line) : undefined;
         } catch {
           raw = undefined;
         }
         const verdict =
           raw === undefined
-            ? { errors: [{ path: "(line)", rule: "json", message: "is not valid JSON" }] }
+            ? {
+                errors: [
+                  shallow
+                    ? { path: "(line)", rule: "json", message: "is not valid JSON" }
+                    : { path: "(line)", rule: "depth", message: `nests deeper than ${MAX_JSON_DEPTH} levels` },
+                ],
+              }
             : this.judge(raw, check, dataset.keyFields);
         if (!("operation" in verdict)) {
           rejected++;
@@ -759,12 +768,28 @@ export class SyncService {
         })),
       };
     }
+    const key =
+      parsed.data.op === "upsert"
+        ? dataKeyOf(parsed.data.record, keyFields)
+        : typeof parsed.data.key === "string"
+          ? parsed.data.key
+          : dataKeyOf(parsed.data.key, keyFields);
+    // The key becomes part of a store key: one DynamoDB would refuse is this record's fault, not the batch's.
+    if (Buffer.byteLength(key) > MAX_RECORD_KEY_BYTES || !isKeyText(key)) {
+      return {
+        errors: [
+          {
+            path: "key",
+            rule: "key",
+            message: `must be at most ${MAX_RECORD_KEY_BYTES} bytes without control characters`,
+          },
+        ],
+      };
+    }
     if (parsed.data.op === "upsert") {
-      const key = dataKeyOf(parsed.data.record, keyFields);
       const errors = check(parsed.data.record);
       return errors.length > 0 ? { key, errors } : { key, operation: parsed.data };
     }
-    const key = typeof parsed.data.key === "string" ? parsed.data.key : dataKeyOf(parsed.data.key, keyFields);
     return key.split("|").some((part) => part === "")
       ? { key, errors: [{ path: "key", rule: "required", message: `must give ${keyFields.join(", ")}` }] }
       : { key, operation: parsed.data };

@@ -41,8 +41,9 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
   const authorization = Object.entries(event.headers ?? {}).find(
     ([name]) => name.toLowerCase() === "authorization",
   )?.[1];
-  const target = canonicalTarget(event.path, queryPairs(event.multiValueQueryStringParameters));
+  let target = event.path;
   try {
+    target = canonicalTarget(event.path, queryPairs(event.multiValueQueryStringParameters));
     const { caller, jti, bodyDigest } = await authenticate({
       token: authorization,
       audience: env.PLATFORM_AUDIENCE,
@@ -64,10 +65,23 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
         bodyDigest: bodyDigest ?? "",
       },
     };
-  } catch (error) {
-    if (!(error instanceof AuthenticationError)) throw error;
+  } catch (thrown) {
+    // Anything unexpected (a store failing, input nothing foresaw) refuses the request too, and is
+    // logged like every refusal: an authoriser that throws answers a bare 500 and logs nothing.
+    const error =
+      thrown instanceof AuthenticationError
+        ? thrown
+        : new AuthenticationError("authentication-failed", "the platform could not authenticate this request", {
+            cause: thrown,
+          });
+    if (error !== thrown) logger.error("authentication failed unexpectedly", { error: thrown as Error });
     // Every refused request is logged, with the reason and never the token.
-    logger.warn("request refused", { failure: error.failure, detail: error.message, method: event.httpMethod, target });
+    logger.warn("request refused", {
+      failure: error.failure,
+      detail: error.message,
+      method: event.httpMethod,
+      target: target.slice(0, 2048),
+    });
     metrics.addMetric(`auth-${error.failure}`, MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
     await logRefusedExchange(event, authorization, error, started, log);
@@ -94,6 +108,12 @@ async function logRefusedExchange(
 ): Promise<void> {
   const route = /^\/v1\/exchange\/([^/]+)\/(records|query)/.exec(event.path);
   if (!route?.[1]) return;
+  let datasetId = route[1];
+  try {
+    datasetId = decodeURIComponent(route[1]);
+  } catch {
+    // Not percent-encoded UTF-8: logged as sent.
+  }
   let claimed = "unknown";
   try {
     const issuer = decodeJwt(String(authorization ?? "").replace(/^Bearer\s+/i, "")).iss;
@@ -109,7 +129,7 @@ async function logRefusedExchange(
       consumerSystem: "unauthenticated",
       consumerAgency: "unauthenticated",
       claimedIssuer: claimed,
-      datasetId: decodeURIComponent(route[1]),
+      datasetId: datasetId.slice(0, 256),
       operation: route[2] === "records" ? "get-record" : "query",
       method: "request",
       fieldsReturned: [],

@@ -14,7 +14,7 @@ import { ExchangeService } from "../../domain/exchange/exchange-service.ts";
 import { type ExchangeLog, recordQuery } from "../../domain/exchange/model.ts";
 import { endpointPolicy } from "../../domain/registry/endpoint-policy.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
-import { callerOf, verifyBody } from "../shared/caller.ts";
+import { callerOf } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { httpHandler } from "../shared/http.ts";
 import { logger, metrics } from "../shared/observability.ts";
@@ -97,31 +97,35 @@ const exchange = () => {
 /** Request-based exchange (Art. 7.2a). */
 export const handler = httpHandler(
   dispatch({
-    "GET /v1/exchange/{datasetId}/records/{key}": async (event, { transactionId }) => {
-      const fields = queryParameters(event, recordQuery).fields?.split(",").filter(Boolean);
-      return {
+    // The request check runs inside the attempt, so that a refused request is logged too.
+    "GET /v1/exchange/{datasetId}/records/{key}": {
+      selfChecked: async (event, { transactionId }, check) => ({
         status: 200,
         body: await exchange().getRecord(
           callerOf(event),
           pathParameter(event, "datasetId"),
           pathParameter(event, "key"),
-          fields,
+          () => {
+            check();
+            return queryParameters(event, recordQuery).fields?.split(",").filter(Boolean);
+          },
           transactionId,
-          () => verifyBody(event),
         ),
-      };
+      }),
     },
-    "POST /v1/exchange/{datasetId}/query": async (event, { transactionId }) => ({
-      status: 200,
-      body: await exchange().query(
-        callerOf(event),
-        pathParameter(event, "datasetId"),
-        () => {
-          verifyBody(event);
-          return parseJsonBody(event.body);
-        },
-        transactionId,
-      ),
-    }),
+    "POST /v1/exchange/{datasetId}/query": {
+      selfChecked: async (event, { transactionId }, check) => ({
+        status: 200,
+        body: await exchange().query(
+          callerOf(event),
+          pathParameter(event, "datasetId"),
+          () => {
+            check();
+            return parseJsonBody(event.body);
+          },
+          transactionId,
+        ),
+      }),
+    },
   }),
 );

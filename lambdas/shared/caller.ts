@@ -4,17 +4,14 @@ import { bodyDigest } from "../../domain/identity/request-token.ts";
 import { CAPABILITIES, type Caller, ROLES } from "../../domain/registry/model.ts";
 
 /**
- * The caller the authoriser authenticated, once the body is checked against the digest the
- * token signed (the authoriser never sees bodies). A body without a signed digest, or one that
- * differs from it, is refused as tampered.
+ * The caller the authoriser authenticated. The body was checked against the digest the token
+ * signed before the route ran, for every route at once (see `checkRequest`).
  */
 export function authenticatedCaller(event: APIGatewayProxyEvent): Caller {
-  const caller = callerOf(event);
-  verifyBody(event);
-  return caller;
+  return callerOf(event);
 }
 
-/** Who the authoriser says is calling, before the body is checked (see {@link verifyBody}). */
+/** Who the authoriser says is calling. */
 export function callerOf(event: APIGatewayProxyEvent): Caller {
   const context = (event.requestContext.authorizer ?? {}) as Record<string, unknown>;
   if (typeof context.systemId !== "string" || typeof context.agencyCode !== "string") {
@@ -29,7 +26,10 @@ export function callerOf(event: APIGatewayProxyEvent): Caller {
   };
 }
 
-/** Refuses a body that is not the one the request token signed (or one it did not sign). */
+/**
+ * Refuses a body that is not the one the request token signed (or one it did not sign): the
+ * authoriser never sees bodies. Called once per request, by `checkRequest`.
+ */
 export function verifyBody(event: APIGatewayProxyEvent): void {
   const context = (event.requestContext.authorizer ?? {}) as Record<string, unknown>;
   const body = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, "base64") : event.body) : "";

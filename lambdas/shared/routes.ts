@@ -3,17 +3,33 @@ import * as z from "zod/mini";
 import { ProblemError } from "../../domain/problem.ts";
 import { parseInput } from "../../domain/validation.ts";
 import type { HttpResult, HttpRoute, RequestContext } from "./http.ts";
+import { checkRequest } from "./request-guard.ts";
+
+/**
+ * A route that runs the request check itself, inside its own work, because a refusal there must
+ * be recorded (an exchange attempt is logged whatever its outcome). It must call `check` before
+ * it touches any store.
+ */
+export interface SelfCheckedRoute {
+  readonly selfChecked: (
+    event: APIGatewayProxyEvent,
+    context: RequestContext,
+    check: () => void,
+  ) => Promise<HttpResult>;
+}
 
 /** Routes of one function, keyed `<METHOD> <resource path>` as the template declares them. */
-export type RouteTable = Readonly<Record<string, HttpRoute>>;
+export type RouteTable = Readonly<Record<string, HttpRoute | SelfCheckedRoute>>;
 
 /**
  * Dispatches on API Gateway's matched resource, so the function serves exactly the methods
- * the CDK app wires to it and nothing else.
+ * the CDK app wires to it and nothing else. Every request is checked first, in one place (see
+ * {@link checkRequest}): parameters, media type and the signed body digest.
  */
 export function dispatch(routes: RouteTable): HttpRoute {
-  return (event: APIGatewayProxyEvent, context: RequestContext): Promise<HttpResult> => {
-    const route = routes[`${event.httpMethod} ${event.resource}`];
+  return async (event: APIGatewayProxyEvent, context: RequestContext): Promise<HttpResult> => {
+    const key = `${event.httpMethod} ${event.resource}`;
+    const route = Object.hasOwn(routes, key) ? routes[key] : undefined;
     if (!route) {
       throw new ProblemError(
         404,
@@ -22,6 +38,8 @@ export function dispatch(routes: RouteTable): HttpRoute {
         `${event.httpMethod} ${event.path} is not served here`,
       );
     }
+    if ("selfChecked" in route) return route.selfChecked(event, context, () => checkRequest(event));
+    checkRequest(event);
     return route(event, context);
   };
 }

@@ -206,6 +206,37 @@ describe("refusals at use time", () => {
     expect(malformed.status).toBe(400);
   });
 
+  it("refuses a record key longer than a store key takes as the consumer's mistake, and logs it denied", async () => {
+    const response = await consumer().send("GET", `/v1/exchange/${citizens}/records/${"7".repeat(3000)}`);
+    remember(response, "denied");
+
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({
+      type: "urn:dscp:problem:validation-failed",
+      invalidParams: [{ name: "key" }],
+    });
+  });
+
+  it("refuses fields that are no field names, and logs the attempt denied", async () => {
+    const response = await consumer().send("GET", `/v1/exchange/${citizens}/records/${someone.personalId}`, {
+      query: { fields: "full name!" },
+    });
+    remember(response, "denied");
+
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ invalidParams: [{ name: "fields" }] });
+  });
+
+  it("refuses a token with an oversized jti as invalid, and logs the attempt", async () => {
+    const path = `/v1/exchange/${citizens}/records/${someone.personalId}`;
+    const token = await signRequest(world.consumer, audience, { method: "GET", path }, { jti: "j".repeat(4000) });
+    const response = await fetch(new URL(path.slice(1), apiUrl), { headers: { Authorization: `Bearer ${token}` } });
+    remember({ transactionId: response.headers.get("x-transaction-id"), status: response.status }, "denied");
+
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ type: "urn:dscp:problem:auth:invalid-token" });
+  });
+
   it("refuses an expired permission", async () => {
     const response = await consumer().send("GET", `/v1/exchange/${expired}/records/${someone.personalId}`);
 

@@ -142,4 +142,50 @@ describe("authenticate", () => {
     expect(await failureOf(authenticate({ ...base, token: genuineToken }))).toBe("accepted");
     expect(await failureOf(authenticate({ ...base, token: genuineToken }))).toBe("token-replayed");
   });
+  it("refuses an oversized jti as an invalid token before it is remembered", async () => {
+    const remembered: string[] = [];
+    const token = await signRequest(
+      caller,
+      AUDIENCE,
+      { method: "GET", path: "/v1/agencies", query: [["limit", "2"]] },
+      { now, jti: "x".repeat(5000) },
+    );
+
+    const failure = await failureOf(
+      authenticate(
+        input(token, {
+          replayGuard: async (_issuer, jti) => {
+            remembered.push(jti);
+            return true;
+          },
+        }),
+      ),
+    );
+
+    expect(failure).toBe("invalid-token");
+    expect(remembered).toEqual([]);
+  });
+
+  it("refuses an issuer no system can have without reading the directory", async () => {
+    const looked: string[] = [];
+    const stranger = await generateIdentity(`HCM.${"P".repeat(3000)}`, "EdDSA", "k1");
+
+    const failure = await failureOf(
+      authenticate(
+        input(await sign({}, stranger), {
+          directory: async (id) => {
+            looked.push(id);
+            return undefined;
+          },
+        }),
+      ),
+    );
+
+    expect(failure).toBe("invalid-token");
+    expect(looked).toEqual([]);
+  });
+
+  it("refuses an oversized token as invalid", async () => {
+    expect(await failureOf(authenticate(input(`${"a".repeat(9000)}.b.c`)))).toBe("invalid-token");
+  });
 });
