@@ -72,6 +72,26 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     });
   });
 
+  // A request Node's parser refuses (headers over its 16 KiB, a malformed request line) never
+  // reaches handle(): answer it as the API answers every refusal, with problem details.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+    const status = tooLarge ? 431 : 400;
+    const title = tooLarge ? "Request Header Fields Too Large" : "Bad Request";
+    const detail = tooLarge
+      ? "the request's headers are larger than the gateway takes"
+      : "the request is not valid HTTP";
+    const body = JSON.stringify({ type: "urn:dscp:problem:bad-request", title, status, detail });
+    socket.end(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = Date.now();
     const url = new URL(request.url ?? "/", "http://127.0.0.1");

@@ -141,3 +141,15 @@ describe("the local API gateway, given parameter and header names that are Objec
     );
   });
 });
+
+describe("the local API gateway, given a request Node's HTTP parser refuses", () => {
+  it("answers headers larger than it takes with a 431 problem, not an empty response", async () => {
+    const response = await fetch(new URL("v1/things/a", gateway.stageUrl("api", "local")), {
+      headers: { Authorization: "Bearer t", "X-Big": "h".repeat(20_000) },
+    });
+
+    expect(response.status).toBe(431);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(await response.json()).toMatchObject({ type: "urn:dscp:problem:bad-request", status: 431 });
+  });
+});
