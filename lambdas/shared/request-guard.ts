@@ -59,8 +59,12 @@ function queryProblems(
   }
   const problems: InvalidParam[] = [];
   for (const name of names) {
-    if (name.length > MAX_QUERY_NAME_LENGTH || !/^[A-Za-z][A-Za-z0-9_.-]*$/.test(name)) {
-      problems.push({ name: name.slice(0, MAX_QUERY_NAME_LENGTH), reason: "is not a query parameter of this API" });
+    // Any printable name is data (`__proto__` too): handlers ignore names they do not declare.
+    if (name.length > MAX_QUERY_NAME_LENGTH || !/^[!-~]+$/.test(name)) {
+      problems.push({
+        name: name.slice(0, MAX_QUERY_NAME_LENGTH),
+        reason: `is not a query parameter of this API: at most ${MAX_QUERY_NAME_LENGTH} printable ASCII characters`,
+      });
       continue;
     }
     const values = Object.hasOwn(multi, name) ? (multi[name] ?? []) : [single[name] ?? ""];

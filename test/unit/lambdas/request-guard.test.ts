@@ -82,12 +82,23 @@ describe("checkRequest", () => {
   it("refuses an overlong query value and a query name that is no parameter, naming both", () => {
     const problem = problemOf(
       event({
-        queryStringParameters: { cursor: "x".repeat(3000), ["__proto__"]: "1" },
-        multiValueQueryStringParameters: { cursor: ["x".repeat(3000)], ["__proto__"]: ["1"] },
+        queryStringParameters: { cursor: "x".repeat(3000), "a name": "1" },
+        multiValueQueryStringParameters: { cursor: ["x".repeat(3000)], "a name": ["1"] },
       }),
     );
 
-    expect(problem?.invalidParams.map((param) => param.name).sort()).toEqual(["__proto__", "cursor"]);
+    expect(problem?.invalidParams.map((param) => param.name).sort()).toEqual(["a name", "cursor"]);
+  });
+
+  it("takes a query name that objects inherit as data, like any name it does not declare", () => {
+    expect(
+      problemOf(
+        event({
+          queryStringParameters: { ["__proto__"]: "1", constructor: "2" },
+          multiValueQueryStringParameters: { ["__proto__"]: ["1"], constructor: ["2"] },
+        }),
+      ),
+    ).toBeUndefined();
   });
 });
 
