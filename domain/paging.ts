@@ -1,3 +1,15 @@
+import * as z from "zod/mini";
+
+/** The `limit` query parameter of every listing: 1-100, as text (default 25). */
+export const pageLimit = z.optional(
+  z
+    .string()
+    .check(
+      z.regex(/^(100|[1-9][0-9]?)$/, "must be an integer from 1 to 100"),
+      z.describe("Page size, 1-100 (default 25)"),
+    ),
+);
+
 /** A paged read: one page from a cursor, and the cursor of the next page when there is one. */
 export type Paged<T> = (page: { limit: number; cursor?: string }) => Promise<{ items: T[]; nextCursor?: string }>;
 

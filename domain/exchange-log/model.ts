@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { pageLimit } from "../paging.ts";
 
 const instant = z.iso.datetime({ offset: true });
 
@@ -22,14 +23,7 @@ export type LogQueryParameters = z.infer<typeof logQuery>;
 
 /** Query parameters of `GET /v1/logs/checkpoints`: the cursor is the number of the last checkpoint listed. */
 export const checkpointPageQuery = z.object({
-  limit: z.optional(
-    z
-      .string()
-      .check(
-        z.regex(/^(100|[1-9][0-9]?)$/, "must be an integer from 1 to 100"),
-        z.describe("Page size, 1-100 (default 25)"),
-      ),
-  ),
+  limit: pageLimit,
   cursor: z.optional(
     z
       .string()

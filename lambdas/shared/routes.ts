@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import * as z from "zod/mini";
+import { pageLimit } from "../../domain/paging.ts";
 import { ProblemError } from "../../domain/problem.ts";
 import { parseInput } from "../../domain/validation.ts";
 import type { HttpResult, HttpRoute, RequestContext } from "./http.ts";
@@ -54,14 +55,7 @@ export function pathParameter(event: APIGatewayProxyEvent, name: string): string
 
 /** Query parameters of every listing: a page size and the cursor the previous page returned. */
 export const pageQuery = z.object({
-  limit: z.optional(
-    z
-      .string()
-      .check(
-        z.regex(/^(100|[1-9][0-9]?)$/, "must be an integer from 1 to 100"),
-        z.describe("Page size, 1-100 (default 25)"),
-      ),
-  ),
+  limit: pageLimit,
   cursor: z.optional(
     z.string().check(z.maxLength(2000), z.describe("The `nextCursor` of the previous page, as it was returned")),
   ),

@@ -3,7 +3,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoIntegratedStore } from "../../../adapters/dynamodb/integrated-store.ts";
 import type { ApplyInput } from "../../../domain/sync/model.ts";
-import { integratedTable } from "../integrated-table.ts";
+import { integratedTable } from "../dynalite-table.ts";
 
 /* The integrated store's window writes against dynalite: versions, history, replays, and a writer racing it. */
 

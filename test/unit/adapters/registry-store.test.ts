@@ -1,15 +1,14 @@
-import type { AddressInfo } from "node:net";
-import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import dynalite from "dynalite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoRegistryStore } from "../../../adapters/dynamodb/registry-store.ts";
 import { ConflictError } from "../../../domain/identity/errors.ts";
 import type { KeyRecord, SystemRecord } from "../../../domain/registry/model.ts";
+import { type DynaliteTable, registryTable } from "../dynalite-table.ts";
 
 /* Registering a system against dynalite: the system item commits ownership, and a failure leaves nothing. */
 
-const server = dynalite({ createTableMs: 0 });
+let dynamo: DynaliteTable | undefined;
 let client: DynamoDBClient;
 const table = "registry";
 const x = (fill: string) => fill.repeat(43);
@@ -53,41 +52,12 @@ function failingNthPut(n: number): DynamoDBClient {
 }
 
 beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: "ap-southeast-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-  });
-  await client.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: ["pk", "sk", "gsi1pk", "gsi1sk"].map((name) => ({
-        AttributeName: name,
-        AttributeType: "S",
-      })),
-      KeySchema: [
-        { AttributeName: "pk", KeyType: "HASH" },
-        { AttributeName: "sk", KeyType: "RANGE" },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: "gsi1",
-          KeySchema: [
-            { AttributeName: "gsi1pk", KeyType: "HASH" },
-            { AttributeName: "gsi1sk", KeyType: "RANGE" },
-          ],
-          Projection: { ProjectionType: "ALL" },
-        },
-      ],
-    }),
-  );
+  dynamo = await registryTable(table);
+  client = dynamo.client;
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await dynamo?.stop();
 });
 
 describe("registering a system", () => {

@@ -9,7 +9,7 @@ import { RecordValidator } from "../../../domain/dictionary/validator.ts";
 import type { Caller } from "../../../domain/registry/model.ts";
 import type { Chunk } from "../../../domain/sync/model.ts";
 import { SyncService } from "../../../domain/sync/sync-service.ts";
-import { integratedTable } from "../integrated-table.ts";
+import { integratedTable } from "../dynalite-table.ts";
 
 /*
  * A batch sent again while it is applied, with a later batch of the dataset in between, on the

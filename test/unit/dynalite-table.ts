@@ -2,11 +2,27 @@ import type { AddressInfo } from "node:net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
 
-/**
- * A dynalite server with a table shaped like the integrated table (`pk`/`sk`, index `byDataset`
- * on `gsi1pk`/`gsi1sk`), for unit tests of the stores that live in it. `stop` ends both.
- */
-export async function integratedTable(table = "integrated"): Promise<{
+/** A table on a dynalite server of its own, for unit tests of the stores; `stop` ends both. */
+export interface DynaliteTable {
+  readonly client: DynamoDBClient;
+  readonly table: string;
+  readonly stop: () => Promise<void>;
+}
+
+/** Shaped like the integrated table: `pk`/`sk`, index `byDataset` on `gsi1pk`/`gsi1sk`. */
+export function integratedTable(table = "integrated"): Promise<DynaliteTable> {
+  return dynaliteTable(table, "byDataset");
+}
+
+/** Shaped like the registry table: `pk`/`sk`, index `gsi1` on `gsi1pk`/`gsi1sk`. */
+export function registryTable(table = "registry"): Promise<DynaliteTable> {
+  return dynaliteTable(table, "gsi1");
+}
+
+async function dynaliteTable(
+  table: string,
+  indexName: string,
+): Promise<{
   client: DynamoDBClient;
   table: string;
   stop: () => Promise<void>;
@@ -32,7 +48,7 @@ export async function integratedTable(table = "integrated"): Promise<{
       ],
       GlobalSecondaryIndexes: [
         {
-          IndexName: "byDataset",
+          IndexName: indexName,
           KeySchema: [
             { AttributeName: "gsi1pk", KeyType: "HASH" },
             { AttributeName: "gsi1sk", KeyType: "RANGE" },
