@@ -24,9 +24,10 @@ import { putNew } from "./writes.ts";
  * The registry in one DynamoDB table: an agency at `AGENCY#<code>`, a system and its keys
  * together under `SYSTEM#<id>` (so authentication reads them in one query), agencies listed
  * through `gsi1` (all of them, and each agency's systems), every system listed through `gsi2` by
- * its endpoint's status then its id (`<status>#<id>`: what awaits approval is one key range,
- * an agency's part of it a narrower one, as system ids start with their agency's code). No transactions: each write is one conditional item write, and a registration
- * that fails part-way removes what it wrote.
+ * its endpoint's status then its id (`<status>#<id>`: what awaits approval is one key range, an
+ * agency's part of it a narrower one, as system ids start with their agency's code). No
+ * transactions: each write is one conditional item write, and a registration that fails
+ * part-way removes what it wrote.
  */
 export class DynamoRegistryStore implements RegistryStore {
   constructor(
