@@ -47,6 +47,7 @@ import {
   newAgencyInput,
   newKeyInput,
   newSystemInput,
+  systemListQuery,
   systemPatch,
 } from "../domain/registry/model.ts";
 import { batchInput, batchOwnerQuery, completionInput, uploadInput } from "../domain/sync/model.ts";
@@ -155,6 +156,24 @@ export const OPERATIONS: readonly Operation[] = [
     body: named("NewSystem", newSystemInput),
     success: { status: 201, description: "Registered", schema: named("System", resource.system) },
     problems: [...signedProblems, 404, 409],
+  },
+  {
+    method: "GET",
+    path: "/v1/systems",
+    operationId: "listSystems",
+    tag: "Registry",
+    summary: "List systems, by agency and endpoint status: endpointStatus=pending lists what awaits approval",
+    description:
+      "The operator sees every agency's systems; any other caller its own agency's only (403 naming another). " +
+      "With endpointStatus, systems are ordered by id; without it and without agency, by endpoint status (none without an endpoint), then id.",
+    signed: true,
+    query: [systemListQuery, pageQuery],
+    success: {
+      status: 200,
+      description: "A page of systems",
+      schema: named("SystemPage", resource.page(resource.system)),
+    },
+    problems: signedProblems,
   },
   {
     method: "POST",

@@ -235,6 +235,26 @@ const COMMANDS: readonly Command[] = [
     },
   },
   {
+    name: "systems list",
+    args: [],
+    summary:
+      "List systems: the operator every agency's, others their own agency's; --pending: endpoints awaiting approval",
+    options: {
+      pending: { type: "boolean", hint: "only systems whose endpoint awaits the operator's approval" },
+      agency: { type: "string", hint: "only this agency's systems" },
+      ...paging,
+    },
+    async run(context, _args, values) {
+      const page = await context.client().listSystems({
+        ...optional({ agency: values.agency }),
+        ...(values.pending ? { endpointStatus: "pending" as const } : {}),
+        ...pageOf(values),
+      });
+      context.table(page, ["id", "agencyCode", "endpoint", "endpointStatus"]);
+      return 0;
+    },
+  },
+  {
     name: "systems set-endpoint",
     args: ["systemId", "endpoint"],
     summary: "Move a system to a new endpoint; the platform calls it once the operator approves it",

@@ -29,6 +29,7 @@ import type {
   NewKeyInput,
   NewSystemInput,
   Page,
+  SystemFilter,
   SystemRecord,
 } from "../domain/registry/model.ts";
 import type { Batch } from "../domain/sync/model.ts";
@@ -128,6 +129,14 @@ export class DscpClient {
 
   addKey(systemId: string, input: NewKeyInput): Promise<KeyRecord> {
     return this.call("POST", `/v1/systems/${encodeURIComponent(systemId)}/keys`, { body: input });
+  }
+
+  /**
+   * Systems: the operator sees every agency's, any other caller its own agency's;
+   * `endpointStatus: "pending"` lists the endpoints awaiting the operator's approval.
+   */
+  listSystems(filter: SystemFilter & { limit?: number; cursor?: string } = {}): Promise<Page<SystemRecord>> {
+    return this.call("GET", "/v1/systems", { query: filter });
   }
 
   /** Moves a system to a new endpoint, pending the operator's approval again. */

@@ -7,6 +7,7 @@ import {
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { ConflictError } from "../../domain/identity/errors.ts";
 import { type Batch, type BatchStore, batchKey } from "../../domain/sync/model.ts";
+import { INTEGRATED_KEY_PREFIXES as KEY } from "./integrated-keys.ts";
 import { withoutTableKeys } from "./items.ts";
 import { putNew, updateIfState } from "./writes.ts";
 
@@ -26,7 +27,7 @@ export class DynamoBatchStore implements BatchStore {
         this.client,
         this.tableName,
         {
-          pk: `BATCH#${batchKey(batch.providerSystem, batch.batchId)}`,
+          pk: `${KEY.batch}${batchKey(batch.providerSystem, batch.batchId)}`,
           sk: "BATCH",
           kind: "batch",
           ...withoutDeliveries(batch),
@@ -44,7 +45,7 @@ export class DynamoBatchStore implements BatchStore {
     const { Item } = await this.client.send(
       new GetItemCommand({
         TableName: this.tableName,
-        Key: marshall({ pk: `BATCH#${key}`, sk: "BATCH" }),
+        Key: marshall({ pk: `${KEY.batch}${key}`, sk: "BATCH" }),
         ConsistentRead: true,
       }),
     );
@@ -71,7 +72,7 @@ export class DynamoBatchStore implements BatchStore {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: marshall({ pk: `BATCH#${key}`, sk: "BATCH" }),
+          Key: marshall({ pk: `${KEY.batch}${key}`, sk: "BATCH" }),
           UpdateExpression:
             "ADD chunksDone :one, applied :applied, unchanged :unchanged, superseded :superseded, doneChunks :chunk",
           ConditionExpression: "attribute_exists(pk) AND NOT contains(doneChunks, :number)",
@@ -94,7 +95,7 @@ export class DynamoBatchStore implements BatchStore {
   }
 
   transition(key: string, from: Batch["state"], changes: Partial<Batch>): Promise<boolean> {
-    return updateIfState(this.client, this.tableName, { pk: `BATCH#${key}`, sk: "BATCH" }, from, changes);
+    return updateIfState(this.client, this.tableName, { pk: `${KEY.batch}${key}`, sk: "BATCH" }, from, changes);
   }
 
   async countDeliveries(key: string, delta: Partial<Batch["deliveries"]>): Promise<void> {
@@ -103,7 +104,7 @@ export class DynamoBatchStore implements BatchStore {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
-        Key: marshall({ pk: `BATCH#${key}`, sk: "BATCH" }),
+        Key: marshall({ pk: `${KEY.batch}${key}`, sk: "BATCH" }),
         UpdateExpression: `ADD ${entries.map(([name]) => `${COUNTERS[name as keyof typeof COUNTERS]} :${name}`).join(", ")}`,
         ConditionExpression: "attribute_exists(pk)",
         ExpressionAttributeValues: marshall(Object.fromEntries(entries.map(([name, value]) => [`:${name}`, value]))),
@@ -116,7 +117,7 @@ export class DynamoBatchStore implements BatchStore {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: marshall({ pk: `BATCH#${key}`, sk: "BATCH" }),
+          Key: marshall({ pk: `${KEY.batch}${key}`, sk: "BATCH" }),
           UpdateExpression: "SET #state = :completed, tombstoned = :tombstoned, completedAt = :at",
           ConditionExpression: "#state = :processing",
           ExpressionAttributeNames: { "#state": "state" },

@@ -14,6 +14,7 @@ import type {
   InboxMessage,
 } from "../../domain/delivery/model.ts";
 import { queryPage } from "./cursor.ts";
+import { INTEGRATED_KEY_PREFIXES as KEY } from "./integrated-keys.ts";
 import { readItem, withoutTableKeys } from "./items.ts";
 
 /**
@@ -33,7 +34,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
         new PutItemCommand({
           TableName: this.tableName,
           Item: marshall(
-            { pk: `DELIVERY#${batch}`, sk: record.messageId, kind: "delivery", ...record },
+            { pk: `${KEY.delivery}${batch}`, sk: record.messageId, kind: "delivery", ...record },
             { removeUndefinedValues: true },
           ),
           ConditionExpression: "attribute_not_exists(pk)",
@@ -47,7 +48,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
   }
 
   get(batch: string, messageId: string): Promise<DeliveryRecord | undefined> {
-    return readItem<DeliveryRecord>(this.client, this.tableName, { pk: `DELIVERY#${batch}`, sk: messageId });
+    return readItem<DeliveryRecord>(this.client, this.tableName, { pk: `${KEY.delivery}${batch}`, sk: messageId });
   }
 
   async transition(
@@ -62,7 +63,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: marshall({ pk: `DELIVERY#${batch}`, sk: messageId }),
+          Key: marshall({ pk: `${KEY.delivery}${batch}`, sk: messageId }),
           UpdateExpression: `SET #state = :to, attempts = :attempts, updatedAt = :at${changes.lastError ? ", lastError = :error" : ""}`,
           ConditionExpression: `#state IN (${Object.keys(states).join(", ")})`,
           ExpressionAttributeNames: { "#state": "state" },
@@ -90,7 +91,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
-        Key: marshall({ pk: `DELIVERY#${batch}`, sk: messageId }),
+        Key: marshall({ pk: `${KEY.delivery}${batch}`, sk: messageId }),
         UpdateExpression: "SET attempts = :attempts, updatedAt = :at, lastError = :error",
         ConditionExpression: "attribute_exists(pk)",
         ExpressionAttributeValues: marshall({
@@ -109,7 +110,10 @@ export class DynamoDeliveryStore implements DeliveryStore {
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk",
         ...(state ? { FilterExpression: "#state = :state", ExpressionAttributeNames: { "#state": "state" } } : {}),
-        ExpressionAttributeValues: marshall({ ":pk": `DELIVERY#${batch}`, ...(state ? { ":state": state } : {}) }),
+        ExpressionAttributeValues: marshall({
+          ":pk": `${KEY.delivery}${batch}`,
+          ...(state ? { ":state": state } : {}),
+        }),
       },
       page,
       (item) => withoutTableKeys<DeliveryRecord>(item),
@@ -132,7 +136,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
         new PutItemCommand({
           TableName: this.tableName,
           Item: marshall(
-            { pk: `INBOX#${message.consumerSystem}`, sk: receipt, kind: "inbox", ...kept },
+            { pk: `${KEY.inbox}${message.consumerSystem}`, sk: receipt, kind: "inbox", ...kept },
             { removeUndefinedValues: true },
           ),
           ConditionExpression: "attribute_not_exists(pk)",
@@ -152,7 +156,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
         KeyConditionExpression: "pk = :pk",
         ...(datasetId ? { FilterExpression: "datasetId = :dataset" } : {}),
         ExpressionAttributeValues: marshall({
-          ":pk": `INBOX#${consumerSystem}`,
+          ":pk": `${KEY.inbox}${consumerSystem}`,
           ...(datasetId ? { ":dataset": datasetId } : {}),
         }),
         ConsistentRead: true,
@@ -169,7 +173,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
         const { Attributes } = await this.client.send(
           new DeleteItemCommand({
             TableName: this.tableName,
-            Key: marshall({ pk: `INBOX#${consumerSystem}`, sk: receipt }),
+            Key: marshall({ pk: `${KEY.inbox}${consumerSystem}`, sk: receipt }),
             ReturnValues: "ALL_OLD",
           }),
         );

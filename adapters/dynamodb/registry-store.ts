@@ -7,7 +7,15 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import type { Agency, KeyRecord, Page, RegistryStore, SystemRecord } from "../../domain/registry/model.ts";
+import type {
+  Agency,
+  EndpointStatus,
+  KeyRecord,
+  Page,
+  RegistryStore,
+  SystemFilter,
+  SystemRecord,
+} from "../../domain/registry/model.ts";
 import { queryPage } from "./cursor.ts";
 import { withoutTableKeys } from "./items.ts";
 import { putNew } from "./writes.ts";
@@ -15,8 +23,11 @@ import { putNew } from "./writes.ts";
 /**
  * The registry in one DynamoDB table: an agency at `AGENCY#<code>`, a system and its keys
  * together under `SYSTEM#<id>` (so authentication reads them in one query), agencies listed
- * through `gsi1`. No transactions: each write is one conditional item write, and a registration
- * that fails part-way removes what it wrote.
+ * through `gsi1` (all of them, and each agency's systems), every system listed through `gsi2` by
+ * its endpoint's status then its id (`<status>#<id>`: what awaits approval is one key range, an
+ * agency's part of it a narrower one, as system ids start with their agency's code). No
+ * transactions: each write is one conditional item write, and a registration that fails
+ * part-way removes what it wrote.
  */
 export class DynamoRegistryStore implements RegistryStore {
   constructor(
@@ -49,6 +60,38 @@ export class DynamoRegistryStore implements RegistryStore {
       },
       options,
       (item) => withoutTableKeys<Agency>(item),
+    );
+  }
+
+  async listSystems(filter: SystemFilter, page: { limit: number; cursor?: string }): Promise<Page<SystemRecord>> {
+    const toSystem = (item: Record<string, unknown>) => withoutTableKeys<SystemRecord>(item);
+    if (filter.endpointStatus) {
+      // One key range of the systems index, never a filter over everything.
+      const prefix = `${filter.endpointStatus}#${filter.agency ? `${filter.agency}.` : ""}`;
+      return queryPage(
+        this.client,
+        {
+          TableName: this.tableName,
+          IndexName: "gsi2",
+          KeyConditionExpression: "gsi2pk = :systems AND begins_with(gsi2sk, :prefix)",
+          ExpressionAttributeValues: marshall({ ":systems": SYSTEMS_PARTITION, ":prefix": prefix }),
+        },
+        page,
+        toSystem,
+      );
+    }
+    return queryPage(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: filter.agency ? "gsi1" : "gsi2",
+        KeyConditionExpression: filter.agency ? "gsi1pk = :systems" : "gsi2pk = :systems",
+        ExpressionAttributeValues: marshall({
+          ":systems": filter.agency ? `AGENCY#${filter.agency}#SYSTEMS` : SYSTEMS_PARTITION,
+        }),
+      },
+      page,
+      toSystem,
     );
   }
 
@@ -107,10 +150,15 @@ export class DynamoRegistryStore implements RegistryStore {
           Key: marshall({ pk: `SYSTEM#${systemId}`, sk: "SYSTEM" }),
           // A new endpoint is pending again: the previous approval does not carry over.
           UpdateExpression:
-            "SET #endpoint = :endpoint, endpointStatus = :pending REMOVE endpointApprovedBy, endpointApprovedAt",
+            "SET #endpoint = :endpoint, endpointStatus = :pending, gsi2pk = :systems, gsi2sk = :listed REMOVE endpointApprovedBy, endpointApprovedAt",
           ConditionExpression: "attribute_exists(pk)",
           ExpressionAttributeNames: { "#endpoint": "endpoint" },
-          ExpressionAttributeValues: marshall({ ":endpoint": endpoint, ":pending": "pending" }),
+          ExpressionAttributeValues: marshall({
+            ":endpoint": endpoint,
+            ":pending": "pending",
+            ":systems": SYSTEMS_PARTITION,
+            ":listed": systemsSortKey(systemId, "pending"),
+          }),
           ReturnValues: "ALL_NEW",
         }),
       );
@@ -131,7 +179,8 @@ export class DynamoRegistryStore implements RegistryStore {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: marshall({ pk: `SYSTEM#${systemId}`, sk: "SYSTEM" }),
-          UpdateExpression: "SET endpointStatus = :approved, endpointApprovedBy = :by, endpointApprovedAt = :at",
+          UpdateExpression:
+            "SET endpointStatus = :approved, endpointApprovedBy = :by, endpointApprovedAt = :at, gsi2pk = :systems, gsi2sk = :listed",
           // Approves the endpoint the operator reviewed, never one that replaced it meanwhile.
           ConditionExpression: "attribute_exists(pk) AND #endpoint = :endpoint",
           ExpressionAttributeNames: { "#endpoint": "endpoint" },
@@ -140,6 +189,8 @@ export class DynamoRegistryStore implements RegistryStore {
             ":by": approval.approvedBy,
             ":at": approval.approvedAt,
             ":endpoint": endpoint,
+            ":systems": SYSTEMS_PARTITION,
+            ":listed": systemsSortKey(systemId, "approved"),
           }),
           ReturnValues: "ALL_NEW",
         }),
@@ -222,12 +273,22 @@ export class DynamoRegistryStore implements RegistryStore {
   }
 }
 
+/** The `gsi2` partition every system is listed in. */
+const SYSTEMS_PARTITION = "SYSTEMS";
+
+/** A system's place in `gsi2`: by its endpoint's status (`none` without an endpoint), then its id. */
+function systemsSortKey(id: string, endpointStatus: EndpointStatus | undefined): string {
+  return `${endpointStatus ?? "none"}#${id}`;
+}
+
 function systemItem(system: SystemRecord): Record<string, unknown> {
   return {
     pk: `SYSTEM#${system.id}`,
     sk: "SYSTEM",
     gsi1pk: `AGENCY#${system.agencyCode}#SYSTEMS`,
     gsi1sk: system.id,
+    gsi2pk: SYSTEMS_PARTITION,
+    gsi2sk: systemsSortKey(system.id, system.endpointStatus),
     kind: "system",
     ...system,
   };

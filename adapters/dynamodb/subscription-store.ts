@@ -7,6 +7,7 @@ import {
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { Subscription, SubscriptionStore } from "../../domain/delivery/model.ts";
 import { queryPages } from "./cursor.ts";
+import { INTEGRATED_KEY_PREFIXES as KEY } from "./integrated-keys.ts";
 import { readItem, withoutTableKeys } from "./items.ts";
 
 /**
@@ -26,7 +27,7 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
         TableName: this.tableName,
         Item: marshall(
           {
-            pk: `SUB#${subscription.datasetId}`,
+            pk: `${KEY.subscription}${subscription.datasetId}`,
             sk: subscription.consumerSystem,
             gsi1pk: `SUBSCRIBER#${subscription.consumerSystem}`,
             gsi1sk: subscription.datasetId,
@@ -59,7 +60,7 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
     return this.all({
       TableName: this.tableName,
       KeyConditionExpression: "pk = :pk",
-      ExpressionAttributeValues: marshall({ ":pk": `SUB#${datasetId}` }),
+      ExpressionAttributeValues: marshall({ ":pk": `${KEY.subscription}${datasetId}` }),
     });
   }
 
@@ -86,5 +87,5 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
 function keyOf(id: string): { pk: string; sk: string } | undefined {
   const at = id.indexOf("@");
   if (at <= 0 || at === id.length - 1) return undefined;
-  return { pk: `SUB#${id.slice(0, at)}`, sk: id.slice(at + 1) };
+  return { pk: `${KEY.subscription}${id.slice(0, at)}`, sk: id.slice(at + 1) };
 }

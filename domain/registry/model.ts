@@ -103,6 +103,24 @@ export interface SystemRecord {
 export const ENDPOINT_STATUSES = ["pending", "approved"] as const;
 export type EndpointStatus = (typeof ENDPOINT_STATUSES)[number];
 
+/** Query parameters of `GET /v1/systems`, as they arrive (strings). */
+export const systemListQuery = z.object({
+  agency: z.optional(
+    agencyCode.check(z.describe("Only this agency's systems (an agency's systems see only their own)")),
+  ),
+  endpointStatus: z.optional(
+    z
+      .enum(ENDPOINT_STATUSES)
+      .check(z.describe("Only systems whose endpoint is so: `pending` lists what awaits approval")),
+  ),
+});
+
+/** Which systems a listing names: one agency's or every agency's, and by endpoint status. */
+export interface SystemFilter {
+  readonly agency?: string;
+  readonly endpointStatus?: EndpointStatus;
+}
+
 /** Body of `PATCH /v1/systems/{systemId}`: a new endpoint, pending until the operator approves it. */
 export const systemPatch = z.strictObject({ endpoint: endpointUrl });
 
@@ -151,6 +169,11 @@ export interface RegistryStore {
   createSystem(system: SystemRecord, keys: readonly KeyRecord[]): Promise<void>;
   /** A system with all its keys, in one read: what authentication needs. */
   getSystem(id: string): Promise<{ system: SystemRecord; keys: KeyRecord[] } | undefined>;
+  /**
+   * A page of systems: one agency's when `filter.agency` is set, else every agency's; only those
+   * whose endpoint has `filter.endpointStatus` when it is set. Ordered by system id within a status.
+   */
+  listSystems(filter: SystemFilter, page: { limit: number; cursor?: string }): Promise<Page<SystemRecord>>;
   /** Throws ConflictError when the kid is taken for that system. */
   addKey(key: KeyRecord): Promise<void>;
   /**

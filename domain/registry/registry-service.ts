@@ -14,7 +14,9 @@ import {
   newSystemInput,
   type Page,
   type RegistryStore,
+  type SystemFilter,
   type SystemRecord,
+  systemListQuery,
   systemPatch,
 } from "./model.ts";
 
@@ -53,6 +55,22 @@ export class RegistryService {
 
   listAgencies(options: { limit: number; cursor?: string }): Promise<Page<Agency>> {
     return this.store.listAgencies(options);
+  }
+
+  /**
+   * Systems, by agency and endpoint status: the operator sees every agency's (what awaits its
+   * approval: `endpointStatus: "pending"`), any other caller its own agency's only.
+   */
+  async listSystems(
+    caller: Caller,
+    query: unknown,
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<SystemRecord>> {
+    const filter: SystemFilter = parseInput(systemListQuery, query, "system filter");
+    if (isAdmin(caller)) return this.store.listSystems(filter, page);
+    const agency = filter.agency ?? caller.agencyCode;
+    requireAgencyOrAdmin(caller, agency, `list the systems of ${agency}`);
+    return this.store.listSystems({ ...filter, agency }, page);
   }
 
   /** An agency registers one of its systems (Agent Nodes); only the operator grants roles. */

@@ -1,12 +1,13 @@
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
 import { endpointPolicy } from "../../domain/registry/endpoint-policy.ts";
+import { systemListQuery } from "../../domain/registry/model.ts";
 import { RegistryService } from "../../domain/registry/registry-service.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { httpHandler } from "../shared/http.ts";
-import { dispatch, pagination, pathParameter } from "../shared/routes.ts";
+import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
 import { registryEnvironment } from "./environment.ts";
 
 const environment = lazyEnvironment(registryEnvironment);
@@ -37,6 +38,13 @@ export const handler = httpHandler(
         parseJsonBody(event.body),
       ),
     }),
+    "GET /v1/systems": async (event) => {
+      const caller = authenticatedCaller(event);
+      return {
+        status: 200,
+        body: await registry().listSystems(caller, queryParameters(event, systemListQuery), pagination(event)),
+      };
+    },
     "POST /v1/systems/{systemId}/keys": async (event) => ({
       status: 201,
       body: await registry().addKey(

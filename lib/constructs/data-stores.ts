@@ -80,6 +80,12 @@ export class DataStores extends Construct {
       partitionKey: { name: "gsi1pk", type: AttributeType.STRING },
       sortKey: { name: "gsi1sk", type: AttributeType.STRING },
     });
+    // Every system by its endpoint's status, then id: what awaits the operator's approval.
+    this.registryTable.addGlobalSecondaryIndex({
+      indexName: "gsi2",
+      partitionKey: { name: "gsi2pk", type: AttributeType.STRING },
+      sortKey: { name: "gsi2sk", type: AttributeType.STRING },
+    });
 
     this.permissionsTable = this.table("PermissionsTable", {}, props.stage);
     for (const [indexName, number] of [

@@ -5,11 +5,12 @@ import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
+import { INTEGRATED_KEY_PREFIXES as KEY } from "../../adapters/dynamodb/integrated-keys.ts";
 import { deliveryEnvironment } from "../../lambdas/delivery/environment.ts";
 import type { StageConfig } from "../stage.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
-import { grantTable } from "./grants.ts";
+import { grantItemWrites, grantTable } from "./grants.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 export interface DeliveryProps {
@@ -76,10 +77,11 @@ export class Delivery extends Construct {
     });
     grantTable(deliverer, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"]);
     grantTable(deliverer, props.permissionsTable, ["dynamodb:Query"], { indexes: ["byConsumer"] });
-    // Subscriptions read; delivery states, inbox deposits and the batches' counts written.
-    grantTable(deliverer, props.integratedTable, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], {
-      writes: true,
-    });
+    // Subscriptions read; inbox deposits, delivery states and the batches' counts written, and no
+    // other item of the table (never a record of the integrated database).
+    grantTable(deliverer, props.integratedTable, ["dynamodb:GetItem"]);
+    grantItemWrites(deliverer, props.integratedTable, ["dynamodb:PutItem"], [KEY.inbox]);
+    grantItemWrites(deliverer, props.integratedTable, ["dynamodb:UpdateItem"], [KEY.delivery, KEY.batch]);
     deliverer.addToRolePolicy(
       new PolicyStatement({
         actions: ["sqs:SendMessage"],
@@ -101,12 +103,12 @@ export class Delivery extends Construct {
     });
     grantTable(api, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"]);
     grantTable(api, props.permissionsTable, ["dynamodb:Query"], { indexes: ["byConsumer"] });
-    grantTable(
-      api,
-      props.integratedTable,
-      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"],
-      { indexes: ["byDataset"], writes: true },
-    );
+    grantTable(api, props.integratedTable, ["dynamodb:GetItem", "dynamodb:Query"], { indexes: ["byDataset"] });
+    // Subscriptions made and ended, inbox messages acknowledged, redriven deliveries and their
+    // batches' counts: its only writes.
+    grantItemWrites(api, props.integratedTable, ["dynamodb:PutItem"], [KEY.subscription]);
+    grantItemWrites(api, props.integratedTable, ["dynamodb:DeleteItem"], [KEY.subscription, KEY.inbox]);
+    grantItemWrites(api, props.integratedTable, ["dynamodb:UpdateItem"], [KEY.delivery, KEY.batch]);
     // Redrive: dead letters in, back to the delivery queue.
     api.addToRolePolicy(
       new PolicyStatement({

@@ -7,11 +7,12 @@ import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { Fail, type StateMachine, Succeed, TaskInput } from "aws-cdk-lib/aws-stepfunctions";
 import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
+import { INTEGRATED_KEY_PREFIXES as KEY } from "../../adapters/dynamodb/integrated-keys.ts";
 import { exportApiEnvironment, exportEnvironment } from "../../lambdas/export/environment.ts";
 import type { StageConfig } from "../stage.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
-import { grantObjects, grantTable } from "./grants.ts";
+import { grantItemWrites, grantObjects, grantTable } from "./grants.ts";
 import { taskStateMachine } from "./task-machine.ts";
 
 export interface ExportProps {
@@ -65,10 +66,9 @@ export class Export extends Construct {
       timeout: Duration.minutes(15),
     });
     grantTable(job, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"]);
-    grantTable(job, props.integratedTable, ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"], {
-      indexes: ["byDataset"],
-      writes: true,
-    });
+    grantTable(job, props.integratedTable, ["dynamodb:GetItem", "dynamodb:Query"], { indexes: ["byDataset"] });
+    // It reads the records it packages and writes its own job's progress, nothing else.
+    grantItemWrites(job, props.integratedTable, ["dynamodb:UpdateItem"], [KEY.export]);
     grantObjects(job, props.exportsBucket, { write: ["exports/"] });
     props.signingKey.grant(job, "kms:Sign");
     props.log.grantWrite(job);
@@ -111,7 +111,8 @@ export class Export extends Construct {
     });
     grantTable(api, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"]);
     grantTable(api, props.permissionsTable, ["dynamodb:Query"], { indexes: ["byConsumer"] });
-    grantTable(api, props.integratedTable, ["dynamodb:GetItem", "dynamodb:PutItem"], { writes: true });
+    grantTable(api, props.integratedTable, ["dynamodb:GetItem"]);
+    grantItemWrites(api, props.integratedTable, ["dynamodb:PutItem"], [KEY.export]);
     // Download links carry the API's permission to read packages, and nothing else.
     grantObjects(api, props.exportsBucket, { read: ["exports/"] });
     props.log.grantWrite(api);

@@ -15,7 +15,7 @@ export interface RegistryProps {
   readonly version: string;
 }
 
-/** Agencies, their systems (Agent Nodes) and the systems' keys: one function, seven routes. */
+/** Agencies, their systems (Agent Nodes) and the systems' keys: one function, eight routes. */
 export class Registry extends Construct {
   readonly function: DscpFunction<typeof registryEnvironment>;
 
@@ -35,7 +35,7 @@ export class Registry extends Construct {
       this.function,
       props.registryTable,
       ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-      { indexes: ["gsi1"], writes: true },
+      { indexes: ["gsi1", "gsi2"], writes: true },
     );
 
     const integration = new LambdaIntegration(this.function, { proxy: true });
@@ -45,7 +45,9 @@ export class Registry extends Construct {
     agencies.addMethod("POST", integration, options);
     agencies.addMethod("GET", integration, options);
     agencies.addResource("{agencyId}").addResource("systems").addMethod("POST", integration, options);
-    const system = v1.addResource("systems").addResource("{systemId}");
+    const systems = v1.addResource("systems");
+    systems.addMethod("GET", integration, options);
+    const system = systems.addResource("{systemId}");
     system.addMethod("PATCH", integration, options);
     system.addResource("endpoint").addResource("approval").addMethod("POST", integration, options);
     const keys = system.addResource("keys");

@@ -104,6 +104,7 @@ describe("the dscp CLI, as an agency engineer uses it", () => {
         "NDC.OPERATOR",
       ),
     ) as { id: string; capabilities: string[] };
+    const pending = await ok("systems", "list", "--pending", "--agency", `P${run}`, "--as", "NDC.OPERATOR");
     const approved = JSON.parse(
       await ok("systems", "approve-endpoint", provider, upstream.url, "--as", "NDC.OPERATOR"),
     ) as { endpointStatus: string };
@@ -111,6 +112,9 @@ describe("the dscp CLI, as an agency engineer uses it", () => {
 
     expect(key.jwk.kty).toBe("OKP");
     expect(system).toMatchObject({ id: provider, capabilities: ["provider"], endpointStatus: "pending" });
+    expect(pending).toMatch(/^id\s+agencyCode\s+endpoint\s+endpointStatus\n/);
+    expect(pending).toContain(`${provider}  P${run}`);
+    expect(pending).toMatch(/\spending\n/);
     expect(approved.endpointStatus).toBe("approved");
     expect(await ok("agencies", "list", "--limit", "100", "--as", consumer)).toMatch(/^code\s+level/);
   });

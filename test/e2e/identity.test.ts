@@ -162,6 +162,46 @@ describe("endpoints the platform would be asked to call", () => {
     expect(approved).toMatchObject({ endpointStatus: "approved", endpointApprovedBy: "NDC.OPERATOR" });
   });
 
+  it("lists the endpoints awaiting approval to the operator, and an agency only its own", async () => {
+    const system = `${provider}.LISTED`;
+    const endpoint = "https://listed.example.gov.vn/dscp";
+    await as(providerSystem).registerSystem(provider, {
+      id: system,
+      name: "Agent Node",
+      capabilities: ["provider"],
+      endpoint,
+    });
+    /** Every pending system the caller sees, page by page. */
+    const pendingSeenBy = async (client: World["admin"]) => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.listSystems({
+          endpointStatus: "pending",
+          limit: 100,
+          ...(cursor ? { cursor } : {}),
+        });
+        seen.push(...page.items.map((listed) => listed.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return seen;
+    };
+
+    const beforeApproval = await pendingSeenBy(world.admin);
+    const byItsAgency = await pendingSeenBy(as(providerSystem));
+    const byAnotherAgency = await pendingSeenBy(as(consumerSystem));
+    const naming = await as(consumerSystem).send("GET", `/v1/systems?agency=${provider}&endpointStatus=pending`);
+    await world.admin.approveEndpoint(system, endpoint);
+    const afterApproval = await pendingSeenBy(world.admin);
+
+    expect(beforeApproval).toContain(system);
+    expect(byItsAgency).toContain(system);
+    expect(byItsAgency.every((id) => id.startsWith(`${provider}.`))).toBe(true);
+    expect(byAnotherAgency).not.toContain(system);
+    expect(naming.status).toBe(403);
+    expect(afterApproval).not.toContain(system);
+  });
+
   it("is pending again once its agency moves it", async () => {
     const system = `${provider}.MOVING`;
     await world.admin.registerSystem(provider, {

@@ -52,12 +52,19 @@ describe("GET /v1/openapi.json", () => {
   });
 
   it("carries each published dictionary schema version as a component", async () => {
-    const body = (await (await fetch(`${apiUrl}v1/openapi.json`)).json()) as typeof committed;
+    // Each environment keeps the dictionary's components for 60 s: another test file may have
+    // asked for the document just before this file published its schema.
+    const deadline = Date.now() + 75_000;
+    let body = (await (await fetch(`${apiUrl}v1/openapi.json`)).json()) as typeof committed;
+    while (!body.components.schemas[`${schemaId}.1.0.0`] && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      body = (await (await fetch(`${apiUrl}v1/openapi.json`)).json()) as typeof committed;
+    }
 
     expect(body.components.schemas[`${schemaId}.1.0.0`]).toMatchObject({
       $id: `urn:dscp:schema:${schemaId}:1.0.0`,
       type: "object",
       properties: { [`notice${run}`]: { type: "string", maxLength: 500 } },
     });
-  });
+  }, 90_000);
 });

@@ -2,6 +2,7 @@ import { App, Stack } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
+import { INTEGRATED_KEY_PREFIXES } from "../../adapters/dynamodb/integrated-keys.ts";
 import { OPERATIONS } from "../../api/operations.ts";
 import { BODY_LIMIT_BYTES, BULK_BODY_ROUTES } from "../../lib/constructs/platform-api.ts";
 import { temporaryDir } from "../runtime/helpers.ts";
@@ -156,8 +157,13 @@ describe("least privilege per item", () => {
 
   /** Every statement that lets a role write the registry table, by the policy holding it. */
   function registryWrites(synthesized: Synthesized): Array<{ policy: string; statement: Statement }> {
+    return tableWrites(synthesized, "DataStoresRegistryTable");
+  }
+
+  /** Every statement that lets a role write the table whose logical id starts with `tableId`. */
+  function tableWrites(synthesized: Synthesized, tableId: string): Array<{ policy: string; statement: Statement }> {
     const [table] = Object.keys(synthesized.template.findResources("AWS::DynamoDB::Table")).filter((id) =>
-      id.startsWith("DataStoresRegistryTable"),
+      id.startsWith(tableId),
     );
     return Object.entries(synthesized.template.findResources("AWS::IAM::Policy")).flatMap(([policy, resource]) =>
       (resource.Properties.PolicyDocument.Statement as Statement[])
@@ -184,6 +190,50 @@ describe("least privilege per item", () => {
       expect(prefixes.filter((prefix) => /^(SYSTEM|AGENCY)#/.test(prefix) || !prefix.endsWith("#*"))).toEqual([]);
     },
   );
+
+  it.each(["local", "prod"] as const)(
+    "let only the sync functions write the integrated table's records; every other write names its prefixes in the %s stage",
+    (stage) => {
+      const writes = tableWrites(stage === "local" ? local : prod, "DataStoresIntegratedTable");
+      const unconditioned = writes.filter(({ statement }) => !statement.Condition).map(({ policy }) => policy);
+      const prefixes = writes.flatMap(
+        ({ statement }) => statement.Condition?.["ForAllValues:StringLike"]?.["dynamodb:LeadingKeys"] ?? [],
+      );
+
+      expect(unconditioned.length).toBeGreaterThan(0);
+      expect(unconditioned.filter((policy) => !policy.startsWith("Sync"))).toEqual([]);
+      expect(writes.length).toBeGreaterThan(unconditioned.length);
+      expect(prefixes.filter((prefix) => !/^[A-Z]+#\*$/.test(prefix))).toEqual([]);
+    },
+  );
+
+  it("let delivery and export write only the items their stores key with the shared prefixes", () => {
+    const writesOf = (role: string) => {
+      const found = tableWrites(local, "DataStoresIntegratedTable").filter(({ policy }) =>
+        policy.startsWith(`${role}FunctionRole`),
+      );
+      return Object.fromEntries(
+        found.map(({ statement }) => [
+          [statement.Action].flat().join(","),
+          statement.Condition?.["ForAllValues:StringLike"]?.["dynamodb:LeadingKeys"],
+        ]),
+      );
+    };
+    const { subscription, inbox, delivery, batch } = INTEGRATED_KEY_PREFIXES;
+    const like = (...prefixes: string[]) => prefixes.map((prefix) => `${prefix}*`);
+
+    expect(writesOf("DeliveryDeliverer")).toEqual({
+      "dynamodb:PutItem": like(inbox),
+      "dynamodb:UpdateItem": like(delivery, batch),
+    });
+    expect(writesOf("DeliveryApi")).toEqual({
+      "dynamodb:PutItem": like(subscription),
+      "dynamodb:DeleteItem": like(subscription, inbox),
+      "dynamodb:UpdateItem": like(delivery, batch),
+    });
+    expect(writesOf("ExportJob")).toEqual({ "dynamodb:UpdateItem": like(INTEGRATED_KEY_PREFIXES.export) });
+    expect(writesOf("ExportApi")).toEqual({ "dynamodb:PutItem": like(INTEGRATED_KEY_PREFIXES.export) });
+  });
 
   it("let the catalog and dictionary (public routes) write their own items only", () => {
     const conditionOf = (name: string) =>

@@ -11,22 +11,19 @@ export interface DynaliteTable {
 
 /** Shaped like the integrated table: `pk`/`sk`, index `byDataset` on `gsi1pk`/`gsi1sk`. */
 export function integratedTable(table = "integrated"): Promise<DynaliteTable> {
-  return dynaliteTable(table, "byDataset");
+  return dynaliteTable(table, [["byDataset", "gsi1"]]);
 }
 
-/** Shaped like the registry table: `pk`/`sk`, index `gsi1` on `gsi1pk`/`gsi1sk`. */
+/** Shaped like the registry table: `pk`/`sk`, indexes `gsi1` and `gsi2` on `gsiNpk`/`gsiNsk`. */
 export function registryTable(table = "registry"): Promise<DynaliteTable> {
-  return dynaliteTable(table, "gsi1");
+  return dynaliteTable(table, [
+    ["gsi1", "gsi1"],
+    ["gsi2", "gsi2"],
+  ]);
 }
 
-async function dynaliteTable(
-  table: string,
-  indexName: string,
-): Promise<{
-  client: DynamoDBClient;
-  table: string;
-  stop: () => Promise<void>;
-}> {
+/** A table keyed `pk`/`sk`, each index `[name, prefix]` keyed `<prefix>pk`/`<prefix>sk`. */
+async function dynaliteTable(table: string, indexes: ReadonlyArray<readonly [string, string]>): Promise<DynaliteTable> {
   const server = dynalite({ createTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const client = new DynamoDBClient({
@@ -38,24 +35,24 @@ async function dynaliteTable(
     new CreateTableCommand({
       TableName: table,
       BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: ["pk", "sk", "gsi1pk", "gsi1sk"].map((name) => ({
-        AttributeName: name,
-        AttributeType: "S",
-      })),
+      AttributeDefinitions: ["pk", "sk", ...indexes.flatMap(([, prefix]) => [`${prefix}pk`, `${prefix}sk`])].map(
+        (name) => ({
+          AttributeName: name,
+          AttributeType: "S",
+        }),
+      ),
       KeySchema: [
         { AttributeName: "pk", KeyType: "HASH" },
         { AttributeName: "sk", KeyType: "RANGE" },
       ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: indexName,
-          KeySchema: [
-            { AttributeName: "gsi1pk", KeyType: "HASH" },
-            { AttributeName: "gsi1sk", KeyType: "RANGE" },
-          ],
-          Projection: { ProjectionType: "ALL" },
-        },
-      ],
+      GlobalSecondaryIndexes: indexes.map(([name, prefix]) => ({
+        IndexName: name,
+        KeySchema: [
+          { AttributeName: `${prefix}pk`, KeyType: "HASH" },
+          { AttributeName: `${prefix}sk`, KeyType: "RANGE" },
+        ],
+        Projection: { ProjectionType: "ALL" },
+      })),
     }),
   );
   return {

@@ -153,3 +153,55 @@ async function keyCount(systemId: string): Promise<number> {
   );
   return Count;
 }
+
+describe("listing systems by endpoint status", () => {
+  const pending = (id: string) =>
+    system(id, { endpoint: `https://${id.toLowerCase()}.example`, endpointStatus: "pending" });
+  const ids = (page: { items: readonly SystemRecord[] }) => page.items.map((listed) => listed.id);
+
+  it("lists every agency's pending endpoints, a page at a time, and no longer one once approved", async () => {
+    const store = new DynamoRegistryStore(client, table);
+    await store.createSystem(pending("LP.ONE"), []);
+    await store.createSystem(pending("LQ.TWO"), []);
+    await store.createSystem(system("LP.NONE"), []);
+
+    const first = await store.listSystems({ endpointStatus: "pending" }, { limit: 1 });
+    const rest = await store.listSystems(
+      { endpointStatus: "pending" },
+      { limit: 100, ...(first.nextCursor ? { cursor: first.nextCursor } : {}) },
+    );
+    await store.approveEndpoint("LP.ONE", "https://lp.one.example", { approvedBy: "NDC.OPERATOR", approvedAt: "t" });
+    const after = await store.listSystems({ endpointStatus: "pending" }, { limit: 100 });
+
+    expect([...ids(first), ...ids(rest)].filter((id) => id.startsWith("L"))).toEqual(["LP.ONE", "LQ.TWO"]);
+    expect(ids(after)).not.toContain("LP.ONE");
+    expect(ids(after)).toContain("LQ.TWO");
+    expect(ids(await store.listSystems({ endpointStatus: "approved" }, { limit: 100 }))).toContain("LP.ONE");
+  });
+
+  it("lists one agency's pending endpoints only, and an endpoint moved since as pending again", async () => {
+    const store = new DynamoRegistryStore(client, table);
+    await store.createSystem(pending("MP.ONE"), []);
+    await store.createSystem(pending("MPX.ONE"), []);
+    await store.createSystem(system("MP.TWO"), []);
+
+    await store.changeEndpoint("MP.TWO", "https://mp.two.example");
+    const page = await store.listSystems({ agency: "MP", endpointStatus: "pending" }, { limit: 100 });
+
+    expect(ids(page)).toEqual(["MP.ONE", "MP.TWO"]);
+    expect(page.items[1]).not.toHaveProperty("gsi2sk");
+  });
+
+  it("refuses a cursor of another agency's listing", async () => {
+    const store = new DynamoRegistryStore(client, table);
+    await store.createSystem(system("NQ.ONE"), []);
+    await store.createSystem(system("NQ.TWO"), []);
+    const { nextCursor } = await store.listSystems({ agency: "NQ" }, { limit: 1 });
+
+    const other = store.listSystems({ agency: "NR" }, { limit: 1, cursor: String(nextCursor) });
+
+    await expect(other).rejects.toMatchObject({
+      invalidParams: [{ name: "cursor", reason: "belongs to another listing" }],
+    });
+  });
+});

@@ -121,6 +121,13 @@ export function memoryRegistry(): RegistryStore & { systems: Map<string, SystemR
     createAgency: async () => {},
     getAgency: async (code) => ({ code, name: code, level: "central", country: "VN", createdAt: "" }),
     listAgencies: async () => ({ items: [] }),
+    listSystems: async (filter) => ({
+      items: [...systems.values()].filter(
+        (system) =>
+          (!filter.agency || system.agencyCode === filter.agency) &&
+          (!filter.endpointStatus || system.endpointStatus === filter.endpointStatus),
+      ),
+    }),
     createSystem: async (system, written) => {
       systems.set(system.id, system);
       keys.push(...written);

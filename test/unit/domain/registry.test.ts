@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ForbiddenError } from "../../../domain/identity/errors.ts";
 import { ValidationError } from "../../../domain/problem.ts";
 import { endpointPolicy } from "../../../domain/registry/endpoint-policy.ts";
 import type { Caller } from "../../../domain/registry/model.ts";
@@ -118,5 +119,59 @@ describe("a system's endpoint", () => {
     const moved = service.changeEndpoint(agencySystem, "MOH.INSPECT", { endpoint: "https://evil.example.com" });
 
     await expect(moved).rejects.toMatchObject({ status: 403 });
+  });
+});
+
+describe("listing systems", () => {
+  const agencySystem: Caller = { systemId: "MOH.HIS", agencyCode: "MOH", roles: [], capabilities: [], kid: "k" };
+  async function registered() {
+    const store = memoryRegistry();
+    const service = new RegistryService(store, { policy: endpointPolicy("local") });
+    for (const [agency, id] of [
+      ["MOH", "MOH.HIS"],
+      ["MOF", "MOF.TAX"],
+    ] as const) {
+      await service.registerSystem(operator, agency, {
+        id,
+        name: "System",
+        capabilities: ["provider"],
+        endpoint: `https://${id.toLowerCase()}.example.gov.vn/`,
+      });
+    }
+    return service;
+  }
+
+  it("shows the operator every agency's pending endpoints", async () => {
+    const service = await registered();
+
+    const page = await service.listSystems(operator, { endpointStatus: "pending" }, { limit: 25 });
+
+    expect(page.items.map((system) => system.id).sort()).toEqual(["MOF.TAX", "MOH.HIS"]);
+  });
+
+  it("shows an agency its own systems only", async () => {
+    const service = await registered();
+
+    const page = await service.listSystems(agencySystem, { endpointStatus: "pending" }, { limit: 25 });
+
+    expect(page.items.map((system) => system.id)).toEqual(["MOH.HIS"]);
+  });
+
+  it("refuses an agency another agency's systems", async () => {
+    const service = await registered();
+
+    const listing = service.listSystems(agencySystem, { agency: "MOF" }, { limit: 25 });
+
+    await expect(listing).rejects.toBeInstanceOf(ForbiddenError);
+  });
+
+  it("names an endpoint status it does not know", async () => {
+    const service = await registered();
+
+    const listing = service.listSystems(operator, { endpointStatus: "waiting" }, { limit: 25 });
+
+    await expect(listing).rejects.toMatchObject({
+      invalidParams: [expect.objectContaining({ name: "endpointStatus" })],
+    });
   });
 });
