@@ -42,7 +42,8 @@ describe("parseInput, given members named __proto__", () => {
 
   it("walks deep nesting without overflowing the stack", () => {
     const depth = 200_000;
-    const body = parseJsonBody(`{"filters":${"[".repeat(depth)}${"]".repeat(depth)}}`);
+    // Parsed as it is: request bodies stop at 64 levels (parseJsonBody), but parseInput takes any value.
+    const body = JSON.parse(`{"filters":${"[".repeat(depth)}${"]".repeat(depth)}}`);
 
     expect(refusal(() => parseInput(queryInput, body, "query")).invalidParams).toEqual([
       expect.objectContaining({ name: "filters" }),
