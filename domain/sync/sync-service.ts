@@ -15,7 +15,7 @@ import { isAdmin, isOverseer } from "../identity/authorization.ts";
 import { ConflictError, ForbiddenError } from "../identity/errors.ts";
 import { DependencyUnavailableError, NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
 import type { Caller } from "../registry/model.ts";
-import { jsonDepthWithin, MAX_JSON_DEPTH, parseInput } from "../validation.ts";
+import { jsonDepthWithin, MAX_JSON_DEPTH, nestedPrototypeKeys, parseInput } from "../validation.ts";
 import {
   type Batch,
   type BatchStore,
@@ -758,6 +758,12 @@ export class SyncService {
     check: RecordCheck,
     keyFields: readonly string[],
   ): { key: string; operation: Operation } | { key?: string; errors: Rejection["errors"] } {
+    // A record field or key member named __proto__ would vanish in parsing; refused by path, as
+    // parseInput refuses it in an inline batch, so an uploaded line holding one is not applied without it.
+    const prototypeKeys = nestedPrototypeKeys(raw);
+    if (prototypeKeys.length > 0) {
+      return { errors: prototypeKeys.map((path) => ({ path, rule: "name", message: "is not an accepted name" })) };
+    }
     const parsed = operationSchema.safeParse(raw);
     if (!parsed.success) {
       return {

@@ -133,6 +133,32 @@ describe("request bodies", () => {
     expect(sent.problem).toMatchObject({ invalidParams: [{ name: "(body)" }] });
   });
 
+  it("rejects an uploaded line whose record has a member named __proto__, by path, rather than applying it without", async () => {
+    const batchId = `proto-upload-${randomUUID()}`;
+    const lines = [
+      '{"op":"upsert","record":{"personalId":"079000000003","fullName":"Lê Văn A","birthDate":"1990-01-01","gender":"male","province":"79","__proto__":{"fullName":"X"}}}',
+      '{"op":"delete","key":"000000000004"}',
+    ];
+    const provider = world.client(world.provider);
+    const opened = await provider.call<{ upload: { url: string } }>("POST", `/v1/sync/${register}/uploads`, {
+      body: { batchId },
+    });
+    const put = await fetch(opened.upload.url, { method: "PUT", body: `${lines.join("\n")}\n` });
+    expect(put.status).toBe(200);
+    await provider.call("POST", `/v1/sync/batches/${batchId}/complete`);
+    const done = await eventually(async () => {
+      const status = await provider.call<{
+        state: string;
+        rejections: Array<{ index: number; errors: Array<{ path: string }> }>;
+      }>("GET", `/v1/sync/batches/${batchId}`);
+      return status.state === "completed" ? status : undefined;
+    }, 120);
+
+    expect(done.rejections).toEqual([
+      { index: 0, errors: [{ path: "record/__proto__", rule: "name", message: "is not an accepted name" }] },
+    ]);
+  });
+
   it("rejects a sync record whose key is longer than a store key takes, and completes the batch", async () => {
     const batchId = `long-key-${randomUUID()}`;
     const sent = await world.client(world.provider).send<{ rejected: number }>("POST", `/v1/sync/${register}/batches`, {
