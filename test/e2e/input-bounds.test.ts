@@ -183,3 +183,17 @@ describe("request bodies", () => {
     expect(done.rejections.find((rejection) => rejection.index === 0)).toMatchObject({ errors: [{ path: "key" }] });
   });
 });
+
+describe("time windows", () => {
+  it.each(["/v1/logs", "/v1/metrics"])(
+    "refuses a time window on %s that ends before it starts as a 400 naming both bounds",
+    async (path) => {
+      const response = await world.client(world.consumer).send("GET", path, {
+        query: { from: "2030-01-01T00:00:00Z", to: "2026-11-30T08:00:00+07:00" },
+      });
+
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ invalidParams: [{ name: "from" }, { name: "to" }] });
+    },
+  );
+});
