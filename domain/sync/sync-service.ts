@@ -10,7 +10,7 @@ import type { SchemaVersion } from "../dictionary/model.ts";
 import type { RecordCheck, RecordValidator } from "../dictionary/validator.ts";
 import type { ExchangeLog } from "../exchange/model.ts";
 import { canonicalJson } from "../exchange-log/chain.ts";
-import { isKeyText, MAX_RECORD_KEY_BYTES } from "../identifiers.ts";
+import { isKeyText, MAX_RECORD_KEY_BYTES, unstoredNumbers } from "../identifiers.ts";
 import { isAdmin, isOverseer } from "../identity/authorization.ts";
 import { ConflictError, ForbiddenError } from "../identity/errors.ts";
 import { DependencyUnavailableError, NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
@@ -794,7 +794,14 @@ export class SyncService {
     }
     if (parsed.data.op === "upsert") {
       const errors = check(parsed.data.record);
-      return errors.length > 0 ? { key, errors } : { key, operation: parsed.data };
+      if (errors.length > 0) return { key, errors };
+      // A number the schema allows but the integrated database cannot hold is this record's fault, not its chunk's.
+      const unstored = unstoredNumbers(parsed.data.record).map(({ path, message }) => ({
+        path,
+        rule: "number",
+        message,
+      }));
+      return unstored.length > 0 ? { key, errors: unstored } : { key, operation: parsed.data };
     }
     return key.split("|").some((part) => part === "")
       ? { key, errors: [{ path: "key", rule: "required", message: `must give ${keyFields.join(", ")}` }] }
