@@ -526,8 +526,10 @@ export class SyncService {
       const report = createWriteStream(reportPath);
       let received = 0;
       let rejected = 0;
-      for await (const line of objects.lines(batch.upload.key)) {
-        digest.update(`${line}\n`);
+      for await (const read of objects.lines(batch.upload.key)) {
+        digest.update(`${read}\n`);
+        // A byte order mark opening the file (as some editors save UTF-8) is not part of its first line's JSON.
+        const line = received === 0 ? read.replace(/^\uFEFF/, "") : read;
         if (!line.trim()) continue;
         const index = received++;
         let raw: unknown;

@@ -159,6 +159,26 @@ describe("request bodies", () => {
     ]);
   });
 
+  it("reads an uploaded file that opens with a byte order mark, as some editors save UTF-8, without refusing its first line", async () => {
+    const batchId = `bom-upload-${randomUUID()}`;
+    const provider = world.client(world.provider);
+    const opened = await provider.call<{ upload: { url: string } }>("POST", `/v1/sync/${register}/uploads`, {
+      body: { batchId },
+    });
+    const put = await fetch(opened.upload.url, { method: "PUT", body: '\uFEFF{"op":"delete","key":"000000000005"}\n' });
+    expect(put.status).toBe(200);
+    await provider.call("POST", `/v1/sync/batches/${batchId}/complete`);
+    const done = await eventually(async () => {
+      const status = await provider.call<{ state: string; received: number; rejected: number }>(
+        "GET",
+        `/v1/sync/batches/${batchId}`,
+      );
+      return status.state === "completed" ? status : undefined;
+    }, 120);
+
+    expect(done).toMatchObject({ received: 1, rejected: 0 });
+  });
+
   it("rejects a sync record whose key is longer than a store key takes, and completes the batch", async () => {
     const batchId = `long-key-${randomUUID()}`;
     const sent = await world.client(world.provider).send<{ rejected: number }>("POST", `/v1/sync/${register}/batches`, {
