@@ -18,6 +18,40 @@ export function isKeyText(text: string): boolean {
   return !CONTROL.test(text) && !LONE_SURROGATE.test(text);
 }
 
+/** Largest magnitude of a number the stores keep exactly (the SDK marshals no larger one). */
+const MAX_STORED_NUMBER = Number.MAX_SAFE_INTEGER;
+/** Smallest non-zero magnitude DynamoDB stores. */
+const MIN_STORED_NUMBER = 1e-130;
+const STORED_NUMBER_RULE = `must be 0 or between ${MIN_STORED_NUMBER} and ${MAX_STORED_NUMBER} in magnitude`;
+
+/** A number the stores keep as it is: 0, or a magnitude from 1e-130 to 2^53 - 1 (DynamoDB and its SDK refuse others). */
+export function isStoredNumber(value: number): boolean {
+  const magnitude = Math.abs(value);
+  return value === 0 || (magnitude >= MIN_STORED_NUMBER && magnitude <= MAX_STORED_NUMBER);
+}
+
+/** A number a caller gives that is stored (a filter, a bound): refused when no store would take it. */
+export const storedNumber = z.number().check(z.refine(isStoredNumber, STORED_NUMBER_RULE));
+
+/**
+ * Where a value (a record) holds numbers no store would take, by path (`a/0/b`), at most ten;
+ * walked with a stack of its own, so depth costs no recursion.
+ */
+export function unstoredNumbers(value: unknown): Array<{ path: string; message: string }> {
+  const found: Array<{ path: string; message: string }> = [];
+  const pending: Array<{ value: unknown; path: string }> = [{ value, path: "" }];
+  for (let next = pending.pop(); next && found.length < 10; next = pending.pop()) {
+    if (typeof next.value === "number") {
+      if (!isStoredNumber(next.value)) found.push({ path: next.path, message: STORED_NUMBER_RULE });
+    } else if (next.value !== null && typeof next.value === "object") {
+      for (const [key, child] of Object.entries(next.value)) {
+        pending.push({ value: child, path: next.path ? `${next.path}/${key}` : key });
+      }
+    }
+  }
+  return found;
+}
+
 export const agencyCode = z
   .string()
   .check(z.regex(/^[A-Z][A-Z0-9]{1,15}$/, "must be 2-16 upper-case letters or digits, starting with a letter"));

@@ -33,7 +33,7 @@ export function parseInput<S extends z.ZodMiniType>(schema: S, value: unknown, w
  * ignore, query parameters too.) Walked with a stack of its own and parent links, so neither
  * nesting depth nor size costs more than one visit per value.
  */
-function nestedPrototypeKeys(value: unknown): string[] {
+export function nestedPrototypeKeys(value: unknown): string[] {
   type Visit = { readonly node: object; readonly key: string; readonly parent?: Visit };
   const found: string[] = [];
   const pending: Visit[] = [];

@@ -1,6 +1,6 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { DeliveryMessage, DeliveryQueue } from "../../domain/delivery/model.ts";
-import { sendAll, sqsClient } from "./send.ts";
+import { messageBody, sendAll, sqsClient } from "./send.ts";
 
 /** Dead letters looked at but left stay hidden this long, so one redrive never sees them twice. */
 const LEFT_HIDDEN_SECONDS = 120;
@@ -16,7 +16,7 @@ export function sqsDeliveryQueue(queueUrl: string, deadLetterUrl = ""): Delivery
     sqs.send(
       new SendMessageCommand({
         QueueUrl: url,
-        MessageBody: JSON.stringify(message),
+        MessageBody: messageBody(message),
         ...(delaySeconds ? { DelaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))) } : {}),
       }),
     );

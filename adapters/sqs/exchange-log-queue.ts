@@ -2,7 +2,7 @@ import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { ExchangeLog } from "../../domain/exchange/model.ts";
 import { shardOf } from "../../domain/exchange-log/chain.ts";
 import { DependencyUnavailableError } from "../../domain/problem.ts";
-import { sqsClient } from "./send.ts";
+import { messageBody, sqsClient } from "./send.ts";
 
 /**
  * Hands each exchange entry to the log's FIFO queue: grouped by shard so each chain is appended
@@ -16,7 +16,7 @@ export function queuedExchangeLog(queueUrl: string, shards: number): ExchangeLog
       await sqs.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,
-          MessageBody: JSON.stringify(entry),
+          MessageBody: messageBody(entry),
           MessageGroupId: `shard-${shardOf(entry.transactionId, shards)}`,
           MessageDeduplicationId: entry.transactionId,
         }),

@@ -9,6 +9,20 @@ export function sqsClient(): SQSClient {
   return client;
 }
 
+/**
+ * A message as the JSON text SQS carries. SQS takes only #x9, #xA, #xD, #x20-#xD7FF, #xE000-#xFFFD
+ * and #x10000-#x10FFFF and refuses the whole message otherwise. JSON.stringify already escapes
+ * control characters and lone surrogates; the noncharacters U+FFFE and U+FFFF, which it leaves
+ * as they are, can only stand inside a JSON string, where their escape means the same text: a
+ * record, a purpose or a key holding one is carried like any other instead of failing its send.
+ */
+export function messageBody(message: unknown): string {
+  return JSON.stringify(message).replace(
+    /[\uFFFE\uFFFF]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16)}`,
+  );
+}
+
 /** SQS takes at most 1 MiB per call: sends stay well below it. */
 const CALL_BYTES = 900_000;
 
@@ -26,7 +40,7 @@ export async function sendAll(
   for (const group of groupsOf(messages, 10, CALL_BYTES)) {
     let pending = group.map((message, index) => ({
       Id: `m${index}`,
-      MessageBody: JSON.stringify(message),
+      MessageBody: messageBody(message),
       ...(delaySeconds ? { DelaySeconds: Math.min(900, Math.round(delaySeconds)) } : {}),
     }));
     for (let attempt = 0; pending.length > 0; attempt++) {

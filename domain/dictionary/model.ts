@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { MAX_ID_LENGTH } from "../identifiers.ts";
+import { MAX_ID_LENGTH, storedNumber } from "../identifiers.ts";
 
 /*
  * The Common Data Dictionary (Art. 19): fields with one meaning everywhere, code lists, and
@@ -44,11 +44,11 @@ const fieldDefinition = {
   ),
   minLength: z.optional(z.number().check(z.int(), z.minimum(0))),
   maxLength: z.optional(z.number().check(z.int(), z.minimum(1))),
-  minimum: z.optional(z.number()),
-  maximum: z.optional(z.number()),
+  minimum: z.optional(storedNumber),
+  maximum: z.optional(storedNumber),
   unit: z.optional(text(50)),
   /** A closed set of values, for small sets; larger ones are code lists. */
-  allowedValues: z.optional(z.array(z.union([z.string(), z.number()])).check(z.minLength(1), z.maxLength(200))),
+  allowedValues: z.optional(z.array(z.union([z.string(), storedNumber])).check(z.minLength(1), z.maxLength(200))),
   /** For `code` fields: the code list values are drawn from. */
   codeList: z.optional(codeListCode),
 };

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { pageLimit } from "../paging.ts";
+import { ValidationError } from "../problem.ts";
 
 const instant = z.iso.datetime({ offset: true });
 
@@ -20,6 +21,34 @@ export const logQuery = z.object({
   outcome: z.optional(z.enum(["allowed", "denied", "failed"])),
 });
 export type LogQueryParameters = z.infer<typeof logQuery>;
+
+/** Earliest and latest instants a log query can name, as the log's time keys spell them. */
+const EARLIEST = "0000-01-01T00:00:00.000Z";
+const LATEST = "9999-12-31T23:59:59.999Z";
+
+/**
+ * A query's time window as the log's time keys spell instants (UTC, milliseconds, `Z`), which
+ * they are compared with as text: `2026-11-30T07:00:00+07:00` is `2026-11-30T00:00:00.000Z`, and
+ * `…T00:00:00Z` does not sort after entries of that very second. A window that ends before it
+ * starts is refused, naming both bounds (a key condition DynamoDB would refuse).
+ */
+export function timeWindow<W extends { readonly from?: string; readonly to?: string }>(window: W): W {
+  const utc = (instant: string) => {
+    const text = new Date(instant).toISOString();
+    // Years beyond 0000-9999 are spelled with a sign (`-000001-…`, `+010000-…`).
+    if (text.startsWith("-")) return EARLIEST;
+    return text.startsWith("+") ? LATEST : text;
+  };
+  const from = window.from === undefined ? undefined : utc(window.from);
+  const to = window.to === undefined ? undefined : utc(window.to);
+  if (from !== undefined && to !== undefined && from > to) {
+    throw new ValidationError("the time window ends before it starts", [
+      { name: "from", reason: "must not be after to" },
+      { name: "to", reason: "must not be before from" },
+    ]);
+  }
+  return { ...window, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
+}
 
 /** Query parameters of `GET /v1/logs/checkpoints`: the cursor is the number of the last checkpoint listed. */
 export const checkpointPageQuery = z.object({

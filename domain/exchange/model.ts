@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { storedNumber } from "../identifiers.ts";
 import { ProblemError } from "../problem.ts";
 
 /** One call the platform makes to a provider's Agent Node (7.2a). */
@@ -58,7 +59,7 @@ export const queryInput = z.object({
   filters: z._default(
     z.record(
       z.string().check(z.regex(/^[a-z][A-Za-z0-9]{0,63}$/, "must be a field name")),
-      z.union([z.string(), z.number(), z.boolean()]),
+      z.union([z.string(), storedNumber, z.boolean()]),
     ),
     {},
   ),

@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import * as z from "zod/mini";
+import { storedNumber } from "../identifiers.ts";
 
 /*
  * Export jobs (Art. 7.2d): a permitted consumer (or the operator) asks for a dataset of the
@@ -16,7 +17,7 @@ export const exportInput = z.object({
   /** The fields exported; none means every field the permission covers. */
   fields: z.optional(z.array(fieldName).check(z.minLength(1), z.maxLength(500))),
   /** Equality filters on exported fields. */
-  filter: z._default(z.record(fieldName, z.union([z.string(), z.number(), z.boolean()])), {}),
+  filter: z._default(z.record(fieldName, z.union([z.string(), storedNumber, z.boolean()])), {}),
   /** The operator exports for this consumer, under its permission. */
   consumerSystem: z.optional(z.string().check(z.minLength(3), z.maxLength(200))),
   /** The operator exporting under its own mandate says why (a consumer's purpose is its permission's). */

@@ -10,12 +10,12 @@ import type { SchemaVersion } from "../dictionary/model.ts";
 import type { RecordCheck, RecordValidator } from "../dictionary/validator.ts";
 import type { ExchangeLog } from "../exchange/model.ts";
 import { canonicalJson } from "../exchange-log/chain.ts";
-import { isKeyText, MAX_RECORD_KEY_BYTES } from "../identifiers.ts";
+import { isKeyText, MAX_RECORD_KEY_BYTES, unstoredNumbers } from "../identifiers.ts";
 import { isAdmin, isOverseer } from "../identity/authorization.ts";
 import { ConflictError, ForbiddenError } from "../identity/errors.ts";
 import { DependencyUnavailableError, NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
 import type { Caller } from "../registry/model.ts";
-import { jsonDepthWithin, MAX_JSON_DEPTH, parseInput } from "../validation.ts";
+import { jsonDepthWithin, MAX_JSON_DEPTH, nestedPrototypeKeys, parseInput } from "../validation.ts";
 import {
   type Batch,
   type BatchStore,
@@ -526,8 +526,10 @@ export class SyncService {
       const report = createWriteStream(reportPath);
       let received = 0;
       let rejected = 0;
-      for await (const line of objects.lines(batch.upload.key)) {
-        digest.update(`${line}\n`);
+      for await (const read of objects.lines(batch.upload.key)) {
+        digest.update(`${read}\n`);
+        // A byte order mark opening the file (as some editors save UTF-8) is not part of its first line's JSON.
+        const line = received === 0 ? read.replace(/^\uFEFF/, "") : read;
         if (!line.trim()) continue;
         const index = received++;
         let raw: unknown;
@@ -758,6 +760,12 @@ export class SyncService {
     check: RecordCheck,
     keyFields: readonly string[],
   ): { key: string; operation: Operation } | { key?: string; errors: Rejection["errors"] } {
+    // A record field or key member named __proto__ would vanish in parsing; refused by path, as
+    // parseInput refuses it in an inline batch, so an uploaded line holding one is not applied without it.
+    const prototypeKeys = nestedPrototypeKeys(raw);
+    if (prototypeKeys.length > 0) {
+      return { errors: prototypeKeys.map((path) => ({ path, rule: "name", message: "is not an accepted name" })) };
+    }
     const parsed = operationSchema.safeParse(raw);
     if (!parsed.success) {
       return {
@@ -788,7 +796,14 @@ export class SyncService {
     }
     if (parsed.data.op === "upsert") {
       const errors = check(parsed.data.record);
-      return errors.length > 0 ? { key, errors } : { key, operation: parsed.data };
+      if (errors.length > 0) return { key, errors };
+      // A number the schema allows but the integrated database cannot hold is this record's fault, not its chunk's.
+      const unstored = unstoredNumbers(parsed.data.record).map(({ path, message }) => ({
+        path,
+        rule: "number",
+        message,
+      }));
+      return unstored.length > 0 ? { key, errors: unstored } : { key, operation: parsed.data };
     }
     return key.split("|").some((part) => part === "")
       ? { key, errors: [{ path: "key", rule: "required", message: `must give ${keyFields.join(", ")}` }] }

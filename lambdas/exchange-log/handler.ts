@@ -5,7 +5,7 @@ import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
 import { s3LogArchive } from "../../adapters/s3/log-archive.ts";
 import { type LogVerification, publicJwk, verifyLog } from "../../domain/exchange-log/checkpointing.ts";
 import { metricsQuery, summarise } from "../../domain/exchange-log/metrics.ts";
-import { type LogQueryParameters, logQuery } from "../../domain/exchange-log/model.ts";
+import { type LogQueryParameters, logQuery, timeWindow } from "../../domain/exchange-log/model.ts";
 import { isOverseer } from "../../domain/identity/authorization.ts";
 import { ForbiddenError } from "../../domain/identity/errors.ts";
 import { allPages } from "../../domain/paging.ts";
@@ -62,7 +62,7 @@ export const handler = httpHandler(
     "GET /v1/logs": async (event) => {
       const caller = authenticatedCaller(event);
       const { view, ...filter } = queryParameters(event, logQuery);
-      const page = await logStore().query(scopeOf(caller, view), { ...pagination(event), ...filter });
+      const page = await logStore().query(scopeOf(caller, view), { ...pagination(event), ...timeWindow(filter) });
       return { status: 200, body: page };
     },
     "GET /v1/metrics": async (event) => {
@@ -72,8 +72,9 @@ export const handler = httpHandler(
       const from = window.from ?? new Date(Date.parse(to) - 86_400_000).toISOString();
       const scope = scopeOf(caller, view);
       const store = logStore();
+      const bounds = timeWindow({ from, to });
       const entries = allPages(
-        (page) => store.query(scope, { from, to, ...(datasetId ? { datasetId } : {}), ...page }),
+        (page) => store.query(scope, { ...bounds, ...(datasetId ? { datasetId } : {}), ...page }),
         500,
       );
       return { status: 200, body: await summarise(entries, { from, to }) };

@@ -133,6 +133,52 @@ describe("request bodies", () => {
     expect(sent.problem).toMatchObject({ invalidParams: [{ name: "(body)" }] });
   });
 
+  it("rejects an uploaded line whose record has a member named __proto__, by path, rather than applying it without", async () => {
+    const batchId = `proto-upload-${randomUUID()}`;
+    const lines = [
+      '{"op":"upsert","record":{"personalId":"079000000003","fullName":"Lê Văn A","birthDate":"1990-01-01","gender":"male","province":"79","__proto__":{"fullName":"X"}}}',
+      '{"op":"delete","key":"000000000004"}',
+    ];
+    const provider = world.client(world.provider);
+    const opened = await provider.call<{ upload: { url: string } }>("POST", `/v1/sync/${register}/uploads`, {
+      body: { batchId },
+    });
+    const put = await fetch(opened.upload.url, { method: "PUT", body: `${lines.join("\n")}\n` });
+    expect(put.status).toBe(200);
+    await provider.call("POST", `/v1/sync/batches/${batchId}/complete`);
+    const done = await eventually(async () => {
+      const status = await provider.call<{
+        state: string;
+        rejections: Array<{ index: number; errors: Array<{ path: string }> }>;
+      }>("GET", `/v1/sync/batches/${batchId}`);
+      return status.state === "completed" ? status : undefined;
+    }, 120);
+
+    expect(done.rejections).toEqual([
+      { index: 0, errors: [{ path: "record/__proto__", rule: "name", message: "is not an accepted name" }] },
+    ]);
+  });
+
+  it("reads an uploaded file that opens with a byte order mark, as some editors save UTF-8, without refusing its first line", async () => {
+    const batchId = `bom-upload-${randomUUID()}`;
+    const provider = world.client(world.provider);
+    const opened = await provider.call<{ upload: { url: string } }>("POST", `/v1/sync/${register}/uploads`, {
+      body: { batchId },
+    });
+    const put = await fetch(opened.upload.url, { method: "PUT", body: '\uFEFF{"op":"delete","key":"000000000005"}\n' });
+    expect(put.status).toBe(200);
+    await provider.call("POST", `/v1/sync/batches/${batchId}/complete`);
+    const done = await eventually(async () => {
+      const status = await provider.call<{ state: string; received: number; rejected: number }>(
+        "GET",
+        `/v1/sync/batches/${batchId}`,
+      );
+      return status.state === "completed" ? status : undefined;
+    }, 120);
+
+    expect(done).toMatchObject({ received: 1, rejected: 0 });
+  });
+
   it("rejects a sync record whose key is longer than a store key takes, and completes the batch", async () => {
     const batchId = `long-key-${randomUUID()}`;
     const sent = await world.client(world.provider).send<{ rejected: number }>("POST", `/v1/sync/${register}/batches`, {
@@ -156,4 +202,18 @@ describe("request bodies", () => {
     expect(sent.status).toBe(202);
     expect(done.rejections.find((rejection) => rejection.index === 0)).toMatchObject({ errors: [{ path: "key" }] });
   });
+});
+
+describe("time windows", () => {
+  it.each(["/v1/logs", "/v1/metrics"])(
+    "refuses a time window on %s that ends before it starts as a 400 naming both bounds",
+    async (path) => {
+      const response = await world.client(world.consumer).send("GET", path, {
+        query: { from: "2030-01-01T00:00:00Z", to: "2026-11-30T08:00:00+07:00" },
+      });
+
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ invalidParams: [{ name: "from" }, { name: "to" }] });
+    },
+  );
 });

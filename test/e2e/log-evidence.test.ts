@@ -107,7 +107,9 @@ describe("the exchange log's signed checkpoints", () => {
         stdout += text;
       },
       stderr: () => undefined,
-    } as never);
+      env: {},
+      cwd: process.cwd(),
+    });
 
     expect(latest.checkpoint.number).toBeGreaterThanOrEqual(signed.checkpoint.number);
     expect(verifyCheckpoint(latest.jws, keys)).toEqual(latest.checkpoint);
@@ -137,7 +139,9 @@ describe("the exchange log's signed checkpoints", () => {
           stdout += text;
         },
         stderr: () => undefined,
-      } as never);
+        env: {},
+        cwd: process.cwd(),
+      });
     } finally {
       await restore(shard, items);
     }

@@ -16,11 +16,14 @@ const population: Citizen[] = syntheticPopulation(5, 11);
 const someone = population[0] as Citizen;
 const NAMES = ["__proto__", "constructor", "toString"];
 const PURPOSE = "Kiểm tra cư trú cho học sinh 🏫👩‍🎓 (năm học 2027)";
+// U+FFFE and U+FFFF: Unicode noncharacters, which JSON.stringify leaves as they are and SQS refuses.
+const NONCHARACTER_PURPOSE = "Kiểm tra cư trú \uFFFE cho học sinh \uFFFF (năm học 2027)";
 const startedAt = new Date(Date.now() - 60_000).toISOString();
 let upstream: DemoUpstream;
 let world: World;
 let citizens: string;
 let emoji: string;
+let nonchar: string;
 const attempts: Array<{ transactionId: string; status: number; datasetId: string }> = [];
 
 beforeAll(async () => {
@@ -34,12 +37,15 @@ beforeAll(async () => {
   world = await createWorld({ run, providerEndpoint: upstream.url });
   citizens = `${world.provider.systemId}.CITIZENS`;
   emoji = `${world.provider.systemId}.PUPILS`;
+  nonchar = `${world.provider.systemId}.STUDENTS`;
   const provider = world.client(world.provider);
-  await provider.publishDataset(citizensDataset(citizens, world.provider.systemId));
-  await provider.publishDataset(citizensDataset(emoji, world.provider.systemId));
+  for (const datasetId of [citizens, emoji, nonchar]) {
+    await provider.publishDataset(citizensDataset(datasetId, world.provider.systemId));
+  }
   for (const [datasetId, purpose] of [
     [citizens, "Verify residence"],
     [emoji, PURPOSE],
+    [nonchar, NONCHARACTER_PURPOSE],
   ] as const) {
     const request = await world.client(world.consumer).requestAccess({
       datasetId,
@@ -138,6 +144,17 @@ describe("text beyond the Basic Multilingual Plane", () => {
     expect(response.status).toBe(200);
     const entry = (await eventuallyLogged()).find((logged) => logged.transactionId === response.transactionId);
     expect(entry).toMatchObject({ datasetId: emoji, purpose: PURPOSE, outcome: "allowed" });
+  });
+
+  it("and the noncharacters U+FFFE and U+FFFF in a purpose let exchanges under it answer, and reach the log intact", async () => {
+    const response = await world
+      .client(world.consumer)
+      .send("GET", `/v1/exchange/${nonchar}/records/${someone.personalId}`);
+    attempts.push({ transactionId: String(response.transactionId), status: response.status, datasetId: nonchar });
+
+    expect(response.status).toBe(200);
+    const entry = (await eventuallyLogged()).find((logged) => logged.transactionId === response.transactionId);
+    expect(entry).toMatchObject({ datasetId: nonchar, purpose: NONCHARACTER_PURPOSE, outcome: "allowed" });
   });
 });
 

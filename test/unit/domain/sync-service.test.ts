@@ -63,13 +63,24 @@ afterAll(async () => {
   await stop?.();
 });
 
-function world() {
+/** A schema with a number field, which JSON Schema bounds by nothing. */
+const amountSchema = {
+  ...schema,
+  jsonSchema: {
+    type: "object",
+    properties: { personalId: { type: "string" }, amount: { type: "number" } },
+    required: ["personalId"],
+    additionalProperties: false,
+  },
+} as unknown as SchemaVersion;
+
+function world(recordSchema: SchemaVersion = schema) {
   const queued: Chunk[] = [];
   const delivered: RecordChange[] = [];
   const integrated = new DynamoIntegratedStore(client, table);
   const service = new SyncService({
     catalog: { getDataset: async (id) => [dataset, other].find((known) => known.id === id) },
-    schemas: async () => schema,
+    schemas: async () => recordSchema,
     validator: new RecordValidator(),
     batches: new DynamoBatchStore(client, table),
     integrated,
@@ -171,5 +182,27 @@ describe("SyncService: batch ids are their provider's own", () => {
     expect(String((asked as Error).message).replace("batch-F-0001", "ID")).toBe(
       String((absent as Error).message).replace("batch-none-0001", "ID"),
     );
+  });
+});
+
+describe("SyncService: a number the integrated database cannot hold", () => {
+  it("rejects the record holding it, by path, and applies the rest of the batch", async () => {
+    const { service, integrated, queued } = world(amountSchema);
+    const operations = [
+      { op: "upsert", record: { personalId: "101", amount: 1.2345678901234568e29 } },
+      { op: "upsert", record: { personalId: "102", amount: 1e-200 } },
+      { op: "upsert", record: { personalId: "103", amount: 42.5 } },
+    ];
+
+    const { batch } = await service.submit(provider, dataset.id, { batchId: "numbers-0001", operations }, "tx-n");
+    for (const chunk of queued) await service.applyChunk(chunk);
+
+    expect(
+      batch.rejections.map(({ index, key, errors }) => ({ index, key, paths: errors.map((error) => error.path) })),
+    ).toEqual([
+      { index: 0, key: "101", paths: ["amount"] },
+      { index: 1, key: "102", paths: ["amount"] },
+    ]);
+    expect(await integrated.get(dataset.id, "103")).toMatchObject({ record: { amount: 42.5 } });
   });
 });
