@@ -83,12 +83,17 @@ export const opaqueId = z
   .string()
   .check(z.regex(/^[A-Za-z0-9._:#@-]{1,200}$/, "must be 1-200 letters, digits, '.', '_', ':', '#', '@' or '-'"));
 
-/** A record's data key: any text without control characters, at most 512 bytes. */
+/**
+ * A record's data key in a path: any text without control characters, at most 512 bytes, and not
+ * `.` or `..`, which URLs resolve as path segments (`%2E` too), so the platform's call to the
+ * provider, `…/records/{key}`, would reach another path of the provider's endpoint.
+ */
 export const recordKey = z.string().check(
   z.minLength(1),
   z.maxLength(MAX_RECORD_KEY_BYTES),
   z.refine((text) => Buffer.byteLength(text) <= MAX_RECORD_KEY_BYTES, `must be at most ${MAX_RECORD_KEY_BYTES} bytes`),
   z.refine(isKeyText, "must not hold control characters or lone surrogates"),
+  z.refine((text) => text !== "." && text !== "..", "must not be . or .."),
 );
 
 /**

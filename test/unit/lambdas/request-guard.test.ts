@@ -75,6 +75,14 @@ describe("checkRequest", () => {
     expect(problem?.invalidParams.map((param) => param.name)).toEqual(["key"]);
   });
 
+  it("refuses . and .. as a record key, which the call to the provider would resolve as path segments", () => {
+    for (const key of [".", ".."]) {
+      expect(problemOf(event({ pathParameters: { key } }))?.invalidParams).toEqual([
+        { name: "key", reason: "must not be . or .." },
+      ]);
+    }
+  });
+
   it("takes a record key in any script within 512 bytes", () => {
     expect(problemOf(event({ pathParameters: { key: "Nguyễn Văn A 079" } }))).toBeUndefined();
   });
