@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ignoringConflict } from "../../demo/dictionary.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
-import { type DemoUpstream, startDemoUpstream } from "../../demo/upstream.ts";
+import type { DemoUpstream } from "../../demo/upstream.ts";
 import type { NewDatasetInput } from "../../domain/catalog/model.ts";
 import { legalDate } from "../../domain/dictionary/standardisation.ts";
 import { target } from "./target.ts";
-import { citizensDataset, createWorld, runId, type World } from "./world.ts";
+import { citizensDataset, createWorldWithUpstream, runId, type World } from "./world.ts";
 
-const { apiUrl, audience } = target();
+const { apiUrl } = target();
 const run = runId();
 const population: Citizen[] = syntheticPopulation(12, 5);
 const good = population[0] as Citizen;
@@ -39,17 +39,7 @@ const dataset = (id: string, overrides: Partial<NewDatasetInput> = {}) =>
   citizensDataset(id, world.provider.systemId, overrides);
 
 beforeAll(async () => {
-  upstream = await startDemoUpstream({
-    jwksUrl: `${apiUrl}v1/platform/keys`,
-    platformIssuer: audience,
-    systemId: `P${run}.POPULATION`,
-    basePath: "/citizens",
-    records: new Map([
-      [good.personalId, { ...good }],
-      [broken.personalId, { ...broken }],
-    ]),
-  });
-  world = await createWorld({ run, providerEndpoint: upstream.url });
+  ({ world, upstream } = await createWorldWithUpstream(run, [good, broken]));
   schemaId = `P${run}.CITIZEN`;
   citizens = `${world.provider.systemId}.CITIZENS`;
   await ignoringConflict(

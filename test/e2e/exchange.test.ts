@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { generateIdentity } from "../../client/identity-files.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
-import { type DemoUpstream, startDemoUpstream } from "../../demo/upstream.ts";
+import type { DemoUpstream } from "../../demo/upstream.ts";
 import { signRequest } from "../../domain/identity/sign.ts";
 import type { AccessRequestInput } from "../../domain/permissions/model.ts";
 import { target } from "./target.ts";
-import { citizensDataset, createWorld, runId, type World } from "./world.ts";
+import { citizensDataset, createWorldWithUpstream, runId, type World } from "./world.ts";
 
 const { apiUrl, audience } = target();
 const run = runId();
@@ -45,14 +45,7 @@ async function grant(datasetId: string, overrides: Partial<AccessRequestInput> =
 }
 
 beforeAll(async () => {
-  upstream = await startDemoUpstream({
-    jwksUrl: `${apiUrl}v1/platform/keys`,
-    platformIssuer: audience,
-    systemId: `P${run}.POPULATION`,
-    basePath: "/citizens",
-    records: new Map(population.map((citizen) => [citizen.personalId, { ...citizen }])),
-  });
-  world = await createWorld({ run, providerEndpoint: upstream.url });
+  ({ world, upstream } = await createWorldWithUpstream(run, population));
   citizens = `${world.provider.systemId}.CITIZENS`;
   expired = `${world.provider.systemId}.ARCHIVE`;
   await world.client(world.provider).publishDataset(dataset(citizens));

@@ -2,10 +2,10 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
-import { type DemoUpstream, startDemoUpstream } from "../../demo/upstream.ts";
+import type { DemoUpstream } from "../../demo/upstream.ts";
 import { signRequest } from "../../domain/identity/sign.ts";
 import { target } from "./target.ts";
-import { citizensDataset, createWorld, runId, type World } from "./world.ts";
+import { citizensDataset, createWorldWithUpstream, runId, type World } from "./world.ts";
 
 // What callers name and write is data, whatever it is: parameter and header names that every
 // JavaScript object inherits, and text beyond the Basic Multilingual Plane, which AWS carries.
@@ -27,14 +27,7 @@ let nonchar: string;
 const attempts: Array<{ transactionId: string; status: number; datasetId: string }> = [];
 
 beforeAll(async () => {
-  upstream = await startDemoUpstream({
-    jwksUrl: `${apiUrl}v1/platform/keys`,
-    platformIssuer: audience,
-    systemId: `P${run}.POPULATION`,
-    basePath: "/citizens",
-    records: new Map(population.map((citizen) => [citizen.personalId, { ...citizen }])),
-  });
-  world = await createWorld({ run, providerEndpoint: upstream.url });
+  ({ world, upstream } = await createWorldWithUpstream(run, population));
   citizens = `${world.provider.systemId}.CITIZENS`;
   emoji = `${world.provider.systemId}.PUPILS`;
   nonchar = `${world.provider.systemId}.STUDENTS`;

@@ -3,10 +3,10 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IdentityFile } from "../../client/identity-files.ts";
 import { syntheticPopulation } from "../../demo/population.ts";
-import { type DemoUpstream, startDemoUpstream } from "../../demo/upstream.ts";
+import type { DemoUpstream } from "../../demo/upstream.ts";
 import { signRequest } from "../../domain/identity/sign.ts";
 import { target } from "./target.ts";
-import { citizensDataset, createWorld, publishCitizenSchema, runId, type World } from "./world.ts";
+import { citizensDataset, createWorldWithUpstream, publishCitizenSchema, runId, type World } from "./world.ts";
 
 /**
  * Every operation of the OpenAPI document, driven with generated valid and invalid input: path
@@ -64,14 +64,7 @@ const known: Record<string, string[]> = {};
 
 beforeAll(async () => {
   const population = syntheticPopulation(5, 3);
-  upstream = await startDemoUpstream({
-    jwksUrl: `${apiUrl}v1/platform/keys`,
-    platformIssuer: audience,
-    systemId: `P${run}.POPULATION`,
-    basePath: "/citizens",
-    records: new Map(population.map((citizen) => [citizen.personalId, { ...citizen }])),
-  });
-  world = await createWorld({ run, providerEndpoint: upstream.url });
+  ({ world, upstream } = await createWorldWithUpstream(run, population));
   const provider = world.client(world.provider);
   const schema = await publishCitizenSchema(world, run);
   const requested = `${world.provider.systemId}.CITIZENS`;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { DscpClient } from "../../client/dscp-client.ts";
 import { generateIdentity, type IdentityFile } from "../../client/identity-files.ts";
 import { dictionarySample, loadDictionarySample } from "../../demo/dictionary.ts";
+import { type DemoUpstream, startDemoUpstream } from "../../demo/upstream.ts";
 import type { NewDatasetInput } from "../../domain/catalog/model.ts";
 import { target } from "./target.ts";
 
@@ -120,4 +121,23 @@ export async function publishCitizenSchema(world: World, run: string): Promise<{
   const schema = { ...(dictionarySample("citizen-schema.json") as object), id: `P${run}.CITIZEN` };
   await world.client(world.provider).call("POST", "/v1/dictionary/schemas", { body: schema });
   return { id: schema.id, version: "1.0.0" };
+}
+
+/**
+ * A world whose provider is a demo upstream serving `records` (by personal id) under
+ * `/citizens`, verifying the platform's signature; stop the upstream after the file.
+ */
+export async function createWorldWithUpstream<R extends { readonly personalId: string }>(
+  run: string,
+  records: readonly R[],
+): Promise<{ world: World; upstream: DemoUpstream }> {
+  const { apiUrl, audience } = target();
+  const upstream = await startDemoUpstream({
+    jwksUrl: `${apiUrl}v1/platform/keys`,
+    platformIssuer: audience,
+    systemId: `P${run}.POPULATION`,
+    basePath: "/citizens",
+    records: new Map(records.map((record): [string, Record<string, unknown>] => [record.personalId, { ...record }])),
+  });
+  return { world: await createWorld({ run, providerEndpoint: upstream.url }), upstream };
 }
