@@ -4,7 +4,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   QueryCommand,
-  UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type {
@@ -18,7 +17,7 @@ import type {
 } from "../../domain/registry/model.ts";
 import { queryPage } from "./cursor.ts";
 import { withoutTableKeys } from "./items.ts";
-import { putNew } from "./writes.ts";
+import { putNew, updateExisting } from "./writes.ts";
 
 /**
  * The registry in one DynamoDB table: an agency at `AGENCY#<code>`, a system and its keys
@@ -143,30 +142,21 @@ export class DynamoRegistryStore implements RegistryStore {
   }
 
   async changeEndpoint(systemId: string, endpoint: string): Promise<SystemRecord | undefined> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall({ pk: `SYSTEM#${systemId}`, sk: "SYSTEM" }),
-          // A new endpoint is pending again: the previous approval does not carry over.
-          UpdateExpression:
-            "SET #endpoint = :endpoint, endpointStatus = :pending, gsi2pk = :systems, gsi2sk = :listed REMOVE endpointApprovedBy, endpointApprovedAt",
-          ConditionExpression: "attribute_exists(pk)",
-          ExpressionAttributeNames: { "#endpoint": "endpoint" },
-          ExpressionAttributeValues: marshall({
-            ":endpoint": endpoint,
-            ":pending": "pending",
-            ":systems": SYSTEMS_PARTITION,
-            ":listed": systemsSortKey(systemId, "pending"),
-          }),
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return Attributes ? (withoutTableKeys(unmarshall(Attributes)) as unknown as SystemRecord) : undefined;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+    return updateExisting<SystemRecord>(this.client, {
+      TableName: this.tableName,
+      Key: marshall({ pk: `SYSTEM#${systemId}`, sk: "SYSTEM" }),
+      // A new endpoint is pending again: the previous approval does not carry over.
+      UpdateExpression:
+        "SET #endpoint = :endpoint, endpointStatus = :pending, gsi2pk = :systems, gsi2sk = :listed REMOVE endpointApprovedBy, endpointApprovedAt",
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeNames: { "#endpoint": "endpoint" },
+      ExpressionAttributeValues: marshall({
+        ":endpoint": endpoint,
+        ":pending": "pending",
+        ":systems": SYSTEMS_PARTITION,
+        ":listed": systemsSortKey(systemId, "pending"),
+      }),
+    });
   }
 
   async approveEndpoint(
@@ -174,53 +164,35 @@ export class DynamoRegistryStore implements RegistryStore {
     endpoint: string,
     approval: { approvedBy: string; approvedAt: string },
   ): Promise<SystemRecord | undefined> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall({ pk: `SYSTEM#${systemId}`, sk: "SYSTEM" }),
-          UpdateExpression:
-            "SET endpointStatus = :approved, endpointApprovedBy = :by, endpointApprovedAt = :at, gsi2pk = :systems, gsi2sk = :listed",
-          // Approves the endpoint the operator reviewed, never one that replaced it meanwhile.
-          ConditionExpression: "attribute_exists(pk) AND #endpoint = :endpoint",
-          ExpressionAttributeNames: { "#endpoint": "endpoint" },
-          ExpressionAttributeValues: marshall({
-            ":approved": "approved",
-            ":by": approval.approvedBy,
-            ":at": approval.approvedAt,
-            ":endpoint": endpoint,
-            ":systems": SYSTEMS_PARTITION,
-            ":listed": systemsSortKey(systemId, "approved"),
-          }),
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return Attributes ? (withoutTableKeys(unmarshall(Attributes)) as unknown as SystemRecord) : undefined;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+    return updateExisting<SystemRecord>(this.client, {
+      TableName: this.tableName,
+      Key: marshall({ pk: `SYSTEM#${systemId}`, sk: "SYSTEM" }),
+      UpdateExpression:
+        "SET endpointStatus = :approved, endpointApprovedBy = :by, endpointApprovedAt = :at, gsi2pk = :systems, gsi2sk = :listed",
+      // Approves the endpoint the operator reviewed, never one that replaced it meanwhile.
+      ConditionExpression: "attribute_exists(pk) AND #endpoint = :endpoint",
+      ExpressionAttributeNames: { "#endpoint": "endpoint" },
+      ExpressionAttributeValues: marshall({
+        ":approved": "approved",
+        ":by": approval.approvedBy,
+        ":at": approval.approvedAt,
+        ":endpoint": endpoint,
+        ":systems": SYSTEMS_PARTITION,
+        ":listed": systemsSortKey(systemId, "approved"),
+      }),
+    });
   }
 
   async revokeKey(systemId: string, kid: string, at: string): Promise<KeyRecord | undefined> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall({ pk: `SYSTEM#${systemId}`, sk: `KEY#${kid}` }),
-          // Revoking twice keeps the first revocation time.
-          UpdateExpression: "SET #status = :revoked, revokedAt = if_not_exists(revokedAt, :at)",
-          ConditionExpression: "attribute_exists(pk)",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: marshall({ ":revoked": "revoked", ":at": at }),
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return Attributes ? (withoutTableKeys(unmarshall(Attributes)) as unknown as KeyRecord) : undefined;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+    return updateExisting<KeyRecord>(this.client, {
+      TableName: this.tableName,
+      Key: marshall({ pk: `SYSTEM#${systemId}`, sk: `KEY#${kid}` }),
+      // Revoking twice keeps the first revocation time.
+      UpdateExpression: "SET #status = :revoked, revokedAt = if_not_exists(revokedAt, :at)",
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: marshall({ ":revoked": "revoked", ":at": at }),
+    });
   }
 
   /**

@@ -3,9 +3,11 @@ import {
   type DynamoDBClient,
   PutItemCommand,
   UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from "@aws-sdk/client-dynamodb";
-import { marshall } from "@aws-sdk/util-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { ConflictError } from "../../domain/identity/errors.ts";
+import { withoutTableKeys } from "./items.ts";
 
 /** Writes an item that must not exist yet; a taken key is a 409 saying `conflict`. */
 export async function putNew(
@@ -82,6 +84,23 @@ export async function updateIfState(
     return true;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/**
+ * Applies a conditional update and returns the item as it is now, without its table keys; or
+ * undefined when the condition does not hold (an absent item, or one that moved on).
+ */
+export async function updateExisting<T>(
+  client: DynamoDBClient,
+  input: Omit<UpdateItemCommandInput, "ReturnValues">,
+): Promise<T | undefined> {
+  try {
+    const { Attributes } = await client.send(new UpdateItemCommand({ ...input, ReturnValues: "ALL_NEW" }));
+    return Attributes ? withoutTableKeys<T>(unmarshall(Attributes)) : undefined;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
     throw error;
   }
 }
