@@ -29,6 +29,7 @@ export class Context {
     private readonly values: Values,
   ) {}
 
+  /** Whether `--json` asks for the API's JSON as it came. */
   get json(): boolean {
     return this.values.json === true;
   }
@@ -37,10 +38,12 @@ export class Context {
     return isAbsolute(value) ? value : join(this.io.cwd, value);
   }
 
+  /** The folder of key files: `--keys-dir`, DSCP_KEYS_DIR, or `.dscp/keys`. */
   keysDir(): string {
     return this.path(String(this.values["keys-dir"] ?? this.io.env.DSCP_KEYS_DIR ?? ".dscp/keys"));
   }
 
+  /** A path the command line names, against the working folder. */
   resolve(file: string): string {
     return this.path(file);
   }
@@ -52,6 +55,7 @@ export class Context {
     return path;
   }
 
+  /** A JSON file the command line names, parsed; a usage error when it cannot be read as JSON. */
   readJson(file: string): unknown {
     try {
       return JSON.parse(readFileSync(this.path(file), "utf8"));
@@ -68,6 +72,10 @@ export class Context {
     return keys.keys ?? [keys];
   }
 
+  /**
+   * A client of the platform the options name (`--api-url` and `--audience`, else the outputs
+   * file); signed, unless `signed` is false, with the key file of `--key` or `--as`.
+   */
   client(signed = true): DscpClient {
     const apiUrl = (this.values["api-url"] as string | undefined) ?? this.io.env.DSCP_API_URL;
     let connection: PlatformConnection;
@@ -103,6 +111,7 @@ export class Context {
     return response;
   }
 
+  /** Prints a value as JSON (`view` shapes it unless `--json`), or only its id with `--quiet`. */
   print(value: unknown, view: (value: unknown) => unknown = (same) => same): void {
     if (this.values.quiet) {
       const id = idOf(value);
@@ -143,6 +152,7 @@ export class Context {
     }
   }
 
+  /** Prints a page as a table of these columns (as JSON with `--json`), and how many rows on stderr. */
   table(page: { items: readonly object[]; nextCursor?: string }, columns: readonly string[]): void {
     if (this.json) {
       this.print(page);
