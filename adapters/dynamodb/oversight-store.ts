@@ -1,7 +1,7 @@
 import { type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { ConflictError } from "../../domain/identity/errors.ts";
 import type { Audit, RankedDatabase, Ranking } from "../../domain/oversight/model.ts";
+import { ConflictError } from "../../domain/problem.ts";
 import { queryPage, queryPages } from "./cursor.ts";
 import { readItem, withoutTableKeys } from "./items.ts";
 import { putIfRevision, putNew, updateIfState } from "./writes.ts";

@@ -7,8 +7,8 @@ import { type LogVerification, publicJwk, verifyLog } from "../../domain/exchang
 import { metricsQuery, summarise } from "../../domain/exchange-log/metrics.ts";
 import { type LogQueryParameters, logQuery, timeWindow } from "../../domain/exchange-log/model.ts";
 import { isOverseer } from "../../domain/identity/authorization.ts";
-import { ForbiddenError } from "../../domain/identity/errors.ts";
 import { allPages } from "../../domain/paging.ts";
+import { ForbiddenError } from "../../domain/problem.ts";
 import type { Caller } from "../../domain/registry/model.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
