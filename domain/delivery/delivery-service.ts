@@ -4,13 +4,13 @@ import type { ExchangeLog } from "../exchange/model.ts";
 import { isAdmin, isOverseer } from "../identity/authorization.ts";
 import { AccessRefusedError } from "../permissions/errors.ts";
 import type { Permission, PermissionStore } from "../permissions/model.ts";
+import { pick } from "../permissions/projection.ts";
 import { authorizeUse, isForeign } from "../permissions/use-check.ts";
 import { ForbiddenError, NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
 import { ENDPOINT_NOT_APPROVED } from "../registry/endpoint-policy.ts";
 import type { Agency, Caller, RegistryStore } from "../registry/model.ts";
 import { type BatchStore, batchKey } from "../sync/model.ts";
 import { parseInput } from "../validation.ts";
-import { pick } from "./fan-out.ts";
 import {
   ackInput,
   type DeliveredRecord,

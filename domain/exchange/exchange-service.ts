@@ -3,6 +3,7 @@ import type { SchemaVersion } from "../dictionary/model.ts";
 import type { RecordCheck, RecordError, RecordValidator } from "../dictionary/validator.ts";
 import { AccessRefusedError } from "../permissions/errors.ts";
 import type { Permission, PermissionStore } from "../permissions/model.ts";
+import { pick } from "../permissions/projection.ts";
 import { authorizeUse, isForeign } from "../permissions/use-check.ts";
 import {
   DependencyUnavailableError,
@@ -70,7 +71,7 @@ export class ExchangeService {
       if (attempt.method === "integrated") {
         const stored = await this.integrated().get(datasetId, key);
         if (!stored) throw new NotFoundError(`${datasetId} has no record ${key} in the integrated database`);
-        const record = project(stored.record, wanted);
+        const record = pick(stored.record, wanted);
         attempt.bytes = Buffer.byteLength(JSON.stringify(record));
         attempt.fieldsReturned = Object.keys(record);
         attempt.recordCount = 1;
@@ -92,7 +93,7 @@ export class ExchangeService {
           errors.map((error) => ({ name: error.path, reason: `${error.rule}: ${error.message}` })),
         );
       }
-      const record = project(raw, wanted);
+      const record = pick(raw, wanted);
       attempt.fieldsReturned = Object.keys(record);
       attempt.recordCount = 1;
       return { datasetId, key, record };
@@ -119,7 +120,7 @@ export class ExchangeService {
           limit: parsed.limit,
           ...(parsed.cursor ? { cursor: parsed.cursor } : {}),
         });
-        const items = page.items.map((stored) => project(stored.record, wanted));
+        const items = page.items.map((stored) => pick(stored.record, wanted));
         attempt.bytes = Buffer.byteLength(JSON.stringify(items));
         attempt.fieldsReturned = [...new Set(items.flatMap((item) => Object.keys(item)))];
         attempt.recordCount = items.length;
@@ -146,7 +147,7 @@ export class ExchangeService {
         const errors = check(raw);
         // A record that breaks its schema is withheld and reported, never silently dropped or altered.
         if (errors.length > 0) invalid.push({ index, key: dataKeyOf(raw, dataset.keyFields), errors });
-        else items.push(project(raw, wanted));
+        else items.push(pick(raw, wanted));
       });
       attempt.fieldsReturned = [...new Set(items.flatMap((item) => Object.keys(item)))];
       attempt.recordCount = items.length;
@@ -328,11 +329,4 @@ export class UpstreamInvalidDataError extends ProblemError {
   constructor(detail: string, invalidParams: readonly InvalidParam[]) {
     super(502, "upstream-invalid-data", "The provider's data breaks its schema", detail, invalidParams);
   }
-}
-
-/** Only the wanted (hence permitted) fields of a record leave the platform. */
-function project(record: Record<string, unknown>, wanted: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(
-    wanted.filter((field) => Object.hasOwn(record, field)).map((field) => [field, record[field]]),
-  );
 }
