@@ -1,17 +1,12 @@
 import { type CatalogStore, type Dataset, dataKeyOf, type SharingMethod } from "../catalog/model.ts";
 import type { SchemaVersion } from "../dictionary/model.ts";
 import type { RecordCheck, RecordError, RecordValidator } from "../dictionary/validator.ts";
+import { type AttemptResult, recordAttempt } from "../exchange-log/attempt.ts";
 import { AccessRefusedError } from "../permissions/errors.ts";
 import type { Permission, PermissionStore } from "../permissions/model.ts";
 import { pick } from "../permissions/projection.ts";
 import { authorizeUse, isForeign } from "../permissions/use-check.ts";
-import {
-  DependencyUnavailableError,
-  type InvalidParam,
-  NotFoundError,
-  ProblemError,
-  problemTypeUri,
-} from "../problem.ts";
+import { DependencyUnavailableError, type InvalidParam, NotFoundError, ProblemError } from "../problem.ts";
 import { EndpointNotApprovedError } from "../registry/endpoint-policy.ts";
 import type { Caller, RegistryStore } from "../registry/model.ts";
 import type { IntegratedStore } from "../sync/model.ts";
@@ -270,51 +265,32 @@ export class ExchangeService {
       invalidRecords: 0,
       bytes: 0,
     };
-    let status = 200;
-    let problemType: string | undefined;
+    let result: AttemptResult = { status: 200 };
     try {
       return await work(attempt);
     } catch (error) {
-      status = error instanceof ProblemError ? error.status : 500;
-      problemType = error instanceof ProblemError ? problemTypeUri(error.slug) : problemTypeUri("internal-error");
+      result = { error };
       throw error;
     } finally {
-      const { dataset, permission } = attempt;
-      await this.deps.log({
-        transactionId,
-        time: new Date(started).toISOString(),
-        consumerSystem: caller.systemId,
-        consumerAgency: caller.agencyCode,
-        datasetId,
-        ...(dataset ? { providerSystem: dataset.providerSystem, providerAgency: dataset.managingAgency } : {}),
-        operation,
-        method: attempt.method,
-        ...(permission
-          ? { purpose: permission.purpose, purposeClass: permission.purposeClass, permissionId: permission.id }
-          : {}),
-        fieldsReturned: status === 200 ? attempt.fieldsReturned : [],
-        recordCount: status === 200 ? attempt.recordCount : 0,
-        ...(attempt.invalidRecords > 0 ? { invalidRecords: attempt.invalidRecords } : {}),
-        outcome: outcomeOf(status, permission !== undefined),
-        status,
-        ...(problemType ? { problemType } : {}),
-        latencyMs: Date.now() - started,
-        bytes: attempt.bytes,
-        crossBorder: attempt.crossBorder,
-      });
+      await recordAttempt(
+        this.deps.log,
+        {
+          transactionId,
+          started,
+          consumerSystem: caller.systemId,
+          consumerAgency: caller.agencyCode,
+          datasetId,
+          operation,
+          ...attempt,
+        },
+        result,
+      );
     }
   }
 
   private now(): Date {
     return (this.deps.now ?? (() => new Date()))();
   }
-}
-
-/** Failed when the platform or provider broke; allowed when permitted (even if nothing was found); else denied. */
-function outcomeOf(status: number, permitted: boolean): ExchangeEntry["outcome"] {
-  if (status >= 500) return "failed";
-  if (status < 300 || (permitted && status === 404)) return "allowed";
-  return "denied";
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
