@@ -14,7 +14,6 @@ import type { ChainedEntry } from "../domain/exchange-log/chain.ts";
 import type { SignedCheckpoint } from "../domain/exchange-log/checkpoint.ts";
 import type { LogVerification } from "../domain/exchange-log/checkpointing.ts";
 import type { LogQueryParameters } from "../domain/exchange-log/model.ts";
-import { type SigningIdentity, signRequest } from "../domain/identity/sign.ts";
 import type {
   AccessRequest,
   AccessRequestInput,
@@ -33,6 +32,7 @@ import type {
   SystemRecord,
 } from "../domain/registry/model.ts";
 import type { Batch } from "../domain/sync/model.ts";
+import { type SigningIdentity, signRequest } from "./sign.ts";
 
 export interface DscpClientOptions {
   /** Base URL of the API stage, e.g. `https://…/prod/` (the `ApiUrl` output). */

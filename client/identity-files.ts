@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import type { TokenAlgorithm } from "../domain/identity/request-token.ts";
-import type { SigningIdentity } from "../domain/identity/sign.ts";
+import type { SigningIdentity } from "./sign.ts";
 
 /** What a key file holds: the signing identity and the public half to register. */
 export interface IdentityFile extends SigningIdentity {

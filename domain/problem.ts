@@ -73,6 +73,20 @@ export class NotFoundError extends ProblemError {
   }
 }
 
+/** The caller is authenticated but may not do this. */
+export class ForbiddenError extends ProblemError {
+  constructor(detail: string, options?: ErrorOptions) {
+    super(403, "forbidden", "Forbidden", detail, [], options);
+  }
+}
+
+/** The thing to create exists already. */
+export class ConflictError extends ProblemError {
+  constructor(detail: string, options?: ErrorOptions) {
+    super(409, "conflict", "Conflict", detail, [], options);
+  }
+}
+
 /** A dependency the platform needs is down; the caller may retry later. */
 export class DependencyUnavailableError extends ProblemError {
   constructor(detail: string, options?: ErrorOptions) {

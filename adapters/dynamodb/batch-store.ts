@@ -5,7 +5,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { ConflictError } from "../../domain/identity/errors.ts";
+import { ConflictError } from "../../domain/problem.ts";
 import { type Batch, type BatchStore, batchKey } from "../../domain/sync/model.ts";
 import { INTEGRATED_KEY_PREFIXES as KEY } from "./integrated-keys.ts";
 import { withoutTableKeys } from "./items.ts";

@@ -9,29 +9,18 @@ import {
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { ExchangeEntry } from "../../domain/exchange/model.ts";
 import { type ChainedEntry, GENESIS_HASH, link } from "../../domain/exchange-log/chain.ts";
+import type { ExchangeLogStore, LogQuery, LogScope } from "../../domain/exchange-log/model.ts";
 import { queryPage } from "./cursor.ts";
 import { equalityFilter, readItems, withoutTableKeys } from "./items.ts";
 
 const SEQ_DIGITS = 12;
-
-/** Whose entries a log query may see (Art. 13): a consumer its calls, a provider its datasets', the supervisor all. */
-export type LogScope = { kind: "all" } | { kind: "consumer"; agency: string } | { kind: "provider"; agency: string };
-
-export interface LogQuery {
-  readonly from?: string;
-  readonly to?: string;
-  readonly datasetId?: string;
-  readonly outcome?: string;
-  readonly limit: number;
-  readonly cursor?: string;
-}
 
 /**
  * The exchange log in DynamoDB: each shard a hash chain of entries at `CHAIN#<shard>` /
  * `SEQ#<seq>`, with a head item recording the last one; indexes by consumer agency, provider
  * agency and time for the scoped reads. Appends use conditional single-item writes only.
  */
-export class DynamoExchangeLogStore {
+export class DynamoExchangeLogStore implements ExchangeLogStore {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,

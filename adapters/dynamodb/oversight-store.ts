@@ -1,13 +1,10 @@
 import { type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { ConflictError } from "../../domain/identity/errors.ts";
-import type { Audit, RankedDatabase, Ranking } from "../../domain/oversight/model.ts";
+import type { Audit, OversightStore, RankedDatabase, RankingHead } from "../../domain/oversight/model.ts";
+import { ConflictError } from "../../domain/problem.ts";
 import { queryPage, queryPages } from "./cursor.ts";
 import { readItem, withoutTableKeys } from "./items.ts";
 import { putIfRevision, putNew, updateIfState } from "./writes.ts";
-
-/** What a ranking's head item holds: everything but its databases, which are items of their own. */
-export type RankingHead = Omit<Ranking, "databases"> & { readonly revision: number };
 
 /**
  * Audits and rankings in the integrated table, beside the data they examine:
@@ -15,7 +12,7 @@ export type RankingHead = Omit<Ranking, "databases"> & { readonly revision: numb
  * - `RANKING#<year>`: a head item, and one item per database (`DB#<datasetId>`), so a ranking of
  *   thousands of databases never meets DynamoDB's item size limit.
  */
-export class DynamoOversightStore {
+export class DynamoOversightStore implements OversightStore {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,

@@ -6,7 +6,7 @@ import {
   type UpdateItemCommandInput,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { ConflictError } from "../../domain/identity/errors.ts";
+import { ConflictError } from "../../domain/problem.ts";
 import { withoutTableKeys } from "./items.ts";
 
 /** Writes an item that must not exist yet; a taken key is a 409 saying `conflict`. */

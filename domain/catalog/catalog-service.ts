@@ -1,7 +1,6 @@
 import type { DictionaryStore } from "../dictionary/model.ts";
 import { requireAdmin, requireAgencyOrAdmin } from "../identity/authorization.ts";
-import { ConflictError } from "../identity/errors.ts";
-import { NotFoundError, ProblemError, ValidationError } from "../problem.ts";
+import { ConflictError, NotFoundError, ProblemError, ValidationError } from "../problem.ts";
 import type { Caller, RegistryStore } from "../registry/model.ts";
 import { parseInput } from "../validation.ts";
 import {

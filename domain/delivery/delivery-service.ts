@@ -1,17 +1,17 @@
 import { randomUUID } from "node:crypto";
 import type { CatalogStore, Dataset } from "../catalog/model.ts";
 import type { ExchangeLog } from "../exchange/model.ts";
+import { type AttemptResult, CounterpartFailedError, recordAttempt } from "../exchange-log/attempt.ts";
 import { isAdmin, isOverseer } from "../identity/authorization.ts";
-import { ForbiddenError } from "../identity/errors.ts";
 import { AccessRefusedError } from "../permissions/errors.ts";
 import type { Permission, PermissionStore } from "../permissions/model.ts";
+import { pick } from "../permissions/projection.ts";
 import { authorizeUse, isForeign } from "../permissions/use-check.ts";
-import { NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
+import { ForbiddenError, NotFoundError, ProblemError } from "../problem.ts";
 import { ENDPOINT_NOT_APPROVED } from "../registry/endpoint-policy.ts";
 import type { Agency, Caller, RegistryStore } from "../registry/model.ts";
 import { type BatchStore, batchKey } from "../sync/model.ts";
 import { parseInput } from "../validation.ts";
-import { pick } from "./fan-out.ts";
 import {
   ackInput,
   type DeliveredRecord,
@@ -46,16 +46,9 @@ export class SubscriptionRefusedError extends ProblemError {
 }
 
 /** The consumer's Agent Node did not take a push; `slug` names the problem in the log. */
-export class PushFailedError extends Error {
-  readonly slug: string;
-
-  constructor(
-    readonly status: number,
-    message: string,
-    options?: ErrorOptions & { slug?: string },
-  ) {
-    super(message, options);
-    this.slug = options?.slug ?? "delivery-failed";
+export class PushFailedError extends CounterpartFailedError {
+  constructor(status: number, message: string, options?: ErrorOptions & { slug?: string }) {
+    super(status, options?.slug ?? "delivery-failed", message, options);
   }
 }
 
@@ -172,32 +165,30 @@ export class DeliveryService {
     let permission: Permission | undefined;
     let records = message.records;
     let crossBorder = false;
-    const entry = (outcome: "allowed" | "denied" | "failed", status: number, bytes: number, problem?: string) =>
-      this.deps.log?.({
-        transactionId,
-        time: new Date(started).toISOString(),
-        consumerSystem: message.consumerSystem,
-        consumerAgency: message.consumerAgency,
-        datasetId: message.datasetId,
-        providerSystem: message.providerSystem,
-        providerAgency: message.providerAgency,
-        operation: "sync-delivery",
-        method: "sync",
-        batchId: message.batchId,
-        deliveryId: message.messageId,
-        attempt: message.attempt,
-        ...(permission
-          ? { permissionId: permission.id, purpose: permission.purpose, purposeClass: permission.purposeClass }
-          : {}),
-        fieldsReturned: outcome === "allowed" ? fieldsOf(records) : [],
-        recordCount: outcome === "allowed" ? records.length : 0,
-        outcome,
-        status,
-        ...(problem ? { problemType: problemTypeUri(problem) } : {}),
-        latencyMs: Date.now() - started,
-        bytes,
-        crossBorder,
-      });
+    const logAttempt = (result: AttemptResult, bytes = 0) =>
+      this.deps.log &&
+      recordAttempt(
+        this.deps.log,
+        {
+          transactionId,
+          started,
+          consumerSystem: message.consumerSystem,
+          consumerAgency: message.consumerAgency,
+          datasetId: message.datasetId,
+          dataset: { providerSystem: message.providerSystem, managingAgency: message.providerAgency },
+          operation: "sync-delivery",
+          method: "sync",
+          batchId: message.batchId,
+          deliveryId: message.messageId,
+          attempt: message.attempt,
+          ...(permission ? { permission } : {}),
+          fieldsReturned: fieldsOf(records),
+          recordCount: records.length,
+          bytes,
+          crossBorder,
+        },
+        result,
+      );
     try {
       const subscription = await this.deps.subscriptions.get(message.subscriptionId);
       if (!subscription) {
@@ -228,11 +219,10 @@ export class DeliveryService {
       ) {
         await this.deps.batches.countDeliveries(messageBatch(message), { delivered: message.records.length });
       }
-      await entry("allowed", status, bytes);
+      await logAttempt({ status }, bytes);
       return "delivered";
     } catch (error) {
       if (error instanceof AccessRefusedError || (error instanceof NotFoundError && !permission)) {
-        const slug = error instanceof ProblemError ? error.slug : "no-permission";
         if (
           await this.deps.deliveries.transition(messageBatch(message), message.messageId, ["pending"], "refused", {
             attempts: message.attempt,
@@ -242,11 +232,11 @@ export class DeliveryService {
         ) {
           await this.deps.batches.countDeliveries(messageBatch(message), { refused: message.records.length });
         }
-        await entry("denied", 403, 0, slug);
+        await logAttempt({ error });
         return "refused";
       }
       if (!(error instanceof PushFailedError)) throw error;
-      await entry("failed", error.status, 0, error.slug);
+      await logAttempt({ error });
       return this.afterFailure(message, error.message, at);
     }
   }

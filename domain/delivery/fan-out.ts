@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { groupsOf } from "../batching.ts";
+import { pick } from "../permissions/projection.ts";
 import { type BatchStore, batchKey } from "../sync/model.ts";
 import type {
   DeliveredRecord,
@@ -112,11 +113,4 @@ function delivered(datasetId: string, change: RecordChange, fields: readonly str
     ...(change.op === "upsert" ? { record: pick(change.record, fields) } : {}),
     changedAt: change.changedAt,
   };
-}
-
-/** The fields of `record` named in `fields`, and no other. */
-export function pick(record: Readonly<Record<string, unknown>>, fields: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(
-    fields.filter((field) => Object.hasOwn(record, field)).map((field) => [field, record[field]]),
-  );
 }

@@ -1,6 +1,5 @@
 import { requireAdmin, requireAgencyOrAdmin } from "../identity/authorization.ts";
-import { ConflictError } from "../identity/errors.ts";
-import { type InvalidParam, NotFoundError, ProblemError, ValidationError } from "../problem.ts";
+import { ConflictError, type InvalidParam, NotFoundError, ProblemError, ValidationError } from "../problem.ts";
 import type { Caller } from "../registry/model.ts";
 import { parseInput } from "../validation.ts";
 import { breakingChanges, compareVersions, compileSchema } from "./json-schema.ts";

@@ -1,8 +1,8 @@
 import * as z from "zod/mini";
 import type { CatalogStore, Dataset, MandatoryList } from "../catalog/model.ts";
 import { isOverseer } from "../identity/authorization.ts";
-import { ForbiddenError } from "../identity/errors.ts";
 import { allPages } from "../paging.ts";
+import { ForbiddenError } from "../problem.ts";
 import type { Caller } from "../registry/model.ts";
 
 /** Art. 24: Appendix I databases standardised by 31 Dec 2025, every other one by 31 Dec 2026. */

@@ -1,6 +1,9 @@
 import * as z from "zod/mini";
+import type { ExchangeEntry } from "../exchange/model.ts";
 import { pageLimit } from "../paging.ts";
 import { ValidationError } from "../problem.ts";
+import type { ChainedEntry } from "./chain.ts";
+import type { VerifiableChain } from "./checkpointing.ts";
 
 const instant = z.iso.datetime({ offset: true });
 
@@ -62,3 +65,35 @@ export const checkpointPageQuery = z.object({
       ),
   ),
 });
+
+/** Whose entries a log query may see (Art. 13): a consumer its calls, a provider its datasets', the supervisor all. */
+export type LogScope = { kind: "all" } | { kind: "consumer"; agency: string } | { kind: "provider"; agency: string };
+
+/** A scoped read of the log: a time window (UTC, as `timeWindow` spells it), optional filters, a page. */
+export interface LogQuery {
+  readonly from?: string;
+  readonly to?: string;
+  readonly datasetId?: string;
+  readonly outcome?: string;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/**
+ * Where the exchange log is kept (DynamoDB in the platform): each shard a hash chain, appended
+ * to in order exactly once, read in sequence for checkpoints and verification, and by scope for
+ * the log's readers; beside it, when each dataset was first shared (its connection, Art. 24.3).
+ */
+export interface ExchangeLogStore extends VerifiableChain {
+  /**
+   * Appends entries to one shard's chain, in order, exactly once (entries already appended, as a
+   * retried batch has them, are skipped); returns the entries it chained.
+   */
+  append(shard: number, entries: readonly ExchangeEntry[]): Promise<ChainedEntry[]>;
+  /** Entries a scope may see, newest first, within a time range. */
+  query(scope: LogScope, query: LogQuery): Promise<{ items: ChainedEntry[]; nextCursor?: string }>;
+  /** Records when a dataset was first shared; an earlier time replaces a later one, never the reverse. */
+  markConnected(datasetId: string, at: string): Promise<void>;
+  /** When each of the datasets was first shared through the platform, for those that were. */
+  connections(datasetIds: readonly string[]): Promise<Map<string, string>>;
+}

@@ -1,16 +1,12 @@
 import { type CatalogStore, type Dataset, dataKeyOf, type SharingMethod } from "../catalog/model.ts";
 import type { SchemaVersion } from "../dictionary/model.ts";
 import type { RecordCheck, RecordError, RecordValidator } from "../dictionary/validator.ts";
+import { type AttemptResult, recordAttempt } from "../exchange-log/attempt.ts";
 import { AccessRefusedError } from "../permissions/errors.ts";
 import type { Permission, PermissionStore } from "../permissions/model.ts";
+import { pick } from "../permissions/projection.ts";
 import { authorizeUse, isForeign } from "../permissions/use-check.ts";
-import {
-  DependencyUnavailableError,
-  type InvalidParam,
-  NotFoundError,
-  ProblemError,
-  problemTypeUri,
-} from "../problem.ts";
+import { DependencyUnavailableError, type InvalidParam, NotFoundError, ProblemError } from "../problem.ts";
 import { EndpointNotApprovedError } from "../registry/endpoint-policy.ts";
 import type { Caller, RegistryStore } from "../registry/model.ts";
 import type { IntegratedStore } from "../sync/model.ts";
@@ -70,7 +66,7 @@ export class ExchangeService {
       if (attempt.method === "integrated") {
         const stored = await this.integrated().get(datasetId, key);
         if (!stored) throw new NotFoundError(`${datasetId} has no record ${key} in the integrated database`);
-        const record = project(stored.record, wanted);
+        const record = pick(stored.record, wanted);
         attempt.bytes = Buffer.byteLength(JSON.stringify(record));
         attempt.fieldsReturned = Object.keys(record);
         attempt.recordCount = 1;
@@ -92,7 +88,7 @@ export class ExchangeService {
           errors.map((error) => ({ name: error.path, reason: `${error.rule}: ${error.message}` })),
         );
       }
-      const record = project(raw, wanted);
+      const record = pick(raw, wanted);
       attempt.fieldsReturned = Object.keys(record);
       attempt.recordCount = 1;
       return { datasetId, key, record };
@@ -119,7 +115,7 @@ export class ExchangeService {
           limit: parsed.limit,
           ...(parsed.cursor ? { cursor: parsed.cursor } : {}),
         });
-        const items = page.items.map((stored) => project(stored.record, wanted));
+        const items = page.items.map((stored) => pick(stored.record, wanted));
         attempt.bytes = Buffer.byteLength(JSON.stringify(items));
         attempt.fieldsReturned = [...new Set(items.flatMap((item) => Object.keys(item)))];
         attempt.recordCount = items.length;
@@ -146,7 +142,7 @@ export class ExchangeService {
         const errors = check(raw);
         // A record that breaks its schema is withheld and reported, never silently dropped or altered.
         if (errors.length > 0) invalid.push({ index, key: dataKeyOf(raw, dataset.keyFields), errors });
-        else items.push(project(raw, wanted));
+        else items.push(pick(raw, wanted));
       });
       attempt.fieldsReturned = [...new Set(items.flatMap((item) => Object.keys(item)))];
       attempt.recordCount = items.length;
@@ -269,51 +265,32 @@ export class ExchangeService {
       invalidRecords: 0,
       bytes: 0,
     };
-    let status = 200;
-    let problemType: string | undefined;
+    let result: AttemptResult = { status: 200 };
     try {
       return await work(attempt);
     } catch (error) {
-      status = error instanceof ProblemError ? error.status : 500;
-      problemType = error instanceof ProblemError ? problemTypeUri(error.slug) : problemTypeUri("internal-error");
+      result = { error };
       throw error;
     } finally {
-      const { dataset, permission } = attempt;
-      await this.deps.log({
-        transactionId,
-        time: new Date(started).toISOString(),
-        consumerSystem: caller.systemId,
-        consumerAgency: caller.agencyCode,
-        datasetId,
-        ...(dataset ? { providerSystem: dataset.providerSystem, providerAgency: dataset.managingAgency } : {}),
-        operation,
-        method: attempt.method,
-        ...(permission
-          ? { purpose: permission.purpose, purposeClass: permission.purposeClass, permissionId: permission.id }
-          : {}),
-        fieldsReturned: status === 200 ? attempt.fieldsReturned : [],
-        recordCount: status === 200 ? attempt.recordCount : 0,
-        ...(attempt.invalidRecords > 0 ? { invalidRecords: attempt.invalidRecords } : {}),
-        outcome: outcomeOf(status, permission !== undefined),
-        status,
-        ...(problemType ? { problemType } : {}),
-        latencyMs: Date.now() - started,
-        bytes: attempt.bytes,
-        crossBorder: attempt.crossBorder,
-      });
+      await recordAttempt(
+        this.deps.log,
+        {
+          transactionId,
+          started,
+          consumerSystem: caller.systemId,
+          consumerAgency: caller.agencyCode,
+          datasetId,
+          operation,
+          ...attempt,
+        },
+        result,
+      );
     }
   }
 
   private now(): Date {
     return (this.deps.now ?? (() => new Date()))();
   }
-}
-
-/** Failed when the platform or provider broke; allowed when permitted (even if nothing was found); else denied. */
-function outcomeOf(status: number, permitted: boolean): ExchangeEntry["outcome"] {
-  if (status >= 500) return "failed";
-  if (status < 300 || (permitted && status === 404)) return "allowed";
-  return "denied";
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
@@ -328,11 +305,4 @@ export class UpstreamInvalidDataError extends ProblemError {
   constructor(detail: string, invalidParams: readonly InvalidParam[]) {
     super(502, "upstream-invalid-data", "The provider's data breaks its schema", detail, invalidParams);
   }
-}
-
-/** Only the wanted (hence permitted) fields of a record leave the platform. */
-function project(record: Record<string, unknown>, wanted: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(
-    wanted.filter((field) => Object.hasOwn(record, field)).map((field) => [field, record[field]]),
-  );
 }

@@ -2,14 +2,14 @@ import { randomUUID } from "node:crypto";
 import { type CatalogStore, type Dataset, dataKeyOf } from "../catalog/model.ts";
 import type { SchemaVersion } from "../dictionary/model.ts";
 import type { RecordValidator } from "../dictionary/validator.ts";
-import type { ExchangeEntry, ExchangeLog } from "../exchange/model.ts";
+import type { ExchangeLog } from "../exchange/model.ts";
+import { recordAttempt } from "../exchange-log/attempt.ts";
 import { isAdmin, isOverseer } from "../identity/authorization.ts";
-import { ForbiddenError } from "../identity/errors.ts";
 import type { PlatformSigner } from "../identity/platform-token.ts";
 import { allPages } from "../paging.ts";
 import type { PermissionStore } from "../permissions/model.ts";
 import { authorizeUse, isForeign } from "../permissions/use-check.ts";
-import { NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
+import { ForbiddenError, NotFoundError, ProblemError } from "../problem.ts";
 import type { Caller, RegistryStore } from "../registry/model.ts";
 import type { IntegratedStore } from "../sync/model.ts";
 import { parseInput } from "../validation.ts";
@@ -25,6 +25,13 @@ const PAGE = 1000;
 export class ExportRefusedError extends ProblemError {
   constructor(slug: string, detail: string) {
     super(422, `export:${slug}`, "The dataset cannot be exported", detail);
+  }
+}
+
+/** The job could not write the package (500, logged as failed). */
+export class ExportFailedError extends ProblemError {
+  constructor(reason: string) {
+    super(500, "export-failed", "The export failed", reason);
   }
 }
 
@@ -107,13 +114,15 @@ export class ExportService {
       await this.runner()(job.exportId);
       return job;
     } catch (error) {
-      const status = error instanceof ProblemError ? error.status : 500;
-      await this.deps.log({
-        ...this.entry(caller.systemId, caller.agencyCode, datasetId, dataset, transactionId, started),
-        outcome: status >= 500 ? "failed" : "denied",
-        status,
-        problemType: problemTypeUri(error instanceof ProblemError ? error.slug : "internal-error"),
-      });
+      await recordAttempt(
+        this.deps.log,
+        {
+          ...exportAttempt(transactionId, started, datasetId, dataset),
+          consumerSystem: caller.systemId,
+          consumerAgency: caller.agencyCode,
+        },
+        { error },
+      );
       throw error;
     }
   }
@@ -215,20 +224,24 @@ export class ExportService {
       archive,
       completedAt,
     });
-    await this.deps.log({
-      ...this.entry(job.consumer.system, job.consumer.agency, job.datasetId, dataset, job.transactionId, started),
-      submittedBy: job.requester.system,
-      ...(job.permissionId ? { permissionId: job.permissionId } : {}),
-      purpose: job.purpose,
-      ...(job.purposeClass ? { purposeClass: job.purposeClass } : {}),
-      fieldsReturned: [...job.fields],
-      recordCount: archive.records,
-      ...(archive.withheld > 0 ? { invalidRecords: archive.withheld } : {}),
-      outcome: "allowed",
-      status: 200,
-      bytes: archive.bytes,
-      crossBorder: await this.crossBorder(job.consumer.agency),
-    });
+    await recordAttempt(
+      this.deps.log,
+      {
+        ...exportAttempt(job.transactionId, started, job.datasetId, dataset),
+        ...jobParties(job),
+        permission: {
+          ...(job.permissionId ? { id: job.permissionId } : {}),
+          purpose: job.purpose,
+          ...(job.purposeClass ? { purposeClass: job.purposeClass } : {}),
+        },
+        fieldsReturned: job.fields,
+        recordCount: archive.records,
+        invalidRecords: archive.withheld,
+        bytes: archive.bytes,
+        crossBorder: await this.crossBorder(job.consumer.agency),
+      },
+      { status: 200 },
+    );
     return { ...job, state: "completed", progress: archive.records, archive, completedAt };
   }
 
@@ -242,13 +255,11 @@ export class ExportService {
       completedAt: this.now().toISOString(),
     });
     if (!moved) return;
-    await this.deps.log({
-      ...this.entry(job.consumer.system, job.consumer.agency, job.datasetId, undefined, job.transactionId, Date.now()),
-      submittedBy: job.requester.system,
-      outcome: "failed",
-      status: 500,
-      problemType: problemTypeUri("export-failed"),
-    });
+    await recordAttempt(
+      this.deps.log,
+      { ...exportAttempt(job.transactionId, Date.now(), job.datasetId, undefined), ...jobParties(job) },
+      { error: new ExportFailedError(reason) },
+    );
   }
 
   /** Whose permission, which fields, and why: the consumer's permission, or the operator's own mandate. */
@@ -296,31 +307,6 @@ export class ExportService {
     };
   }
 
-  private entry(
-    consumerSystem: string,
-    consumerAgency: string,
-    datasetId: string,
-    dataset: Dataset | undefined,
-    transactionId: string,
-    started: number,
-  ): Omit<ExchangeEntry, "outcome" | "status"> {
-    return {
-      transactionId,
-      time: new Date(started).toISOString(),
-      consumerSystem,
-      consumerAgency,
-      datasetId,
-      ...(dataset ? { providerSystem: dataset.providerSystem, providerAgency: dataset.managingAgency } : {}),
-      operation: "export",
-      method: "export",
-      fieldsReturned: [],
-      recordCount: 0,
-      latencyMs: Date.now() - started,
-      bytes: 0,
-      crossBorder: false,
-    };
-  }
-
   private async crossBorder(agencyCode: string): Promise<boolean> {
     const agency = await this.deps.registry.getAgency(agencyCode);
     return agency ? isForeign(agency) : false;
@@ -334,4 +320,25 @@ export class ExportService {
   private now(): Date {
     return (this.deps.now ?? (() => new Date()))();
   }
+}
+
+/** What every export's log entry holds, whoever it is for and however it ends. */
+function exportAttempt(transactionId: string, started: number, datasetId: string, dataset: Dataset | undefined) {
+  return {
+    transactionId,
+    started,
+    datasetId,
+    ...(dataset ? { dataset } : {}),
+    operation: "export",
+    method: "export",
+  } as const;
+}
+
+/** An export job's consumer, and who asked for it. */
+function jobParties(job: ExportJob) {
+  return {
+    consumerSystem: job.consumer.system,
+    consumerAgency: job.consumer.agency,
+    submittedBy: job.requester.system,
+  };
 }

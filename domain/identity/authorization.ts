@@ -1,5 +1,5 @@
+import { ForbiddenError } from "../problem.ts";
 import type { Caller } from "../registry/model.ts";
-import { ForbiddenError } from "./errors.ts";
 
 /** Whether the caller is the platform operator (National Data Center). */
 export function isAdmin(caller: Caller): boolean {

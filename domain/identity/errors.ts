@@ -41,16 +41,5 @@ export class AuthenticationError extends ProblemError {
   }
 }
 
-/** The caller is authenticated but may not do this. */
-export class ForbiddenError extends ProblemError {
-  constructor(detail: string, options?: ErrorOptions) {
-    super(403, "forbidden", "Forbidden", detail, [], options);
-  }
-}
-
-/** The thing to create exists already. */
-export class ConflictError extends ProblemError {
-  constructor(detail: string, options?: ErrorOptions) {
-    super(409, "conflict", "Conflict", detail, [], options);
-  }
-}
+// Until domain/sync imports them from problem.ts, where they now live beside the other generic problems.
+export { ConflictError, ForbiddenError } from "../problem.ts";

@@ -1,8 +1,7 @@
 import * as z from "zod/mini";
 import type { CatalogStore } from "../catalog/model.ts";
 import { requireAgencyOrAdmin } from "../identity/authorization.ts";
-import { ConflictError } from "../identity/errors.ts";
-import { type InvalidParam, ProblemError, ValidationError } from "../problem.ts";
+import { ConflictError, type InvalidParam, ProblemError, ValidationError } from "../problem.ts";
 import type { Caller } from "../registry/model.ts";
 import { parseInput } from "../validation.ts";
 

@@ -269,6 +269,30 @@ export const ranking = z.object({
 export type Ranking = z.infer<typeof ranking>;
 /** A ranking as requested, before its databases are scored. */
 export const rankingHead = z.omit(ranking, { databases: true });
+/** What a ranking's head holds as stored: everything but its databases, and a revision for conditional writes. */
+export type RankingHead = Omit<Ranking, "databases"> & { readonly revision: number };
+
+/** Where audits and rankings are kept (DynamoDB in the platform). */
+export interface OversightStore {
+  createAudit(audit: Audit): Promise<void>;
+  getAudit(auditId: string): Promise<Audit | undefined>;
+  /** Moves an audit on from `from`; false if it is no longer in that state (another worker took it). */
+  updateAudit(auditId: string, from: Audit["state"], changes: Partial<Audit>): Promise<boolean>;
+  /** A dataset's audits, newest first. */
+  audits(datasetId: string, page: { limit: number; cursor?: string }): Promise<{ items: Audit[]; nextCursor?: string }>;
+  /** A dataset's audit created at or after `since` and not finished yet (queued or running), if any. */
+  unfinishedAudit(datasetId: string, since: string): Promise<Audit | undefined>;
+  latestAudit(
+    datasetId: string,
+    state: Audit["state"],
+    options?: { before?: string; parameters?: Audit["parameters"] },
+  ): Promise<Audit | undefined>;
+  rankingHead(year: number): Promise<RankingHead | undefined>;
+  /** Writes a ranking's head if its stored revision is still `expected`; false if another writer moved it. */
+  putRankingHead(head: RankingHead, expected: number): Promise<boolean>;
+  putRankedDatabases(year: number, databases: readonly RankedDatabase[]): Promise<void>;
+  rankedDatabases(year: number): Promise<RankedDatabase[]>;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Compliance (Art. 12.2c, 21.8, 24)

@@ -5,10 +5,9 @@ import { legalDate, legalYearStart } from "../dictionary/standardisation.ts";
 import type { RecordValidator } from "../dictionary/validator.ts";
 import type { ExchangeEntry } from "../exchange/model.ts";
 import { isOverseer } from "../identity/authorization.ts";
-import { ConflictError, ForbiddenError } from "../identity/errors.ts";
 import { allPages, type Paged } from "../paging.ts";
 import type { Permission } from "../permissions/model.ts";
-import { NotFoundError, ValidationError } from "../problem.ts";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../problem.ts";
 import type { Caller } from "../registry/model.ts";
 import type { StoredRecord } from "../sync/model.ts";
 import { auditDataset } from "./audit.ts";
@@ -19,6 +18,7 @@ import {
   type AuditsQueued,
   type ComplianceReport,
   durationMs,
+  type OversightStore,
   type RankedDatabase,
   type Ranking,
   STANDARD_AUDIT,
@@ -47,25 +47,7 @@ export interface OversightDeps {
     dataset?: Pick<Dataset, "id" | "managingAgency">;
   }) => Paged<ExchangeEntry>;
   readonly connections: (datasetIds: readonly string[]) => Promise<Map<string, string>>;
-  readonly store: {
-    createAudit(audit: Audit): Promise<void>;
-    getAudit(auditId: string): Promise<Audit | undefined>;
-    updateAudit(auditId: string, from: Audit["state"], changes: Partial<Audit>): Promise<boolean>;
-    audits(
-      datasetId: string,
-      page: { limit: number; cursor?: string },
-    ): Promise<{ items: Audit[]; nextCursor?: string }>;
-    unfinishedAudit(datasetId: string, since: string): Promise<Audit | undefined>;
-    latestAudit(
-      datasetId: string,
-      state: Audit["state"],
-      options?: { before?: string; parameters?: Audit["parameters"] },
-    ): Promise<Audit | undefined>;
-    rankingHead(year: number): Promise<(Omit<Ranking, "databases"> & { revision: number }) | undefined>;
-    putRankingHead(head: Omit<Ranking, "databases"> & { revision: number }, expected: number): Promise<boolean>;
-    putRankedDatabases(year: number, databases: readonly RankedDatabase[]): Promise<void>;
-    rankedDatabases(year: number): Promise<RankedDatabase[]>;
-  };
+  readonly store: OversightStore;
   /** Queues oversight work: audits by id, rankings by year. */
   readonly queue: (work: ReadonlyArray<{ auditId: string } | { rankingYear: number }>) => Promise<void>;
   readonly now?: () => Date;

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { CatalogStore, Dataset } from "../catalog/model.ts";
 import { isOverseer, requireAdmin, requireAgencyOrAdmin } from "../identity/authorization.ts";
-import { ConflictError, ForbiddenError } from "../identity/errors.ts";
-import { NotFoundError, ValidationError } from "../problem.ts";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../problem.ts";
 import type { Caller, RegistryStore } from "../registry/model.ts";
 import { parseInput } from "../validation.ts";
 import { AccessRefusedError } from "./errors.ts";

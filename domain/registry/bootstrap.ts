@@ -1,6 +1,5 @@
 import * as z from "zod/mini";
-import { ConflictError } from "../identity/errors.ts";
-import { ProblemError } from "../problem.ts";
+import { ConflictError, ProblemError } from "../problem.ts";
 import { parseInput } from "../validation.ts";
 import { algorithmOf, type KeyRecord, newKeyInput, type RegistryStore } from "./model.ts";
 

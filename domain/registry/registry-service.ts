@@ -1,6 +1,5 @@
 import { isAdmin, requireAdmin, requireAgencyOrAdmin } from "../identity/authorization.ts";
-import { ConflictError, ForbiddenError } from "../identity/errors.ts";
-import { NotFoundError, ValidationError } from "../problem.ts";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../problem.ts";
 import { parseInput } from "../validation.ts";
 import { type EndpointPolicy, endpointPolicy, endpointRefusal } from "./endpoint-policy.ts";
 import {

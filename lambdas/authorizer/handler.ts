@@ -6,10 +6,10 @@ import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
 import { dynamoReplayGuard } from "../../adapters/dynamodb/replay-guard.ts";
 import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
 import type { ExchangeLog } from "../../domain/exchange/model.ts";
+import { recordAttempt } from "../../domain/exchange-log/attempt.ts";
 import { authenticate } from "../../domain/identity/authenticate.ts";
 import { AuthenticationError } from "../../domain/identity/errors.ts";
 import { canonicalTarget, queryPairs } from "../../domain/identity/request-token.ts";
-import { problemTypeUri } from "../../domain/problem.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { logger, metrics } from "../shared/observability.ts";
 import { authorizerEnvironment } from "./environment.ts";
@@ -122,25 +122,21 @@ async function logRefusedExchange(
     // No readable token: the caller stays unknown.
   }
   try {
-    await log({
-      transactionId: event.requestContext.requestId,
-      time: new Date(started).toISOString(),
-      // The token did not verify: whoever it names may not be who sent it.
-      consumerSystem: "unauthenticated",
-      consumerAgency: "unauthenticated",
-      claimedIssuer: claimed,
-      datasetId: datasetId.slice(0, 256),
-      operation: route[2] === "records" ? "get-record" : "query",
-      method: "request",
-      fieldsReturned: [],
-      recordCount: 0,
-      outcome: "denied",
-      status: 401,
-      problemType: problemTypeUri(error.slug),
-      latencyMs: Date.now() - started,
-      bytes: 0,
-      crossBorder: false,
-    });
+    await recordAttempt(
+      log,
+      {
+        transactionId: event.requestContext.requestId,
+        started,
+        // The token did not verify: whoever it names may not be who sent it.
+        consumerSystem: "unauthenticated",
+        consumerAgency: "unauthenticated",
+        claimedIssuer: claimed,
+        datasetId: datasetId.slice(0, 256),
+        operation: route[2] === "records" ? "get-record" : "query",
+        method: "request",
+      },
+      { error },
+    );
   } catch (failure) {
     logger.error("a refused exchange could not be logged", { error: failure as Error });
   }

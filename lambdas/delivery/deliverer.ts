@@ -15,7 +15,7 @@ const METRIC = {
   "dead-lettered": "deliveriesDeadLettered",
 } as const;
 
-import { deliveryService } from "./service.ts";
+import { deliveryService } from "./wiring.ts";
 
 /**
  * Delivers messages to subscribers, several at once. A failed push is not an error here: the

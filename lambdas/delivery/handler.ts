@@ -3,7 +3,7 @@ import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { httpHandler } from "../shared/http.ts";
 import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
-import { deliveryService } from "./service.ts";
+import { deliveryService } from "./wiring.ts";
 
 /** Subscriptions to sync deliveries, consumers' inboxes and the operator's redrive (Art. 7.2b). */
 export const handler = httpHandler(

@@ -9,7 +9,7 @@ import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
 import { s3LogArchive } from "../../adapters/s3/log-archive.ts";
 import { type CheckpointRun, takeCheckpoint } from "../../domain/exchange-log/checkpointing.ts";
 import { isOverseer } from "../../domain/identity/authorization.ts";
-import { ForbiddenError } from "../../domain/identity/errors.ts";
+import { ForbiddenError } from "../../domain/problem.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { httpHandler } from "../shared/http.ts";

@@ -1,14 +1,25 @@
 import type { JsonWebKey } from "node:crypto";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
-import { DynamoExchangeLogStore, type LogScope } from "../../adapters/dynamodb/exchange-log-store.ts";
+import { DynamoExchangeLogStore } from "../../adapters/dynamodb/exchange-log-store.ts";
 import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
 import { s3LogArchive } from "../../adapters/s3/log-archive.ts";
-import { type LogVerification, publicJwk, verifyLog } from "../../domain/exchange-log/checkpointing.ts";
+import {
+  type LogVerification,
+  publicJwk,
+  type VerifiableChain,
+  verifyLog,
+} from "../../domain/exchange-log/checkpointing.ts";
 import { metricsQuery, summarise } from "../../domain/exchange-log/metrics.ts";
-import { type LogQueryParameters, logQuery, timeWindow } from "../../domain/exchange-log/model.ts";
+import {
+  type ExchangeLogStore,
+  type LogQueryParameters,
+  type LogScope,
+  logQuery,
+  timeWindow,
+} from "../../domain/exchange-log/model.ts";
 import { isOverseer } from "../../domain/identity/authorization.ts";
-import { ForbiddenError } from "../../domain/identity/errors.ts";
 import { allPages } from "../../domain/paging.ts";
+import { ForbiddenError } from "../../domain/problem.ts";
 import type { Caller } from "../../domain/registry/model.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
@@ -17,7 +28,7 @@ import { dispatch, pagination, queryParameters } from "../shared/routes.ts";
 import { logVerificationEnvironment } from "./environment.ts";
 
 const environment = lazyEnvironment(logVerificationEnvironment);
-let store: DynamoExchangeLogStore | undefined;
+let store: ExchangeLogStore | undefined;
 const logStore = () => {
   store ??= new DynamoExchangeLogStore(dynamoDbClient(), environment().LOG_TABLE_NAME);
   return store;
@@ -45,7 +56,7 @@ function platformKey(keyId: string): Promise<JsonWebKey & { kid: string }> {
  * checkpoint in the archive, whose signature is checked with the platform's public key.
  */
 export async function verifyEverything(
-  store: DynamoExchangeLogStore,
+  store: VerifiableChain,
   settings: { shards: number; archiveBucket: string; platformKeyId: string },
 ): Promise<LogVerification> {
   return verifyLog({

@@ -5,7 +5,7 @@ import { lazyEnvironment } from "../shared/environment.ts";
 import { httpHandler } from "../shared/http.ts";
 import { dispatch, pathParameter } from "../shared/routes.ts";
 import { exportApiEnvironment } from "./environment.ts";
-import { exportService } from "./service.ts";
+import { exportService } from "./wiring.ts";
 
 const environment = lazyEnvironment(exportApiEnvironment);
 const exports = () =>

@@ -1,7 +1,7 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import { logger } from "../shared/observability.ts";
-import { exportService } from "./service.ts";
+import { exportService } from "./wiring.ts";
 
 /** What the export state machine asks of this function. */
 export type ExportTask =

@@ -5,7 +5,7 @@ import { parseInput, parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { httpHandler } from "../shared/http.ts";
 import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
-import { oversightService } from "./service.ts";
+import { oversightService } from "./wiring.ts";
 
 function yearOf(text: string): number {
   if (!/^\d{4}$/.test(text))

@@ -5,7 +5,7 @@ import middy from "@middy/core";
 import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { auditInput } from "../../domain/oversight/model.ts";
 import { logger, metrics } from "../shared/observability.ts";
-import { oversightService } from "./service.ts";
+import { oversightService } from "./wiring.ts";
 
 type Work = { auditId: string } | { rankingYear: number };
 

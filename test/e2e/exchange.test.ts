@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { generateIdentity } from "../../client/identity-files.ts";
+import { signRequest } from "../../client/sign.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import type { DemoUpstream } from "../../demo/upstream.ts";
-import { signRequest } from "../../domain/identity/sign.ts";
 import type { AccessRequestInput } from "../../domain/permissions/model.ts";
 import { target } from "./target.ts";
 import { citizensDataset, createWorldWithUpstream, runId, type World } from "./world.ts";

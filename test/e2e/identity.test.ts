@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateIdentity, type IdentityFile } from "../../client/identity-files.ts";
-import { signRequest } from "../../domain/identity/sign.ts";
+import { signRequest } from "../../client/sign.ts";
 import { target } from "./target.ts";
 import { createWorld, runId, type World } from "./world.ts";
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { signRequest } from "../../domain/identity/sign.ts";
+import { signRequest } from "../../client/sign.ts";
 import { eventually } from "../runtime/helpers.ts";
 import { target } from "./target.ts";
 import { citizensDataset, createWorld, publishCitizenSchema, runId, type World } from "./world.ts";

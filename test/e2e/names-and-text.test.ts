@@ -1,9 +1,9 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signRequest } from "../../client/sign.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import type { DemoUpstream } from "../../demo/upstream.ts";
-import { signRequest } from "../../domain/identity/sign.ts";
 import { target } from "./target.ts";
 import { citizensDataset, createWorldWithUpstream, runId, type World } from "./world.ts";
 

@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IdentityFile } from "../../client/identity-files.ts";
+import { signRequest } from "../../client/sign.ts";
 import { syntheticPopulation } from "../../demo/population.ts";
 import type { DemoUpstream } from "../../demo/upstream.ts";
-import { signRequest } from "../../domain/identity/sign.ts";
 import { target } from "./target.ts";
 import { citizensDataset, createWorldWithUpstream, publishCitizenSchema, runId, type World } from "./world.ts";
 

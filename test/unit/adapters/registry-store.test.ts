@@ -2,7 +2,7 @@ import { type DynamoDBClient, PutItemCommand, QueryCommand } from "@aws-sdk/clie
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoRegistryStore } from "../../../adapters/dynamodb/registry-store.ts";
-import { ConflictError } from "../../../domain/identity/errors.ts";
+import { ConflictError } from "../../../domain/problem.ts";
 import type { KeyRecord, SystemRecord } from "../../../domain/registry/model.ts";
 import { type DynaliteTable, registryTable } from "../dynalite-table.ts";
 

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateIdentity, type IdentityFile } from "../../../client/identity-files.ts";
+import { signRequest } from "../../../client/sign.ts";
 import { type AuthenticationInput, authenticate } from "../../../domain/identity/authenticate.ts";
 import { AuthenticationError } from "../../../domain/identity/errors.ts";
-import { signRequest } from "../../../domain/identity/sign.ts";
 import type { KeyRecord, SystemRecord } from "../../../domain/registry/model.ts";
 
 const AUDIENCE = "urn:dscp:test";

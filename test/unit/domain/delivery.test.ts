@@ -342,6 +342,32 @@ describe("DeliveryService.deliver", () => {
     });
   });
 
+  it("logs a push the consumer answered with a 4xx as failed, with that status, and tries again later", async () => {
+    const { service, message, retried, log } = await queued({ answers: [400] });
+
+    expect(await service.deliver(message)).toBe("retrying");
+    expect(retried).toHaveLength(1);
+    expect(log).toEqual([
+      expect.objectContaining({
+        outcome: "failed",
+        status: 400,
+        problemType: "urn:dscp:problem:delivery-failed",
+        recordCount: 0,
+        fieldsReturned: [],
+      }),
+    ]);
+  });
+
+  it("refuses a message whose dataset is gone, and logs it denied as not found", async () => {
+    const { service, message, pushes, log } = await queued();
+
+    expect(await service.deliver({ ...message, datasetId: "MPS.POPULATION.GONE" })).toBe("refused");
+    expect(pushes).toEqual([]);
+    expect(log).toEqual([
+      expect.objectContaining({ outcome: "denied", status: 404, problemType: "urn:dscp:problem:not-found" }),
+    ]);
+  });
+
   it("refuses a message whose subscription has ended", async () => {
     const setup = world();
     await setup.fanOut.run(batch, "c0w0", [change("001")]);

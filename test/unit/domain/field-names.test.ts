@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { type Dataset, dataKeyOf } from "../../../domain/catalog/model.ts";
-import { pick } from "../../../domain/delivery/fan-out.ts";
 import { breakingChanges } from "../../../domain/dictionary/json-schema.ts";
 import type { JsonSchema } from "../../../domain/dictionary/model.ts";
 import { RecordValidator } from "../../../domain/dictionary/validator.ts";
 import { auditDataset } from "../../../domain/oversight/audit.ts";
+import { pick } from "../../../domain/permissions/projection.ts";
 import type { StoredRecord } from "../../../domain/sync/model.ts";
 import { streamOf } from "./fixtures.ts";
 

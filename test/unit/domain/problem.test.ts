@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { internalProblem, NotFoundError, ValidationError } from "../../../domain/problem.ts";
+import {
+  ConflictError,
+  ForbiddenError,
+  internalProblem,
+  NotFoundError,
+  ValidationError,
+} from "../../../domain/problem.ts";
 
 describe("problem details", () => {
   it("name every invalid field of a validation failure", () => {
@@ -35,6 +41,22 @@ describe("problem details", () => {
       type: "urn:dscp:problem:internal-error",
       status: 500,
       transactionId: "t-9",
+    });
+  });
+
+  it("give a refusal to an authenticated caller the forbidden type (403)", () => {
+    expect(new ForbiddenError("only the operator").toProblem()).toMatchObject({
+      type: "urn:dscp:problem:forbidden",
+      title: "Forbidden",
+      status: 403,
+    });
+  });
+
+  it("give a clash with what exists the conflict type (409)", () => {
+    expect(new ConflictError("agency MPS exists").toProblem()).toMatchObject({
+      type: "urn:dscp:problem:conflict",
+      title: "Conflict",
+      status: 409,
     });
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ForbiddenError } from "../../../domain/identity/errors.ts";
-import { ValidationError } from "../../../domain/problem.ts";
+import { ForbiddenError, ValidationError } from "../../../domain/problem.ts";
 import { endpointPolicy } from "../../../domain/registry/endpoint-policy.ts";
 import type { Caller } from "../../../domain/registry/model.ts";
 import { RegistryService } from "../../../domain/registry/registry-service.ts";

@@ -4,7 +4,7 @@ import type { APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { generateIdentity } from "../../../client/identity-files.ts";
-import { signRequest } from "../../../domain/identity/sign.ts";
+import { signRequest } from "../../../client/sign.ts";
 
 const dynamo = mockClient(DynamoDBClient);
 const sqs = mockClient(SQSClient);

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { importJWK, type JWK, SignJWT } from "jose";
-import { bodyDigest, canonicalTarget, type TokenAlgorithm } from "./request-token.ts";
+import { bodyDigest, canonicalTarget, type TokenAlgorithm } from "../domain/identity/request-token.ts";
 
 /** A system's signing identity: its id, the registered key's id and the private half. */
 export interface SigningIdentity {
