@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { RecordChange } from "../../domain/delivery/model.ts";
-import { canonicalJson } from "../../domain/exchange-log/chain.ts";
+import { type Folded, fold, type RecordState } from "../../domain/sync/fold.ts";
 import type { Applied, ApplyInput, IntegratedStore, StoredRecord } from "../../domain/sync/model.ts";
 import { queryPage, queryPages } from "./cursor.ts";
 import { readItems } from "./items.ts";
@@ -18,22 +18,13 @@ const VERSION_DIGITS = 10;
 /** Records written at once while a window is applied. */
 const WRITE_CONCURRENCY = 8;
 
-interface Current extends StoredRecord {
-  /** `<batchId>#<index>` of the last operation applied: a replay of it is a no-op. */
-  readonly lastOp: string;
-  /** The sequence of that operation's batch: an operation of an earlier batch is a no-op. */
-  readonly sequence?: number;
-  /** The last full sync that carried the record. */
-  readonly seenIn?: string;
-}
-
 /**
  * The National Integrated Database (Art. 7.2c): each record at `<datasetId>#<key>` / `CURRENT`
  * with its version and source batch, every earlier version kept at `V#<version>`; live records
  * of a dataset listed through `byDataset` (`gsi1pk` = dataset, `gsi1sk` = key). Writes are
- * conditional on the version read, so concurrent batches never lose an update; each record
- * keeps the position (batch sequence, index) of the operation that last wrote or saw it, so an
- * operation at or before it (a replay, or an earlier batch sent again) changes nothing.
+ * conditional on the version read, so concurrent batches never lose an update. How operations
+ * fold onto a record (versions, replays, batches in their dataset's order) is the domain's
+ * {@link fold}; this store reads the records, and writes what it works out.
  */
 export class DynamoIntegratedStore implements IntegratedStore {
   constructor(
@@ -42,32 +33,22 @@ export class DynamoIntegratedStore implements IntegratedStore {
   ) {}
 
   async apply(input: ApplyInput): Promise<Applied> {
-    const lastOp = `${input.batchId}#${input.index}`;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.current(input.datasetId, input.key);
-      const past = passed(current, input);
-      if (past) return past;
-      const live = current !== undefined && !current.deleted;
+      const read = await this.current(input.datasetId, input.key);
+      const folded = fold(read, [input]);
       try {
-        if (input.operation.op === "delete") {
-          if (!live) return { outcome: "absent" };
-          const version = await this.write(current, { record: {}, deleted: true }, input, lastOp);
-          return {
-            outcome: "deleted",
-            change: { key: input.key, version, op: "delete", record: {}, changedAt: input.at },
-          };
+        // The versions it supersedes go to the history first: true whatever happens next, so a
+        // crash between the two loses nothing.
+        for (const state of folded.superseded) {
+          await this.client.send(
+            new PutItemCommand({
+              TableName: this.tableName,
+              Item: marshall(historyOf(state), { removeUndefinedValues: true }),
+            }),
+          );
         }
-        const record = input.operation.record;
-        if (live && canonicalJson(current.record) === canonicalJson(record)) {
-          // The same record again: no new version, but the batch has seen it.
-          await this.touch(current, lastOp, input.sequence, input.fullSync ? input.batchId : undefined);
-          return { outcome: "unchanged" };
-        }
-        const version = await this.write(current, { record, deleted: false }, input, lastOp);
-        return {
-          outcome: live ? "updated" : "created",
-          change: { key: input.key, version, op: "upsert", record, changedAt: input.at },
-        };
+        if (folded.write) await this.writeState(read, folded.write);
+        return folded.results[0] as Applied;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         // Another writer changed the record since it was read: read it again.
@@ -93,37 +74,28 @@ export class DynamoIntegratedStore implements IntegratedStore {
     const currents = await this.currents(datasetId, [...byKey.keys()]);
     const results: Applied[] = new Array(inputs.length);
     const plans = [...byKey.entries()].map(([key, indices]) => {
-      const plan = fold(
-        currents.get(key),
+      const read = currents.get(key);
+      const plan: Folded = fold(
+        read,
         indices.map((index) => inputs[index] as ApplyInput),
       );
       plan.results.forEach((result, position) => {
         results[indices[position] as number] = result;
       });
-      return { key, indices, plan };
+      return { key, indices, plan, read };
     });
-    await this.putAll(plans.flatMap(({ plan }) => plan.history));
+    await this.putAll(plans.flatMap(({ plan }) => plan.superseded.map(historyOf)));
     if (exclusive) {
       // No other batch writes these records while the lease is held: 25 records a request.
-      await this.putAll(plans.flatMap(({ plan }) => (plan.write ? [plan.write.item] : [])));
+      await this.putAll(plans.flatMap(({ plan }) => (plan.write ? [currentItem(plan.write.state)] : [])));
       return results;
     }
     const pending = plans.filter(({ plan }) => plan.write !== undefined);
     const worker = async () => {
       for (let next = pending.shift(); next; next = pending.shift()) {
-        const { plan, indices } = next;
+        const { plan, indices, read } = next;
         try {
-          if (plan.write?.touch && plan.read)
-            await this.touch(plan.read, plan.write.item.lastOp, plan.write.item.sequence, plan.write.item.seenIn);
-          else if (plan.write) {
-            await this.client.send(
-              new PutItemCommand({
-                TableName: this.tableName,
-                Item: marshall(plan.write.item, { removeUndefinedValues: true }),
-                ...conditionOn(plan.read),
-              }),
-            );
-          }
+          if (plan.write) await this.writeState(read, plan.write);
         } catch (error) {
           if (!(error instanceof ConditionalCheckFailedException)) throw error;
           // Changed since it was read: one operation at a time, each reading it again.
@@ -164,7 +136,7 @@ export class DynamoIntegratedStore implements IntegratedStore {
         ExpressionAttributeValues: marshall(values),
       },
       page,
-      (item) => stored(item as unknown as Current),
+      (item) => stored(item as unknown as RecordState),
     );
   }
 
@@ -186,7 +158,7 @@ export class DynamoIntegratedStore implements IntegratedStore {
     })) {
       const deleted: RecordChange[] = [];
       for (const item of items) {
-        const { key } = item as unknown as Current;
+        const { key } = item as unknown as RecordState;
         const { outcome, change } = await this.apply({
           datasetId,
           key,
@@ -207,8 +179,8 @@ export class DynamoIntegratedStore implements IntegratedStore {
   }
 
   /** Current items of many keys, consistently read, 100 keys a request, the requests side by side. */
-  private async currents(datasetId: string, keys: readonly string[]): Promise<Map<string, Current>> {
-    const items = await readItems<Current>(
+  private async currents(datasetId: string, keys: readonly string[]): Promise<Map<string, RecordState>> {
+    const items = await readItems<RecordState>(
       this.client,
       this.tableName,
       keys.map((key) => ({ pk: `${datasetId}#${key}`, sk: "CURRENT" })),
@@ -279,7 +251,7 @@ export class DynamoIntegratedStore implements IntegratedStore {
     await Promise.all(Array.from({ length: 4 }, worker));
   }
 
-  private async current(datasetId: string, key: string): Promise<Current | undefined> {
+  private async current(datasetId: string, key: string): Promise<RecordState | undefined> {
     const { Item } = await this.client.send(
       new GetItemCommand({
         TableName: this.tableName,
@@ -287,41 +259,31 @@ export class DynamoIntegratedStore implements IntegratedStore {
         ConsistentRead: true,
       }),
     );
-    return Item ? (unmarshall(Item) as Current) : undefined;
+    return Item ? (unmarshall(Item) as RecordState) : undefined;
   }
 
   /**
-   * The next version, conditional on the one read. The version it supersedes goes to the history
-   * first: true whatever happens next, so a crash between the two loses nothing.
+   * Writes a record's new state, conditional on the version read (or on there being none): the
+   * whole item, or for a touch only its position and the full sync that saw it.
    */
-  private async write(
-    current: Current | undefined,
-    next: { record: Record<string, unknown>; deleted: boolean },
-    input: ApplyInput,
-    lastOp: string,
-  ): Promise<number> {
-    if (current) {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: marshall(historyOf(current), { removeUndefinedValues: true }),
-        }),
-      );
+  private async writeState(read: RecordState | undefined, write: NonNullable<Folded["write"]>): Promise<void> {
+    const { state, touch } = write;
+    if (touch && read) {
+      await this.touch(read, state.lastOp, state.sequence, state.seenIn);
+      return;
     }
-    const version = (current?.version ?? 0) + 1;
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
-        Item: marshall(currentItem(input, next, version, lastOp, current), { removeUndefinedValues: true }),
-        ...conditionOn(current),
+        Item: marshall(currentItem(state), { removeUndefinedValues: true }),
+        ...conditionOn(read),
       }),
     );
-    return version;
   }
 
   /** Records that an operation saw the record unchanged: its position, and the full sync that carried it. */
   private async touch(
-    current: Current,
+    current: RecordState,
     lastOp: string,
     sequence: number | undefined,
     seenIn: string | undefined,
@@ -354,34 +316,19 @@ export class DynamoIntegratedStore implements IntegratedStore {
   }
 }
 
-/** The CURRENT item of a record at `version`, made by `input`. */
-function currentItem(
-  input: ApplyInput,
-  next: { record: Record<string, unknown>; deleted: boolean },
-  version: number,
-  lastOp: string,
-  before: Current | undefined,
-): Current & { pk: string; sk: string; gsi1pk: string; gsi1sk: string } {
+/** The CURRENT item of a record: its state, where it is kept and how its dataset lists it. */
+function currentItem(state: RecordState): RecordState & { pk: string; sk: string; gsi1pk: string; gsi1sk: string } {
   return {
-    pk: `${input.datasetId}#${input.key}`,
+    ...state,
+    pk: `${state.datasetId}#${state.key}`,
     sk: "CURRENT",
-    gsi1pk: input.datasetId,
-    gsi1sk: input.key,
-    datasetId: input.datasetId,
-    key: input.key,
-    record: next.record,
-    version,
-    deleted: next.deleted,
-    sourceBatch: input.batchId,
-    updatedAt: input.at,
-    lastOp,
-    ...(input.sequence ? { sequence: input.sequence } : {}),
-    ...(input.fullSync ? { seenIn: input.batchId } : before?.seenIn ? { seenIn: before.seenIn } : {}),
+    gsi1pk: state.datasetId,
+    gsi1sk: state.key,
   };
 }
 
 /** The history item of a version once it is superseded: `V#<version>` beside the record. */
-function historyOf(state: Current): Record<string, unknown> {
+function historyOf(state: RecordState): Record<string, unknown> {
   return {
     pk: `${state.datasetId}#${state.key}`,
     sk: `V#${String(state.version).padStart(VERSION_DIGITS, "0")}`,
@@ -394,7 +341,7 @@ function historyOf(state: Current): Record<string, unknown> {
 }
 
 /** Writes conditional on the version read (or on there being no record yet). */
-function conditionOn(current: Current | undefined) {
+function conditionOn(current: RecordState | undefined) {
   return current
     ? {
         ConditionExpression: "#version = :read",
@@ -404,127 +351,7 @@ function conditionOn(current: Current | undefined) {
     : { ConditionExpression: "attribute_not_exists(pk)" };
 }
 
-/** What a window's operations on one key do, worked out from the record as read. */
-interface Plan {
-  readonly results: Applied[];
-  /** Every version the operations supersede, for the history. */
-  readonly history: Record<string, unknown>[];
-  /** The record's last state (or, for a full sync that changed nothing, its mark), if anything is written. */
-  readonly write?: { readonly item: Current; readonly touch: boolean };
-  readonly read: Current | undefined;
-}
-
-/**
- * Folds one key's operations, in order, into the record's last state. Operations up to the one
- * the record says was applied last are replays (the window is applied again after a crash);
- * those of a batch earlier than the record's last are superseded.
- */
-function fold(read: Current | undefined, inputs: readonly ApplyInput[]): Plan {
-  const results: Applied[] = [];
-  const history: Record<string, unknown>[] = [];
-  const done = read ? inputs.findIndex((input) => `${input.batchId}#${input.index}` === read.lastOp) : -1;
-  let state = read;
-  let changed = false;
-  let seen = false;
-  let latest = -1;
-  inputs.forEach((input, position) => {
-    if (position < done) {
-      results.push({ outcome: "replayed" });
-      return;
-    }
-    const past = passed(read, input);
-    if (past) {
-      results.push(past);
-      return;
-    }
-    latest = position;
-    const lastOp = `${input.batchId}#${input.index}`;
-    const live = state !== undefined && !state.deleted;
-    if (input.fullSync) seen = true;
-    if (input.operation.op === "delete") {
-      if (!live || !state) {
-        results.push({ outcome: "absent" });
-        return;
-      }
-      history.push(historyOf(state));
-      state = currentItem(input, { record: {}, deleted: true }, state.version + 1, lastOp, state);
-      changed = true;
-      results.push({ outcome: "deleted", change: changeOf(state) });
-      return;
-    }
-    const record = input.operation.record;
-    if (live && state && canonicalJson(state.record) === canonicalJson(record)) {
-      results.push({ outcome: "unchanged" });
-      return;
-    }
-    if (state) history.push(historyOf(state));
-    state = currentItem(input, { record, deleted: false }, (state?.version ?? 0) + 1, lastOp, state);
-    changed = true;
-    results.push({ outcome: live ? "updated" : "created", change: changeOf(state) });
-  });
-  if (changed && state) return { results, history, write: { item: state, touch: false }, read };
-  // Unchanged records of a full sync are marked seen by it, or it would delete them as absent;
-  // and of a later batch, or an earlier batch applied after it would change them.
-  const last = inputs[latest];
-  const advanced = (last?.sequence ?? 0) > (read?.sequence ?? 0);
-  if ((seen || advanced) && read && last) {
-    return {
-      results,
-      history,
-      write: {
-        item: {
-          ...read,
-          ...(seen ? { seenIn: last.batchId } : {}),
-          lastOp: `${last.batchId}#${last.index}`,
-          ...(last.sequence ? { sequence: last.sequence } : {}),
-        },
-        touch: true,
-      },
-      read,
-    };
-  }
-  return { results, history, read };
-}
-
-/**
- * What an operation comes to if the record is already past it: `replayed` if it is the record's
- * last operation (with the version it made, if its batch made the record as it stands, so a
- * delivery lost with a crashed worker is made again; consumers apply it once by its key) or an
- * earlier one of the same batch; `superseded` if a later batch wrote or saw the record.
- * Undefined: the operation is to be applied.
- */
-function passed(read: Current | undefined, input: ApplyInput): Applied | undefined {
-  if (!read) return undefined;
-  if (read.lastOp === `${input.batchId}#${input.index}`) {
-    return read.sourceBatch === input.batchId
-      ? { outcome: "replayed", change: changeOf(read) }
-      : { outcome: "replayed" };
-  }
-  const sequence = input.sequence ?? 0;
-  const readSequence = read.sequence ?? 0;
-  // Records and operations from before sequences were kept: only the last operation is known.
-  if (sequence === 0 || readSequence === 0) return undefined;
-  if (sequence < readSequence) return { outcome: "superseded" };
-  if (sequence === readSequence && input.index < indexOf(read.lastOp)) return { outcome: "replayed" };
-  return undefined;
-}
-
-/** The index of a `<batchId>#<index>` operation (batch ids hold no `#`). */
-function indexOf(lastOp: string): number {
-  return Number(lastOp.slice(lastOp.lastIndexOf("#") + 1));
-}
-
-function changeOf(item: Current): RecordChange {
-  return {
-    key: item.key,
-    version: item.version,
-    op: item.deleted ? "delete" : "upsert",
-    record: item.deleted ? {} : item.record,
-    changedAt: item.updatedAt,
-  };
-}
-
-function stored(item: Current): StoredRecord {
+function stored(item: RecordState): StoredRecord {
   return {
     datasetId: item.datasetId,
     key: item.key,

@@ -1,5 +1,9 @@
 import { createHash } from "node:crypto";
+import { canonicalJson } from "../canonical-json.ts";
 import type { ExchangeEntry } from "../exchange/model.ts";
+
+/** The chain hashes entries as canonical JSON (a shared domain utility, re-exported for the log's readers). */
+export { canonicalJson };
 
 /** Hash every chain starts from. */
 export const GENESIS_HASH = "0".repeat(64);
@@ -18,18 +22,6 @@ export interface ChainedEntry extends ExchangeEntry {
  */
 export function shardOf(transactionId: string, shards: number): number {
   return createHash("sha256").update(transactionId).digest().readUInt32BE(0) % shards;
-}
-
-/** JSON with keys sorted at every level: the same entry always hashes the same. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** SHA-256 of the previous hash and the entry with its position: altering, removing or reordering breaks it. */

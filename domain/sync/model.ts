@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import type { RecordChange } from "../delivery/model.ts";
+import { ProblemError } from "../problem.ts";
 
 /*
  * Sync batches (Art. 7.2b, 7.2c): a provider pushes upserts and deletes of a dataset's records;
@@ -38,6 +39,23 @@ export const operationSchema = operation;
  */
 export function batchKey(providerSystem: string, batchId: string): string {
   return `${providerSystem}/${batchId}`;
+}
+
+/** Where a batch is kept ({@link batchKey}). */
+export function batchKeyOf(batch: Pick<Batch, "providerSystem" | "batchId">): string {
+  return batchKey(batch.providerSystem, batch.batchId);
+}
+
+/** Where a chunk's batch is kept; a chunk queued before batch ids were scoped names only its batch. */
+export function chunkBatchKey(chunk: Pick<Chunk, "providerSystem" | "batchId">): string {
+  return chunk.providerSystem ? batchKey(chunk.providerSystem, chunk.batchId) : chunk.batchId;
+}
+
+/** The dataset cannot take sync batches as it is. */
+export class SyncRefusedError extends ProblemError {
+  constructor(slug: string, detail: string) {
+    super(422, `sync:${slug}`, "The dataset cannot take this batch", detail);
+  }
 }
 
 /** Query parameter of the routes that read a batch: whose batch it is (default: the caller's). */
@@ -221,33 +239,21 @@ export interface BatchStore {
   finish(key: string, update: { tombstoned: number; completedAt: string }): Promise<boolean>;
 }
 
+/** Delivers changes to subscribers (7.2b): `source` names the part of the batch they come from. */
+export type FanOut = (
+  batch: Pick<Batch, "batchId" | "datasetId" | "providerSystem" | "providerAgency">,
+  source: string,
+  changes: readonly RecordChange[],
+) => Promise<unknown>;
+
+/** Told of every batch that completes or fails: the per-batch metrics. */
+export type BatchFinished = (batch: Batch) => void;
+
+/** Rejections listed on a batch; beyond them, every rejection is in the batch's report object. */
+export const MAX_REJECTIONS_KEPT = 200;
+
 /** Hands chunks to the workers that apply them, after `delaySeconds` if given. */
 export type ChunkQueue = (chunks: readonly Chunk[], delaySeconds?: number) => Promise<void>;
-
-/** Where uploaded batches and their partitions live (S3 in the platform). */
-export interface ObjectStore {
-  /** A URL the provider PUTs the file to, valid for `expiresInSeconds`. */
-  presignPut(key: string, expiresInSeconds: number): Promise<string>;
-  /** Starts a multipart upload of the object; returns its id. */
-  startParts(key: string): Promise<string>;
-  /** A PUT URL for each part of a multipart upload. */
-  presignParts(key: string, uploadId: string, parts: number, expiresInSeconds: number): Promise<string[]>;
-  /** Assembles the parts the provider put, named by the ETags S3 gave each. */
-  completeParts(
-    key: string,
-    uploadId: string,
-    parts: ReadonlyArray<{ partNumber: number; etag: string }>,
-  ): Promise<void>;
-  exists(key: string): Promise<boolean>;
-  /** The object's size in bytes, or undefined if there is none. */
-  size(key: string): Promise<number | undefined>;
-  /** The object's lines, streamed. */
-  lines(key: string): AsyncIterable<string>;
-  /** Writes a local file as the object, streamed. */
-  putFile(key: string, path: string): Promise<void>;
-  /** A URL to GET the object from, valid for `expiresInSeconds`. */
-  presignGet(key: string, expiresInSeconds: number): Promise<string>;
-}
 
 /** Starts processing an uploaded batch, named by its {@link batchKey} (the upload state machine in the platform). */
 export type UploadPipeline = (key: string) => Promise<void>;

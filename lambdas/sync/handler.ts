@@ -1,7 +1,5 @@
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoDeliveryStore } from "../../adapters/dynamodb/delivery-store.ts";
-import { stepFunctionsPipeline } from "../../adapters/sfn/pipeline.ts";
-import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
 import { deliveryListQuery } from "../../domain/delivery/model.ts";
 import { batchKey, batchOwnerQuery } from "../../domain/sync/model.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
@@ -10,15 +8,9 @@ import { lazyEnvironment } from "../shared/environment.ts";
 import { httpHandler } from "../shared/http.ts";
 import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
 import { syncApiEnvironment } from "./environment.ts";
-import { syncService } from "./service.ts";
+import { batchReader, submission } from "./wiring.ts";
 
 const environment = lazyEnvironment(syncApiEnvironment);
-const sync = () =>
-  syncService(
-    () => queuedExchangeLog(environment().LOG_QUEUE_URL, Number(environment().LOG_SHARDS)),
-    () => stepFunctionsPipeline(environment().SYNC_STATE_MACHINE_ARN),
-  );
-
 let deliveryStore: DynamoDeliveryStore | undefined;
 const deliveries = () => {
   deliveryStore ??= new DynamoDeliveryStore(dynamoDbClient(), environment().INTEGRATED_TABLE_NAME);
@@ -32,7 +24,7 @@ const owner = (event: Parameters<typeof authenticatedCaller>[0]) => queryParamet
 export const handler = httpHandler(
   dispatch({
     "POST /v1/sync/{datasetId}/batches": async (event, { transactionId }) => {
-      const { batch, replayed } = await sync().submit(
+      const { batch, replayed } = await submission().submit(
         authenticatedCaller(event),
         pathParameter(event, "datasetId"),
         parseJsonBody(event.body),
@@ -44,7 +36,7 @@ export const handler = httpHandler(
     },
     "POST /v1/sync/{datasetId}/uploads": async (event, { transactionId }) => ({
       status: 201,
-      body: await sync().startUpload(
+      body: await submission().startUpload(
         authenticatedCaller(event),
         pathParameter(event, "datasetId"),
         parseJsonBody(event.body),
@@ -53,7 +45,7 @@ export const handler = httpHandler(
     }),
     "POST /v1/sync/batches/{batchId}/complete": async (event, { transactionId }) => ({
       status: 202,
-      body: await sync().completeUpload(
+      body: await submission().completeUpload(
         authenticatedCaller(event),
         pathParameter(event, "batchId"),
         transactionId,
@@ -62,7 +54,7 @@ export const handler = httpHandler(
       ),
     }),
     "GET /v1/sync/batches/{batchId}/deliveries": async (event) => {
-      const batch = await sync().readableBatch(
+      const batch = await batchReader().readableBatch(
         authenticatedCaller(event),
         pathParameter(event, "batchId"),
         owner(event),
@@ -78,7 +70,7 @@ export const handler = httpHandler(
     },
     "GET /v1/sync/batches/{batchId}": async (event) => ({
       status: 200,
-      body: await sync().status(authenticatedCaller(event), pathParameter(event, "batchId"), owner(event)),
+      body: await batchReader().status(authenticatedCaller(event), pathParameter(event, "batchId"), owner(event)),
     }),
   }),
 );

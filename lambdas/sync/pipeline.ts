@@ -3,7 +3,7 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { Partition } from "../../domain/sync/model.ts";
 import { logger, metrics } from "../shared/observability.ts";
-import { notLogging, syncService } from "./service.ts";
+import { completion, partitionApplication, preparation } from "./wiring.ts";
 
 /** What the upload state machine asks of this function; `batchId` is the batch's key (its provider and its id). */
 export type PipelineTask =
@@ -16,15 +16,14 @@ export const handler = middy<PipelineTask, unknown>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
   .handler(async (task) => {
-    const sync = syncService(notLogging);
     switch (task.action) {
       case "prepare":
-        return sync.prepare(task.batchId);
+        return preparation().prepare(task.batchId);
       case "apply":
-        return sync.applyPartition(task.partition);
+        return partitionApplication().applyPartition(task.partition);
       case "fail":
         logger.error("an uploaded batch failed", { batchId: task.batchId, error: task.error });
-        await sync.fail(task.batchId, `${task.error?.Error ?? "Error"}: ${task.error?.Cause ?? "unknown"}`);
+        await completion().fail(task.batchId, `${task.error?.Error ?? "Error"}: ${task.error?.Cause ?? "unknown"}`);
         return { failed: task.batchId };
     }
   });

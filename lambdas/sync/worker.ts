@@ -4,7 +4,7 @@ import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { Chunk } from "../../domain/sync/model.ts";
 import { logger, metrics } from "../shared/observability.ts";
-import { notLogging, syncService } from "./service.ts";
+import { chunkApplication } from "./wiring.ts";
 
 /**
  * Applies chunks of sync batches to the integrated store. A chunk that fails is reported alone
@@ -18,7 +18,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
     for (const message of event.Records) {
       try {
         const chunk = JSON.parse(message.body) as Chunk;
-        if ((await syncService(notLogging, undefined, 5_000).applyChunk(chunk)) === "deferred") {
+        if ((await chunkApplication(5_000).applyChunk(chunk)) === "deferred") {
           logger.info("a chunk waits for another batch of its dataset", { batchId: chunk.batchId, chunk: chunk.chunk });
         }
       } catch (error) {

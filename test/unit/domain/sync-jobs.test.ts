@@ -7,9 +7,13 @@ import type { RecordChange } from "../../../domain/delivery/model.ts";
 import type { SchemaVersion } from "../../../domain/dictionary/model.ts";
 import { RecordValidator } from "../../../domain/dictionary/validator.ts";
 import type { Caller } from "../../../domain/registry/model.ts";
+import { ChunkApplication } from "../../../domain/sync/application.ts";
+import { Completion } from "../../../domain/sync/completion.ts";
 import type { Chunk } from "../../../domain/sync/model.ts";
-import { SyncService } from "../../../domain/sync/sync-service.ts";
+import { BatchReader } from "../../../domain/sync/status.ts";
+import { Submission } from "../../../domain/sync/submission.ts";
 import { integratedTable } from "../dynalite-table.ts";
+import { memoryObjects } from "./memory-objects.ts";
 
 /*
  * A batch sent again while it is applied, with a later batch of the dataset in between, on the
@@ -78,21 +82,34 @@ function world(recordSchema: SchemaVersion = schema) {
   const queued: Chunk[] = [];
   const delivered: RecordChange[] = [];
   const integrated = new DynamoIntegratedStore(client, table);
-  const service = new SyncService({
-    catalog: { getDataset: async (id) => [dataset, other].find((known) => known.id === id) },
+  const batches = new DynamoBatchStore(client, table);
+  const catalog = { getDataset: async (id: string) => [dataset, other].find((known) => known.id === id) };
+  const queue = async (chunks: readonly Chunk[]) => {
+    queued.push(...chunks);
+  };
+  const fanOut = async (_batch: unknown, _source: string, changes: readonly RecordChange[]) => {
+    delivered.push(...changes);
+  };
+  const objects = memoryObjects();
+  const completion = new Completion({ batches, integrated, fanOut, leaseWaitMs: 0 });
+  const submission = new Submission({
+    catalog,
     schemas: async () => recordSchema,
     validator: new RecordValidator(),
-    batches: new DynamoBatchStore(client, table),
-    integrated,
-    queue: async (chunks) => {
-      queued.push(...chunks);
-    },
+    batches,
+    queue,
     log: async () => {},
-    fanOut: async (_batch, _source, changes) => {
-      delivered.push(...changes);
-    },
-    leaseWaitMs: 0,
+    objects,
+    pipeline: async () => {},
+    completion,
   });
+  const application = new ChunkApplication({ catalog, batches, integrated, completion, fanOut, queue, leaseWaitMs: 0 });
+  const reader = new BatchReader({ batches, objects });
+  const service = {
+    submit: submission.submit.bind(submission),
+    applyChunk: application.applyChunk.bind(application),
+    status: reader.status.bind(reader),
+  };
   const batch = (batchId: string, fullName: string, keys: readonly string[]) => ({
     batchId,
     operations: keys.map((personalId) => ({ op: "upsert", record: { personalId, fullName } })),
@@ -100,7 +117,7 @@ function world(recordSchema: SchemaVersion = schema) {
   return { service, integrated, queued, delivered, batch };
 }
 
-describe("SyncService: a batch sent again while it is applied", () => {
+describe("Sync: a batch sent again while it is applied", () => {
   it("is not queued again, and once applied after a later batch leaves the later batch's records standing", async () => {
     const { service, integrated, queued, delivered, batch } = world();
     const keys = ["001", "002"];
@@ -162,7 +179,7 @@ describe("SyncService: a batch sent again while it is applied", () => {
   });
 });
 
-describe("SyncService: batch ids are their provider's own", () => {
+describe("Sync: batch ids are their provider's own", () => {
   it("takes another provider's batch of the same id as a batch of its own, and shows neither to the other", async () => {
     const { service, batch } = world();
     await service.submit(provider, dataset.id, batch("batch-F-0001", "F", ["005"]), "tx-7");
@@ -185,7 +202,7 @@ describe("SyncService: batch ids are their provider's own", () => {
   });
 });
 
-describe("SyncService: a number the integrated database cannot hold", () => {
+describe("Sync: a number the integrated database cannot hold", () => {
   it("rejects the record holding it, by path, and applies the rest of the batch", async () => {
     const { service, integrated, queued } = world(amountSchema);
     const operations = [
