@@ -40,6 +40,3 @@ export class AuthenticationError extends ProblemError {
     super(401, `auth:${failure}`, TITLES[failure], detail, [], options);
   }
 }
-
-// Until domain/sync imports them from problem.ts, where they now live beside the other generic problems.
-export { ConflictError, ForbiddenError } from "../problem.ts";

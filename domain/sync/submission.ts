@@ -5,9 +5,9 @@ import type { CatalogStore, Dataset } from "../catalog/model.ts";
 import type { SchemaVersion } from "../dictionary/model.ts";
 import type { RecordValidator } from "../dictionary/validator.ts";
 import type { ExchangeLog } from "../exchange/model.ts";
+import { type AttemptResult, recordAttempt } from "../exchange-log/attempt.ts";
 import { isAdmin } from "../identity/authorization.ts";
-import { ConflictError, ForbiddenError } from "../identity/errors.ts";
-import { NotFoundError, ProblemError, problemTypeUri } from "../problem.ts";
+import { ConflictError, ForbiddenError, NotFoundError } from "../problem.ts";
 import type { Caller } from "../registry/model.ts";
 import { parseInput } from "../validation.ts";
 import type { Completion } from "./completion.ts";
@@ -197,42 +197,42 @@ export class Submission {
   ): Promise<T> {
     const started = Date.now();
     let dataset: Dataset | undefined;
-    let outcome: { status: number; batch?: Batch; problemType?: string } = { status: 500 };
+    let batch: Batch | undefined;
+    let result: AttemptResult = { error: new Error("the submission ended without a result") };
     try {
-      const { result, status, batch } = await work((found) => {
+      const done = await work((found) => {
         dataset = found;
       });
-      outcome = { status, batch };
-      return result;
+      batch = done.batch;
+      result = { status: done.status };
+      return done.result;
     } catch (error) {
-      outcome = {
-        status: error instanceof ProblemError ? error.status : 500,
-        problemType: problemTypeUri(error instanceof ProblemError ? error.slug : "internal-error"),
-      };
+      result = { error };
       throw error;
     } finally {
-      const { status, batch, problemType } = outcome;
-      await this.deps.log({
-        transactionId,
-        time: new Date(started).toISOString(),
-        consumerSystem: INTEGRATED_DATABASE.system,
-        consumerAgency: INTEGRATED_DATABASE.agency,
-        submittedBy: caller.systemId,
-        datasetId,
-        ...(dataset ? { providerSystem: dataset.providerSystem, providerAgency: dataset.managingAgency } : {}),
-        operation: "sync-batch",
-        method: "integrated",
-        ...(batch ? { batchId: batch.batchId } : {}),
-        fieldsReturned: [],
-        recordCount: batch ? batch.received - batch.rejected - batch.collapsed : 0,
-        ...(batch && batch.rejected > 0 ? { invalidRecords: batch.rejected } : {}),
-        outcome: status >= 500 ? "failed" : status < 300 ? "allowed" : "denied",
-        status,
-        ...(problemType ? { problemType } : {}),
-        latencyMs: Date.now() - started,
-        bytes,
-        crossBorder: false,
-      });
+      await recordAttempt(
+        this.deps.log,
+        {
+          transactionId,
+          started,
+          consumerSystem: INTEGRATED_DATABASE.system,
+          consumerAgency: INTEGRATED_DATABASE.agency,
+          submittedBy: caller.systemId,
+          datasetId,
+          ...(dataset ? { dataset } : {}),
+          operation: "sync-batch",
+          method: "integrated",
+          ...(batch
+            ? {
+                batchId: batch.batchId,
+                recordCount: batch.received - batch.rejected - batch.collapsed,
+                invalidRecords: batch.rejected,
+              }
+            : {}),
+          bytes,
+        },
+        result,
+      );
     }
   }
 
