@@ -3,7 +3,7 @@ import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoExchangeLogStore } from "../../adapters/dynamodb/exchange-log-store.ts";
-import { exchangeEntryMessage } from "../../adapters/sqs/messages.ts";
+import { exchangeEntryMessage } from "../../adapters/sqs/exchange-entry-message.ts";
 import type { ExchangeEntry } from "../../domain/exchange/model.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { logger } from "../shared/observability.ts";

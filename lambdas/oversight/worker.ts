@@ -3,7 +3,7 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { oversightMessage } from "../../adapters/sqs/messages.ts";
+import { oversightMessage } from "../../adapters/sqs/oversight-message.ts";
 import { auditInput } from "../../domain/oversight/model.ts";
 import { logger, metrics } from "../shared/observability.ts";
 import { sqsBatchHandler } from "../shared/sqs-batch.ts";

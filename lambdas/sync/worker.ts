@@ -2,7 +2,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { chunkMessage } from "../../adapters/sqs/messages.ts";
+import { chunkMessage } from "../../adapters/sqs/chunk-message.ts";
 import { logger, metrics } from "../shared/observability.ts";
 import { sqsBatchHandler } from "../shared/sqs-batch.ts";
 import { notLogging, syncService } from "./service.ts";

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { chunkMessage, exchangeEntryMessage, oversightMessage } from "../../../adapters/sqs/messages.ts";
+import { chunkMessage } from "../../../adapters/sqs/chunk-message.ts";
+import { exchangeEntryMessage } from "../../../adapters/sqs/exchange-entry-message.ts";
+import { oversightMessage } from "../../../adapters/sqs/oversight-message.ts";
 
 const entry = {
   transactionId: "t-1",
