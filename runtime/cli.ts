@@ -17,7 +17,9 @@ functions' bundled code, the REST API with its authoriser, queues, state machine
   --no-synth          reuse the existing cdk.out
   --assembly <dir>    cloud assembly to run (default cdk.out)
   --data-dir <dir>    where state and logs live (default .dscp/data)
-  --quiet             do not copy function logs to the terminal
+  --verbose           copy every line the functions log to the terminal (default: only
+                      warnings and errors; everything is in <data-dir>/logs/)
+  --quiet             copy nothing the functions log to the terminal
   -h, --help          this text`;
 
 /**
@@ -32,6 +34,7 @@ export async function runFromCommandLine(afterStart?: AfterStart): Promise<void>
       "no-synth": { type: "boolean", default: false },
       assembly: { type: "string", default: join(PROJECT_ROOT, "cdk.out") },
       "data-dir": { type: "string", default: join(PROJECT_ROOT, ".dscp", "data") },
+      verbose: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -54,7 +57,7 @@ export async function runFromCommandLine(afterStart?: AfterStart): Promise<void>
     dataDir: resolve(values["data-dir"]),
     fresh: values.fresh,
     apiPort: Number(values.port),
-    echoLogs: !values.quiet,
+    echoLogs: values.quiet ? "none" : values.verbose ? "all" : "warnings",
     log: (message) => process.stderr.write(`dscp-local: ${message}\n`),
   });
 
@@ -77,6 +80,7 @@ export async function runFromCommandLine(afterStart?: AfterStart): Promise<void>
     `  DynamoDB:       ${runtime.endpoints.dynamodb}`,
     `  S3 and SQS:     ${runtime.endpoints.s3}`,
     `  Step Functions and Lambda APIs: ${runtime.endpoints.stepfunctions}`,
+    `  function logs:  ${join(resolve(values["data-dir"]), "logs")}${values.quiet || values.verbose ? "" : " (here: warnings and errors only; --verbose for all)"}`,
     ...extra,
     "  Ctrl-C stops it; state is kept in the data folder (--fresh resets it).",
     "",

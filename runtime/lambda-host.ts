@@ -4,6 +4,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { echoes, type LogEcho } from "./function-output.ts";
 
 /** A function as the template declares it, with its code and environment resolved locally. */
 export interface FunctionDefinition {
@@ -38,8 +39,8 @@ export interface LambdaHostOptions {
   readonly baseEnvironment: Readonly<Record<string, string>>;
   /** Folder for one log file per function. */
   readonly logDir: string;
-  /** Also copy function output to this process's stderr, prefixed with the function name. */
-  readonly echoLogs?: boolean;
+  /** What of the functions' output to copy to this process's stderr, prefixed with the function name. @default "none" */
+  readonly echoLogs?: LogEcho;
   /** Execution environments one function may run at once. @default 4 */
   readonly maxConcurrency?: number;
 }
@@ -303,7 +304,7 @@ export class LambdaHost {
       if (!stream) continue;
       createInterface({ input: stream }).on("line", (line) => {
         log.write(`${line}\n`);
-        if (this.options.echoLogs) process.stderr.write(`[${definition.logicalId}] ${line}\n`);
+        if (echoes(this.options.echoLogs ?? "none", line)) process.stderr.write(`[${definition.logicalId}] ${line}\n`);
       });
     }
     return new Environment(definition, child);

@@ -4,6 +4,7 @@ import { type RestApiDefinition, readRestApis } from "./api-gateway.ts";
 import { readAssembly, type StackArtifact, type TemplateResource } from "./assembly.ts";
 import { startControlPlane } from "./control-plane.ts";
 import { type Emulators, startEmulators } from "./emulators.ts";
+import type { LogEcho } from "./function-output.ts";
 import { startGatewayServer } from "./gateway-server.ts";
 import { assignIdentities } from "./identities.ts";
 import { IntrinsicResolver, type PhysicalResource, type PseudoParameters } from "./intrinsics.ts";
@@ -61,8 +62,8 @@ export interface LocalRuntimeOptions {
   readonly fresh?: boolean;
   /** Port for the API gateway. @default 0 (ephemeral) */
   readonly apiPort?: number;
-  /** Copy function logs to stderr. */
-  readonly echoLogs?: boolean;
+  /** What of the functions' logs to copy to stderr. @default "none" */
+  readonly echoLogs?: LogEcho;
   /** Execution environments each function may run at once (Lambda scales far higher). @default 4 */
   readonly maxConcurrency?: number;
   /** @default AWS_REGION or us-east-1 */
@@ -366,7 +367,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     lambdas = new LambdaHost({
       logDir,
-      echoLogs: options.echoLogs ?? false,
+      echoLogs: options.echoLogs ?? "none",
       ...(options.maxConcurrency ? { maxConcurrency: options.maxConcurrency } : {}),
       baseEnvironment: {
         AWS_REGION: region,

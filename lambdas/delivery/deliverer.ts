@@ -3,8 +3,9 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import type { DeliveryMessage } from "../../domain/delivery/model.ts";
+import { deliveryMessage } from "../../adapters/sqs/delivery-message.ts";
 import { logger, metrics } from "../shared/observability.ts";
+import { sqsBatchHandler } from "../shared/sqs-batch.ts";
 
 /** One metric per outcome: the monitoring alarms on dead letters. */
 const METRIC = {
@@ -25,27 +26,21 @@ import { deliveryService } from "./wiring.ts";
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
-  .handler(async (event) => {
-    const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
-    await Promise.all(
-      event.Records.map(async (message) => {
-        try {
-          const delivery = JSON.parse(message.body) as DeliveryMessage;
-          const outcome = await deliveryService().deliver(delivery);
-          metrics.addMetric(METRIC[outcome], MetricUnit.Count, 1);
-          if (outcome !== "delivered" && outcome !== "duplicate") {
-            logger.warn("a delivery was not made", {
-              outcome,
-              deliveryId: delivery.messageId,
-              consumerSystem: delivery.consumerSystem,
-              attempt: delivery.attempt,
-            });
-          }
-        } catch (error) {
-          logger.error("a delivery could not be processed", { messageId: message.messageId, error: error as Error });
-          batchItemFailures.push({ itemIdentifier: message.messageId });
+  .handler(
+    sqsBatchHandler(
+      deliveryMessage,
+      async (delivery) => {
+        const outcome = await deliveryService().deliver(delivery);
+        metrics.addMetric(METRIC[outcome], MetricUnit.Count, 1);
+        if (outcome !== "delivered" && outcome !== "duplicate") {
+          logger.warn("a delivery was not made", {
+            outcome,
+            deliveryId: delivery.messageId,
+            consumerSystem: delivery.consumerSystem,
+            attempt: delivery.attempt,
+          });
         }
-      }),
-    );
-    return { batchItemFailures };
-  });
+      },
+      { failure: "a delivery could not be processed", order: "parallel" },
+    ),
+  );

@@ -1,11 +1,13 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoExchangeLogStore } from "../../adapters/dynamodb/exchange-log-store.ts";
+import { exchangeEntryMessage } from "../../adapters/sqs/exchange-entry-message.ts";
 import type { ExchangeEntry } from "../../domain/exchange/model.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { logger } from "../shared/observability.ts";
+import { sqsBatchHandler } from "../shared/sqs-batch.ts";
 import { exchangeLogEnvironment } from "./environment.ts";
 
 const environment = lazyEnvironment(exchangeLogEnvironment);
@@ -23,30 +25,23 @@ async function markConnections(entries: readonly ExchangeEntry[]): Promise<void>
 }
 
 /**
- * Appends queued exchange entries to their shard's hash chain. A shard that fails keeps its
- * messages (and, FIFO, everything after them in that shard) for the retry; other shards go on.
+ * Appends queued exchange entries to their shard's hash chain, in queue order, one entry at a
+ * time. The queue is FIFO, one message group per shard: an entry that fails fails its shard's
+ * later entries in the batch too, unprocessed, so each chain is still appended in queue order on
+ * the retry; other shards go on. An entry already in its chain (a retry) is not appended twice.
  */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(async (event) => {
-    store ??= new DynamoExchangeLogStore(dynamoDbClient(), environment().LOG_TABLE_NAME);
-    const groups = new Map<string, SQSRecord[]>();
-    for (const record of event.Records) {
-      const group = record.attributes.MessageGroupId ?? "shard-0";
-      groups.set(group, [...(groups.get(group) ?? []), record]);
-    }
-    const failed: SQSRecord[] = [];
-    for (const [group, records] of groups) {
-      const shard = Number(group.replace(/^shard-/, ""));
-      try {
-        const entries = records.map((record) => JSON.parse(record.body) as ExchangeEntry);
-        const appended = await (store as DynamoExchangeLogStore).append(shard, entries);
-        await markConnections(entries);
-        logger.info("log entries appended", { shard, received: entries.length, appended: appended.length });
-      } catch (error) {
-        logger.error("log append failed; the shard's batch will be retried", { shard, error: error as Error });
-        failed.push(...records);
-      }
-    }
-    return { batchItemFailures: failed.map((record) => ({ itemIdentifier: record.messageId })) };
-  });
+  .handler(
+    sqsBatchHandler(
+      exchangeEntryMessage,
+      async (entry, record) => {
+        store ??= new DynamoExchangeLogStore(dynamoDbClient(), environment().LOG_TABLE_NAME);
+        const shard = Number((record.attributes.MessageGroupId ?? "shard-0").replace(/^shard-/, ""));
+        const appended = await store.append(shard, [entry]);
+        await markConnections([entry]);
+        logger.info("log entry appended", { shard, transactionId: entry.transactionId, appended: appended.length });
+      },
+      { failure: "log append failed; the entry and its shard's later ones will be retried", order: "fifo" },
+    ),
+  );

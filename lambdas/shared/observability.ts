@@ -2,8 +2,23 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { Tracer } from "@aws-lambda-powertools/tracer";
 
+/**
+ * Powertools Metrics that publishes only when an invocation recorded a metric. Most invocations
+ * of most functions record none (a catalog read, a dictionary lookup); Powertools would print
+ * "No application metrics to publish" after each of them, a line of log volume on AWS and
+ * noise in `npm start`. What such an invocation added (dimensions, metadata) is still cleared.
+ */
+export class QuietMetrics extends Metrics {
+  override publishStoredMetrics(): this {
+    if (this.hasStoredMetrics()) return super.publishStoredMetrics();
+    this.clearDimensions();
+    this.clearMetadata();
+    return this;
+  }
+}
+
 // Module-scope singletons: created once per execution environment, reused while it is warm.
 // Service name and namespace come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE.
 export const logger = new Logger();
-export const metrics = new Metrics();
+export const metrics = new QuietMetrics();
 export const tracer = new Tracer();

@@ -2,8 +2,9 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import type { Chunk } from "../../domain/sync/model.ts";
+import { chunkMessage } from "../../adapters/sqs/chunk-message.ts";
 import { logger, metrics } from "../shared/observability.ts";
+import { sqsBatchHandler } from "../shared/sqs-batch.ts";
 import { chunkApplication } from "./wiring.ts";
 
 /**
@@ -13,18 +14,14 @@ import { chunkApplication } from "./wiring.ts";
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
-  .handler(async (event) => {
-    const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
-    for (const message of event.Records) {
-      try {
-        const chunk = JSON.parse(message.body) as Chunk;
+  .handler(
+    sqsBatchHandler(
+      chunkMessage,
+      async (chunk) => {
         if ((await chunkApplication(5_000).applyChunk(chunk)) === "deferred") {
           logger.info("a chunk waits for another batch of its dataset", { batchId: chunk.batchId, chunk: chunk.chunk });
         }
-      } catch (error) {
-        logger.error("a chunk could not be applied", { messageId: message.messageId, error: error as Error });
-        batchItemFailures.push({ itemIdentifier: message.messageId });
-      }
-    }
-    return { batchItemFailures };
-  });
+      },
+      { failure: "a chunk could not be applied" },
+    ),
+  );
