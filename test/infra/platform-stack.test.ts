@@ -4,6 +4,7 @@ import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { INTEGRATED_KEY_PREFIXES } from "../../adapters/dynamodb/integrated-keys.ts";
 import { OPERATIONS } from "../../api/operations.ts";
+import { isSigned } from "../../api/route.ts";
 import { BODY_LIMIT_BYTES, BULK_BODY_ROUTES } from "../../lib/constructs/platform-api.ts";
 import { temporaryDir } from "../runtime/helpers.ts";
 import { type PluginReport, type Synthesized, synthesizePlatform, synthesizeWithNag } from "./synth.ts";
@@ -379,7 +380,7 @@ describe("API", () => {
       .map((method) => `${method.route} ${method.authorization === "CUSTOM" ? "signed" : "public"}`)
       .sort();
     const described = OPERATIONS.map(
-      (operation) => `${operation.method} ${operation.path} ${operation.signed ? "signed" : "public"}`,
+      (operation) => `${operation.method} ${operation.path} ${isSigned(operation) ? "signed" : "public"}`,
     ).sort();
 
     expect(described).toEqual(served);
