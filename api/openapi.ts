@@ -1,7 +1,8 @@
 import * as z from "zod/mini";
 import { PATH_PARAMETERS } from "../domain/identifiers.ts";
-import { OPERATIONS, type Operation } from "./operations.ts";
-import { problemDetails } from "./resources.ts";
+import { OPERATIONS } from "./operations.ts";
+import { problemDetails } from "./responses.ts";
+import { isSigned, type Operation } from "./route.ts";
 
 type Json = Record<string, unknown>;
 
@@ -26,7 +27,7 @@ export interface OpenApiOptions {
 }
 
 /**
- * The OpenAPI 3.1 document of the API, built from the operation table and the very schemas the
+ * The OpenAPI 3.1 document of the API, built from the route tables and the very schemas the
  * handlers validate with. `npm run openapi` writes it to `api/openapi.json`; the platform serves
  * that file at `GET /v1/openapi.json`.
  */
@@ -135,7 +136,7 @@ function describe(operation: Operation): Json {
     tags: [operation.tag],
     summary: operation.summary,
     ...(operation.description ? { description: operation.description } : {}),
-    security: operation.signed ? [{ requestToken: [] }] : [],
+    security: isSigned(operation) ? [{ requestToken: [] }] : [],
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(operation.body
       ? {

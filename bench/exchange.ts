@@ -1,8 +1,11 @@
 // npm run bench:exchange — the same load against a provider directly and through the platform
 // on the local runtime (authoriser, permission check, signed upstream call, projection, log),
 // printed as JSON. Loopback only; bounded request counts.
+
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { exchangeRoutes } from "../api/exchange.ts";
+import { pathOf } from "../api/route.ts";
 import { bootstrapOperator } from "../client/bootstrap.ts";
 import { DscpClient } from "../client/dscp-client.ts";
 import { generateIdentity, type IdentityFile } from "../client/identity-files.ts";
@@ -121,10 +124,11 @@ async function load(
 
 const keys = population.map((citizen) => citizen.personalId);
 const consumerClient = client(consumer);
+const recordPath = (key: string) => pathOf(exchangeRoutes.getRecord, { datasetId: "MPS.POPULATION.CITIZENS", key });
 try {
   // Warm both paths (cold functions, connections) before measuring.
   await Promise.all(
-    keys.slice(0, 8).map((key) => consumerClient.send("GET", `/v1/exchange/MPS.POPULATION.CITIZENS/records/${key}`)),
+    keys.slice(0, 8).map((key) => consumerClient.send(exchangeRoutes.getRecord.method, recordPath(key))),
   );
   const directResult = await load(async (index) => {
     const response = await fetch(
@@ -135,8 +139,8 @@ try {
   });
   const platformResult = await load(async (index) => {
     const response = await consumerClient.send(
-      "GET",
-      `/v1/exchange/MPS.POPULATION.CITIZENS/records/${keys[index % keys.length]}`,
+      exchangeRoutes.getRecord.method,
+      recordPath(keys[index % keys.length] as string),
     );
     return response.status;
   });
@@ -144,7 +148,7 @@ try {
   const supervisor = admin;
   let logged = 0;
   for (let attempt = 0; attempt < 120; attempt++) {
-    const verdict = (await supervisor.call("GET", "/v1/logs/verify")) as { valid: boolean; entries: number };
+    const verdict = await supervisor.verifyLog();
     logged = verdict.entries;
     if (logged >= REQUESTS + 8 && verdict.valid) break;
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -5,11 +5,13 @@
 // platform's published keys; with the job's time, MB/s of payload and the peak memory of the
 // function processes during the export. The bench holds neither the records nor the package:
 // the batch file is written as a stream, the download streamed to a file and verified from it.
+
 import { createReadStream, createWriteStream, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { exportRoutes } from "../api/exports.ts";
 import { generateIdentity } from "../client/identity-files.ts";
 import { syntheticCitizens } from "../demo/population.ts";
 import type { ExportJob } from "../domain/export/model.ts";
@@ -88,12 +90,12 @@ try {
   const started = performance.now();
   let job: ExportStatus;
   try {
-    const begun = await bench
+    const begun: ExportStatus = await bench
       .client(consumer)
-      .call<ExportStatus>("POST", "/v1/exports", { body: { datasetId: dataset } });
+      .invoke(exportRoutes.startExport, { body: { datasetId: dataset } });
     let reported = Date.now();
     for (;;) {
-      job = await bench.client(consumer).call<ExportStatus>("GET", `/v1/exports/${begun.exportId}`);
+      job = await bench.client(consumer).invoke(exportRoutes.getExport, { path: { exportId: begun.exportId } });
       if (job.state !== "running") break;
       if (Date.now() - reported >= 30_000) {
         reported = Date.now();

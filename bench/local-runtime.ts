@@ -1,7 +1,10 @@
 // Measures the embedded local runtime serving the platform: start-up, the first (cold) request,
 // then GET /v1/health sequentially and with concurrent clients. Loopback only, bounded counts.
+
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { healthRoutes } from "../api/platform.ts";
+import { pathOf } from "../api/route.ts";
 import { startLocalRuntime } from "../runtime/local-runtime.ts";
 import { PROJECT_ROOT, synthesize } from "../runtime/synth.ts";
 
@@ -18,7 +21,7 @@ const runtime = await startLocalRuntime({ assemblyDir, dataDir: join(workDir, "d
 const startupMs = performance.now() - started;
 const apiUrl = Object.values(runtime.outputs).find((outputs) => outputs.ApiUrl)?.ApiUrl;
 if (!apiUrl) throw new Error("no ApiUrl output");
-const health = `${apiUrl}v1/health`;
+const health = new URL(pathOf(healthRoutes.getHealth).slice(1), apiUrl);
 
 async function get(): Promise<number> {
   const begin = performance.now();

@@ -2,12 +2,15 @@
 // from a fresh synth with the operator bootstrapped, MPS and its population register published,
 // a batch file written and uploaded through the presigned upload and waited for, and the memory
 // of the function processes read from /proc.
+
 import { once } from "node:events";
 import { createWriteStream, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } from "@aws-sdk/client-s3";
+import { dictionaryRoutes } from "../api/dictionary.ts";
+import { syncRoutes } from "../api/sync.ts";
 import { bootstrapOperator } from "../client/bootstrap.ts";
 import { DscpClient } from "../client/dscp-client.ts";
 import { generateIdentity, type IdentityFile } from "../client/identity-files.ts";
@@ -67,7 +70,9 @@ export async function publishPopulationRegister(
     keys: [{ kid: provider.kid, jwk: provider.publicJwk as never }],
   });
   await loadDictionarySample(admin);
-  await client(provider).call("POST", "/v1/dictionary/schemas", { body: dictionarySample("citizen-schema.json") });
+  await client(provider).invoke(dictionaryRoutes.publishSchemaVersion, {
+    body: dictionarySample("citizen-schema.json"),
+  });
   await client(provider).publishDataset({
     id: POPULATION_REGISTER,
     providerSystem: provider.systemId,
@@ -120,7 +125,8 @@ export async function syncBatchFile(
   file: string,
 ): Promise<{ batch: BatchStatus; seconds: number }> {
   const as = platform.client(provider);
-  const opened = await as.call<{ upload: { url: string } }>("POST", `/v1/sync/${dataset}/uploads`, {
+  const opened: { upload: { url: string } } = await as.invoke(syncRoutes.startUpload, {
+    path: { datasetId: dataset },
     body: { batchId },
   });
   // A file above the local S3 emulator's 11 MiB request limit goes up in 8 MiB parts (multipart),
@@ -137,10 +143,10 @@ export async function syncBatchFile(
     await multipartUpload(platform.runtime, file, new URL(opened.upload.url));
   }
   const started = performance.now();
-  await as.call("POST", `/v1/sync/batches/${batchId}/complete`);
+  await as.invoke(syncRoutes.completeUpload, { path: { batchId } });
   let batch: BatchStatus;
   for (;;) {
-    batch = await as.call("GET", `/v1/sync/batches/${batchId}`);
+    batch = await as.invoke(syncRoutes.getBatch, { path: { batchId } });
     if (batch.state !== "processing") break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -1,4 +1,14 @@
 import type { JsonWebKey } from "node:crypto";
+import { catalogRoutes } from "../api/catalog.ts";
+import { deliveryRoutes } from "../api/delivery.ts";
+import { dictionaryRoutes } from "../api/dictionary.ts";
+import { exchangeRoutes } from "../api/exchange.ts";
+import { checkpointerRoutes, checkpointPublisherRoutes, logReaderRoutes } from "../api/logs.ts";
+import { permissionRoutes } from "../api/permissions.ts";
+import { healthRoutes, openApiRoutes, platformKeyRoutes } from "../api/platform.ts";
+import { registryRoutes } from "../api/registry.ts";
+import { fillPath, isSigned, type PathParameterNames, type PathParameters, type Route } from "../api/route.ts";
+import { syncRoutes } from "../api/sync.ts";
 import type { PublicDataset } from "../domain/catalog/catalog-service.ts";
 import type { CatalogFilter, Dataset, DatasetPatch, NewDatasetInput } from "../domain/catalog/model.ts";
 import type {
@@ -62,6 +72,11 @@ export class DscpProblemError extends Error {
   }
 }
 
+/** The request of {@link DscpClient.invoke}: with a value for each of the path's parameters, if it has any. */
+export type InvokeArguments<P extends string> = [PathParameterNames<P>] extends [never]
+  ? [request?: RequestOptions]
+  : [request: RequestOptions & { readonly path: PathParameters<P> }];
+
 export interface RequestOptions {
   readonly query?: Readonly<Record<string, string | number | undefined>> | object;
   readonly body?: unknown;
@@ -111,24 +126,35 @@ export class DscpClient {
     return response.body;
   }
 
+  /**
+   * Calls one operation by its route descriptor: its method, its path with each `path` parameter
+   * encoded, signed unless the route is public (or `unsigned` says otherwise).
+   */
+  invoke<T, P extends string>(route: Route & { readonly path: P }, ...request: InvokeArguments<P>): Promise<T> {
+    const { path = {}, ...options } = (request[0] ?? {}) as RequestOptions & {
+      path?: Readonly<Record<string, string>>;
+    };
+    return this.call(route.method, fillPath(route.path, path), { unsigned: !isSigned(route), ...options });
+  }
+
   health(): Promise<{ status: string; version: string; stage: string; time: string }> {
-    return this.call("GET", "/v1/health", { unsigned: true });
+    return this.invoke(healthRoutes.getHealth);
   }
 
   registerAgency(input: Partial<NewAgencyInput>): Promise<Agency> {
-    return this.call("POST", "/v1/agencies", { body: input });
+    return this.invoke(registryRoutes.registerAgency, { body: input });
   }
 
   listAgencies(page: { limit?: number; cursor?: string } = {}): Promise<Page<Agency>> {
-    return this.call("GET", "/v1/agencies", { query: page });
+    return this.invoke(registryRoutes.listAgencies, { query: page });
   }
 
   registerSystem(agencyCode: string, input: Partial<NewSystemInput>): Promise<SystemRecord> {
-    return this.call("POST", `/v1/agencies/${encodeURIComponent(agencyCode)}/systems`, { body: input });
+    return this.invoke(registryRoutes.registerSystem, { path: { agencyId: agencyCode }, body: input });
   }
 
   addKey(systemId: string, input: NewKeyInput): Promise<KeyRecord> {
-    return this.call("POST", `/v1/systems/${encodeURIComponent(systemId)}/keys`, { body: input });
+    return this.invoke(registryRoutes.addKey, { path: { systemId }, body: input });
   }
 
   /**
@@ -136,36 +162,35 @@ export class DscpClient {
    * `endpointStatus: "pending"` lists the endpoints awaiting the operator's approval.
    */
   listSystems(filter: SystemFilter & { limit?: number; cursor?: string } = {}): Promise<Page<SystemRecord>> {
-    return this.call("GET", "/v1/systems", { query: filter });
+    return this.invoke(registryRoutes.listSystems, { query: filter });
   }
 
   /** Moves a system to a new endpoint, pending the operator's approval again. */
   changeEndpoint(systemId: string, endpoint: string): Promise<SystemRecord> {
-    return this.call("PATCH", `/v1/systems/${encodeURIComponent(systemId)}`, { body: { endpoint } });
+    return this.invoke(registryRoutes.changeEndpoint, { path: { systemId }, body: { endpoint } });
   }
 
   /** The operator approves the endpoint it reviewed: only then does the platform call it. */
   approveEndpoint(systemId: string, endpoint: string): Promise<SystemRecord> {
-    return this.call("POST", `/v1/systems/${encodeURIComponent(systemId)}/endpoint/approval`, { body: { endpoint } });
+    return this.invoke(registryRoutes.approveEndpoint, { path: { systemId }, body: { endpoint } });
   }
 
   revokeKey(systemId: string, kid: string): Promise<KeyRecord> {
-    return this.call("DELETE", `/v1/systems/${encodeURIComponent(systemId)}/keys/${encodeURIComponent(kid)}`);
+    return this.invoke(registryRoutes.revokeKey, { path: { systemId, kid } });
   }
 
   publishDataset(input: Partial<NewDatasetInput>): Promise<Dataset> {
-    return this.call("POST", "/v1/datasets", { body: input });
+    return this.invoke(catalogRoutes.publishDataset, { body: input });
   }
 
   amendDataset(datasetId: string, patch: DatasetPatch): Promise<Dataset> {
-    return this.call("PATCH", `/v1/datasets/${encodeURIComponent(datasetId)}`, { body: patch });
+    return this.invoke(catalogRoutes.amendDataset, { path: { datasetId }, body: patch });
   }
 
   /** The public catalog; needs no identity. */
   listCatalog(filter: CatalogFilter & { limit?: number; cursor?: string } = {}): Promise<Page<PublicDataset>> {
     const { crossBorderAllowed, ...rest } = filter;
-    return this.call("GET", "/v1/catalog/datasets", {
-      unsigned: true,
+    return this.invoke(catalogRoutes.listCatalog, {
       query: {
         ...rest,
         ...(crossBorderAllowed === undefined ? {} : { crossBorderAllowed: String(crossBorderAllowed) }),
@@ -174,93 +199,86 @@ export class DscpClient {
   }
 
   getCatalogDataset(datasetId: string): Promise<PublicDataset> {
-    return this.call("GET", `/v1/catalog/datasets/${encodeURIComponent(datasetId)}`, { unsigned: true });
+    return this.invoke(catalogRoutes.getCatalogDataset, { path: { datasetId } });
   }
 
   requestAccess(input: AccessRequestInput): Promise<AccessRequest> {
-    return this.call("POST", "/v1/access-requests", { body: input });
+    return this.invoke(permissionRoutes.requestAccess, { body: input });
   }
 
   listAccessRequests(
     filter: PermissionListFilter & { view?: string; limit?: number; cursor?: string } = {},
   ): Promise<Page<AccessRequest>> {
-    return this.call("GET", "/v1/access-requests", { query: filter });
+    return this.invoke(permissionRoutes.listAccessRequests, { query: filter });
   }
 
   decide(
     requestId: string,
     decision: { decision: "approve" | "reject"; reason: string; fields?: string[] },
   ): Promise<{ request: AccessRequest; permission?: Permission }> {
-    return this.call("POST", `/v1/access-requests/${encodeURIComponent(requestId)}/decision`, { body: decision });
+    return this.invoke(permissionRoutes.decideAccessRequest, { path: { requestId }, body: decision });
   }
 
   grantMandatory(input: AccessRequestInput & { consumerSystem: string }): Promise<Permission> {
-    return this.call("POST", "/v1/permissions", { body: input });
+    return this.invoke(permissionRoutes.grantMandatory, { body: input });
   }
 
   listPermissions(
     filter: PermissionListFilter & { view?: string; limit?: number; cursor?: string } = {},
   ): Promise<Page<Permission>> {
-    return this.call("GET", "/v1/permissions", { query: filter });
+    return this.invoke(permissionRoutes.listPermissions, { query: filter });
   }
 
   revokePermission(permissionId: string, reason: string): Promise<Permission> {
-    return this.call("DELETE", `/v1/permissions/${encodeURIComponent(permissionId)}`, { body: { reason } });
+    return this.invoke(permissionRoutes.revokePermission, { path: { permissionId }, body: { reason } });
   }
 
   /** One record by its data key, permitted fields only (Art. 7.2a). */
   getRecord(datasetId: string, key: string, fields?: readonly string[]): Promise<ExchangeRecord> {
-    return this.call(
-      "GET",
-      `/v1/exchange/${encodeURIComponent(datasetId)}/records/${encodeURIComponent(key)}`,
-      fields && fields.length > 0 ? { query: { fields: fields.join(",") } } : {},
-    );
+    return this.invoke(exchangeRoutes.getRecord, {
+      path: { datasetId, key },
+      ...(fields && fields.length > 0 ? { query: { fields: fields.join(",") } } : {}),
+    });
   }
 
   /** Records matching equality filters on permitted fields, a page at a time. */
   queryRecords(datasetId: string, query: Partial<QueryInput>): Promise<ExchangePage> {
-    return this.call("POST", `/v1/exchange/${encodeURIComponent(datasetId)}/query`, { body: query });
+    return this.invoke(exchangeRoutes.queryRecords, { path: { datasetId }, body: query });
   }
 
   /** The exchange log, scoped to the caller (a consumer its calls, a provider its datasets', the supervisor all). */
   listLogEntries(query: LogQueryParameters & { limit?: number; cursor?: string } = {}): Promise<Page<ChainedEntry>> {
-    return this.call("GET", "/v1/logs", { query });
+    return this.invoke(logReaderRoutes.listLogEntries, { query });
   }
 
   /** Verifies every hash chain of the log, and against the latest signed checkpoint (operator, supervisor). */
   verifyLog(): Promise<LogVerification> {
-    return this.call("GET", "/v1/logs/verify");
+    return this.invoke(logReaderRoutes.verifyLog);
   }
 
   /** The log's latest signed checkpoint; needs no identity. Check it with `verifyCheckpoint` and {@link platformKeys}. */
   latestLogCheckpoint(): Promise<SignedCheckpoint> {
-    return this.call("GET", "/v1/logs/checkpoints/latest", { unsigned: true });
+    return this.invoke(checkpointPublisherRoutes.getLatestLogCheckpoint);
   }
 
   /** The log's signed checkpoints, newest first; needs no identity. */
   listLogCheckpoints(page: { limit?: number; cursor?: string } = {}): Promise<Page<SignedCheckpoint>> {
-    return this.call("GET", "/v1/logs/checkpoints", { query: page, unsigned: true });
+    return this.invoke(checkpointPublisherRoutes.listLogCheckpoints, { query: page });
   }
 
   /** Takes a checkpoint of the log now (operator, supervisor). */
   takeLogCheckpoint(): Promise<SignedCheckpoint> {
-    return this.call("POST", "/v1/logs/checkpoints");
+    return this.invoke(checkpointerRoutes.takeLogCheckpoint);
   }
 
   /** A dictionary schema version (or `latest`) as its JSON Schema document; needs no identity. */
   getJsonSchema(schemaId: string, version = "latest"): Promise<Record<string, unknown>> {
-    return this.call(
-      "GET",
-      `/v1/dictionary/schemas/${encodeURIComponent(schemaId)}/versions/${encodeURIComponent(version)}/json-schema`,
-      { unsigned: true },
-    );
+    return this.invoke(dictionaryRoutes.getJsonSchema, { path: { schemaId, version } });
   }
 
   /** A sync batch's state and counts, with its deliveries' counts: the caller's, or `provider`'s. */
   getBatch(batchId: string, provider?: string): Promise<BatchStatus> {
-    return this.call("GET", `/v1/sync/batches/${encodeURIComponent(batchId)}`, {
-      query: provider ? { provider } : {},
-    });
+    return this.invoke(syncRoutes.getBatch, { path: { batchId }, query: provider ? { provider } : {} });
   }
 
   /** Where each delivery message of a batch (the caller's, or `provider`'s) stands. */
@@ -268,46 +286,46 @@ export class DscpClient {
     batchId: string,
     query: { state?: DeliveryState; limit?: number; cursor?: string; provider?: string } = {},
   ): Promise<Page<DeliveryRecord>> {
-    return this.call("GET", `/v1/sync/batches/${encodeURIComponent(batchId)}/deliveries`, { query });
+    return this.invoke(syncRoutes.listBatchDeliveries, { path: { batchId }, query });
   }
 
   /** Subscribes the caller (or, for the operator, another system) to a dataset's sync deliveries (7.2b). */
   subscribe(input: SubscriptionInput): Promise<Subscription> {
-    return this.call("POST", "/v1/subscriptions", { body: input });
+    return this.invoke(deliveryRoutes.subscribe, { body: input });
   }
 
   listSubscriptions(query: { datasetId?: string; consumerSystem?: string } = {}): Promise<{ items: Subscription[] }> {
-    return this.call("GET", "/v1/subscriptions", { query });
+    return this.invoke(deliveryRoutes.listSubscriptions, { query });
   }
 
   unsubscribe(subscriptionId: string): Promise<Subscription> {
-    return this.call("DELETE", `/v1/subscriptions/${encodeURIComponent(subscriptionId)}`);
+    return this.invoke(deliveryRoutes.unsubscribe, { path: { subscriptionId } });
   }
 
   /** The caller system's inbox, oldest first. */
   readInbox(query: { datasetId?: string; limit?: number; cursor?: string } = {}): Promise<Page<InboxMessage>> {
-    return this.call("GET", "/v1/inbox", { query });
+    return this.invoke(deliveryRoutes.readInbox, { query });
   }
 
   acknowledge(receipts: readonly string[]): Promise<{ acknowledged: number; unknown: string[] }> {
-    return this.call("POST", "/v1/inbox/ack", { body: { receipts } });
+    return this.invoke(deliveryRoutes.acknowledgeInbox, { body: { receipts } });
   }
 
   /** Moves dead-lettered deliveries back to the delivery queue (operator). */
   redriveDeliveries(
     input: { consumerSystem?: string; datasetId?: string; max?: number } = {},
   ): Promise<{ redriven: number; messages: string[] }> {
-    return this.call("POST", "/v1/deliveries/redrive", { body: input });
+    return this.invoke(deliveryRoutes.redriveDeliveries, { body: input });
   }
 
   /** The platform's public key set (ES256), which verifies its calls, deliveries and packages; needs no identity. */
   platformKeys(): Promise<{ keys: Array<JsonWebKey & { kid?: string }> }> {
-    return this.call("GET", "/v1/platform/keys", { unsigned: true });
+    return this.invoke(platformKeyRoutes.getPlatformKeys);
   }
 
   /** The OpenAPI 3.1 document of the API; needs no identity. */
   openApi(): Promise<Record<string, unknown>> {
-    return this.call("GET", "/v1/openapi.json", { unsigned: true });
+    return this.invoke(openApiRoutes.getOpenApi);
   }
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { dictionaryRoutes } from "../api/dictionary.ts";
 import { type DscpClient, DscpProblemError } from "../client/dscp-client.ts";
 import { compileSchema } from "../domain/dictionary/json-schema.ts";
 import type { Field, JsonSchema, NewSchemaVersionInput } from "../domain/dictionary/model.ts";
@@ -20,10 +21,10 @@ export async function ignoringConflict(creation: Promise<unknown>): Promise<void
 /** The sample's code lists and fields, defined by the operator; what exists is kept. */
 export async function loadDictionarySample(operator: DscpClient): Promise<void> {
   for (const list of ["gender.json", "nationality.json", "province.json"]) {
-    await ignoringConflict(operator.call("POST", "/v1/dictionary/code-lists", { body: dictionarySample(list) }));
+    await ignoringConflict(operator.invoke(dictionaryRoutes.createCodeList, { body: dictionarySample(list) }));
   }
   for (const field of dictionarySample("fields.json") as unknown[]) {
-    await ignoringConflict(operator.call("POST", "/v1/dictionary/fields", { body: field }));
+    await ignoringConflict(operator.invoke(dictionaryRoutes.createField, { body: field }));
   }
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { exchangeRoutes } from "../api/exchange.ts";
 // `npm run demo:query -- [personalId]`: the provincial portal (HCM.PORTAL) asks for one
 // citizen's record through the running platform, signed with its key from .dscp/keys.
-import { readFileSync } from "node:fs";
+import { pathOf } from "../api/route.ts";
 import { DscpClient } from "../client/dscp-client.ts";
 import { loadIdentity } from "../client/identity-files.ts";
 import { DEMO_DATASET } from "./seed.ts";
@@ -15,7 +17,10 @@ const portal = new DscpClient({
   identity: loadIdentity(".dscp/keys/HCM.PORTAL.json"),
 });
 const key = process.argv[2] ?? readFileSync(".dscp/demo-sample-key", "utf8").trim();
-const response = await portal.send("GET", `/v1/exchange/${DEMO_DATASET}/records/${key}`);
+const response = await portal.send(
+  exchangeRoutes.getRecord.method,
+  pathOf(exchangeRoutes.getRecord, { datasetId: DEMO_DATASET, key }),
+);
 process.stdout.write(
   `${response.status} (transaction ${response.transactionId})\n${JSON.stringify(response.body, null, 2)}\n`,
 );

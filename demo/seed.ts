@@ -1,3 +1,4 @@
+import { dictionaryRoutes } from "../api/dictionary.ts";
 import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
 import { ensureIdentity, type IdentityFile, identityPath } from "../client/identity-files.ts";
 import { dictionarySample, ignoringConflict, loadDictionarySample } from "./dictionary.ts";
@@ -73,7 +74,7 @@ export async function seedDemo(options: {
   );
   await loadDictionarySample(admin);
   await ignoringConflict(
-    client(provider).call("POST", "/v1/dictionary/schemas", { body: dictionarySample("citizen-schema.json") }),
+    client(provider).invoke(dictionaryRoutes.publishSchemaVersion, { body: dictionarySample("citizen-schema.json") }),
   );
   await ignoringConflict(
     client(provider).publishDataset({
@@ -103,7 +104,7 @@ export async function seedDemo(options: {
   const published = await admin.getCatalogDataset(DEMO_DATASET);
   if (!published.schema) await client(provider).amendDataset(DEMO_DATASET, { schema: DEMO_SCHEMA });
   await ignoringConflict(
-    client(provider).call("POST", "/v1/master-data", {
+    client(provider).invoke(dictionaryRoutes.registerMasterData, {
       body: {
         code: "CITIZEN",
         name: "Công dân",

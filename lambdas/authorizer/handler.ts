@@ -5,6 +5,8 @@ import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
 import { dynamoReplayGuard } from "../../adapters/dynamodb/replay-guard.ts";
 import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
+import { exchangeRoutes } from "../../api/exchange.ts";
+import { routeKey } from "../../api/route.ts";
 import type { ExchangeLog } from "../../domain/exchange/model.ts";
 import { recordAttempt } from "../../domain/exchange-log/attempt.ts";
 import { authenticate } from "../../domain/identity/authenticate.ts";
@@ -98,6 +100,13 @@ function statement(effect: "Allow" | "Deny", resource: string): APIGatewayAuthor
   return { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: effect, Resource: resource }] };
 }
 
+/** The exchange-log operation a refused request is, by method and resource: as the routes' descriptors name it. */
+const EXCHANGE_ATTEMPTS = new Map(
+  Object.values(exchangeRoutes).flatMap((route) =>
+    route.exchangeAttempt ? [[routeKey(route), route.exchangeAttempt] as const] : [],
+  ),
+);
+
 /** A refused attempt at an exchange route is an exchange attempt too: it goes in the log. */
 async function logRefusedExchange(
   event: APIGatewayRequestAuthorizerEvent,
@@ -106,14 +115,10 @@ async function logRefusedExchange(
   started: number,
   log: ExchangeLog,
 ): Promise<void> {
-  const route = /^\/v1\/exchange\/([^/]+)\/(records|query)/.exec(event.path);
-  if (!route?.[1]) return;
-  let datasetId = route[1];
-  try {
-    datasetId = decodeURIComponent(route[1]);
-  } catch {
-    // Not percent-encoded UTF-8: logged as sent.
-  }
+  const operation = EXCHANGE_ATTEMPTS.get(`${event.httpMethod} ${event.resource}`);
+  // Decoded by API Gateway, as the exchange function reads it.
+  const datasetId = event.pathParameters?.datasetId;
+  if (!operation || !datasetId) return;
   let claimed = "unknown";
   try {
     const issuer = decodeJwt(String(authorization ?? "").replace(/^Bearer\s+/i, "")).iss;
@@ -132,7 +137,7 @@ async function logRefusedExchange(
         consumerAgency: "unauthenticated",
         claimedIssuer: claimed,
         datasetId: datasetId.slice(0, 256),
-        operation: route[2] === "records" ? "get-record" : "query",
+        operation,
         method: "request",
       },
       { error },

@@ -2,6 +2,7 @@ import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.ts";
 import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
+import { catalogRoutes } from "../../api/catalog.ts";
 import { CatalogService } from "../../domain/catalog/catalog-service.ts";
 import { type CatalogFilter, catalogQuery } from "../../domain/catalog/model.ts";
 import { parseInput, parseJsonBody } from "../../domain/validation.ts";
@@ -25,12 +26,12 @@ const catalog = () => {
 
 /** The catalog of shared datasets (Art. 4.5): publishing is signed, reading is public. */
 export const handler = httpHandler(
-  dispatch({
-    "POST /v1/datasets": async (event) => ({
+  dispatch(catalogRoutes, {
+    publishDataset: async (event) => ({
       status: 201,
       body: await catalog().publish(authenticatedCaller(event), parseJsonBody(event.body)),
     }),
-    "PATCH /v1/datasets/{datasetId}": async (event) => ({
+    amendDataset: async (event) => ({
       status: 200,
       body: await catalog().amend(
         authenticatedCaller(event),
@@ -38,7 +39,7 @@ export const handler = httpHandler(
         parseJsonBody(event.body),
       ),
     }),
-    "GET /v1/catalog/datasets": async (event) => {
+    listCatalog: async (event) => {
       const { limit: _limit, cursor: _cursor, ...filters } = event.queryStringParameters ?? {};
       const query = parseInput(catalogQuery, filters, "catalog filter");
       const filter: CatalogFilter = {
@@ -54,7 +55,7 @@ export const handler = httpHandler(
         headers: { "Cache-Control": "public, max-age=60" },
       };
     },
-    "GET /v1/catalog/datasets/{datasetId}": async (event) => ({
+    getCatalogDataset: async (event) => ({
       status: 200,
       body: await catalog().get(pathParameter(event, "datasetId")),
       headers: { "Cache-Control": "public, max-age=60" },

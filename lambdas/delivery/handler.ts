@@ -1,3 +1,4 @@
+import { deliveryRoutes } from "../../api/delivery.ts";
 import { inboxQuery, subscriptionQuery } from "../../domain/delivery/model.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
@@ -7,15 +8,15 @@ import { deliveryService } from "./wiring.ts";
 
 /** Subscriptions to sync deliveries, consumers' inboxes and the operator's redrive (Art. 7.2b). */
 export const handler = httpHandler(
-  dispatch({
-    "POST /v1/subscriptions": async (event) => {
+  dispatch(deliveryRoutes, {
+    subscribe: async (event) => {
       const { subscription, created } = await deliveryService().subscribe(
         authenticatedCaller(event),
         parseJsonBody(event.body),
       );
       return { status: created ? 201 : 200, body: subscription };
     },
-    "GET /v1/subscriptions": async (event) => ({
+    listSubscriptions: async (event) => ({
       status: 200,
       body: {
         items: await deliveryService().subscriptions(
@@ -24,11 +25,11 @@ export const handler = httpHandler(
         ),
       },
     }),
-    "DELETE /v1/subscriptions/{subscriptionId}": async (event) => ({
+    unsubscribe: async (event) => ({
       status: 200,
       body: await deliveryService().unsubscribe(authenticatedCaller(event), pathParameter(event, "subscriptionId")),
     }),
-    "GET /v1/inbox": async (event) => ({
+    readInbox: async (event) => ({
       status: 200,
       body: await deliveryService().inbox(
         authenticatedCaller(event),
@@ -36,11 +37,11 @@ export const handler = httpHandler(
         pagination(event),
       ),
     }),
-    "POST /v1/inbox/ack": async (event) => ({
+    acknowledgeInbox: async (event) => ({
       status: 200,
       body: await deliveryService().ack(authenticatedCaller(event), parseJsonBody(event.body)),
     }),
-    "POST /v1/deliveries/redrive": async (event) => ({
+    redriveDeliveries: async (event) => ({
       status: 200,
       body: await deliveryService().redrive(authenticatedCaller(event), parseJsonBody(event.body)),
     }),

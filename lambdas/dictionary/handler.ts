@@ -3,6 +3,7 @@ import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.ts";
 import { DynamoMasterDataStore } from "../../adapters/dynamodb/master-data-store.ts";
+import { dictionaryRoutes } from "../../api/dictionary.ts";
 import { DictionaryService } from "../../domain/dictionary/dictionary-service.ts";
 import { fieldListQuery } from "../../domain/dictionary/model.ts";
 import { standardisationQuery, standardisationReport } from "../../domain/dictionary/standardisation.ts";
@@ -44,14 +45,13 @@ const immutable = (event: APIGatewayProxyEvent) => (event.pathParameters?.versio
 
 /** The Common Data Dictionary (Art. 19), the master-data registry (Art. 5-6) and standardisation (Art. 24). */
 export const handler = httpHandler(
-  dispatch({
-    "POST /v1/dictionary/fields": (event) =>
+  dispatch(dictionaryRoutes, {
+    createField: (event) =>
       created(deps().dictionary.createField(authenticatedCaller(event), parseJsonBody(event.body))),
-    "GET /v1/dictionary/fields": async (event) =>
+    listFields: async (event) =>
       publicly(await deps().dictionary.listFields(queryParameters(event, fieldListQuery), pagination(event))),
-    "GET /v1/dictionary/fields/{code}": async (event) =>
-      publicly(await deps().dictionary.getField(pathParameter(event, "code"))),
-    "PATCH /v1/dictionary/fields/{code}": async (event) => ({
+    getField: async (event) => publicly(await deps().dictionary.getField(pathParameter(event, "code"))),
+    amendField: async (event) => ({
       status: 200,
       body: await deps().dictionary.amendField(
         authenticatedCaller(event),
@@ -59,15 +59,13 @@ export const handler = httpHandler(
         parseJsonBody(event.body),
       ),
     }),
-    "POST /v1/dictionary/code-lists": (event) =>
+    createCodeList: (event) =>
       created(deps().dictionary.createCodeList(authenticatedCaller(event), parseJsonBody(event.body))),
-    "GET /v1/dictionary/code-lists": async (event) =>
-      publicly(await deps().dictionary.listCodeLists(pagination(event))),
-    "GET /v1/dictionary/code-lists/{code}": async (event) =>
-      publicly(await deps().dictionary.getCodeList(pathParameter(event, "code"))),
-    "GET /v1/dictionary/code-lists/{code}/entries": async (event) =>
+    listCodeLists: async (event) => publicly(await deps().dictionary.listCodeLists(pagination(event))),
+    getCodeList: async (event) => publicly(await deps().dictionary.getCodeList(pathParameter(event, "code"))),
+    listCodeEntries: async (event) =>
       publicly(await deps().dictionary.listCodeEntries(pathParameter(event, "code"), pagination(event))),
-    "POST /v1/dictionary/code-lists/{code}/entries": async (event) => ({
+    addCodeEntries: async (event) => ({
       status: 200,
       body: await deps().dictionary.addCodeEntries(
         authenticatedCaller(event),
@@ -75,16 +73,15 @@ export const handler = httpHandler(
         parseJsonBody(event.body),
       ),
     }),
-    "POST /v1/dictionary/schemas": (event) =>
+    publishSchemaVersion: (event) =>
       created(deps().dictionary.publishSchemaVersion(authenticatedCaller(event), parseJsonBody(event.body))),
-    "GET /v1/dictionary/schemas": async (event) => publicly(await deps().dictionary.listSchemas(pagination(event))),
-    "GET /v1/dictionary/schemas/{schemaId}/versions": async (event) =>
+    listSchemas: async (event) => publicly(await deps().dictionary.listSchemas(pagination(event))),
+    listSchemaVersions: async (event) =>
       publicly(await deps().dictionary.listSchemaVersions(pathParameter(event, "schemaId"), pagination(event))),
-    "GET /v1/dictionary/schemas/{schemaId}/versions/{version}": async (event) =>
-      publicly(await schemaVersion(event), immutable(event)),
-    "GET /v1/dictionary/schemas/{schemaId}/versions/{version}/json-schema": async (event) =>
+    getSchemaVersion: async (event) => publicly(await schemaVersion(event), immutable(event)),
+    getJsonSchema: async (event) =>
       publicly((await schemaVersion(event)).jsonSchema, immutable(event), "application/schema+json"),
-    "POST /v1/dictionary/schemas/{schemaId}/versions/{version}/validate": async (event) => {
+    validateRecords: async (event) => {
       authenticatedCaller(event);
       return {
         status: 200,
@@ -95,11 +92,11 @@ export const handler = httpHandler(
         ),
       };
     },
-    "POST /v1/master-data": (event) =>
+    registerMasterData: (event) =>
       created(deps().masterData.register(authenticatedCaller(event), parseJsonBody(event.body))),
-    "GET /v1/master-data": async (event) =>
+    listMasterData: async (event) =>
       publicly(await deps().masterData.list(queryParameters(event, masterDataQuery), pagination(event))),
-    "GET /v1/standardisation": async (event) => {
+    getStandardisation: async (event) => {
       const caller = authenticatedCaller(event);
       const { agency } = queryParameters(event, standardisationQuery);
       return {

@@ -7,6 +7,7 @@ import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoExchangeLogStore } from "../../adapters/dynamodb/exchange-log-store.ts";
 import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
 import { s3LogArchive } from "../../adapters/s3/log-archive.ts";
+import { checkpointerRoutes } from "../../api/logs.ts";
 import { type CheckpointRun, takeCheckpoint } from "../../domain/exchange-log/checkpointing.ts";
 import { isOverseer } from "../../domain/identity/authorization.ts";
 import { ForbiddenError } from "../../domain/problem.ts";
@@ -41,8 +42,8 @@ async function checkpoint(): Promise<CheckpointRun> {
 
 /** `POST /v1/logs/checkpoints`: a checkpoint now (operator, supervisor), besides the schedule's. */
 const onDemand = httpHandler(
-  dispatch({
-    "POST /v1/logs/checkpoints": async (event) => {
+  dispatch(checkpointerRoutes, {
+    takeLogCheckpoint: async (event) => {
       if (!isOverseer(authenticatedCaller(event))) {
         throw new ForbiddenError("only the supervisor and the operator take checkpoints of the log");
       }

@@ -1,4 +1,5 @@
 import { s3LogArchive } from "../../adapters/s3/log-archive.ts";
+import { checkpointPublisherRoutes } from "../../api/logs.ts";
 import { decodeCheckpoint } from "../../domain/exchange-log/checkpoint.ts";
 import { checkpointPageQuery } from "../../domain/exchange-log/model.ts";
 import { ProblemError } from "../../domain/problem.ts";
@@ -16,8 +17,8 @@ const archive = () => s3LogArchive(environment().ARCHIVE_BUCKET_NAME);
  * them and check them offline with the platform's published key set.
  */
 export const handler = httpHandler(
-  dispatch({
-    "GET /v1/logs/checkpoints": async (event) => {
+  dispatch(checkpointPublisherRoutes, {
+    listLogCheckpoints: async (event) => {
       const query = parseInput(
         checkpointPageQuery,
         { limit: event.queryStringParameters?.limit, cursor: event.queryStringParameters?.cursor },
@@ -36,7 +37,7 @@ export const handler = httpHandler(
         headers: { "Cache-Control": "no-store" },
       };
     },
-    "GET /v1/logs/checkpoints/latest": async () => {
+    getLatestLogCheckpoint: async () => {
       const stored = await archive().latest();
       if (!stored) {
         throw new ProblemError(404, "no-checkpoint", "No checkpoint yet", "the exchange log has no checkpoint yet");

@@ -3,6 +3,7 @@ import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoExchangeLogStore } from "../../adapters/dynamodb/exchange-log-store.ts";
 import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
 import { s3LogArchive } from "../../adapters/s3/log-archive.ts";
+import { logReaderRoutes } from "../../api/logs.ts";
 import {
   type LogVerification,
   publicJwk,
@@ -69,14 +70,14 @@ export async function verifyEverything(
 
 /** The exchange log (Art. 13): scoped reading, and verification of every chain. */
 export const handler = httpHandler(
-  dispatch({
-    "GET /v1/logs": async (event) => {
+  dispatch(logReaderRoutes, {
+    listLogEntries: async (event) => {
       const caller = authenticatedCaller(event);
       const { view, ...filter } = queryParameters(event, logQuery);
       const page = await logStore().query(scopeOf(caller, view), { ...pagination(event), ...timeWindow(filter) });
       return { status: 200, body: page };
     },
-    "GET /v1/metrics": async (event) => {
+    getMetrics: async (event) => {
       const caller = authenticatedCaller(event);
       const { view, datasetId, ...window } = queryParameters(event, metricsQuery);
       const to = window.to ?? new Date().toISOString();
@@ -90,7 +91,7 @@ export const handler = httpHandler(
       );
       return { status: 200, body: await summarise(entries, { from, to }) };
     },
-    "GET /v1/logs/verify": async (event) => {
+    verifyLog: async (event) => {
       const caller = authenticatedCaller(event);
       if (!isOverseer(caller)) throw new ForbiddenError("only the supervisor and the operator verify the whole log");
       const { LOG_SHARDS, ARCHIVE_BUCKET_NAME, PLATFORM_KEY_ID } = environment();

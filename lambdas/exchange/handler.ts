@@ -9,6 +9,7 @@ import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
 import { httpUpstream } from "../../adapters/http/upstream.ts";
 import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
 import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
+import { exchangeRoutes } from "../../api/exchange.ts";
 import { RecordValidator } from "../../domain/dictionary/validator.ts";
 import { ExchangeService } from "../../domain/exchange/exchange-service.ts";
 import { type ExchangeLog, recordQuery } from "../../domain/exchange/model.ts";
@@ -96,9 +97,9 @@ const exchange = () => {
 
 /** Request-based exchange (Art. 7.2a). */
 export const handler = httpHandler(
-  dispatch({
+  dispatch(exchangeRoutes, {
     // The request check runs inside the attempt, so that a refused request is logged too.
-    "GET /v1/exchange/{datasetId}/records/{key}": {
+    getRecord: {
       selfChecked: async (event, { transactionId }, check) => ({
         status: 200,
         body: await exchange().getRecord(
@@ -113,7 +114,7 @@ export const handler = httpHandler(
         ),
       }),
     },
-    "POST /v1/exchange/{datasetId}/query": {
+    queryRecords: {
       selfChecked: async (event, { transactionId }, check) => ({
         status: 200,
         body: await exchange().query(

@@ -1,4 +1,5 @@
 import { stepFunctionsStarter } from "../../adapters/sfn/pipeline.ts";
+import { exportRoutes } from "../../api/exports.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
@@ -16,12 +17,12 @@ const exports = () =>
 
 /** Export packages (Art. 7.2d): started, then followed to a download link. */
 export const handler = httpHandler(
-  dispatch({
-    "POST /v1/exports": async (event, { transactionId }) => ({
+  dispatch(exportRoutes, {
+    startExport: async (event, { transactionId }) => ({
       status: 202,
       body: await exports().start(authenticatedCaller(event), parseJsonBody(event.body), transactionId),
     }),
-    "GET /v1/exports/{exportId}": async (event) => ({
+    getExport: async (event) => ({
       status: 200,
       body: await exports().status(authenticatedCaller(event), pathParameter(event, "exportId")),
     }),

@@ -1,3 +1,4 @@
+import { oversightRoutes } from "../../api/oversight.ts";
 import { auditInput, auditListQuery, complianceQuery, rankingInput } from "../../domain/oversight/model.ts";
 import { RANKING_INDICES } from "../../domain/oversight/ranking.ts";
 import { ValidationError } from "../../domain/problem.ts";
@@ -15,15 +16,15 @@ function yearOf(text: string): number {
 
 /** Oversight (Art. 12-15, 24): audits, the annual ranking of databases, compliance reports. */
 export const handler = httpHandler(
-  dispatch({
-    "POST /v1/audits": async (event) => ({
+  dispatch(oversightRoutes, {
+    requestAudits: async (event) => ({
       status: 202,
       body: await oversightService().requestAudits(
         authenticatedCaller(event),
         parseInput(auditInput, parseJsonBody(event.body), "audit request"),
       ),
     }),
-    "GET /v1/audits": async (event) => ({
+    listAudits: async (event) => ({
       status: 200,
       body: await oversightService().audits(
         authenticatedCaller(event),
@@ -31,12 +32,12 @@ export const handler = httpHandler(
         pagination(event),
       ),
     }),
-    "GET /v1/audits/{auditId}": async (event) => ({
+    getAudit: async (event) => ({
       status: 200,
       body: await oversightService().audit(authenticatedCaller(event), pathParameter(event, "auditId")),
     }),
-    "GET /v1/rankings/indices": async () => ({ status: 200, body: { indices: Object.values(RANKING_INDICES) } }),
-    "POST /v1/rankings/{year}": async (event) => {
+    listRankingIndices: async () => ({ status: 200, body: { indices: Object.values(RANKING_INDICES) } }),
+    computeRanking: async (event) => {
       const { indices } = parseInput(rankingInput, event.body ? parseJsonBody(event.body) : {}, "ranking request");
       return {
         status: 202,
@@ -47,11 +48,11 @@ export const handler = httpHandler(
         ),
       };
     },
-    "GET /v1/rankings/{year}": async (event) => ({
+    getRanking: async (event) => ({
       status: 200,
       body: await oversightService().ranking(authenticatedCaller(event), yearOf(pathParameter(event, "year"))),
     }),
-    "GET /v1/compliance": async (event) => ({
+    getCompliance: async (event) => ({
       status: 200,
       body: await oversightService().compliance(authenticatedCaller(event), queryParameters(event, complianceQuery)),
     }),

@@ -3,6 +3,7 @@ import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoPermissionStore } from "../../adapters/dynamodb/permission-store.ts";
 import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
+import { permissionRoutes } from "../../api/permissions.ts";
 import { type PermissionListFilter, permissionListQuery } from "../../domain/permissions/model.ts";
 import { PermissionService } from "../../domain/permissions/permission-service.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
@@ -32,17 +33,17 @@ function listQuery(event: APIGatewayProxyEvent): { view?: string; filter: Permis
 
 /** Access requests, decisions, mandatory grants and revocations. */
 export const handler = httpHandler(
-  dispatch({
-    "POST /v1/access-requests": async (event) => ({
+  dispatch(permissionRoutes, {
+    requestAccess: async (event) => ({
       status: 201,
       body: await permissions().request(authenticatedCaller(event), parseJsonBody(event.body)),
     }),
-    "GET /v1/access-requests": async (event) => {
+    listAccessRequests: async (event) => {
       const caller = authenticatedCaller(event);
       const { view, filter } = listQuery(event);
       return { status: 200, body: await permissions().listRequests(caller, view, filter, pagination(event)) };
     },
-    "POST /v1/access-requests/{requestId}/decision": async (event) => ({
+    decideAccessRequest: async (event) => ({
       status: 200,
       body: await permissions().decide(
         authenticatedCaller(event),
@@ -50,16 +51,16 @@ export const handler = httpHandler(
         parseJsonBody(event.body),
       ),
     }),
-    "POST /v1/permissions": async (event) => ({
+    grantMandatory: async (event) => ({
       status: 201,
       body: await permissions().grantMandatory(authenticatedCaller(event), parseJsonBody(event.body)),
     }),
-    "GET /v1/permissions": async (event) => {
+    listPermissions: async (event) => {
       const caller = authenticatedCaller(event);
       const { view, filter } = listQuery(event);
       return { status: 200, body: await permissions().listPermissions(caller, view, filter, pagination(event)) };
     },
-    "DELETE /v1/permissions/{permissionId}": async (event) => ({
+    revokePermission: async (event) => ({
       status: 200,
       body: await permissions().revoke(
         authenticatedCaller(event),

@@ -1,5 +1,6 @@
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
+import { registryRoutes } from "../../api/registry.ts";
 import { endpointPolicy } from "../../domain/registry/endpoint-policy.ts";
 import { systemListQuery } from "../../domain/registry/model.ts";
 import { RegistryService } from "../../domain/registry/registry-service.ts";
@@ -21,16 +22,16 @@ const registry = () => {
 
 /** Agencies, their systems (Agent Nodes) and the systems' public keys. */
 export const handler = httpHandler(
-  dispatch({
-    "POST /v1/agencies": async (event) => ({
+  dispatch(registryRoutes, {
+    registerAgency: async (event) => ({
       status: 201,
       body: await registry().registerAgency(authenticatedCaller(event), parseJsonBody(event.body)),
     }),
-    "GET /v1/agencies": async (event) => {
+    listAgencies: async (event) => {
       authenticatedCaller(event);
       return { status: 200, body: await registry().listAgencies(pagination(event)) };
     },
-    "POST /v1/agencies/{agencyId}/systems": async (event) => ({
+    registerSystem: async (event) => ({
       status: 201,
       body: await registry().registerSystem(
         authenticatedCaller(event),
@@ -38,14 +39,14 @@ export const handler = httpHandler(
         parseJsonBody(event.body),
       ),
     }),
-    "GET /v1/systems": async (event) => {
+    listSystems: async (event) => {
       const caller = authenticatedCaller(event);
       return {
         status: 200,
         body: await registry().listSystems(caller, queryParameters(event, systemListQuery), pagination(event)),
       };
     },
-    "POST /v1/systems/{systemId}/keys": async (event) => ({
+    addKey: async (event) => ({
       status: 201,
       body: await registry().addKey(
         authenticatedCaller(event),
@@ -53,7 +54,7 @@ export const handler = httpHandler(
         parseJsonBody(event.body),
       ),
     }),
-    "PATCH /v1/systems/{systemId}": async (event) => ({
+    changeEndpoint: async (event) => ({
       status: 200,
       body: await registry().changeEndpoint(
         authenticatedCaller(event),
@@ -61,7 +62,7 @@ export const handler = httpHandler(
         parseJsonBody(event.body),
       ),
     }),
-    "POST /v1/systems/{systemId}/endpoint/approval": async (event) => ({
+    approveEndpoint: async (event) => ({
       status: 200,
       body: await registry().approveEndpoint(
         authenticatedCaller(event),
@@ -69,7 +70,7 @@ export const handler = httpHandler(
         parseJsonBody(event.body),
       ),
     }),
-    "DELETE /v1/systems/{systemId}/keys/{kid}": async (event) => ({
+    revokeKey: async (event) => ({
       status: 200,
       body: await registry().revokeKey(
         authenticatedCaller(event),

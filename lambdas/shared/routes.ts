@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import * as z from "zod/mini";
+import { type RouteTable, routeKey } from "../../api/route.ts";
 import { pageLimit } from "../../domain/paging.ts";
 import { ProblemError } from "../../domain/problem.ts";
 import { parseInput } from "../../domain/validation.ts";
@@ -19,18 +20,28 @@ export interface SelfCheckedRoute {
   ) => Promise<HttpResult>;
 }
 
-/** Routes of one function, keyed `<METHOD> <resource path>` as the template declares them. */
-export type RouteTable = Readonly<Record<string, HttpRoute | SelfCheckedRoute>>;
+/** What serves each operation of a function's route table: the map a handler dispatches through. */
+export type RouteHandlers<T extends RouteTable> = { readonly [Operation in keyof T]: HttpRoute | SelfCheckedRoute };
 
 /**
- * Dispatches on API Gateway's matched resource, so the function serves exactly the methods
- * the CDK app wires to it and nothing else. Every request is checked first, in one place (see
- * {@link checkRequest}): parameters, media type and the signed body digest.
+ * Dispatches on API Gateway's matched method and resource (`event.httpMethod`, `event.resource`)
+ * to the handler of the operation the function's route table declares there, so the function
+ * serves exactly the methods the CDK app wires to it (from the same table) and nothing else. The
+ * map's type comes from the table: a missing or an extra operation fails to compile. Every request
+ * is checked first, in one place (see {@link checkRequest}): parameters, media type and the signed
+ * body digest.
  */
-export function dispatch(routes: RouteTable): HttpRoute {
+export function dispatch<T extends RouteTable>(routes: T, handlers: NoInfer<RouteHandlers<T>>): HttpRoute {
+  const byResource = new Map<string, HttpRoute | SelfCheckedRoute>();
+  for (const [operationId, route] of Object.entries(routes)) {
+    const served = Object.hasOwn(handlers, operationId) ? handlers[operationId as keyof T] : undefined;
+    if (!served) throw new Error(`no handler for ${operationId} (${routeKey(route)})`);
+    byResource.set(routeKey(route), served);
+  }
+  const unknown = Object.keys(handlers).filter((operationId) => !Object.hasOwn(routes, operationId));
+  if (unknown.length > 0) throw new Error(`handlers for operations the route table lacks: ${unknown.join(", ")}`);
   return async (event: APIGatewayProxyEvent, context: RequestContext): Promise<HttpResult> => {
-    const key = `${event.httpMethod} ${event.resource}`;
-    const route = Object.hasOwn(routes, key) ? routes[key] : undefined;
+    const route = byResource.get(`${event.httpMethod} ${event.resource}`);
     if (!route) {
       throw new ProblemError(
         404,

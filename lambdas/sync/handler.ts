@@ -1,5 +1,6 @@
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { DynamoDeliveryStore } from "../../adapters/dynamodb/delivery-store.ts";
+import { syncRoutes } from "../../api/sync.ts";
 import { deliveryListQuery } from "../../domain/delivery/model.ts";
 import { batchKey, batchOwnerQuery } from "../../domain/sync/model.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
@@ -22,8 +23,8 @@ const owner = (event: Parameters<typeof authenticatedCaller>[0]) => queryParamet
 
 /** Sync batches (Art. 7.2b, 7.2c): submitted inline, followed to completion. Batch ids are their provider's own. */
 export const handler = httpHandler(
-  dispatch({
-    "POST /v1/sync/{datasetId}/batches": async (event, { transactionId }) => {
+  dispatch(syncRoutes, {
+    submitBatch: async (event, { transactionId }) => {
       const { batch, replayed } = await submission().submit(
         authenticatedCaller(event),
         pathParameter(event, "datasetId"),
@@ -34,7 +35,7 @@ export const handler = httpHandler(
       // 202: accepted and being applied; 200: this batch id was submitted before, nothing changed.
       return { status: replayed ? 200 : 202, body: batch };
     },
-    "POST /v1/sync/{datasetId}/uploads": async (event, { transactionId }) => ({
+    startUpload: async (event, { transactionId }) => ({
       status: 201,
       body: await submission().startUpload(
         authenticatedCaller(event),
@@ -43,7 +44,7 @@ export const handler = httpHandler(
         transactionId,
       ),
     }),
-    "POST /v1/sync/batches/{batchId}/complete": async (event, { transactionId }) => ({
+    completeUpload: async (event, { transactionId }) => ({
       status: 202,
       body: await submission().completeUpload(
         authenticatedCaller(event),
@@ -53,7 +54,7 @@ export const handler = httpHandler(
         owner(event),
       ),
     }),
-    "GET /v1/sync/batches/{batchId}/deliveries": async (event) => {
+    listBatchDeliveries: async (event) => {
       const batch = await batchReader().readableBatch(
         authenticatedCaller(event),
         pathParameter(event, "batchId"),
@@ -68,7 +69,7 @@ export const handler = httpHandler(
         ),
       };
     },
-    "GET /v1/sync/batches/{batchId}": async (event) => ({
+    getBatch: async (event) => ({
       status: 200,
       body: await batchReader().status(authenticatedCaller(event), pathParameter(event, "batchId"), owner(event)),
     }),

@@ -1,10 +1,11 @@
 import { fileURLToPath } from "node:url";
-import { Validations } from "aws-cdk-lib";
-import { LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
+import { openApiRoutes } from "../../api/platform.ts";
 import { openApiEnvironment } from "../../lambdas/openapi/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantTable } from "./grants.ts";
 
@@ -31,12 +32,6 @@ export class ApiDocs extends Construct {
     });
     // Lists the dictionary's schemas and their versions, nothing else.
     grantTable(docsFunction, props.registryTable, ["dynamodb:Query"], { indexes: ["gsi1"] });
-    const method = props.api.root
-      .resourceForPath("v1/openapi.json")
-      .addMethod("GET", new LambdaIntegration(docsFunction, { proxy: true }));
-    Validations.of(method).acknowledge({
-      id: "AwsSolutions-APIG4",
-      reason: "The API description is public by design: agencies build their clients from it before they hold a key.",
-    });
+    addRoutes({ api: props.api, handler: docsFunction, routes: openApiRoutes });
   }
 }

@@ -1,10 +1,11 @@
 import { fileURLToPath } from "node:url";
-import { Validations } from "aws-cdk-lib";
-import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
+import { catalogRoutes } from "../../api/catalog.ts";
 import { catalogEnvironment } from "../../lambdas/catalog/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantItemWrites, grantTable } from "./grants.ts";
 
@@ -36,22 +37,6 @@ export class Catalog extends Construct {
     grantTable(this.function, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"], { indexes: ["gsi1"] });
     grantItemWrites(this.function, props.registryTable, ["dynamodb:PutItem"], ["DATASET#"]);
 
-    const integration = new LambdaIntegration(this.function, { proxy: true });
-    const signed = { authorizer: props.authorizer };
-    const datasets = props.api.root.resourceForPath("v1/datasets");
-    datasets.addMethod("POST", integration, signed);
-    datasets.addResource("{datasetId}").addMethod("PATCH", integration, signed);
-
-    const catalog = props.api.root.resourceForPath("v1/catalog/datasets");
-    for (const method of [
-      catalog.addMethod("GET", integration),
-      catalog.addResource("{datasetId}").addMethod("GET", integration),
-    ]) {
-      Validations.of(method).acknowledge({
-        id: "AwsSolutions-APIG4",
-        reason:
-          "The catalog is public by design (Art. 4.5: agencies publish what data they manage, for everyone to see).",
-      });
-    }
+    addRoutes({ api: props.api, authorizer: props.authorizer, handler: this.function, routes: catalogRoutes });
   }
 }

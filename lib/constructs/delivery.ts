@@ -1,13 +1,15 @@
 import { fileURLToPath } from "node:url";
 import { Duration } from "aws-cdk-lib";
-import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import { INTEGRATED_KEY_PREFIXES as KEY } from "../../adapters/dynamodb/integrated-keys.ts";
+import { deliveryRoutes } from "../../api/delivery.ts";
 import { deliveryEnvironment } from "../../lambdas/delivery/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
 import { grantItemWrites, grantTable } from "./grants.ts";
@@ -119,15 +121,6 @@ export class Delivery extends Construct {
     api.addToRolePolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [this.queue.queue.queueArn] }));
     props.encryptionKey.grant(api, "kms:GenerateDataKey", "kms:Decrypt");
 
-    const integration = new LambdaIntegration(api, { proxy: true });
-    const signed = { authorizer: props.authorizer };
-    const subscriptions = props.api.root.resourceForPath("v1/subscriptions");
-    subscriptions.addMethod("POST", integration, signed);
-    subscriptions.addMethod("GET", integration, signed);
-    subscriptions.addResource("{subscriptionId}").addMethod("DELETE", integration, signed);
-    const inbox = props.api.root.resourceForPath("v1/inbox");
-    inbox.addMethod("GET", integration, signed);
-    inbox.addResource("ack").addMethod("POST", integration, signed);
-    props.api.root.resourceForPath("v1/deliveries/redrive").addMethod("POST", integration, signed);
+    addRoutes({ api: props.api, authorizer: props.authorizer, handler: api, routes: deliveryRoutes });
   }
 }

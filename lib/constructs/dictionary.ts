@@ -1,10 +1,11 @@
 import { fileURLToPath } from "node:url";
-import { Validations } from "aws-cdk-lib";
-import { type IAuthorizer, LambdaIntegration, type Method, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
+import { dictionaryRoutes } from "../../api/dictionary.ts";
 import { dictionaryEnvironment } from "../../lambdas/dictionary/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantItemWrites, grantTable } from "./grants.ts";
 
@@ -47,49 +48,6 @@ export class Dictionary extends Construct {
       ["FIELD#", "CODELIST#", "SCHEMA#", "MASTER#"],
     );
 
-    const integration = new LambdaIntegration(this.function, { proxy: true });
-    const signed = { authorizer: props.authorizer };
-    const publicMethods: Method[] = [];
-    const dictionary = props.api.root.resourceForPath("v1/dictionary");
-
-    const fields = dictionary.addResource("fields");
-    fields.addMethod("POST", integration, signed);
-    publicMethods.push(fields.addMethod("GET", integration));
-    const field = fields.addResource("{code}");
-    publicMethods.push(field.addMethod("GET", integration));
-    field.addMethod("PATCH", integration, signed);
-
-    const codeLists = dictionary.addResource("code-lists");
-    codeLists.addMethod("POST", integration, signed);
-    publicMethods.push(codeLists.addMethod("GET", integration));
-    const codeList = codeLists.addResource("{code}");
-    publicMethods.push(codeList.addMethod("GET", integration));
-    const entries = codeList.addResource("entries");
-    publicMethods.push(entries.addMethod("GET", integration));
-    entries.addMethod("POST", integration, signed);
-
-    const schemas = dictionary.addResource("schemas");
-    schemas.addMethod("POST", integration, signed);
-    publicMethods.push(schemas.addMethod("GET", integration));
-    const versions = schemas.addResource("{schemaId}").addResource("versions");
-    publicMethods.push(versions.addMethod("GET", integration));
-    const version = versions.addResource("{version}");
-    publicMethods.push(version.addMethod("GET", integration));
-    publicMethods.push(version.addResource("json-schema").addMethod("GET", integration));
-    version.addResource("validate").addMethod("POST", integration, signed);
-
-    const masterData = props.api.root.resourceForPath("v1/master-data");
-    masterData.addMethod("POST", integration, signed);
-    publicMethods.push(masterData.addMethod("GET", integration));
-
-    props.api.root.resourceForPath("v1/standardisation").addMethod("GET", integration, signed);
-
-    for (const method of publicMethods) {
-      Validations.of(method).acknowledge({
-        id: "AwsSolutions-APIG4",
-        reason:
-          "The dictionary and the master-data list are public by design (design.md: every route but health, the catalog and the dictionary needs a signed token; Art. 19 and 5 make them common references).",
-      });
-    }
+    addRoutes({ api: props.api, authorizer: props.authorizer, handler: this.function, routes: dictionaryRoutes });
   }
 }

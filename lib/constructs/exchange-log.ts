@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { Duration, type RemovalPolicy, Validations } from "aws-cdk-lib";
-import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
@@ -9,6 +9,7 @@ import type { IKey } from "aws-cdk-lib/aws-kms";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
+import { checkpointerRoutes, checkpointPublisherRoutes, logReaderRoutes } from "../../api/logs.ts";
 import {
   checkpointerEnvironment,
   checkpointsEnvironment,
@@ -16,6 +17,7 @@ import {
   logVerificationEnvironment,
 } from "../../lambdas/exchange-log/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantObjects, grantTable } from "./grants.ts";
 import { WorkQueue } from "./work-queue.ts";
@@ -203,27 +205,9 @@ export class ExchangeLog extends Construct {
     grantObjects(publisher, props.archiveBucket, { read: ["checkpoints/"] });
     grantListing(publisher, props.archiveBucket, ["checkpoints/"]);
 
-    const integration = new LambdaIntegration(reader, { proxy: true });
-    const logs = props.api.root.resourceForPath("v1/logs");
-    logs.addMethod("GET", integration, { authorizer: props.authorizer });
-    logs.addResource("verify").addMethod("GET", integration, { authorizer: props.authorizer });
-    props.api.root.resourceForPath("v1/metrics").addMethod("GET", integration, { authorizer: props.authorizer });
-
-    const published = new LambdaIntegration(publisher, { proxy: true });
-    const checkpointResource = logs.addResource("checkpoints");
-    checkpointResource.addMethod("POST", new LambdaIntegration(checkpointer, { proxy: true }), {
-      authorizer: props.authorizer,
-    });
-    for (const method of [
-      checkpointResource.addMethod("GET", published),
-      checkpointResource.addResource("latest").addMethod("GET", published),
-    ]) {
-      Validations.of(method).acknowledge({
-        id: "AwsSolutions-APIG4",
-        reason:
-          "The log's signed checkpoints are public by design (Art. 13: public disclosure): anyone holding the published key set can check that the log was not rewritten.",
-      });
-    }
+    addRoutes({ api: props.api, authorizer: props.authorizer, handler: reader, routes: logReaderRoutes });
+    addRoutes({ api: props.api, handler: publisher, routes: checkpointPublisherRoutes });
+    addRoutes({ api: props.api, authorizer: props.authorizer, handler: checkpointer, routes: checkpointerRoutes });
   }
 
   /** Lets a function send entries to the log, and nothing else. */

@@ -1,12 +1,15 @@
 import { fileURLToPath } from "node:url";
-import { Duration, Validations } from "aws-cdk-lib";
-import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import { Duration } from "aws-cdk-lib";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
+import { exchangeRoutes } from "../../api/exchange.ts";
+import { platformKeyRoutes } from "../../api/platform.ts";
 import { exchangeEnvironment } from "../../lambdas/exchange/environment.ts";
 import { platformKeysEnvironment } from "../../lambdas/platform-keys/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
 import { grantTable } from "./grants.ts";
@@ -66,11 +69,7 @@ export class Exchange extends Construct {
     props.signingKey.grant(this.function, "kms:Sign");
     props.log.grantWrite(this.function);
 
-    const integration = new LambdaIntegration(this.function, { proxy: true });
-    const signed = { authorizer: props.authorizer };
-    const dataset = props.api.root.resourceForPath("v1/exchange/{datasetId}");
-    dataset.addResource("records").addResource("{key}").addMethod("GET", integration, signed);
-    dataset.addResource("query").addMethod("POST", integration, signed);
+    addRoutes({ api: props.api, authorizer: props.authorizer, handler: this.function, routes: exchangeRoutes });
     const keysFunction = new DscpFunction(this, "PlatformKeysFunction", {
       entry: fileURLToPath(new URL("../../lambdas/platform-keys/handler.ts", import.meta.url)),
       description: "DSCP platform key set: the public key that verifies the platform's calls",
@@ -82,12 +81,6 @@ export class Exchange extends Construct {
       synchronous: true,
     });
     props.signingKey.grant(keysFunction, "kms:GetPublicKey");
-    const keys = props.api.root
-      .resourceForPath("v1/platform/keys")
-      .addMethod("GET", new LambdaIntegration(keysFunction, { proxy: true }));
-    Validations.of(keys).acknowledge({
-      id: "AwsSolutions-APIG4",
-      reason: "The platform's public key set is public by design: providers verify the platform's signature with it.",
-    });
+    addRoutes({ api: props.api, handler: keysFunction, routes: platformKeyRoutes });
   }
 }

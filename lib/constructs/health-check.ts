@@ -1,10 +1,11 @@
 import { fileURLToPath } from "node:url";
-import { Validations } from "aws-cdk-lib";
-import { LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
+import { healthRoutes } from "../../api/platform.ts";
 import { healthEnvironment } from "../../lambdas/health/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantTable } from "./grants.ts";
 
@@ -34,13 +35,6 @@ export class HealthCheck extends Construct {
     // The probe reads one key of the table itself, never its indexes.
     grantTable(this.function, props.registryTable, ["dynamodb:GetItem"]);
 
-    const method = props.api.root
-      .resourceForPath("v1/health")
-      .addMethod("GET", new LambdaIntegration(this.function, { proxy: true }));
-    Validations.of(method).acknowledge({
-      id: "AwsSolutions-APIG4",
-      reason:
-        "GET /v1/health is public by design (design.md: every route but health, the catalog and the dictionary needs a signed token), so load balancers and status pages can call it.",
-    });
+    addRoutes({ api: props.api, handler: this.function, routes: healthRoutes });
   }
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { Duration, Validations } from "aws-cdk-lib";
-import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
@@ -8,8 +8,10 @@ import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
+import { oversightRoutes } from "../../api/oversight.ts";
 import { oversightEnvironment } from "../../lambdas/oversight/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantItemWrites, grantTable } from "./grants.ts";
 import { WorkQueue } from "./work-queue.ts";
@@ -113,17 +115,6 @@ export class Oversight extends Construct {
     });
     grantOwnWrites(api, ["dynamodb:PutItem"]);
 
-    const integration = new LambdaIntegration(api, { proxy: true });
-    const signed = { authorizer: props.authorizer };
-    const audits = props.api.root.resourceForPath("v1/audits");
-    audits.addMethod("POST", integration, signed);
-    audits.addMethod("GET", integration, signed);
-    audits.addResource("{auditId}").addMethod("GET", integration, signed);
-    const rankings = props.api.root.resourceForPath("v1/rankings");
-    rankings.addResource("indices").addMethod("GET", integration, signed);
-    const year = rankings.addResource("{year}");
-    year.addMethod("POST", integration, signed);
-    year.addMethod("GET", integration, signed);
-    props.api.root.resourceForPath("v1/compliance").addMethod("GET", integration, signed);
+    addRoutes({ api: props.api, authorizer: props.authorizer, handler: api, routes: oversightRoutes });
   }
 }

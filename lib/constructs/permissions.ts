@@ -1,9 +1,11 @@
 import { fileURLToPath } from "node:url";
-import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
+import { permissionRoutes } from "../../api/permissions.ts";
 import { permissionsEnvironment } from "../../lambdas/permissions/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantTable } from "./grants.ts";
 
@@ -43,15 +45,6 @@ export class Permissions extends Construct {
       { indexes: ["byConsumer", "byConsumerAgency", "byProviderAgency", "all"], writes: true },
     );
 
-    const integration = new LambdaIntegration(this.function, { proxy: true });
-    const signed = { authorizer: props.authorizer };
-    const requests = props.api.root.resourceForPath("v1/access-requests");
-    requests.addMethod("POST", integration, signed);
-    requests.addMethod("GET", integration, signed);
-    requests.addResource("{requestId}").addResource("decision").addMethod("POST", integration, signed);
-    const permissions = props.api.root.resourceForPath("v1/permissions");
-    permissions.addMethod("POST", integration, signed);
-    permissions.addMethod("GET", integration, signed);
-    permissions.addResource("{permissionId}").addMethod("DELETE", integration, signed);
+    addRoutes({ api: props.api, authorizer: props.authorizer, handler: this.function, routes: permissionRoutes });
   }
 }

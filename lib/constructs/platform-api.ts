@@ -11,6 +11,8 @@ import {
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import { CfnWebACL, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
+import { OPERATIONS } from "../../api/operations.ts";
+import { routeKey } from "../../api/route.ts";
 import { PROBLEM_CONTENT_TYPE, problemTypeUri, TRANSACTION_ID_HEADER } from "../../domain/problem.ts";
 import type { StageConfig } from "../stage.ts";
 
@@ -43,22 +45,13 @@ const GATEWAY_PROBLEMS: ReadonlyArray<{
 ];
 
 /**
- * Routes whose bodies are bulk by design: an inline sync batch (up to 1,000 operations), an
- * upload's completion (up to 10,000 part ETags), a dataset or schema of up to 500 fields, code
- * lists of up to 500 entries, up to 1,000 records to validate. API Gateway (10 MB) and Lambda
- * (6 MB) bound them, and their handlers count what they hold; the WAF's body-size rules do not
- * apply to them. Checked at synth against the API's methods, so the list cannot drift.
+ * Routes whose bodies are bulk by design (`bulkBody` in their descriptors): an inline sync batch
+ * (up to 1,000 operations), an upload's completion (up to 10,000 part ETags), a dataset or schema
+ * of up to 500 fields, code lists of up to 500 entries, up to 1,000 records to validate. API
+ * Gateway (10 MB) and Lambda (6 MB) bound them, and their handlers count what they hold; the WAF's
+ * body-size rules do not apply to them. Checked at synth against the API's methods.
  */
-export const BULK_BODY_ROUTES = [
-  "POST /v1/sync/{datasetId}/batches",
-  "POST /v1/sync/batches/{batchId}/complete",
-  "POST /v1/datasets",
-  "PATCH /v1/datasets/{datasetId}",
-  "POST /v1/dictionary/schemas",
-  "POST /v1/dictionary/schemas/{schemaId}/versions/{version}/validate",
-  "POST /v1/dictionary/code-lists",
-  "POST /v1/dictionary/code-lists/{code}/entries",
-] as const;
+export const BULK_BODY_ROUTES: readonly string[] = OPERATIONS.filter((operation) => operation.bulkBody).map(routeKey);
 
 /**
  * Largest body WAF lets through on any other route, and how much of a body API Gateway hands

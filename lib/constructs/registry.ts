@@ -1,9 +1,11 @@
 import { fileURLToPath } from "node:url";
-import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
+import { registryRoutes } from "../../api/registry.ts";
 import { registryEnvironment } from "../../lambdas/registry/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantTable } from "./grants.ts";
 
@@ -38,20 +40,6 @@ export class Registry extends Construct {
       { indexes: ["gsi1", "gsi2"], writes: true },
     );
 
-    const integration = new LambdaIntegration(this.function, { proxy: true });
-    const options = { authorizer: props.authorizer };
-    const v1 = props.api.root.resourceForPath("v1");
-    const agencies = v1.addResource("agencies");
-    agencies.addMethod("POST", integration, options);
-    agencies.addMethod("GET", integration, options);
-    agencies.addResource("{agencyId}").addResource("systems").addMethod("POST", integration, options);
-    const systems = v1.addResource("systems");
-    systems.addMethod("GET", integration, options);
-    const system = systems.addResource("{systemId}");
-    system.addMethod("PATCH", integration, options);
-    system.addResource("endpoint").addResource("approval").addMethod("POST", integration, options);
-    const keys = system.addResource("keys");
-    keys.addMethod("POST", integration, options);
-    keys.addResource("{kid}").addMethod("DELETE", integration, options);
+    addRoutes({ api: props.api, authorizer: props.authorizer, handler: this.function, routes: registryRoutes });
   }
 }

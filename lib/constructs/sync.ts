@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { Duration, Size } from "aws-cdk-lib";
-import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
@@ -9,8 +9,10 @@ import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Fail, JsonPath, Map as MapState, type StateMachine, Succeed, TaskInput } from "aws-cdk-lib/aws-stepfunctions";
 import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
+import { syncRoutes } from "../../api/sync.ts";
 import { syncApiEnvironment, syncWorkerEnvironment } from "../../lambdas/sync/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
 import { grantObjects, grantTable } from "./grants.ts";
@@ -149,14 +151,7 @@ export class Sync extends Construct {
     this.grantFanOut(worker, props);
     queue.connect(worker, { batchSize: 5 });
 
-    const integration = new LambdaIntegration(api, { proxy: true });
-    const signed = { authorizer: props.authorizer };
-    props.api.root.resourceForPath("v1/sync/{datasetId}/batches").addMethod("POST", integration, signed);
-    props.api.root.resourceForPath("v1/sync/{datasetId}/uploads").addMethod("POST", integration, signed);
-    const batch = props.api.root.resourceForPath("v1/sync/batches/{batchId}");
-    batch.addMethod("GET", integration, signed);
-    batch.addResource("deliveries").addMethod("GET", integration, signed);
-    batch.addResource("complete").addMethod("POST", integration, signed);
+    addRoutes({ api: props.api, authorizer: props.authorizer, handler: api, routes: syncRoutes });
   }
 
   /** Applying a batch fans its changes out: subscribers read, delivery messages registered and queued. */

@@ -1,9 +1,12 @@
-import { App, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { App, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
+import { IdentitySource, RequestAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
 import { describe, expect, it } from "vitest";
+import { routes } from "../../api/route.ts";
 import { healthEnvironment } from "../../lambdas/health/environment.ts";
+import { addRoutes } from "../../lib/constructs/api-routes.ts";
 import { DscpFunction } from "../../lib/constructs/dscp-function.ts";
 import { WorkQueue } from "../../lib/constructs/work-queue.ts";
 import { stageConfig } from "../../lib/stage.ts";
@@ -68,5 +71,69 @@ describe("DscpFunction", () => {
           serviceName: "broken",
         }),
     ).toThrow(/REGISTRY_TABLE_NAME/);
+  });
+});
+
+describe("addRoutes", () => {
+  const success = { status: 200, description: "Done", schema: { inline: { type: "object" } } };
+  const table = routes({
+    addThing: { method: "POST", path: "/v1/things", tag: "T", summary: "Add", auth: "signed", success, problems: [] },
+    getThing: {
+      method: "GET",
+      path: "/v1/things/{code}",
+      tag: "T",
+      summary: "One",
+      auth: { public: "Things are public by design, for this test of the helper's acknowledgement." },
+      success,
+      problems: [],
+    },
+  });
+  const setUp = () => {
+    const stack = new Stack(new App(), "RoutesTest");
+    const api = new RestApi(stack, "Api");
+    const handler = new LambdaFunction(stack, "Handler", {
+      runtime: Runtime.NODEJS_22_X,
+      handler: "index.handler",
+      code: Code.fromInline("exports.handler = async () => ({ statusCode: 200 })"),
+    });
+    const authorizer = new RequestAuthorizer(stack, "Authorizer", {
+      handler,
+      identitySources: [IdentitySource.header("Authorization")],
+    });
+    return { stack, api, handler, authorizer };
+  };
+
+  it("adds each route as a proxied method, the authoriser on signed ones, the descriptor's reason on public ones", () => {
+    const { stack, api, handler, authorizer } = setUp();
+
+    const methods = addRoutes({ api, authorizer, handler, routes: table });
+    const template = Template.fromStack(stack);
+
+    expect(methods.map((method) => `${method.httpMethod} ${method.resource.path}`)).toEqual([
+      "POST /v1/things",
+      "GET /v1/things/{code}",
+    ]);
+    template.hasResourceProperties("AWS::ApiGateway::Method", {
+      HttpMethod: "POST",
+      AuthorizationType: "CUSTOM",
+      Integration: { Type: "AWS_PROXY" },
+    });
+    template.hasResourceProperties("AWS::ApiGateway::Method", {
+      HttpMethod: "GET",
+      AuthorizationType: "NONE",
+      Integration: { Type: "AWS_PROXY" },
+    });
+    const acknowledged = (index: number) =>
+      (methods[index]?.node.metadata ?? [])
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
+    expect(acknowledged(1)).toEqual([[expect.stringContaining("AwsSolutions-APIG4"), table.getThing.auth.public]]);
+    expect(acknowledged(0)).toEqual([]);
+  });
+
+  it("refuses a signed route without the request authoriser", () => {
+    const { api, handler } = setUp();
+
+    expect(() => addRoutes({ api, handler, routes: table })).toThrow("addThing is signed");
   });
 });

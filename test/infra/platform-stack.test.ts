@@ -3,7 +3,8 @@ import { Match } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { INTEGRATED_KEY_PREFIXES } from "../../adapters/dynamodb/integrated-keys.ts";
-import { OPERATIONS } from "../../api/operations.ts";
+import { OPERATIONS, ROUTE_TABLES } from "../../api/operations.ts";
+import { isSigned, routeKey } from "../../api/route.ts";
 import { BODY_LIMIT_BYTES, BULK_BODY_ROUTES } from "../../lib/constructs/platform-api.ts";
 import { temporaryDir } from "../runtime/helpers.ts";
 import { type PluginReport, type Synthesized, synthesizePlatform, synthesizeWithNag } from "./synth.ts";
@@ -379,10 +380,23 @@ describe("API", () => {
       .map((method) => `${method.route} ${method.authorization === "CUSTOM" ? "signed" : "public"}`)
       .sort();
     const described = OPERATIONS.map(
-      (operation) => `${operation.method} ${operation.path} ${operation.signed ? "signed" : "public"}`,
+      (operation) => `${operation.method} ${operation.path} ${isSigned(operation) ? "signed" : "public"}`,
     ).sort();
 
     expect(described).toEqual(served);
+  });
+
+  it("serves each route table from one function of its own, as the handler that dispatches on it", () => {
+    const served = new Map(apiMethods(local).map((method) => [method.route, method.function]));
+    const functionOfTable = ROUTE_TABLES.map((table) => [
+      ...new Set(Object.values(table).map((route) => served.get(routeKey(route)))),
+    ]);
+
+    for (const functions of functionOfTable) {
+      expect(functions).toHaveLength(1);
+      expect(functions[0]).toBeDefined();
+    }
+    expect(new Set(functionOfTable.flat()).size).toBe(ROUTE_TABLES.length);
   });
 
   it("serves GET /v1/health without authorisation", () => {
@@ -570,7 +584,7 @@ describe("portability", () => {
 });
 
 /** Every method of the API as `<METHOD> <path>`, with its authorisation type. */
-function apiMethods(synthesized: Synthesized): { route: string; authorization: string }[] {
+function apiMethods(synthesized: Synthesized): { route: string; authorization: string; function?: string }[] {
   const resources = synthesized.template.findResources("AWS::ApiGateway::Resource");
   const pathOf = (id: string): string => {
     const resource = resources[id];
@@ -583,5 +597,7 @@ function apiMethods(synthesized: Synthesized): { route: string; authorization: s
     .map((method) => ({
       route: `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId.Ref)}`,
       authorization: method.Properties.AuthorizationType,
+      // The function the proxy integration invokes, by logical id.
+      function: /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(JSON.stringify(method.Properties.Integration?.Uri))?.[1],
     }));
 }

@@ -44,8 +44,10 @@ async function exchangeEvent(): Promise<APIGatewayRequestAuthorizerEvent> {
   return {
     type: "REQUEST",
     methodArn: "arn:aws:execute-api:us-east-1:000000000000:api/local/GET/v1/exchange/x/records/1",
+    resource: "/v1/exchange/{datasetId}/records/{key}",
     path,
     httpMethod: "GET",
+    pathParameters: { datasetId: "MPS.POPULATION.CITIZENS", key: "1" },
     headers: { Authorization: `Bearer ${token}` },
     multiValueQueryStringParameters: null,
     requestContext: { requestId: "req-1" },
