@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { directoryLogArchive } from "../adapters/fs/log-archive-directory.ts";
 import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
 import { generateIdentity, identityPath, loadIdentity, saveIdentity } from "../client/identity-files.ts";
+import { readPlatformOutputs } from "../client/outputs.ts";
 import type { DeliveryState } from "../domain/delivery/model.ts";
 import { RecordValidator } from "../domain/dictionary/validator.ts";
 import { CheckpointVerificationError, verifyCheckpoint } from "../domain/exchange-log/checkpoint.ts";
@@ -1432,9 +1433,9 @@ class Context {
     } else {
       const file = this.path(String(this.values.outputs ?? this.io.env.DSCP_OUTPUTS ?? ".dscp/outputs.json"));
       if (!existsSync(file)) throw new UsageError(`no outputs file ${file}: run npm start, or give --outputs`);
-      const stacks = Object.values(JSON.parse(readFileSync(file, "utf8")) as Record<string, Record<string, string>>);
-      const outputs = stacks.find((candidate) => candidate.ApiUrl && candidate.PlatformAudience);
-      if (!outputs) throw new UsageError(`${file} names no stack with ApiUrl and PlatformAudience`);
+      const outputs = readPlatformOutputs(file);
+      if (!outputs.ApiUrl || !outputs.PlatformAudience)
+        throw new UsageError(`${file} names no stack with ApiUrl and PlatformAudience`);
       connection = { baseUrl: String(outputs.ApiUrl), audience: String(outputs.PlatformAudience) };
     }
     if (!signed) return new DscpClient(connection);

@@ -1,10 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { Validations } from "aws-cdk-lib";
-import { LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
 import { openApiEnvironment } from "../../lambdas/openapi/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { apiIntegration } from "./api-integration.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantTable } from "./grants.ts";
 
@@ -33,7 +34,7 @@ export class ApiDocs extends Construct {
     grantTable(docsFunction, props.registryTable, ["dynamodb:Query"], { indexes: ["gsi1"] });
     const method = props.api.root
       .resourceForPath("v1/openapi.json")
-      .addMethod("GET", new LambdaIntegration(docsFunction, { proxy: true }));
+      .addMethod("GET", apiIntegration(props.api, docsFunction));
     Validations.of(method).acknowledge({
       id: "AwsSolutions-APIG4",
       reason: "The API description is public by design: agencies build their clients from it before they hold a key.",

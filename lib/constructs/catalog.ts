@@ -1,10 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { Validations } from "aws-cdk-lib";
-import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
 import { catalogEnvironment } from "../../lambdas/catalog/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { apiIntegration } from "./api-integration.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantItemWrites, grantTable } from "./grants.ts";
 
@@ -36,7 +37,7 @@ export class Catalog extends Construct {
     grantTable(this.function, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"], { indexes: ["gsi1"] });
     grantItemWrites(this.function, props.registryTable, ["dynamodb:PutItem"], ["DATASET#"]);
 
-    const integration = new LambdaIntegration(this.function, { proxy: true });
+    const integration = apiIntegration(props.api, this.function);
     const signed = { authorizer: props.authorizer };
     const datasets = props.api.root.resourceForPath("v1/datasets");
     datasets.addMethod("POST", integration, signed);

@@ -1,10 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { Validations } from "aws-cdk-lib";
-import { type IAuthorizer, LambdaIntegration, type Method, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, Method, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
 import { dictionaryEnvironment } from "../../lambdas/dictionary/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { apiIntegration } from "./api-integration.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantItemWrites, grantTable } from "./grants.ts";
 
@@ -47,7 +48,7 @@ export class Dictionary extends Construct {
       ["FIELD#", "CODELIST#", "SCHEMA#", "MASTER#"],
     );
 
-    const integration = new LambdaIntegration(this.function, { proxy: true });
+    const integration = apiIntegration(props.api, this.function);
     const signed = { authorizer: props.authorizer };
     const publicMethods: Method[] = [];
     const dictionary = props.api.root.resourceForPath("v1/dictionary");

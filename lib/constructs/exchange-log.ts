@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { Duration, type RemovalPolicy, Validations } from "aws-cdk-lib";
-import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
@@ -16,6 +16,7 @@ import {
   logVerificationEnvironment,
 } from "../../lambdas/exchange-log/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { apiIntegration } from "./api-integration.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantObjects, grantTable } from "./grants.ts";
 import { WorkQueue } from "./work-queue.ts";
@@ -203,15 +204,15 @@ export class ExchangeLog extends Construct {
     grantObjects(publisher, props.archiveBucket, { read: ["checkpoints/"] });
     grantListing(publisher, props.archiveBucket, ["checkpoints/"]);
 
-    const integration = new LambdaIntegration(reader, { proxy: true });
+    const integration = apiIntegration(props.api, reader);
     const logs = props.api.root.resourceForPath("v1/logs");
     logs.addMethod("GET", integration, { authorizer: props.authorizer });
     logs.addResource("verify").addMethod("GET", integration, { authorizer: props.authorizer });
     props.api.root.resourceForPath("v1/metrics").addMethod("GET", integration, { authorizer: props.authorizer });
 
-    const published = new LambdaIntegration(publisher, { proxy: true });
+    const published = apiIntegration(props.api, publisher);
     const checkpointResource = logs.addResource("checkpoints");
-    checkpointResource.addMethod("POST", new LambdaIntegration(checkpointer, { proxy: true }), {
+    checkpointResource.addMethod("POST", apiIntegration(props.api, checkpointer), {
       authorizer: props.authorizer,
     });
     for (const method of [

@@ -1,12 +1,13 @@
 import { fileURLToPath } from "node:url";
 import { Duration, Validations } from "aws-cdk-lib";
-import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import { exchangeEnvironment } from "../../lambdas/exchange/environment.ts";
 import { platformKeysEnvironment } from "../../lambdas/platform-keys/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { apiIntegration } from "./api-integration.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
 import { grantTable } from "./grants.ts";
@@ -66,7 +67,7 @@ export class Exchange extends Construct {
     props.signingKey.grant(this.function, "kms:Sign");
     props.log.grantWrite(this.function);
 
-    const integration = new LambdaIntegration(this.function, { proxy: true });
+    const integration = apiIntegration(props.api, this.function);
     const signed = { authorizer: props.authorizer };
     const dataset = props.api.root.resourceForPath("v1/exchange/{datasetId}");
     dataset.addResource("records").addResource("{key}").addMethod("GET", integration, signed);
@@ -84,7 +85,7 @@ export class Exchange extends Construct {
     props.signingKey.grant(keysFunction, "kms:GetPublicKey");
     const keys = props.api.root
       .resourceForPath("v1/platform/keys")
-      .addMethod("GET", new LambdaIntegration(keysFunction, { proxy: true }));
+      .addMethod("GET", apiIntegration(props.api, keysFunction));
     Validations.of(keys).acknowledge({
       id: "AwsSolutions-APIG4",
       reason: "The platform's public key set is public by design: providers verify the platform's signature with it.",

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { Duration } from "aws-cdk-lib";
-import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
@@ -10,6 +10,7 @@ import { Construct } from "constructs";
 import { INTEGRATED_KEY_PREFIXES as KEY } from "../../adapters/dynamodb/integrated-keys.ts";
 import { exportApiEnvironment, exportEnvironment } from "../../lambdas/export/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { apiIntegration } from "./api-integration.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
 import { grantItemWrites, grantObjects, grantTable } from "./grants.ts";
@@ -118,7 +119,7 @@ export class Export extends Construct {
     props.log.grantWrite(api);
     machine.grantStartExecution(api);
 
-    const integration = new LambdaIntegration(api, { proxy: true });
+    const integration = apiIntegration(props.api, api);
     const signed = { authorizer: props.authorizer };
     const exports = props.api.root.resourceForPath("v1/exports");
     exports.addMethod("POST", integration, signed);

@@ -1,10 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { Validations } from "aws-cdk-lib";
-import { LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
 import { healthEnvironment } from "../../lambdas/health/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { apiIntegration } from "./api-integration.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantTable } from "./grants.ts";
 
@@ -36,7 +37,7 @@ export class HealthCheck extends Construct {
 
     const method = props.api.root
       .resourceForPath("v1/health")
-      .addMethod("GET", new LambdaIntegration(this.function, { proxy: true }));
+      .addMethod("GET", apiIntegration(props.api, this.function));
     Validations.of(method).acknowledge({
       id: "AwsSolutions-APIG4",
       reason:

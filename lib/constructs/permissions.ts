@@ -1,9 +1,10 @@
 import { fileURLToPath } from "node:url";
-import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
 import { permissionsEnvironment } from "../../lambdas/permissions/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { apiIntegration } from "./api-integration.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantTable } from "./grants.ts";
 
@@ -43,7 +44,7 @@ export class Permissions extends Construct {
       { indexes: ["byConsumer", "byConsumerAgency", "byProviderAgency", "all"], writes: true },
     );
 
-    const integration = new LambdaIntegration(this.function, { proxy: true });
+    const integration = apiIntegration(props.api, this.function);
     const signed = { authorizer: props.authorizer };
     const requests = props.api.root.resourceForPath("v1/access-requests");
     requests.addMethod("POST", integration, signed);

@@ -1,9 +1,10 @@
 import { fileURLToPath } from "node:url";
-import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
 import { registryEnvironment } from "../../lambdas/registry/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { apiIntegration } from "./api-integration.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantTable } from "./grants.ts";
 
@@ -38,7 +39,7 @@ export class Registry extends Construct {
       { indexes: ["gsi1", "gsi2"], writes: true },
     );
 
-    const integration = new LambdaIntegration(this.function, { proxy: true });
+    const integration = apiIntegration(props.api, this.function);
     const options = { authorizer: props.authorizer };
     const v1 = props.api.root.resourceForPath("v1");
     const agencies = v1.addResource("agencies");

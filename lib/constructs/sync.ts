@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { Duration, Size } from "aws-cdk-lib";
-import { type IAuthorizer, LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
+import { Duration, type RemovalPolicy, Size } from "aws-cdk-lib";
+import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
@@ -11,6 +11,7 @@ import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { syncApiEnvironment, syncWorkerEnvironment } from "../../lambdas/sync/environment.ts";
 import type { StageConfig } from "../stage.ts";
+import { apiIntegration } from "./api-integration.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
 import { grantObjects, grantTable } from "./grants.ts";
@@ -18,6 +19,8 @@ import { taskStateMachine } from "./task-machine.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 export interface SyncProps {
+  /** The queue of batches' chunks (see {@link syncChunkQueue}), kept with the stateful stores. */
+  readonly queue: WorkQueue;
   readonly api: RestApi;
   readonly authorizer: IAuthorizer;
   readonly registryTable: ITable;
@@ -34,6 +37,22 @@ export interface SyncProps {
 }
 
 const WORKER_TIMEOUT = Duration.seconds(60);
+
+/**
+ * The queue of batches' chunks (and their dead letters), made with the stateful stores and
+ * handed to {@link Sync}, whose workers consume it.
+ */
+export function syncChunkQueue(
+  scope: Construct,
+  id: string,
+  props: { encryptionKey: IKey; removalPolicy: RemovalPolicy },
+): WorkQueue {
+  return new WorkQueue(scope, id, {
+    encryptionKey: props.encryptionKey,
+    consumerTimeout: WORKER_TIMEOUT,
+    removalPolicy: props.removalPolicy,
+  });
+}
 
 /** Another batch of the dataset holds its lease: wait for it (up to about an hour); no failure. */
 const waitingForLease = {
@@ -56,11 +75,7 @@ export class Sync extends Construct {
 
   constructor(scope: Construct, id: string, props: SyncProps) {
     super(scope, id);
-    const queue = new WorkQueue(this, "Chunks", {
-      encryptionKey: props.encryptionKey,
-      consumerTimeout: WORKER_TIMEOUT,
-      removalPolicy: props.stage.removalPolicy,
-    });
+    const queue = props.queue;
     const tables = {
       REGISTRY_TABLE_NAME: props.registryTable.tableName,
       INTEGRATED_TABLE_NAME: props.integratedTable.tableName,
@@ -149,7 +164,7 @@ export class Sync extends Construct {
     this.grantFanOut(worker, props);
     queue.connect(worker, { batchSize: 5 });
 
-    const integration = new LambdaIntegration(api, { proxy: true });
+    const integration = apiIntegration(props.api, api);
     const signed = { authorizer: props.authorizer };
     props.api.root.resourceForPath("v1/sync/{datasetId}/batches").addMethod("POST", integration, signed);
     props.api.root.resourceForPath("v1/sync/{datasetId}/uploads").addMethod("POST", integration, signed);

@@ -20,13 +20,14 @@ const nagReports = (reports: PluginReport[]) =>
   reports.filter((report) => /AwsSolutions|Serverless/i.test(report.pluginName));
 
 describe("cdk-nag", () => {
-  it("reports a known violation, so a clean platform report means something", () => {
+  it("reports a known violation in any stack of the app, so a clean platform report means something", () => {
     const outdir = temporaryDir("nag-control");
     const app = new App({ outdir });
+    const clean = new Stack(app, "NagControlFirst");
     const stack = new Stack(app, "NagControl");
     new Bucket(stack, "Careless");
 
-    const synthesized = synthesizeWithNag(app, stack, outdir);
+    const synthesized = synthesizeWithNag(app, [clean, stack], outdir);
     const rules = nagReports(synthesized.report).flatMap((report) => report.violations.map((item) => item.ruleName));
 
     expect(synthesized.error).toBeDefined();
