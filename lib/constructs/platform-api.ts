@@ -2,7 +2,6 @@ import { Duration, Validations } from "aws-cdk-lib";
 import {
   AccessLogFormat,
   type CfnAuthorizer,
-  type CfnStage,
   EndpointType,
   LogGroupLogDestination,
   MethodLoggingLevel,
@@ -188,11 +187,11 @@ export class PlatformApi extends Construct {
         managedRule("AWSManagedRulesAmazonIpReputationList", 4),
       ],
     });
-    const stage = this.api.deploymentStage.node.defaultChild as CfnStage;
+    // The stage's ARN refers to the stage, so the association waits for it.
     new CfnWebACLAssociation(this, "WebAclAssociation", {
       resourceArn: this.api.deploymentStage.stageArn,
       webAclArn: webAcl.attrArn,
-    }).node.addDependency(stage);
+    });
   }
 }
 

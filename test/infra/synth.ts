@@ -28,13 +28,13 @@ const CDK_JSON_CONTEXT = (
  * registered as validation plugins, and returns its templates and the validation report. The
  * functions' code is not bundled: no assertion reads it, and synth takes a fraction of the time.
  */
-export function synthesizePlatform(stage: StageName): Synthesized {
+export function synthesizePlatform(stage: StageName, options: { nag?: boolean } = {}): Synthesized {
   const outdir = temporaryDir(`synth-${stage}`);
   const { app, stacks } = createApp({
     outdir,
     context: { ...CDK_JSON_CONTEXT, "dscp:stage": stage, "aws:cdk:bundling-stacks": [] },
   });
-  return synthesizeWithNag(app, stacks, outdir);
+  return synthesizeWithNag(app, stacks, outdir, options);
 }
 
 export interface Synthesized {
@@ -60,18 +60,26 @@ type TemplateJson = {
   Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
 };
 
-/** Synthesizes `app` with cdk-nag's packs and reads back `stacks`' templates and the report. */
-export function synthesizeWithNag(app: App, stacks: readonly Stack[], outdir: string): Synthesized {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+/**
+ * Synthesizes `app` with cdk-nag's packs (unless `nag` is false: its report is then empty) and
+ * reads back `stacks`' templates and the report.
+ */
+export function synthesizeWithNag(
+  app: App,
+  stacks: readonly Stack[],
+  outdir: string,
+  { nag = true }: { nag?: boolean } = {},
+): Synthesized {
+  if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   let error: unknown;
   try {
     app.synth();
   } catch (caught) {
     error = caught;
   }
-  const report = JSON.parse(readFileSync(join(outdir, "validation-report.json"), "utf8")) as {
-    pluginReports: PluginReport[];
-  };
+  const report = (
+    nag ? JSON.parse(readFileSync(join(outdir, "validation-report.json"), "utf8")) : { pluginReports: [] }
+  ) as { pluginReports: PluginReport[] };
   const templateFiles = stacks.map((stack) => join(outdir, `${stack.artifactId}.template.json`));
   const templates = stacks.map((stack, index) => ({
     name: stack.stackName,
