@@ -9,6 +9,7 @@ import { pathOf } from "../api/route.ts";
 import { bootstrapOperator } from "../client/bootstrap.ts";
 import { DscpClient } from "../client/dscp-client.ts";
 import { generateIdentity, type IdentityFile } from "../client/identity-files.ts";
+import { platformOutputs } from "../client/outputs.ts";
 import { syntheticPopulation } from "../demo/population.ts";
 import { startDemoUpstream } from "../demo/upstream.ts";
 import { startLocalRuntime } from "../runtime/local-runtime.ts";
@@ -28,7 +29,7 @@ const runtime = await startLocalRuntime({
   fresh: true,
   maxConcurrency: ENVIRONMENTS,
 });
-const outputs = Object.values(runtime.outputs).find((candidate) => candidate.ApiUrl) as Record<string, string>;
+const outputs = platformOutputs(runtime.outputs);
 const { identity: operatorIdentity } = await bootstrapOperator(join(workDir, "keys"), (payload) =>
   runtime.lambdas.invoke(String(outputs.BootstrapFunctionName), payload),
 );

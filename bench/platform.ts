@@ -14,6 +14,7 @@ import { syncRoutes } from "../api/sync.ts";
 import { bootstrapOperator } from "../client/bootstrap.ts";
 import { DscpClient } from "../client/dscp-client.ts";
 import { generateIdentity, type IdentityFile } from "../client/identity-files.ts";
+import { platformOutputs } from "../client/outputs.ts";
 import { dictionarySample, loadDictionarySample } from "../demo/dictionary.ts";
 import type { Citizen } from "../demo/population.ts";
 import type { SharingMethod } from "../domain/catalog/model.ts";
@@ -36,7 +37,7 @@ export async function startBenchPlatform(name: string): Promise<BenchPlatform> {
   const assemblyDir = join(workDir, "cdk.out");
   await synthesize({ outdir: assemblyDir, quiet: true });
   const runtime = await startLocalRuntime({ assemblyDir, dataDir: join(workDir, "data"), fresh: true });
-  const outputs = Object.values(runtime.outputs).find((candidate) => candidate.ApiUrl) as Record<string, string>;
+  const outputs = platformOutputs(runtime.outputs);
   const { identity: operatorIdentity } = await bootstrapOperator(join(workDir, "keys"), (payload) =>
     runtime.lambdas.invoke(String(outputs.BootstrapFunctionName), payload),
   );

@@ -34,7 +34,7 @@ try {
   // Raw BatchWriteItem of the same records into the same table, four writers at a time, as the
   // items the store keeps (index keys included, so the emulator maintains the same index), under
   // another dataset id so they land beside the platform's.
-  const table = String(runtime.resource("Dscp-local", "DataStores/IntegratedTable/Resource")?.ref);
+  const table = String(runtime.resource("Dscp-local-Data", "DataStores/IntegratedTable/Resource")?.ref);
   const rawStarted = performance.now();
   let next = 0;
   const writer = async () => {

@@ -2,11 +2,11 @@
 // `npm run bootstrap -- --outputs outputs.json`: registers the operator's key on a deployed
 // platform (AWS or LocalStack) by invoking its bootstrap function with your AWS credentials.
 // It runs once; `--rotate` replaces the operator's keys with a new one (a lost or exposed key).
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { bootstrapOperator } from "../client/bootstrap.ts";
+import { readPlatformOutputs } from "../client/outputs.ts";
 
 const { values } = parseArgs({
   options: {
@@ -16,9 +16,8 @@ const { values } = parseArgs({
   },
 });
 
-const stacks = JSON.parse(readFileSync(values.outputs, "utf8")) as Record<string, Record<string, string>>;
-const outputs = Object.values(stacks).find((candidate) => candidate.BootstrapFunctionName);
-if (!outputs?.BootstrapFunctionName) throw new Error(`${values.outputs} has no BootstrapFunctionName output`);
+const outputs = readPlatformOutputs(values.outputs);
+if (!outputs.BootstrapFunctionName) throw new Error(`${values.outputs} has no BootstrapFunctionName output`);
 
 const lambda = new LambdaClient({});
 const { keyFile, previousKeyFile } = await bootstrapOperator(

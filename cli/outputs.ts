@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { OutputsError, readPlatformOutputs } from "../client/outputs.ts";
 import { UsageError } from "./command.ts";
 
 /** Where the platform is: its API's base URL and the audience its tokens name. */
@@ -10,8 +11,14 @@ export interface PlatformConnection {
 /** The platform a stack outputs file (`cdk deploy --outputs-file`, or `npm start`'s) names. */
 export function connectionFromOutputs(file: string): PlatformConnection {
   if (!existsSync(file)) throw new UsageError(`no outputs file ${file}: run npm start, or give --outputs`);
-  const stacks = Object.values(JSON.parse(readFileSync(file, "utf8")) as Record<string, Record<string, string>>);
-  const outputs = stacks.find((candidate) => candidate.ApiUrl && candidate.PlatformAudience);
-  if (!outputs) throw new UsageError(`${file} names no stack with ApiUrl and PlatformAudience`);
+  let outputs: Record<string, string>;
+  try {
+    outputs = readPlatformOutputs(file);
+  } catch (error) {
+    if (error instanceof OutputsError) throw new UsageError(`${file}: ${error.message}`);
+    throw error;
+  }
+  if (!outputs.ApiUrl || !outputs.PlatformAudience)
+    throw new UsageError(`${file} names no stack with ApiUrl and PlatformAudience`);
   return { baseUrl: String(outputs.ApiUrl), audience: String(outputs.PlatformAudience) };
 }

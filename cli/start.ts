@@ -3,12 +3,13 @@ import { writeFileSync } from "node:fs";
 // `npm start`: the platform on this machine, with the operator bootstrapped and the demo seeded.
 import { join } from "node:path";
 import { bootstrapOperator } from "../client/bootstrap.ts";
+import { platformOutputs } from "../client/outputs.ts";
 import { DEMO_DATASET, seedDemo } from "../demo/seed.ts";
 import { runFromCommandLine } from "../runtime/cli.ts";
 
 await runFromCommandLine(async (runtime, stateDir) => {
-  const outputs = Object.values(runtime.outputs).find((candidate) => candidate.BootstrapFunctionName);
-  if (!outputs?.BootstrapFunctionName) return [];
+  const outputs = platformOutputs(runtime.outputs);
+  if (!outputs.BootstrapFunctionName) return [];
   const keysDir = join(stateDir, "keys");
   const { keyFile, identity } = await bootstrapOperator(keysDir, (payload) =>
     runtime.lambdas.invoke(String(outputs.BootstrapFunctionName), payload),

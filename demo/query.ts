@@ -6,11 +6,10 @@ import { exchangeRoutes } from "../api/exchange.ts";
 import { pathOf } from "../api/route.ts";
 import { DscpClient } from "../client/dscp-client.ts";
 import { loadIdentity } from "../client/identity-files.ts";
+import { readPlatformOutputs } from "../client/outputs.ts";
 import { DEMO_DATASET } from "./seed.ts";
 
-const outputs = Object.values(
-  JSON.parse(readFileSync(".dscp/outputs.json", "utf8")) as Record<string, Record<string, string>>,
-).find((candidate) => candidate.ApiUrl) as Record<string, string>;
+const outputs = readPlatformOutputs(".dscp/outputs.json");
 const portal = new DscpClient({
   baseUrl: String(outputs.ApiUrl),
   audience: String(outputs.PlatformAudience),

@@ -8,7 +8,7 @@ export type StageName = (typeof STAGES)[number];
 /** Everything that differs between stages, decided in one place. */
 export interface StageConfig {
   readonly name: StageName;
-  /** Tables, buckets and keys: destroyed with the stack outside prod, retained in prod. */
+  /** Tables, buckets, keys, queues and log groups: destroyed with their stack outside prod, retained in prod. */
   readonly removalPolicy: RemovalPolicy;
   /** Retention of function, API access and execution logs. */
   readonly logRetention: RetentionDays;

@@ -193,6 +193,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const notEmulated: Record<string, string> = {};
     const gaps: string[] = [];
     const exportsByName = new Map<string, unknown>();
+    const queuesByArn = new Map<string, PhysicalResource>();
     const loaded: LoadedStack[] = [];
     const outputsRaw: Record<string, Record<string, unknown>> = {};
     const apis: Array<RestApiDefinition & { stackName: string }> = [];
@@ -229,6 +230,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
       const report: ProvisionReport = await provision(resources, identities, resolver, clients, log);
       gaps.push(...report.gaps);
+      for (const identity of identities.values()) {
+        if (identity.type === "AWS::SQS::Queue") queuesByArn.set(String(identity.attributes.Arn), identity);
+      }
 
       for (const [logicalId, resource] of resources) {
         const identity = identities.get(logicalId) as PhysicalResource;
@@ -276,9 +280,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           case "AWS::Lambda::EventSourceMapping": {
             const p = props();
             const queueArn = String(p.EventSourceArn ?? "");
-            const queue = [...identities.values()].find(
-              (candidate) => candidate.type === "AWS::SQS::Queue" && candidate.attributes.Arn === queueArn,
-            );
+            // The queue may be another stack's (imported by ARN): look in every stack loaded so far.
+            const queue = queuesByArn.get(queueArn);
             if (!queue) {
               notEmulated[`AWS::Lambda::EventSourceMapping (${logicalId})`] = "only SQS event sources are emulated";
               break;

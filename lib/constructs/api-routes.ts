@@ -1,10 +1,11 @@
 import { Validations } from "aws-cdk-lib";
-import { type IAuthorizer, type IRestApi, LambdaIntegration, type Method } from "aws-cdk-lib/aws-apigateway";
+import type { IAuthorizer, Method, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { RouteTable } from "../../api/route.ts";
+import { apiIntegration } from "./api-integration.ts";
 
 export interface ApiRoutesProps {
-  readonly api: IRestApi;
+  readonly api: RestApi;
   /** Attached to every signed route; needed when the table has one. */
   readonly authorizer?: IAuthorizer;
   /** The function that serves every route of the table. */
@@ -19,7 +20,7 @@ export interface ApiRoutesProps {
  * cdk-nag (AwsSolutions-APIG4) with the reason their descriptor gives.
  */
 export function addRoutes(props: ApiRoutesProps): Method[] {
-  const integration = new LambdaIntegration(props.handler, { proxy: true });
+  const integration = apiIntegration(props.api, props.handler);
   return Object.entries(props.routes).map(([operationId, route]) => {
     const resource = props.api.root.resourceForPath(route.path.replace(/^\//, ""));
     if (route.auth === "signed") {

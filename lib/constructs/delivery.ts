@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Duration } from "aws-cdk-lib";
+import { Duration, type RemovalPolicy } from "aws-cdk-lib";
 import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
@@ -16,6 +16,8 @@ import { grantItemWrites, grantTable } from "./grants.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 export interface DeliveryProps {
+  /** The deliveries' queue (see {@link deliveryQueue}), kept with the stateful stores. */
+  readonly queue: WorkQueue;
   readonly api: RestApi;
   readonly authorizer: IAuthorizer;
   readonly registryTable: ITable;
@@ -37,6 +39,22 @@ const PUSH_TIMEOUT = Duration.seconds(10);
 const DELIVERER_TIMEOUT = Duration.seconds(60);
 
 /**
+ * The queue of deliveries (and its dead letters, which wait for the operator's redrive), made
+ * with the stateful stores and handed to {@link Delivery}, which consumes it.
+ */
+export function deliveryQueue(
+  scope: Construct,
+  id: string,
+  props: { encryptionKey: IKey; removalPolicy: RemovalPolicy },
+): WorkQueue {
+  return new WorkQueue(scope, id, {
+    encryptionKey: props.encryptionKey,
+    consumerTimeout: DELIVERER_TIMEOUT,
+    removalPolicy: props.removalPolicy,
+  });
+}
+
+/**
  * Delivery of sync batches to subscribed consumers (Art. 7.2b): the sync workers queue each
  * change for each subscriber; the deliverer pushes it, signed, or deposits it in the inbox,
  * retrying failed pushes with backoff, then dead-lettering them for the operator to redrive.
@@ -46,11 +64,7 @@ export class Delivery extends Construct {
 
   constructor(scope: Construct, id: string, props: DeliveryProps) {
     super(scope, id);
-    this.queue = new WorkQueue(this, "Deliveries", {
-      encryptionKey: props.encryptionKey,
-      consumerTimeout: DELIVERER_TIMEOUT,
-      removalPolicy: props.stage.removalPolicy,
-    });
+    this.queue = props.queue;
     const environment = {
       REGISTRY_TABLE_NAME: props.registryTable.tableName,
       PERMISSIONS_TABLE_NAME: props.permissionsTable.tableName,

@@ -1,4 +1,4 @@
-import { type CfnElement, Stack, Validations } from "aws-cdk-lib";
+import { Stack, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
@@ -88,11 +88,28 @@ export function grantObjects(
     fn,
     ...(prefixes.write?.length ? ["kms:Decrypt", "kms:GenerateDataKey"] : ["kms:Decrypt"]),
   );
-  const bucketId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnElement);
-  for (const prefix of new Set([...(prefixes.read ?? []), ...(prefixes.write ?? [])])) {
-    Validations.of(fn.role ?? fn).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
-      reason: `Objects under ${prefix} are named per batch at run time; the grant is limited to that prefix and to the object actions the function uses.`,
-    });
-  }
+  // cdk-nag names the bucket as the role's template does: `<BucketId.Arn>` in the bucket's own
+  // stack, the export's name in another. That is known once references are resolved, so the
+  // acknowledgement is made then (validation runs after them, before cdk-nag's plugins).
+  const role = fn.role ?? fn;
+  role.node.addValidation({
+    validate: () => {
+      const arn = nagResourceName(Stack.of(role).resolve(bucket.bucketArn));
+      for (const prefix of new Set([...(prefixes.read ?? []), ...(prefixes.write ?? [])])) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${arn}/${prefix}*]`,
+          reason: `Objects under ${prefix} are named per batch at run time; the grant is limited to that prefix and to the object actions the function uses.`,
+        });
+      }
+      return [];
+    },
+  });
+}
+
+/** How cdk-nag writes a resolved ARN in a finding's id: `<Id.Arn>` for GetAtt, the name of an import. */
+function nagResourceName(resolved: unknown): string {
+  const value = resolved as { "Fn::GetAtt"?: [string, string]; "Fn::ImportValue"?: string };
+  if (value["Fn::GetAtt"]) return `<${value["Fn::GetAtt"].join(".")}>`;
+  if (typeof value["Fn::ImportValue"] === "string") return value["Fn::ImportValue"];
+  throw new Error(`cannot name ${JSON.stringify(resolved)} as cdk-nag does`);
 }

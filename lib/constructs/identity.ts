@@ -1,6 +1,4 @@
 import { fileURLToPath } from "node:url";
-import { Duration } from "aws-cdk-lib";
-import { type CfnAuthorizer, RequestAuthorizer } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
@@ -25,12 +23,12 @@ export interface IdentityProps {
 }
 
 /**
- * Who is calling (design.md, "Identity and trust"): the request authoriser that verifies every
- * signed request token, and the one-time bootstrap that registers the operator's first key.
+ * Who is calling (design.md, "Identity and trust"): the function that verifies every signed
+ * request token (the API's request authoriser invokes it), and the one-time bootstrap that
+ * registers the operator's first key.
  */
 export class Identity extends Construct {
-  /** Attach to every method that needs a signed request. */
-  readonly authorizer: RequestAuthorizer;
+  /** Verifies every signed request token; the API's request authoriser (PlatformApi) invokes it. */
   readonly authorizerFunction: DscpFunction<typeof authorizerEnvironment>;
   /** Invoked directly, once per deployment, to register the operator (`npm run bootstrap`). */
   readonly bootstrapFunction: DscpFunction<typeof registryEnvironment>;
@@ -57,17 +55,6 @@ export class Identity extends Construct {
     grantTable(this.authorizerFunction, props.registryTable, ["dynamodb:Query"]);
     grantTable(this.authorizerFunction, props.replayTable, ["dynamodb:PutItem"], { writes: true });
     grantLogWrite(props.logQueue, props.encryptionKey, this.authorizerFunction);
-
-    // Every token is single-use and signs one method and target, so results are never cached.
-    // With caching off and no identity source, API Gateway calls the authoriser for every
-    // request, even one with no Authorization header: that refusal is logged like any other.
-    this.authorizer = new RequestAuthorizer(this, "RequestAuthorizer", {
-      handler: this.authorizerFunction,
-      identitySources: [],
-      resultsCacheTtl: Duration.seconds(0),
-    });
-    // CDK writes an empty IdentitySource for an empty list; leave the property out altogether.
-    (this.authorizer.node.defaultChild as CfnAuthorizer).addPropertyDeletionOverride("IdentitySource");
 
     this.bootstrapFunction = new DscpFunction(this, "BootstrapFunction", {
       ...common,

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Duration, Validations } from "aws-cdk-lib";
+import { Duration, type RemovalPolicy, Validations } from "aws-cdk-lib";
 import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
@@ -17,6 +17,8 @@ import { grantItemWrites, grantTable } from "./grants.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 export interface OversightProps {
+  /** The queue of audits and rankings to run (see {@link oversightQueue}), kept with the stateful stores. */
+  readonly queue: WorkQueue;
   readonly api: RestApi;
   readonly authorizer: IAuthorizer;
   readonly registryTable: ITable;
@@ -33,6 +35,23 @@ export interface OversightProps {
 const WORKER_TIMEOUT = Duration.minutes(15);
 
 /**
+ * The queue of audits and rankings to run (and their dead letters), made with the stateful
+ * stores and handed to {@link Oversight}, whose worker consumes it.
+ */
+export function oversightQueue(
+  scope: Construct,
+  id: string,
+  props: { encryptionKey: IKey; removalPolicy: RemovalPolicy },
+): WorkQueue {
+  return new WorkQueue(scope, id, {
+    encryptionKey: props.encryptionKey,
+    consumerTimeout: WORKER_TIMEOUT,
+    maxReceiveCount: 2,
+    removalPolicy: props.removalPolicy,
+  });
+}
+
+/**
  * Oversight (Art. 12-15, 24): the API takes audit and ranking requests and answers reports; a
  * worker runs audits and rankings from a queue, and queues an audit of every dataset daily.
  */
@@ -43,12 +62,7 @@ export class Oversight extends Construct {
 
   constructor(scope: Construct, id: string, props: OversightProps) {
     super(scope, id);
-    this.queue = new WorkQueue(this, "Work", {
-      encryptionKey: props.encryptionKey,
-      consumerTimeout: WORKER_TIMEOUT,
-      maxReceiveCount: 2,
-      removalPolicy: props.stage.removalPolicy,
-    });
+    this.queue = props.queue;
     const environment = {
       REGISTRY_TABLE_NAME: props.registryTable.tableName,
       PERMISSIONS_TABLE_NAME: props.permissionsTable.tableName,

@@ -1,13 +1,15 @@
-import { Validations } from "aws-cdk-lib";
+import { Duration, Validations } from "aws-cdk-lib";
 import {
   AccessLogFormat,
-  type CfnStage,
+  type CfnAuthorizer,
   EndpointType,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  RequestAuthorizer,
   ResponseType,
   RestApi,
 } from "aws-cdk-lib/aws-apigateway";
+import { type IFunction, Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import { CfnWebACL, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
@@ -18,6 +20,8 @@ import type { StageConfig } from "../stage.ts";
 
 export interface PlatformApiProps {
   readonly stage: StageConfig;
+  /** Verifies signed request tokens (Identity's authoriser function), in whichever stack it is. */
+  readonly authorizerFunction: IFunction;
 }
 
 /** Problem details API Gateway itself answers with, before any function runs. */
@@ -63,10 +67,13 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 /**
  * The one REST API in front of every exchange (Art. 3.5, 10.1): regional endpoint, a stage
  * named after the deployment stage, JSON access logs, execution logs, X-Ray tracing,
- * throttling, a WAF web ACL, and RFC 9457 problem details for errors the gateway raises itself.
+ * throttling, a WAF web ACL, the request authoriser, and RFC 9457 problem details for errors the
+ * gateway raises itself.
  */
 export class PlatformApi extends Construct {
   readonly api: RestApi;
+  /** Attach to every method that needs a signed request. */
+  readonly authorizer: RequestAuthorizer;
 
   constructor(scope: Construct, id: string, props: PlatformApiProps) {
     super(scope, id);
@@ -142,6 +149,22 @@ export class PlatformApi extends Construct {
       });
     }
 
+    // Every token is single-use and signs one method and target, so results are never cached.
+    // With caching off and no identity source, API Gateway calls the authoriser for every
+    // request, even one with no Authorization header: that refusal is logged like any other.
+    // The function is seen from the API's scope, so the permission to invoke it, which names
+    // the authoriser, is made beside the API and the function's stack never refers to the API.
+    this.authorizer = new RequestAuthorizer(this, "RequestAuthorizer", {
+      handler: LambdaFunction.fromFunctionAttributes(this, "AuthorizerFunction", {
+        functionArn: props.authorizerFunction.functionArn,
+        sameEnvironment: true,
+      }),
+      identitySources: [],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+    // CDK writes an empty IdentitySource for an empty list; leave the property out altogether.
+    (this.authorizer.node.defaultChild as CfnAuthorizer).addPropertyDeletionOverride("IdentitySource");
+
     const webAcl = new CfnWebACL(this, "WebAcl", {
       scope: "REGIONAL",
       defaultAction: { allow: {} },
@@ -157,11 +180,11 @@ export class PlatformApi extends Construct {
         managedRule("AWSManagedRulesAmazonIpReputationList", 4),
       ],
     });
-    const stage = this.api.deploymentStage.node.defaultChild as CfnStage;
+    // The stage's ARN refers to the stage, so the association waits for it.
     new CfnWebACLAssociation(this, "WebAclAssociation", {
       resourceArn: this.api.deploymentStage.stageArn,
       webAclArn: webAcl.attrArn,
-    }).node.addDependency(stage);
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Duration, Size } from "aws-cdk-lib";
+import { Duration, type RemovalPolicy, Size } from "aws-cdk-lib";
 import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
@@ -20,6 +20,8 @@ import { taskStateMachine } from "./task-machine.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 export interface SyncProps {
+  /** The queue of batches' chunks (see {@link syncChunkQueue}), kept with the stateful stores. */
+  readonly queue: WorkQueue;
   readonly api: RestApi;
   readonly authorizer: IAuthorizer;
   readonly registryTable: ITable;
@@ -36,6 +38,22 @@ export interface SyncProps {
 }
 
 const WORKER_TIMEOUT = Duration.seconds(60);
+
+/**
+ * The queue of batches' chunks (and their dead letters), made with the stateful stores and
+ * handed to {@link Sync}, whose workers consume it.
+ */
+export function syncChunkQueue(
+  scope: Construct,
+  id: string,
+  props: { encryptionKey: IKey; removalPolicy: RemovalPolicy },
+): WorkQueue {
+  return new WorkQueue(scope, id, {
+    encryptionKey: props.encryptionKey,
+    consumerTimeout: WORKER_TIMEOUT,
+    removalPolicy: props.removalPolicy,
+  });
+}
 
 /** Another batch of the dataset holds its lease: wait for it (up to about an hour); no failure. */
 const waitingForLease = {
@@ -58,11 +76,7 @@ export class Sync extends Construct {
 
   constructor(scope: Construct, id: string, props: SyncProps) {
     super(scope, id);
-    const queue = new WorkQueue(this, "Chunks", {
-      encryptionKey: props.encryptionKey,
-      consumerTimeout: WORKER_TIMEOUT,
-      removalPolicy: props.stage.removalPolicy,
-    });
+    const queue = props.queue;
     const tables = {
       REGISTRY_TABLE_NAME: props.registryTable.tableName,
       INTEGRATED_TABLE_NAME: props.integratedTable.tableName,

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { bootstrapOperator } from "../../client/bootstrap.ts";
 import { identityPath } from "../../client/identity-files.ts";
+import { platformOutputs } from "../../client/outputs.ts";
 import { OPERATOR_SYSTEM } from "../../domain/registry/bootstrap.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local-runtime.ts";
 import { synthesize } from "../../runtime/synth.ts";
@@ -39,9 +40,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const runtime: LocalRuntime = await startLocalRuntime({ assemblyDir, dataDir: join(workDir, "data"), fresh: true });
   writeFileSync(join(workDir, "outputs.json"), JSON.stringify(runtime.outputs, null, 2));
   project.provide("dscpOutputs", runtime.outputs);
-  const bootstrapFunction = Object.values(runtime.outputs).find((outputs) => outputs.BootstrapFunctionName);
+  const { BootstrapFunctionName: bootstrapFunction } = platformOutputs(runtime.outputs);
   const { keyFile } = await bootstrapOperator(join(workDir, "keys"), (payload) =>
-    runtime.lambdas.invoke(String(bootstrapFunction?.BootstrapFunctionName), payload),
+    runtime.lambdas.invoke(String(bootstrapFunction), payload),
   );
   project.provide("operatorKeyFile", keyFile);
   project.provide("dynamodbEndpoint", runtime.endpoints.dynamodb);

@@ -1,5 +1,6 @@
 import { inject } from "vitest";
 import { type IdentityFile, loadIdentity } from "../../client/identity-files.ts";
+import { platformOutputs } from "../../client/outputs.ts";
 
 /** The deployment under test, found from its stack outputs. */
 export interface Target {
@@ -14,14 +15,13 @@ export interface Target {
 }
 
 /**
- * Reads the platform stack's outputs. With `DSCP_TARGET=localstack`, the API URL is built the
+ * Reads the platform's outputs, from all of its stacks. With `DSCP_TARGET=localstack`, the API URL is built the
  * way LocalStack serves REST APIs (`<endpoint>/_aws/execute-api/<apiId>/<stage>/`), since its
  * `ApiUrl` output names a host that needs LocalStack's DNS.
  */
 export function target(): Target {
-  const stacks = inject("dscpOutputs");
-  const outputs = Object.values(stacks).find((candidate) => candidate.ApiUrl && candidate.ApiId);
-  if (!outputs) throw new Error("no stack in the outputs file has ApiUrl and ApiId outputs");
+  const outputs = platformOutputs(inject("dscpOutputs"));
+  if (!outputs.ApiUrl || !outputs.ApiId) throw new Error("no stack in the outputs file has ApiUrl and ApiId outputs");
   const stage = String(outputs.ApiStage);
   const apiUrl =
     process.env.DSCP_TARGET === "localstack"

@@ -6,6 +6,7 @@ import { Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambd
 import { describe, expect, it } from "vitest";
 import { routes } from "../../api/route.ts";
 import { healthEnvironment } from "../../lambdas/health/environment.ts";
+import { apiIntegration } from "../../lib/constructs/api-integration.ts";
 import { addRoutes } from "../../lib/constructs/api-routes.ts";
 import { DscpFunction } from "../../lib/constructs/dscp-function.ts";
 import { WorkQueue } from "../../lib/constructs/work-queue.ts";
@@ -135,5 +136,36 @@ describe("addRoutes", () => {
     const { api, handler } = setUp();
 
     expect(() => addRoutes({ api, handler, routes: table })).toThrow("addThing is signed");
+  });
+});
+
+describe("apiIntegration", () => {
+  const app = new App();
+  const compute = new Stack(app, "Compute");
+  const fn = new LambdaFunction(compute, "Handler", {
+    runtime: Runtime.NODEJS_22_X,
+    handler: "index.handler",
+    code: Code.fromInline("exports.handler = async () => ({ statusCode: 200 })"),
+  });
+  const front = new Stack(app, "Front");
+  const api = new RestApi(front, "Api", { deployOptions: { stageName: "test" } });
+  api.root.addResource("a").addMethod("GET", apiIntegration(api, fn));
+  api.root.addResource("b").addMethod("POST", apiIntegration(api, fn));
+  const frontTemplate = Template.fromStack(front);
+
+  it("lets the API's stage invoke a function of another stack, with one permission made in the API's stack", () => {
+    const permissions = Object.values(frontTemplate.findResources("AWS::Lambda::Permission"));
+
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]?.Properties.Principal).toBe("apigateway.amazonaws.com");
+    expect(JSON.stringify(permissions[0]?.Properties.SourceArn)).toMatch(
+      /"\/",\{"Ref":"ApiDeploymentStagetest\w+"\},"\/\*\/\*"/,
+    );
+    Template.fromStack(compute).resourceCountIs("AWS::Lambda::Permission", 0);
+  });
+
+  it("leaves the function's stack independent of the API's", () => {
+    expect(front.dependencies).toContain(compute);
+    expect(compute.dependencies).not.toContain(front);
   });
 });

@@ -21,13 +21,14 @@ const nagReports = (reports: PluginReport[]) =>
   reports.filter((report) => /AwsSolutions|Serverless/i.test(report.pluginName));
 
 describe("cdk-nag", () => {
-  it("reports a known violation, so a clean platform report means something", () => {
+  it("reports a known violation in any stack of the app, so a clean platform report means something", () => {
     const outdir = temporaryDir("nag-control");
     const app = new App({ outdir });
+    const clean = new Stack(app, "NagControlFirst");
     const stack = new Stack(app, "NagControl");
     new Bucket(stack, "Careless");
 
-    const synthesized = synthesizeWithNag(app, stack, outdir);
+    const synthesized = synthesizeWithNag(app, [clean, stack], outdir);
     const rules = nagReports(synthesized.report).flatMap((report) => report.violations.map((item) => item.ruleName));
 
     expect(synthesized.error).toBeDefined();
@@ -50,6 +51,106 @@ describe("cdk-nag", () => {
     expect(local.acknowledgments.length).toBeGreaterThan(0);
     for (const acknowledgment of local.acknowledgments) {
       expect(acknowledgment.reason.length, `${acknowledgment.id} at ${acknowledgment.path}`).toBeGreaterThan(40);
+    }
+  });
+});
+
+/** CloudFormation refuses a stack of more than 500 resources; the platform keeps room to grow. */
+const STACK_RESOURCE_LIMIT = 300;
+
+describe("stacks", () => {
+  it.each(["local", "prod"] as const)("keep every stack of the %s stage under 300 resources", (stage) => {
+    const sizes = Object.entries((stage === "local" ? local : prod).stacks).map(
+      ([name, template]) => [name, Object.keys(template.toJSON().Resources ?? {}).length] as const,
+    );
+
+    expect(sizes.length).toBeGreaterThan(1);
+    expect(sizes.filter(([, size]) => size > STACK_RESOURCE_LIMIT)).toEqual([]);
+  });
+
+  it("keep every table, bucket, key and queue in the data stack, and no compute there", () => {
+    const stateful = ["AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::SQS::Queue"];
+    const compute = ["AWS::Lambda::Function", "AWS::StepFunctions::StateMachine", "AWS::ApiGateway::RestApi"];
+    const typesIn = (name: string) =>
+      new Set(
+        Object.values((local.stacks[name]?.toJSON().Resources ?? {}) as Record<string, { Type: string }>).map(
+          (resource) => resource.Type,
+        ),
+      );
+
+    for (const [name] of Object.entries(local.stacks)) {
+      const types = typesIn(name);
+      if (name === "Dscp-local-Data") {
+        expect(
+          [...types].filter((type) => compute.includes(type)),
+          name,
+        ).toEqual([]);
+        expect(
+          stateful.every((type) => types.has(type)),
+          name,
+        ).toBe(true);
+      } else {
+        expect(
+          [...types].filter((type) => stateful.includes(type)),
+          name,
+        ).toEqual([]);
+      }
+    }
+  });
+
+  it("retain every table, bucket, key, queue and log group in prod, and destroy them elsewhere but the locked log archive", () => {
+    const stateful = [
+      "AWS::DynamoDB::Table",
+      "AWS::S3::Bucket",
+      "AWS::KMS::Key",
+      "AWS::SQS::Queue",
+      "AWS::Logs::LogGroup",
+    ];
+    const policies = (synthesized: Synthesized) =>
+      Object.entries(synthesized.template.toJSON().Resources as Record<string, Record<string, unknown>>)
+        .filter(([, resource]) => stateful.includes(String(resource.Type)))
+        .map(([id, resource]) => ({
+          id,
+          deletion: resource.DeletionPolicy,
+          replacement: resource.UpdateReplacePolicy,
+        }));
+
+    expect(policies(prod).length).toBeGreaterThan(30);
+    for (const { id, deletion, replacement } of policies(prod)) {
+      expect({ id, deletion, replacement }).toEqual({ id, deletion: "Retain", replacement: "Retain" });
+    }
+    for (const { id, deletion } of policies(local)) {
+      expect({ id, deletion }).toEqual({
+        id,
+        deletion: id.startsWith("DataStoresLogArchiveBucket") ? "Retain" : "Delete",
+      });
+    }
+  });
+
+  it("let API Gateway invoke each function it integrates once, from the API's deployed stage only", () => {
+    type Resource = {
+      Type: string;
+      Properties: { Integration?: { Uri: unknown }; Principal?: string; SourceArn?: unknown };
+    };
+    const api = local.stacks["Dscp-local-Api"]?.toJSON().Resources as Record<string, Resource>;
+    const integrated = new Set(
+      Object.values(api)
+        .filter((resource) => resource.Type === "AWS::ApiGateway::Method")
+        .map((resource) => JSON.stringify(resource.Properties.Integration?.Uri)),
+    );
+    const permissions = Object.values(api).filter(
+      (resource) =>
+        resource.Type === "AWS::Lambda::Permission" && resource.Properties.Principal === "apigateway.amazonaws.com",
+    );
+    const [apiId] = Object.keys(api).filter((id) => api[id]?.Type === "AWS::ApiGateway::RestApi");
+
+    // One per integrated function, and one for the request authoriser.
+    expect(permissions).toHaveLength(integrated.size + 1);
+    for (const permission of permissions) {
+      const sourceArn = JSON.stringify(permission.Properties.SourceArn);
+      expect(sourceArn).toContain(`{"Ref":"${apiId}"}`);
+      // The stage (`…/<stage>/*/*`: any method and path of it), or the authoriser.
+      expect(sourceArn).toMatch(/"\/",\{"Ref":"PlatformApiDeploymentStagelocal\w+"\},"\/\*\/\*"|"\/authorizers\/"/);
     }
   });
 });

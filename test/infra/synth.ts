@@ -18,39 +18,73 @@ export interface PluginReport {
   readonly suppressedViolations?: ReadonlyArray<{ ruleName: string; acknowledgedId?: string; reason?: string }>;
 }
 
+/** The context `cdk synth` runs the app with (cdk.json's feature flags), so tests see what deploys. */
+const CDK_JSON_CONTEXT = (
+  JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as { context: Record<string, unknown> }
+).context;
+
 /**
  * Synthesizes the platform for a stage with cdk-nag's AwsSolutions and Serverless packs
- * registered as validation plugins, and returns the template and the validation report.
+ * registered as validation plugins, and returns its templates and the validation report. The
+ * functions' code is not bundled: no assertion reads it, and synth takes a fraction of the time.
  */
-export function synthesizePlatform(stage: StageName): Synthesized {
+export function synthesizePlatform(stage: StageName, options: { nag?: boolean } = {}): Synthesized {
   const outdir = temporaryDir(`synth-${stage}`);
-  const { app, stack } = createApp({ outdir, context: { "dscp:stage": stage } });
-  return synthesizeWithNag(app, stack, outdir);
+  const { app, stacks } = createApp({
+    outdir,
+    context: { ...CDK_JSON_CONTEXT, "dscp:stage": stage, "aws:cdk:bundling-stacks": [] },
+  });
+  return synthesizeWithNag(app, stacks, outdir, options);
 }
 
 export interface Synthesized {
+  /**
+   * Every stack's resources and outputs in one template, each cross-stack import replaced by
+   * the value its producer exports: the platform as one graph, whichever stack holds what.
+   */
   readonly template: Template;
+  /** Each stack's own template, by stack name. */
+  readonly stacks: Readonly<Record<string, Template>>;
+  /** The cloud assembly's folder, with a `<artifact id>.template.json` per stack. */
+  readonly outdir: string;
+  /** Each stack's template file, in the assembly's folder. */
+  readonly templateFiles: readonly string[];
   readonly report: PluginReport[];
   /** Every acknowledged rule in the construct tree, where and why. */
   readonly acknowledgments: Array<{ path: string; id: string; reason: string }>;
   readonly error?: unknown;
 }
 
-/** Synthesizes `app` with cdk-nag's packs and reads back `stack`'s template and the report. */
-export function synthesizeWithNag(app: App, stack: Stack, outdir: string): Synthesized {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+type TemplateJson = {
+  Resources?: Record<string, { Type: string }>;
+  Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
+};
+
+/**
+ * Synthesizes `app` with cdk-nag's packs (unless `nag` is false: its report is then empty) and
+ * reads back `stacks`' templates and the report.
+ */
+export function synthesizeWithNag(
+  app: App,
+  stacks: readonly Stack[],
+  outdir: string,
+  { nag = true }: { nag?: boolean } = {},
+): Synthesized {
+  if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   let error: unknown;
   try {
     app.synth();
   } catch (caught) {
     error = caught;
   }
-  const report = JSON.parse(readFileSync(join(outdir, "validation-report.json"), "utf8")) as {
-    pluginReports: PluginReport[];
-  };
-  const template = Template.fromJSON(
-    JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.template.json`), "utf8")),
-  );
+  const report = (
+    nag ? JSON.parse(readFileSync(join(outdir, "validation-report.json"), "utf8")) : { pluginReports: [] }
+  ) as { pluginReports: PluginReport[] };
+  const templateFiles = stacks.map((stack) => join(outdir, `${stack.artifactId}.template.json`));
+  const templates = stacks.map((stack, index) => ({
+    name: stack.stackName,
+    json: JSON.parse(readFileSync(templateFiles[index] as string, "utf8")) as TemplateJson,
+  }));
   const acknowledgments = app.node.findAll().flatMap((construct) =>
     construct.node.metadata
       .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
@@ -58,5 +92,52 @@ export function synthesizeWithNag(app: App, stack: Stack, outdir: string): Synth
       .filter(([id]) => /AwsSolutions|Serverless/.test(id))
       .map(([id, reason]) => ({ path: construct.node.path, id, reason })),
   );
-  return { template, report: report.pluginReports, acknowledgments, ...(error ? { error } : {}) };
+  return {
+    template: Template.fromJSON(mergeTemplates(templates.map(({ json }) => json))),
+    stacks: Object.fromEntries(templates.map(({ name, json }) => [name, Template.fromJSON(json)])),
+    outdir,
+    templateFiles,
+    report: report.pluginReports,
+    acknowledgments,
+    ...(error ? { error } : {}),
+  };
+}
+
+/**
+ * One template of several stacks' resources and outputs, `Fn::ImportValue` of each export
+ * replaced by the exported value (a Ref or GetAtt of the producer's resource). A logical id
+ * used by two stacks (CDK's metadata aside) would make the merge ambiguous, so it throws.
+ */
+export function mergeTemplates(templates: readonly TemplateJson[]): TemplateJson {
+  const exported = new Map<string, unknown>();
+  for (const template of templates) {
+    for (const output of Object.values(template.Outputs ?? {})) {
+      if (typeof output.Export?.Name === "string") exported.set(output.Export.Name, output.Value);
+    }
+  }
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (value === null || typeof value !== "object") return value;
+    const entries = Object.entries(value);
+    const [first] = entries;
+    if (entries.length === 1 && first?.[0] === "Fn::ImportValue" && typeof first[1] === "string") {
+      if (!exported.has(first[1])) throw new Error(`no stack exports ${first[1]}`);
+      return exported.get(first[1]);
+    }
+    return Object.fromEntries(entries.map(([key, item]) => [key, resolve(item)]));
+  };
+  const merged: Required<TemplateJson> = { Resources: {}, Outputs: {} };
+  for (const template of templates) {
+    for (const [section, entries] of [
+      ["Resources", template.Resources ?? {}],
+      ["Outputs", template.Outputs ?? {}],
+    ] as const) {
+      for (const [id, entry] of Object.entries(entries)) {
+        if ((entry as { Type?: string }).Type === "AWS::CDK::Metadata") continue;
+        if (id in merged[section]) throw new Error(`${section}.${id} is in two stacks`);
+        (merged[section] as Record<string, unknown>)[id] = resolve(entry);
+      }
+    }
+  }
+  return merged;
 }

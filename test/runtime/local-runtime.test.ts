@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local-runtime.ts";
-import { FIXTURE_STACK, synthesizeFixture } from "../fixtures/runtime-app/app.ts";
+import { FIXTURE_SECOND_STACK, FIXTURE_STACK, synthesizeFixture } from "../fixtures/runtime-app/app.ts";
 import { eventually, temporaryDir } from "./helpers.ts";
 
 const assemblyDir = temporaryDir("fixture-assembly");
@@ -148,6 +148,29 @@ describe("SQS event source with partial batch failures", () => {
       new GetQueueAttributesCommand({ QueueUrl: work, AttributeNames: ["ApproximateNumberOfMessages"] }),
     );
     expect(Attributes?.ApproximateNumberOfMessages).toBe("0");
+  });
+});
+
+describe("stacks of one assembly", () => {
+  it("resolves another stack's exports of names, URLs and ARNs", () => {
+    const outputs = runtime.outputs[FIXTURE_SECOND_STACK];
+
+    expect(outputs?.HandoffQueueUrl).toBe(queueUrl("Handoff"));
+    expect(outputs?.MachineArn).toBe(runtime.stepFunctions.list()[0]?.arn);
+    expect(outputs?.ImportedBucket).toBe(ref("Files/Resource"));
+  });
+
+  it("runs a function on another stack's queue, into another stack's table it names by import", async () => {
+    await runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl("Handoff"), MessageBody: "relayed" }));
+
+    const item = await eventually(async () => {
+      const { Item } = await runtime.clients.dynamodb.send(
+        new GetItemCommand({ TableName: tableName(), Key: { pk: { S: "message#relayed" } } }),
+      );
+      return Item;
+    });
+
+    expect(item?.pk?.S).toBe("message#relayed");
   });
 });
 
