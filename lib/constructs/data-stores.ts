@@ -1,6 +1,6 @@
-import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import { AttributeType, BillingMode, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
-import { AnyPrincipal, Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Key, KeySpec, KeyUsage } from "aws-cdk-lib/aws-kms";
 import {
   BlockPublicAccess,
@@ -60,6 +60,17 @@ export class DataStores extends Construct {
       pendingWindow: props.stage.keyPendingWindow,
       removalPolicy,
     });
+    // CloudWatch alarms publish to the operator's alarm topic, which this key encrypts: without
+    // this statement, no alarm of this account would ever reach it.
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "AlarmsPublishToTheEncryptedTopic",
+        principals: [new ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+        conditions: { StringEquals: { "aws:SourceAccount": Stack.of(this).account } },
+      }),
+    );
 
     this.signingKey = new Key(this, "SigningKey", {
       description: "DSCP platform signing key: signs the platform's calls to agencies' systems",

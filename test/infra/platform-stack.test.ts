@@ -550,6 +550,22 @@ describe("monitoring (Art. 13)", () => {
     local.template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
   });
 
+  it("lets CloudWatch alarms of this account use the key that encrypts the alarm topic, so they can publish to it", () => {
+    const topics = Object.values(local.template.findResources("AWS::SNS::Topic"));
+    const keyId = JSON.stringify(topics[0]?.Properties?.KmsMasterKeyId);
+    const [, key] =
+      Object.entries(local.template.findResources("AWS::KMS::Key")).find(([id]) => keyId.includes(id)) ?? [];
+    const statements = (key?.Properties?.KeyPolicy?.Statement ?? []) as Array<Record<string, unknown>>;
+
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Condition: { StringEquals: { "aws:SourceAccount": expect.anything() } },
+      }),
+    );
+  });
+
   it("audits every dataset daily through the oversight worker, which reads the log and the permissions it needs and no more", () => {
     local.template.hasResourceProperties("AWS::Events::Rule", {
       ScheduleExpression: "cron(0 1 * * ? *)",
