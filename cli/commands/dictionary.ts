@@ -69,10 +69,10 @@ export const dictionaryCommands: readonly Command[] = [
         const page = await listPage(client, dictionaryRoutes.listCodeLists, values);
         context.table(page, ["code", "entryCount", "owner", "name", "nameEn"]);
       } else {
-        const page = await client.invoke<Page, typeof dictionaryRoutes.listCodeEntries.path>(
-          dictionaryRoutes.listCodeEntries,
-          { path: { code }, query: pageOf(values) },
-        );
+        const page: Page = await client.invoke(dictionaryRoutes.listCodeEntries, {
+          path: { code },
+          query: pageOf(values),
+        });
         context.table(page, ["code", "label", "labelEn", "parent"]);
       }
       return 0;
@@ -112,10 +112,10 @@ export const dictionaryCommands: readonly Command[] = [
         const page = await listPage(client, dictionaryRoutes.listSchemas, values);
         context.table(page, ["id", "latestVersion", "owner", "updatedAt", "title"]);
       } else {
-        const page = await client.invoke<Page, typeof dictionaryRoutes.listSchemaVersions.path>(
-          dictionaryRoutes.listSchemaVersions,
-          { path: { schemaId: id }, query: pageOf(values) },
-        );
+        const page: Page = await client.invoke(dictionaryRoutes.listSchemaVersions, {
+          path: { schemaId: id },
+          query: pageOf(values),
+        });
         context.table(page, ["version", "publishedAt", "publishedBy", "keyFields", "changes"]);
       }
       return 0;

@@ -92,9 +92,7 @@ export const oversightCommands: readonly Command[] = [
     async run(context, [auditId]) {
       return printAudit(
         context,
-        await context.client().invoke<Audit, typeof oversightRoutes.getAudit.path>(oversightRoutes.getAudit, {
-          path: { auditId: String(auditId) },
-        }),
+        await context.client().invoke(oversightRoutes.getAudit, { path: { auditId: String(auditId) } }),
       );
     },
   },
