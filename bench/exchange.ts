@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { exchangeRoutes } from "../api/exchange.ts";
+import { platformKeyRoutes } from "../api/platform.ts";
 import { pathOf } from "../api/route.ts";
 import { bootstrapOperator } from "../client/bootstrap.ts";
 import { DscpClient } from "../client/dscp-client.ts";
@@ -48,8 +49,9 @@ const common = {
   basePath: "/citizens",
   records,
 };
-const viaPlatform = await startDemoUpstream({ ...common, jwksUrl: `${outputs.ApiUrl}v1/platform/keys` });
-const direct = await startDemoUpstream({ ...common, jwksUrl: `${outputs.ApiUrl}v1/platform/keys`, verify: false });
+const jwksUrl = `${outputs.ApiUrl}${pathOf(platformKeyRoutes.getPlatformKeys).slice(1)}`;
+const viaPlatform = await startDemoUpstream({ ...common, jwksUrl });
+const direct = await startDemoUpstream({ ...common, jwksUrl, verify: false });
 viaPlatform.behave({ delayMs: UPSTREAM_DELAY_MS });
 direct.behave({ delayMs: UPSTREAM_DELAY_MS });
 

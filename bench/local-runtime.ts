@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { healthRoutes } from "../api/platform.ts";
-import { pathOf } from "../api/route.ts";
+import { pathOf, routeKey } from "../api/route.ts";
 import { startLocalRuntime } from "../runtime/local-runtime.ts";
 import { PROJECT_ROOT, synthesize } from "../runtime/synth.ts";
 
@@ -57,8 +57,8 @@ try {
   const lines = [
     `local runtime start (emulators, provisioning, API): ${startupMs.toFixed(0)} ms`,
     `first request (cold function): ${cold.toFixed(0)} ms`,
-    `GET /v1/health, ${SEQUENTIAL} sequential: ${summary(sequential, sequentialWall)}`,
-    `GET /v1/health, ${CONCURRENT} from ${CLIENTS} clients: ${summary(concurrent, concurrentWall)}`,
+    `${routeKey(healthRoutes.getHealth)}, ${SEQUENTIAL} sequential: ${summary(sequential, sequentialWall)}`,
+    `${routeKey(healthRoutes.getHealth)}, ${CONCURRENT} from ${CLIENTS} clients: ${summary(concurrent, concurrentWall)}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 } finally {

@@ -1,7 +1,8 @@
 import type { JsonWebKey } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { DscpClient, DscpProblemError, type DscpResponse } from "../client/dscp-client.ts";
+import type { Route } from "../api/route.ts";
+import { DscpClient, DscpProblemError, type DscpResponse, type InvokeArguments } from "../client/dscp-client.ts";
 import { identityPath, loadIdentity } from "../client/identity-files.ts";
 import type { ProblemDetails } from "../domain/problem.ts";
 import { UsageError, type Values } from "./command.ts";
@@ -103,8 +104,12 @@ export class Context {
   }
 
   /** Sends and prints the transaction id, or throws the problem. */
-  async send(client: DscpClient, method: string, path: string, request: Parameters<DscpClient["send"]>[2]) {
-    const response = await client.send(method, path, request);
+  async send<P extends string>(
+    client: DscpClient,
+    route: Route & { readonly path: P },
+    ...request: InvokeArguments<P>
+  ) {
+    const response = await client.sendRoute(route, ...request);
     // A problem names its transaction itself.
     throwIfProblem(response);
     if (response.transactionId) this.io.stderr(`transaction ${response.transactionId}\n`);

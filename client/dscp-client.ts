@@ -72,6 +72,12 @@ export class DscpProblemError extends Error {
   }
 }
 
+/** A response's body, or the problem the API answered with, thrown. */
+function bodyOf<T>(response: DscpResponse<T>): T {
+  if (response.status >= 400) throw new DscpProblemError(response.status, response.body as ProblemDetails);
+  return response.body;
+}
+
 /** The request of {@link DscpClient.invoke}: with a value for each of the path's parameters, if it has any. */
 export type InvokeArguments<P extends string> = [PathParameterNames<P>] extends [never]
   ? [request?: RequestOptions]
@@ -121,20 +127,26 @@ export class DscpClient {
 
   /** Sends and returns the body, or throws the problem the API answered with. */
   async call<T>(method: string, path: string, request: RequestOptions = {}): Promise<T> {
-    const response = await this.send<T>(method, path, request);
-    if (response.status >= 400) throw new DscpProblemError(response.status, response.body as ProblemDetails);
-    return response.body;
+    return bodyOf(await this.send<T>(method, path, request));
   }
 
   /**
    * Calls one operation by its route descriptor: its method, its path with each `path` parameter
    * encoded, signed unless the route is public (or `unsigned` says otherwise).
    */
-  invoke<T, P extends string>(route: Route & { readonly path: P }, ...request: InvokeArguments<P>): Promise<T> {
+  async invoke<T, P extends string>(route: Route & { readonly path: P }, ...request: InvokeArguments<P>): Promise<T> {
+    return bodyOf(await this.sendRoute<T, P>(route, ...request));
+  }
+
+  /** {@link invoke}, returning whatever the API answered (status, headers, transaction id), problems included. */
+  sendRoute<T, P extends string>(
+    route: Route & { readonly path: P },
+    ...request: InvokeArguments<P>
+  ): Promise<DscpResponse<T>> {
     const { path = {}, ...options } = (request[0] ?? {}) as RequestOptions & {
       path?: Readonly<Record<string, string>>;
     };
-    return this.call(route.method, fillPath(route.path, path), { unsigned: !isSigned(route), ...options });
+    return this.send(route.method, fillPath(route.path, path), { unsigned: !isSigned(route), ...options });
   }
 
   health(): Promise<{ status: string; version: string; stage: string; time: string }> {

@@ -1,4 +1,6 @@
 import { dictionaryRoutes } from "../api/dictionary.ts";
+import { platformKeyRoutes } from "../api/platform.ts";
+import { pathOf } from "../api/route.ts";
 import { DscpClient, DscpProblemError } from "../client/dscp-client.ts";
 import { ensureIdentity, type IdentityFile, identityPath } from "../client/identity-files.ts";
 import { dictionarySample, ignoringConflict, loadDictionarySample } from "./dictionary.ts";
@@ -34,7 +36,7 @@ export async function seedDemo(options: {
   const consumer = await ensureIdentity(options.keysDir, "HCM.PORTAL");
   const population = syntheticPopulation(1000, 2026);
   const upstream = await startDemoUpstream({
-    jwksUrl: `${options.apiUrl}v1/platform/keys`,
+    jwksUrl: `${options.apiUrl}${pathOf(platformKeyRoutes.getPlatformKeys).slice(1)}`,
     platformIssuer: options.audience,
     systemId: provider.systemId,
     basePath: "/citizens",

@@ -1,6 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { healthRoutes } from "../api/platform.ts";
+import { pathOf } from "../api/route.ts";
 import { type LocalRuntime, startLocalRuntime } from "./local-runtime.ts";
 import { PROJECT_ROOT, synthesize } from "./synth.ts";
 
@@ -74,7 +76,12 @@ export async function runFromCommandLine(afterStart?: AfterStart): Promise<void>
     "",
     "DSCP is running locally.",
     ...Object.entries(runtime.outputs).flatMap(([stack, outputs]) =>
-      outputs.ApiUrl ? [`  API (${stack}):  ${outputs.ApiUrl}`, `  try:  curl ${outputs.ApiUrl}v1/health`] : [],
+      outputs.ApiUrl
+        ? [
+            `  API (${stack}):  ${outputs.ApiUrl}`,
+            `  try:  curl ${outputs.ApiUrl}${pathOf(healthRoutes.getHealth).slice(1)}`,
+          ]
+        : [],
     ),
     `  outputs:        ${join(stateDir, "outputs.json")}`,
     `  DynamoDB:       ${runtime.endpoints.dynamodb}`,

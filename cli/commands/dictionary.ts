@@ -1,5 +1,6 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
+import { dictionaryRoutes } from "../../api/dictionary.ts";
 import type { DscpClient } from "../../client/dscp-client.ts";
 import { RecordValidator } from "../../domain/dictionary/validator.ts";
 import type { Command, Page, Values } from "../command.ts";
@@ -7,9 +8,12 @@ import { throwIfProblem } from "../context.ts";
 import { errorLine } from "../format.ts";
 import { optional, pageOf, paging } from "../options.ts";
 
+/** The dictionary's listings that take no path parameter. */
+type Listing = (typeof dictionaryRoutes)["listFields" | "listCodeLists" | "listSchemas" | "listMasterData"];
+
 /** A page of one of the dictionary's listings, with the filters given. */
-function listPage(client: DscpClient, path: string, values: Values, filters: Record<string, string> = {}) {
-  return client.call<Page>("GET", path, { query: { ...filters, ...pageOf(values) } });
+function listPage(client: DscpClient, route: Listing, values: Values, filters: Record<string, string> = {}) {
+  return client.invoke<Page, Listing["path"]>(route, { query: { ...filters, ...pageOf(values) } });
 }
 
 /** The Common Data Dictionary (fields, code lists, schemas), master data and standardisation. */
@@ -26,7 +30,7 @@ export const dictionaryCommands: readonly Command[] = [
     async run(context, _args, values) {
       const page = await listPage(
         context.client(false),
-        "/v1/dictionary/fields",
+        dictionaryRoutes.listFields,
         values,
         optional({ status: values.status, owner: values.owner }),
       );
@@ -44,7 +48,7 @@ export const dictionaryCommands: readonly Command[] = [
       const client = context.client();
       // Importing a file again is harmless: fields already defined are named and left as they are.
       for (const field of Array.isArray(content) ? content : [content]) {
-        const response = await client.send("POST", "/v1/dictionary/fields", { body: field });
+        const response = await client.sendRoute(dictionaryRoutes.createField, { body: field });
         if (response.status === 409) context.io.stderr(`exists: ${(field as { code?: string }).code}\n`);
         else {
           throwIfProblem(response);
@@ -62,10 +66,13 @@ export const dictionaryCommands: readonly Command[] = [
     async run(context, [code], values) {
       const client = context.client(false);
       if (code === undefined) {
-        const page = await listPage(client, "/v1/dictionary/code-lists", values);
+        const page = await listPage(client, dictionaryRoutes.listCodeLists, values);
         context.table(page, ["code", "entryCount", "owner", "name", "nameEn"]);
       } else {
-        const page = await listPage(client, `/v1/dictionary/code-lists/${encodeURIComponent(code)}/entries`, values);
+        const page: Page = await client.invoke(dictionaryRoutes.listCodeEntries, {
+          path: { code },
+          query: pageOf(values),
+        });
         context.table(page, ["code", "label", "labelEn", "parent"]);
       }
       return 0;
@@ -78,14 +85,15 @@ export const dictionaryCommands: readonly Command[] = [
     async run(context, [file]) {
       const { entries = [], ...list } = context.readJson(String(file)) as { code: string; entries?: unknown[] };
       const client = context.client();
-      const first = await client.send("POST", "/v1/dictionary/code-lists", {
+      const first = await client.sendRoute(dictionaryRoutes.createCodeList, {
         body: { ...list, entries: entries.slice(0, 500) },
       });
       if (first.status !== 409) throwIfProblem(first);
       // The rest (or, for a list that exists, all of it) in batches of 500: new codes added, known ones relabelled.
       let result: unknown = first.body;
       for (let start = first.status === 409 ? 0 : 500; start < entries.length; start += 500) {
-        result = await client.call("POST", `/v1/dictionary/code-lists/${encodeURIComponent(list.code)}/entries`, {
+        result = await client.invoke(dictionaryRoutes.addCodeEntries, {
+          path: { code: list.code },
           body: { entries: entries.slice(start, start + 500) },
         });
       }
@@ -101,10 +109,13 @@ export const dictionaryCommands: readonly Command[] = [
     async run(context, [id], values) {
       const client = context.client(false);
       if (id === undefined) {
-        const page = await listPage(client, "/v1/dictionary/schemas", values);
+        const page = await listPage(client, dictionaryRoutes.listSchemas, values);
         context.table(page, ["id", "latestVersion", "owner", "updatedAt", "title"]);
       } else {
-        const page = await listPage(client, `/v1/dictionary/schemas/${encodeURIComponent(id)}/versions`, values);
+        const page: Page = await client.invoke(dictionaryRoutes.listSchemaVersions, {
+          path: { schemaId: id },
+          query: pageOf(values),
+        });
         context.table(page, ["version", "publishedAt", "publishedBy", "keyFields", "changes"]);
       }
       return 0;
@@ -125,7 +136,7 @@ export const dictionaryCommands: readonly Command[] = [
     summary: "Publish a schema version described in a JSON file (operator, or the agency it belongs to)",
     async run(context, [file]) {
       context.print(
-        await context.client().call("POST", "/v1/dictionary/schemas", { body: context.readJson(String(file)) }),
+        await context.client().invoke(dictionaryRoutes.publishSchemaVersion, { body: context.readJson(String(file)) }),
       );
       return 0;
     },
@@ -154,7 +165,7 @@ export const dictionaryCommands: readonly Command[] = [
     async run(context, _args, values) {
       const page = await listPage(
         context.client(false),
-        "/v1/master-data",
+        dictionaryRoutes.listMasterData,
         values,
         optional({ level: values.level, agency: values.agency }),
       );
@@ -167,7 +178,9 @@ export const dictionaryCommands: readonly Command[] = [
     args: ["file"],
     summary: "Register a master data item from a JSON file (operator, or the agency managing its source)",
     async run(context, [file]) {
-      context.print(await context.client().call("POST", "/v1/master-data", { body: context.readJson(String(file)) }));
+      context.print(
+        await context.client().invoke(dictionaryRoutes.registerMasterData, { body: context.readJson(String(file)) }),
+      );
       return 0;
     },
   },
@@ -177,10 +190,9 @@ export const dictionaryCommands: readonly Command[] = [
     summary: "Standardisation of each dataset against its Art. 24 deadline, and per agency",
     options: { agency: { type: "string" } },
     async run(context, _args, values) {
-      const report = await context.client().call<{
-        agencies: object[];
-        datasets: object[];
-      }>("GET", "/v1/standardisation", { query: optional({ agency: values.agency }) });
+      const report: { agencies: object[]; datasets: object[] } = await context
+        .client()
+        .invoke(dictionaryRoutes.getStandardisation, { query: optional({ agency: values.agency }) });
       if (context.json) {
         context.print(report);
         return 0;

@@ -1,3 +1,4 @@
+import { exchangeRoutes } from "../../api/exchange.ts";
 import { type Command, UsageError } from "../command.ts";
 import { filtersOf, list, pageOf, paging, whereOption } from "../options.ts";
 
@@ -16,16 +17,15 @@ export const query: Command = {
     const fields = values.fields ? list(values.fields) : undefined;
     if (key !== undefined) {
       if (values.where) throw new UsageError("give a key or --where filters, not both");
-      const response = await context.send(
-        client,
-        "GET",
-        `/v1/exchange/${encodeURIComponent(String(datasetId))}/records/${encodeURIComponent(key)}`,
-        fields ? { query: { fields: fields.join(",") } } : {},
-      );
+      const response = await context.send(client, exchangeRoutes.getRecord, {
+        path: { datasetId: String(datasetId), key },
+        ...(fields ? { query: { fields: fields.join(",") } } : {}),
+      });
       context.print(response.body, (body) => (body as { record: Record<string, unknown> }).record);
       return 0;
     }
-    const response = await context.send(client, "POST", `/v1/exchange/${encodeURIComponent(String(datasetId))}/query`, {
+    const response = await context.send(client, exchangeRoutes.queryRecords, {
+      path: { datasetId: String(datasetId) },
       body: {
         filters: filtersOf(values),
         ...(fields ? { fields } : {}),

@@ -1,6 +1,7 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { exportRoutes } from "../../api/exports.ts";
 import { verifyPackage } from "../../domain/export/verify.ts";
 import type { Command } from "../command.ts";
 import { filtersOf, keySetOption, optional, optionalLists, whereOption } from "../options.ts";
@@ -32,7 +33,7 @@ export const exportCommands: readonly Command[] = [
     async run(context, [datasetId], values) {
       const client = context.client();
       const job = await follow(
-        await client.call<ExportStatus>("POST", "/v1/exports", {
+        await client.invoke<ExportStatus, typeof exportRoutes.startExport.path>(exportRoutes.startExport, {
           body: {
             datasetId: String(datasetId),
             ...optional({ format: values.format, consumerSystem: values.consumer, purpose: values.purpose }),
@@ -42,7 +43,7 @@ export const exportCommands: readonly Command[] = [
         }),
         (job) => !values["no-wait"] && job.state === "running",
         (job) => context.io.stderr(`\r${job.exportId}: ${job.progress} records written`),
-        (job) => client.call<ExportStatus>("GET", `/v1/exports/${encodeURIComponent(job.exportId)}`),
+        (job) => client.invoke(exportRoutes.getExport, { path: { exportId: job.exportId } }),
       );
       context.io.stderr("\n");
       if (job.state === "failed") {
@@ -72,7 +73,7 @@ export const exportCommands: readonly Command[] = [
     args: ["exportId"],
     summary: "An export's state and progress, and its download link once written",
     async run(context, [exportId]) {
-      context.print(await context.client().call("GET", `/v1/exports/${encodeURIComponent(String(exportId))}`));
+      context.print(await context.client().invoke(exportRoutes.getExport, { path: { exportId: String(exportId) } }));
       return 0;
     },
   },

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { directoryLogArchive } from "../../adapters/fs/log-archive-directory.ts";
+import { logReaderRoutes } from "../../api/logs.ts";
 import { CheckpointVerificationError, verifyCheckpoint } from "../../domain/exchange-log/checkpoint.ts";
 import { verifyArchive } from "../../domain/exchange-log/checkpointing.ts";
 import type { MetricsSummary } from "../../domain/exchange-log/metrics.ts";
@@ -189,7 +190,7 @@ export const metrics: Command = {
     dataset: { type: "string" },
   },
   async run(context, _args, values) {
-    const summary = await context.client().call<MetricsSummary>("GET", "/v1/metrics", {
+    const summary: MetricsSummary = await context.client().invoke(logReaderRoutes.getMetrics, {
       query: optional({ view: values.view, from: values.from, to: values.to, datasetId: values.dataset }),
     });
     if (context.json) {

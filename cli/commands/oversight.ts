@@ -1,3 +1,4 @@
+import { oversightRoutes } from "../../api/oversight.ts";
 import type { Audit, AuditsQueued, ComplianceReport, Ranking } from "../../domain/oversight/model.ts";
 import type { Command, Values } from "../command.ts";
 import type { Context } from "../context.ts";
@@ -34,7 +35,7 @@ export const oversightCommands: readonly Command[] = [
     },
     async run(context, _args, values) {
       const client = context.client();
-      const { audits } = await client.call<AuditsQueued>("POST", "/v1/audits", {
+      const { audits }: AuditsQueued = await client.invoke(oversightRoutes.requestAudits, {
         body: optional({
           datasetId: values.dataset,
           agency: values.agency,
@@ -51,7 +52,7 @@ export const oversightCommands: readonly Command[] = [
         done.push(
           await until(
             async () => {
-              const audit = await client.call<Audit>("GET", `/v1/audits/${encodeURIComponent(auditId)}`);
+              const audit: Audit = await client.invoke(oversightRoutes.getAudit, { path: { auditId } });
               return audit.state === "completed" || audit.state === "failed" ? audit : undefined;
             },
             900,
@@ -72,7 +73,7 @@ export const oversightCommands: readonly Command[] = [
     summary: "The latest audit of each dataset in scope, or (--dataset) every audit of one, with scores and findings",
     options: { dataset: { type: "string" }, agency: { type: "string" }, ...paging, ...reportFiles },
     async run(context, _args, values) {
-      const page = await context.client().call<{ items: Audit[]; nextCursor?: string }>("GET", "/v1/audits", {
+      const page: { items: Audit[]; nextCursor?: string } = await context.client().invoke(oversightRoutes.listAudits, {
         query: optional({
           datasetId: values.dataset,
           agency: values.agency,
@@ -91,7 +92,7 @@ export const oversightCommands: readonly Command[] = [
     async run(context, [auditId]) {
       return printAudit(
         context,
-        await context.client().call<Audit>("GET", `/v1/audits/${encodeURIComponent(String(auditId))}`),
+        await context.client().invoke(oversightRoutes.getAudit, { path: { auditId: String(auditId) } }),
       );
     },
   },
@@ -105,11 +106,11 @@ export const oversightCommands: readonly Command[] = [
     },
     async run(context, [year], values) {
       const client = context.client();
-      const path = `/v1/rankings/${encodeURIComponent(String(year))}`;
-      await client.call("POST", path, { body: optional({ indices: values.indices }) });
+      const path = { year: String(year) };
+      await client.invoke(oversightRoutes.computeRanking, { path, body: optional({ indices: values.indices }) });
       const ranking = await until(
         async () => {
-          const current = await client.call<Ranking>("GET", path);
+          const current: Ranking = await client.invoke(oversightRoutes.getRanking, { path });
           return current.state === "computing" ? undefined : current;
         },
         900,
@@ -125,7 +126,9 @@ export const oversightCommands: readonly Command[] = [
     summary: "A year's ranking: each database's class, score and criteria, and why it is not higher",
     options: { ...reportFiles },
     async run(context, [year], values) {
-      const ranking = await context.client().call<Ranking>("GET", `/v1/rankings/${encodeURIComponent(String(year))}`);
+      const ranking: Ranking = await context
+        .client()
+        .invoke(oversightRoutes.getRanking, { path: { year: String(year) } });
       printRanking(context, ranking, values);
       return ranking.state === "failed" ? 1 : 0;
     },
@@ -135,7 +138,7 @@ export const oversightCommands: readonly Command[] = [
     args: [],
     summary: "Every published version of the ranking indices: weights, class thresholds, targets",
     async run(context) {
-      context.print(await context.client().call("GET", "/v1/rankings/indices"));
+      context.print(await context.client().invoke(oversightRoutes.listRankingIndices));
       return 0;
     },
   },
@@ -145,9 +148,9 @@ export const oversightCommands: readonly Command[] = [
     summary: "Each database standardised and connected against the Art. 24 deadlines, late ones named, per agency",
     options: { agency: { type: "string" }, ...reportFiles },
     async run(context, _args, values) {
-      const report = await context
+      const report: ComplianceReport = await context
         .client()
-        .call<ComplianceReport>("GET", "/v1/compliance", { query: optional({ agency: values.agency }) });
+        .invoke(oversightRoutes.getCompliance, { query: optional({ agency: values.agency }) });
       if (context.json) {
         context.print(report);
         return 0;

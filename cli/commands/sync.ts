@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, readFileSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
+import { syncRoutes } from "../../api/sync.ts";
 import type { DeliveryState } from "../../domain/delivery/model.ts";
 import type { Command } from "../command.ts";
 import type { Context } from "../context.ts";
@@ -55,18 +56,20 @@ export const syncCommands: readonly Command[] = [
       const size = statSync(path).size;
       // Files above 8 MiB go up in 8 MiB parts (S3 multipart), one part in memory at a time.
       const parts = size > PART_BYTES ? Math.ceil(size / PART_BYTES) : undefined;
-      const opened = await client.call<{ batch: { state: string; providerSystem: string }; upload?: UploadTarget }>(
-        "POST",
-        `/v1/sync/${encodeURIComponent(String(datasetId))}/uploads`,
-        { body: { batchId, mode: values.full ? "full" : "incremental", ...(parts ? { parts } : {}) } },
+      const opened: { batch: { state: string; providerSystem: string }; upload?: UploadTarget } = await client.invoke(
+        syncRoutes.startUpload,
+        {
+          path: { datasetId: String(datasetId) },
+          body: { batchId, mode: values.full ? "full" : "incremental", ...(parts ? { parts } : {}) },
+        },
       );
       const uploaded = await upload(context, path, size, batchId, opened.upload);
       // Batch ids are their provider's: named, so that the operator pushing for a provider follows it too.
       const owner = { provider: opened.batch.providerSystem };
-      const current = () =>
-        client.call<SyncBatch>("GET", `/v1/sync/batches/${encodeURIComponent(batchId)}`, { query: owner });
+      const current = (): Promise<SyncBatch> => client.invoke(syncRoutes.getBatch, { path: { batchId }, query: owner });
       const batch = await follow(
-        await client.call<SyncBatch>("POST", `/v1/sync/batches/${encodeURIComponent(batchId)}/complete`, {
+        await client.invoke<SyncBatch, typeof syncRoutes.completeUpload.path>(syncRoutes.completeUpload, {
+          path: { batchId },
           body: uploaded.length > 0 ? { parts: uploaded } : {},
           query: owner,
         }),
