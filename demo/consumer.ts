@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
-import { createRemoteJWKSet, jwtVerify } from "jose";
+import { createRemoteJWKSet } from "jose";
 import type { DeliveredRecord } from "../domain/delivery/model.ts";
+import { verifyPlatformToken } from "../domain/identity/platform-token.ts";
 import { bodyDigest, canonicalTarget } from "../domain/identity/request-token.ts";
 import { listenLocally, readBody } from "./upstream.ts";
 
@@ -77,10 +78,9 @@ export async function startDemoConsumer(options: DemoConsumerOptions): Promise<D
       });
     try {
       const token = String(request.headers.authorization ?? "").replace(/^Bearer /, "");
-      const { payload } = await jwtVerify(token, keys, {
+      const { payload } = await verifyPlatformToken(token, keys, {
         issuer: options.platformIssuer,
         audience: options.systemId,
-        algorithms: ["ES256"],
         requiredClaims: ["jti", "htm", "htu", "bdy"],
       });
       if (payload.htm !== "POST" || payload.htu !== canonicalTarget(url.pathname, url.searchParams)) {

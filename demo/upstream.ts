@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createRemoteJWKSet, jwtVerify } from "jose";
+import { createRemoteJWKSet } from "jose";
+import { verifyPlatformToken } from "../domain/identity/platform-token.ts";
 import { bodyDigest, canonicalTarget } from "../domain/identity/request-token.ts";
 
 export interface DemoUpstreamOptions {
@@ -30,6 +31,8 @@ export interface DemoUpstream {
   readonly calls: Array<{
     path: string;
     verified: boolean;
+    /** The key that signed the call: an environment key certified by a published platform key, or a published key. */
+    signedBy?: { kid: string; certified: boolean };
     consumer?: string;
     transactionId?: string;
     reason?: string;
@@ -41,8 +44,8 @@ export interface DemoUpstream {
 
 /**
  * A provider's Agent Node, as the demo and the tests run it: it serves a dataset's records to
- * the platform only, after verifying the platform's signature, audience, method, target and
- * body digest with the platform's published key.
+ * the platform only, after verifying the platform's signature (`verifyPlatformToken`), audience,
+ * method, target and body digest with the platform's published key set.
  *
  * `GET <base>/records/<key>?fields=a,b` and `POST <base>/query` `{filters, fields, limit, cursor}`.
  */
@@ -69,12 +72,12 @@ export async function startDemoUpstream(options: DemoUpstreamOptions): Promise<D
     try {
       if (options.verify === false) throw new SkipVerification();
       const token = String(request.headers.authorization ?? "").replace(/^Bearer /, "");
-      const { payload } = await jwtVerify(token, keys, {
+      const { payload, kid, certificate } = await verifyPlatformToken(token, keys, {
         issuer: options.platformIssuer,
         audience: options.systemId,
-        algorithms: ["ES256"],
         requiredClaims: ["jti", "htm", "htu"],
       });
+      call.signedBy = { kid, certified: certificate !== undefined };
       const target = canonicalTarget(url.pathname, url.searchParams);
       if (payload.htm !== request.method || payload.htu !== target) throw new Error("token signed for another request");
       if ((body.length > 0 || payload.bdy) && payload.bdy !== bodyDigest(body)) throw new Error("body digest mismatch");

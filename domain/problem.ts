@@ -87,10 +87,14 @@ export class ConflictError extends ProblemError {
   }
 }
 
-/** A dependency the platform needs is down; the caller may retry later. */
+/** A dependency the platform needs is down; the caller may retry later (`Retry-After` when known). */
 export class DependencyUnavailableError extends ProblemError {
-  constructor(detail: string, options?: ErrorOptions) {
+  /** Seconds after which a retry may succeed, sent as `Retry-After`. */
+  readonly retryAfterSeconds?: number;
+
+  constructor(detail: string, options?: ErrorOptions & { readonly retryAfterSeconds?: number }) {
     super(503, "dependency-unavailable", "Service unavailable", detail, [], options);
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

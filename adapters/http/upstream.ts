@@ -4,7 +4,8 @@ import {
   type UpstreamRequest,
   UpstreamTimeoutError,
 } from "../../domain/exchange/model.ts";
-import { type PlatformSigner, signPlatformToken } from "../../domain/identity/platform-token.ts";
+import type { EnvironmentKeys } from "../../domain/identity/key-certificate.ts";
+import { signPlatformToken } from "../../domain/identity/platform-token.ts";
 import { type EndpointPolicy, EndpointRefusedError } from "../../domain/registry/endpoint-policy.ts";
 import { AnswerTooLargeError, guardedHttp, type Resolver } from "./guarded-request.ts";
 
@@ -12,13 +13,15 @@ import { AnswerTooLargeError, guardedHttp, type Resolver } from "./guarded-reque
 const MAX_ANSWER_BYTES = 6 * 1024 * 1024;
 
 /**
- * Calls providers' Agent Nodes over HTTPS, each call signed with the platform's key so the
- * provider can verify it came from the platform (and for which consumer and transaction). Only
+ * Calls providers' Agent Nodes over HTTPS, each call signed with this environment's key, certified
+ * by the platform's key, so the provider can verify it came from the platform (and for which
+ * consumer and transaction); when the key cannot be certified, nothing is sent and the exchange
+ * fails with a 503 (`KeyCertificationError`). Only
  * endpoints and addresses the policy allows are called (checked again at every connection);
  * connections are reused across invocations.
  */
 export function httpUpstream(
-  signer: PlatformSigner,
+  keys: EnvironmentKeys,
   issuer: string,
   timeoutMs: number,
   policy: EndpointPolicy,
@@ -29,7 +32,7 @@ export function httpUpstream(
     const url = new URL(`${request.endpoint.replace(/\/$/, "")}${request.path}`);
     for (const [key, value] of request.query ?? []) url.searchParams.append(key, value);
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
-    const token = await signPlatformToken(signer, {
+    const token = await signPlatformToken(keys, {
       issuer,
       audience: request.providerSystem,
       method: request.method,

@@ -40,3 +40,8 @@ export class AuthenticationError extends ProblemError {
     super(401, `auth:${failure}`, TITLES[failure], detail, [], options);
   }
 }
+
+/** A token the platform signed for an agency does not verify (at the agency's end); the message says why. */
+export class PlatformTokenError extends Error {
+  override readonly name = "PlatformTokenError";
+}

@@ -1,5 +1,15 @@
-import { randomUUID } from "node:crypto";
+import { randomUUID, sign } from "node:crypto";
+import { decodeProtectedHeader, importJWK, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { PlatformTokenError } from "./errors.ts";
+import {
+  CERTIFICATE_HEADER,
+  type EnvironmentKeys,
+  type KeyCertificateClaims,
+  verifyKeyCertificate,
+} from "./key-certificate.ts";
 import { bodyDigest, canonicalTarget } from "./request-token.ts";
+
+export { derToJose } from "./es256.ts";
 
 /** Signs with the platform's private key, which never leaves its keystore (KMS on AWS). */
 export interface PlatformSigner {
@@ -24,27 +34,89 @@ export interface PlatformCall {
   readonly now?: Date;
 }
 
+/** How long a platform token is valid (seconds). */
+export const PLATFORM_TOKEN_SECONDS = 60;
+
 /**
  * A request token the platform signs for a call it makes to an agency (design.md: "signed the
- * same way by the platform's key"), ES256 with the key published at `GET /v1/platform/keys`.
+ * same way by the platform's key"): ES256 with this execution environment's key, whose
+ * certificate by the platform key (published at `GET /v1/platform/keys`) rides in the protected
+ * header as `dscp_cert`. No KMS call, but the one that certifies the environment's key.
  */
-export async function signPlatformToken(signer: PlatformSigner, call: PlatformCall): Promise<string> {
+export async function signPlatformToken(keys: EnvironmentKeys, call: PlatformCall): Promise<string> {
   const issuedAt = Math.floor((call.now ?? new Date()).getTime() / 1000);
-  const header = { alg: "ES256", kid: signer.keyId, typ: "JWT" };
+  const expires = issuedAt + PLATFORM_TOKEN_SECONDS;
+  const key = await keys.keyUntil(expires);
+  const header = { alg: "ES256", kid: key.kid, typ: "JWT", [CERTIFICATE_HEADER]: key.certificate };
   const claims = {
     iss: call.issuer,
     sub: call.issuer,
     aud: call.audience,
     iat: issuedAt,
-    exp: issuedAt + 60,
+    exp: expires,
     jti: randomUUID(),
     htm: call.method.toUpperCase(),
     htu: canonicalTarget(call.path, call.query),
     ...(call.body ? { bdy: bodyDigest(call.body) } : {}),
   };
   const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
-  const der = await signer.sign(Buffer.from(signingInput));
-  return `${signingInput}.${Buffer.from(derToJose(der, 32)).toString("base64url")}`;
+  const signature = sign("sha256", Buffer.from(signingInput), { key: key.privateKey, dsaEncoding: "ieee-p1363" });
+  return `${signingInput}.${signature.toString("base64url")}`;
+}
+
+/** What an agency expects of a platform token, besides a valid signature. */
+export interface PlatformTokenExpectations {
+  /** The platform's identity: `iss`. */
+  readonly issuer: string;
+  /** The agency's system id: `aud`. */
+  readonly audience: string;
+  /** Claims that must be present (`jti`, `htm`, `htu`, `bdy`…). */
+  readonly requiredClaims?: readonly string[];
+  readonly now?: Date;
+  /** Clock skew allowed on expiries (seconds). @default 30 */
+  readonly clockToleranceSeconds?: number;
+}
+
+/**
+ * Verifies a token the platform signed for a call to an agency, with nothing but the platform's
+ * published key set (`GET /v1/platform/keys`). A token carrying a `dscp_cert` certificate is
+ * verified with the key it certifies, once the certificate is verified (signed by a published
+ * key, of its type, unexpired, at most an hour long) and names the token's `kid`, and only if
+ * the token expires no later than its certificate; a token without one must be signed by a
+ * published key itself. The one verifier the demo provider and consumer, Agent Nodes and tests use.
+ */
+export async function verifyPlatformToken(
+  token: string,
+  keySet: JWTVerifyGetKey,
+  expected: PlatformTokenExpectations,
+): Promise<{ payload: JWTPayload; kid: string; certificate?: KeyCertificateClaims }> {
+  const options = {
+    issuer: expected.issuer,
+    audience: expected.audience,
+    algorithms: ["ES256"],
+    requiredClaims: [...(expected.requiredClaims ?? []), "exp"],
+    clockTolerance: expected.clockToleranceSeconds ?? 30,
+    ...(expected.now ? { currentDate: expected.now } : {}),
+  };
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch (error) {
+    throw new PlatformTokenError("not a compact JWS", { cause: error });
+  }
+  const carried = header[CERTIFICATE_HEADER];
+  if (carried === undefined) {
+    const { payload, protectedHeader } = await jwtVerify(token, keySet, options);
+    return { payload, kid: String(protectedHeader.kid) };
+  }
+  if (typeof carried !== "string") throw new PlatformTokenError(`${CERTIFICATE_HEADER} is not a compact JWS`);
+  const certificate = await verifyKeyCertificate(carried, keySet, expected);
+  if (header.kid !== certificate.kid) throw new PlatformTokenError("the token's kid is not the certified key's");
+  const { payload } = await jwtVerify(token, await importJWK({ ...certificate.jwk }, "ES256"), options);
+  if ((payload.exp ?? Number.POSITIVE_INFINITY) > certificate.exp) {
+    throw new PlatformTokenError("the token outlives its key's certificate");
+  }
+  return { payload, kid: certificate.kid, certificate };
 }
 
 /** The platform's public key as a JWK Set entry. */
@@ -66,20 +138,4 @@ export async function platformJwk(signer: PlatformSigner): Promise<Record<string
 
 function base64url(text: string): string {
   return Buffer.from(text).toString("base64url");
-}
-
-/** DER `SEQUENCE { INTEGER r, INTEGER s }` to JOSE's fixed-length `r || s`. */
-export function derToJose(der: Uint8Array, size: number): Uint8Array {
-  const bytes = Buffer.from(der);
-  let offset = 2;
-  if (bytes[1] !== undefined && bytes[1] & 0x80) offset += bytes[1] & 0x7f;
-  const integer = () => {
-    if (bytes[offset] !== 0x02) throw new Error("not a DER ECDSA signature");
-    const length = bytes[offset + 1] ?? 0;
-    const value = bytes.subarray(offset + 2, offset + 2 + length);
-    offset += 2 + length;
-    const trimmed = value.subarray(Math.max(0, value.length - size));
-    return Buffer.concat([Buffer.alloc(size - trimmed.length), trimmed]);
-  };
-  return Buffer.concat([integer(), integer()]);
 }

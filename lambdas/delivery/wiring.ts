@@ -10,6 +10,7 @@ import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
 import { sqsDeliveryQueue } from "../../adapters/sqs/delivery-queue.ts";
 import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
 import { DeliveryService } from "../../domain/delivery/delivery-service.ts";
+import { environmentKeys } from "../../domain/identity/key-certificate.ts";
 import { endpointPolicy } from "../../domain/registry/endpoint-policy.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { deliveryEnvironment } from "./environment.ts";
@@ -31,7 +32,7 @@ export function deliveryService(): DeliveryService {
     batches: new DynamoBatchStore(client, env.INTEGRATED_TABLE_NAME),
     queue: sqsDeliveryQueue(env.DELIVERY_QUEUE_URL, env.DELIVERY_DEAD_LETTER_URL),
     pusher: httpPusher(
-      kmsSigner(env.PLATFORM_KEY_ID),
+      environmentKeys(kmsSigner(env.PLATFORM_KEY_ID)),
       env.PLATFORM_ISSUER,
       Number(env.PUSH_TIMEOUT_MS),
       endpointPolicy(env.DSCP_STAGE),

@@ -13,6 +13,7 @@ import { exchangeRoutes } from "../../api/exchange.ts";
 import { RecordValidator } from "../../domain/dictionary/validator.ts";
 import { ExchangeService } from "../../domain/exchange/exchange-service.ts";
 import { type ExchangeLog, recordQuery } from "../../domain/exchange/model.ts";
+import { environmentKeys } from "../../domain/identity/key-certificate.ts";
 import { endpointPolicy } from "../../domain/registry/endpoint-policy.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { callerOf } from "../shared/caller.ts";
@@ -85,7 +86,7 @@ const exchange = () => {
     validator: new RecordValidator(),
     integrated: new DynamoIntegratedStore(client, env.INTEGRATED_TABLE_NAME),
     upstream: httpUpstream(
-      kmsSigner(env.PLATFORM_KEY_ID),
+      environmentKeys(kmsSigner(env.PLATFORM_KEY_ID)),
       env.PLATFORM_ISSUER,
       Number(env.UPSTREAM_TIMEOUT_MS),
       endpointPolicy(env.DSCP_STAGE),

@@ -4,6 +4,7 @@ import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import {
+  DependencyUnavailableError,
   internalProblem,
   PROBLEM_CONTENT_TYPE,
   type ProblemDetails,
@@ -58,6 +59,9 @@ export function problemResponse(
       "Content-Type": PROBLEM_CONTENT_TYPE,
       "Cache-Control": "no-store",
       [TRANSACTION_ID_HEADER]: transactionId,
+      ...(error instanceof DependencyUnavailableError && error.retryAfterSeconds !== undefined
+        ? { "Retry-After": String(error.retryAfterSeconds) }
+        : {}),
     },
     body: JSON.stringify(problem),
   };

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import { KeyCertificationError } from "../../../domain/identity/key-certificate.ts";
 import { NotFoundError, ValidationError } from "../../../domain/problem.ts";
 import { httpHandler } from "../../../lambdas/shared/http.ts";
 
@@ -57,6 +58,19 @@ describe("httpHandler", () => {
     });
 
     expect((await handler(event, context)).statusCode).toBe(404);
+  });
+
+  it("answers a signing key KMS cannot certify with a 503 and Retry-After", async () => {
+    const throttled = Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+    const handler = httpHandler(async () => {
+      throw new KeyCertificationError({ cause: throttled });
+    });
+
+    const response = await handler(event, context);
+
+    expect(response.statusCode).toBe(503);
+    expect(response.headers).toMatchObject({ "Retry-After": "2", "Content-Type": "application/problem+json" });
+    expect(JSON.parse(response.body)).toMatchObject({ type: "urn:dscp:problem:dependency-unavailable" });
   });
 
   it("answers an unexpected error with a generic 500 that reveals neither message nor stack", async () => {
