@@ -1,8 +1,11 @@
+import { generateKeyPairSync, sign } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { generateIdentity } from "../../client/identity-files.ts";
 import { signRequest } from "../../client/sign.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import type { DemoUpstream } from "../../demo/upstream.ts";
+import { certifyKey, type EnvironmentJwk, jwkThumbprint } from "../../domain/identity/key-certificate.ts";
+import { signPlatformToken } from "../../domain/identity/platform-token.ts";
 import type { AccessRequestInput } from "../../domain/permissions/model.ts";
 import { target } from "./target.ts";
 import { citizensDataset, createWorldWithUpstream, runId, type World } from "./world.ts";
@@ -316,6 +319,57 @@ describe("GET /v1/platform/keys", () => {
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig", kid: expect.any(String) });
     expect(keys[0]).not.toHaveProperty("d");
+  });
+});
+
+describe("the platform's calls to a provider", () => {
+  const publishedKids = async () => {
+    const { keys } = (await (await fetch(`${apiUrl}v1/platform/keys`)).json()) as { keys: Array<{ kid: string }> };
+    return keys.map((key) => key.kid);
+  };
+
+  it("are signed by an environment key the published platform key certified, which the provider verifies", async () => {
+    upstream.behave({});
+    const before = upstream.calls.length;
+    for (const citizen of population.slice(0, 3)) {
+      remember(await consumer().send("GET", `/v1/exchange/${citizens}/records/${citizen.personalId}`), "allowed");
+    }
+    const calls = upstream.calls.slice(before);
+    const published = await publishedKids();
+
+    expect(calls).toHaveLength(3);
+    for (const call of calls) {
+      expect(call).toMatchObject({ verified: true, signedBy: { certified: true } });
+      expect(published).not.toContain(call.signedBy?.kid);
+    }
+  });
+
+  it("are refused by the provider when the key's certificate is not signed by the platform key", async () => {
+    const [platformKid] = await publishedKids();
+    const impostor = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const exported = publicKey.export({ format: "jwk" });
+    const jwk: EnvironmentJwk = { kty: "EC", crv: "P-256", x: String(exported.x), y: String(exported.y) };
+    const kid = jwkThumbprint(jwk);
+    const iat = Math.floor(Date.now() / 1000);
+    const certificate = await certifyKey(
+      {
+        keyId: String(platformKid),
+        publicKey: async () => new Uint8Array(),
+        sign: async (m) => sign("sha256", m, impostor),
+      },
+      { kid, jwk, iat, exp: iat + 600 },
+    );
+    const path = `/citizens/records/${someone.personalId}`;
+    const token = await signPlatformToken(
+      { keyUntil: async () => ({ kid, certificate, expires: iat + 600, privateKey }) },
+      { issuer: audience, audience: world.provider.systemId, method: "GET", path },
+    );
+
+    const response = await fetch(`${upstream.url}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+
+    expect(response.status).toBe(401);
+    expect(upstream.calls.at(-1)).toMatchObject({ verified: false, reason: expect.stringMatching(/key certificate/) });
   });
 });
 
