@@ -8,7 +8,8 @@ const environment = lazyEnvironment(platformKeysEnvironment);
 let keySet: Promise<{ keys: Record<string, string>[] }> | undefined;
 
 /**
- * `GET /v1/platform/keys`: the public key providers verify the platform's calls with. Its own
+ * `GET /v1/platform/keys`: the public key providers verify the platform's calls with (it
+ * certifies the environment keys that sign them), and export packages and checkpoints. Its own
  * function, so providers fetching it while exchanges wait on them never queue behind those.
  */
 export const handler = httpHandler(async () => {
