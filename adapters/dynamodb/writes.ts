@@ -51,20 +51,16 @@ export async function putIfRevision(
   item: Record<string, unknown>,
   expectedRevision: number,
 ): Promise<boolean> {
-  try {
-    await client.send(
+  return conditional(
+    client.send(
       new PutItemCommand({
         TableName: tableName,
         Item: marshall(item, { removeUndefinedValues: true }),
         ConditionExpression: "revision = :expected",
         ExpressionAttributeValues: marshall({ ":expected": expectedRevision }),
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** Sets `changes` on an item if its `state` is still `from`; false if it moved on (or is absent). */
