@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import type { ExchangeEntry } from "../domain/exchange/model.ts";
+import { type ExchangeEntry, exchangeEntryFields } from "../domain/exchange/model.ts";
 import type { ChainedEntry, LogFinding, ShardVerdict } from "../domain/exchange-log/chain.ts";
 import type { Checkpoint, SignedCheckpoint } from "../domain/exchange-log/checkpoint.ts";
 import type { LogVerification } from "../domain/exchange-log/checkpointing.ts";
@@ -15,32 +15,15 @@ import { routes } from "./route.ts";
  */
 
 const entryShape = {
-  transactionId: z.string(),
+  ...exchangeEntryFields,
   time: instant,
-  consumerSystem: z.string(),
-  consumerAgency: z.string(),
-  claimedIssuer: z.optional(z.string()),
-  datasetId: z.string(),
-  providerSystem: z.optional(z.string()),
-  providerAgency: z.optional(z.string()),
-  operation: z.enum(["get-record", "query", "sync-batch", "sync-delivery", "export"]),
-  submittedBy: z.optional(z.string()),
-  batchId: z.optional(z.string()),
   deliveryId: z.optional(z.string().check(z.describe("The delivery message (sync-delivery)"))),
   attempt: z.optional(z.number().check(z.int(), z.describe("Which attempt at the delivery this was"))),
-  method: z.enum(["request", "integrated", "sync", "export"]),
-  purpose: z.optional(z.string()),
-  purposeClass: z.optional(z.string()),
-  permissionId: z.optional(z.string()),
   fieldsReturned: z.array(z.string()),
   recordCount: z.number().check(z.int()),
   invalidRecords: z.optional(z.number().check(z.int())),
-  outcome: z.enum(["allowed", "denied", "failed"]),
   status: z.number().check(z.int()),
-  problemType: z.optional(z.string()),
-  latencyMs: z.number(),
   bytes: z.number().check(z.int()),
-  crossBorder: z.boolean(),
 };
 
 export const logEntry = z.object({

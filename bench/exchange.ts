@@ -2,44 +2,23 @@
 // on the local runtime (authoriser, permission check, signed upstream call, projection, log),
 // printed as JSON. Loopback only; bounded request counts.
 
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { exchangeRoutes } from "../api/exchange.ts";
 import { platformKeyRoutes } from "../api/platform.ts";
 import { pathOf } from "../api/route.ts";
-import { bootstrapOperator } from "../client/bootstrap.ts";
-import { DscpClient } from "../client/dscp-client.ts";
-import { generateIdentity, type IdentityFile } from "../client/identity-files.ts";
+import { generateIdentity } from "../client/identity-files.ts";
 import { platformOutputs } from "../client/outputs.ts";
 import { syntheticPopulation } from "../demo/population.ts";
 import { startDemoUpstream } from "../demo/upstream.ts";
-import { startLocalRuntime } from "../runtime/local-runtime.ts";
-import { PROJECT_ROOT, synthesize } from "../runtime/synth.ts";
+import { startBenchPlatform } from "./platform.ts";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const UPSTREAM_DELAY_MS = 20;
 
-const workDir = join(PROJECT_ROOT, ".dscp", "bench-exchange");
-const assemblyDir = join(workDir, "cdk.out");
-await synthesize({ outdir: assemblyDir, quiet: true });
 const ENVIRONMENTS = Number(process.env.BENCH_ENVIRONMENTS ?? 4);
-const runtime = await startLocalRuntime({
-  assemblyDir,
-  dataDir: join(workDir, "data"),
-  fresh: true,
-  maxConcurrency: ENVIRONMENTS,
-});
+const { runtime, client, admin } = await startBenchPlatform("bench-exchange", { maxConcurrency: ENVIRONMENTS });
 const outputs = platformOutputs(runtime.outputs);
-const { identity: operatorIdentity } = await bootstrapOperator(join(workDir, "keys"), (payload) =>
-  runtime.lambdas.invoke(String(outputs.BootstrapFunctionName), payload),
-);
-const client = (identity?: IdentityFile) =>
-  new DscpClient({
-    baseUrl: outputs.ApiUrl as string,
-    audience: outputs.PlatformAudience as string,
-    ...(identity ? { identity } : {}),
-  });
 
 const population = syntheticPopulation(500, 11);
 const records = new Map(population.map((citizen) => [citizen.personalId, { ...citizen }]));
@@ -55,7 +34,6 @@ const direct = await startDemoUpstream({ ...common, jwksUrl, verify: false });
 viaPlatform.behave({ delayMs: UPSTREAM_DELAY_MS });
 direct.behave({ delayMs: UPSTREAM_DELAY_MS });
 
-const admin = client(operatorIdentity);
 const provider = await generateIdentity("MPS.POPULATION");
 const consumer = await generateIdentity("HCM.PORTAL");
 await admin.registerAgency({ code: "MPS", name: "Bộ Công an", level: "central" });

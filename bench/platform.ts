@@ -31,12 +31,23 @@ export interface BenchPlatform {
   readonly admin: DscpClient;
 }
 
-/** The local runtime from a fresh synth into `.dscp/<name>`, with the operator bootstrapped. */
-export async function startBenchPlatform(name: string): Promise<BenchPlatform> {
+/**
+ * The local runtime from a fresh synth into `.dscp/<name>`, with the operator bootstrapped;
+ * `maxConcurrency`: environments per function (the runtime's default unless said).
+ */
+export async function startBenchPlatform(
+  name: string,
+  options: { maxConcurrency?: number } = {},
+): Promise<BenchPlatform> {
   const workDir = join(PROJECT_ROOT, ".dscp", name);
   const assemblyDir = join(workDir, "cdk.out");
   await synthesize({ outdir: assemblyDir, quiet: true });
-  const runtime = await startLocalRuntime({ assemblyDir, dataDir: join(workDir, "data"), fresh: true });
+  const runtime = await startLocalRuntime({
+    assemblyDir,
+    dataDir: join(workDir, "data"),
+    fresh: true,
+    ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
+  });
   const outputs = platformOutputs(runtime.outputs);
   const { identity: operatorIdentity } = await bootstrapOperator(join(workDir, "keys"), (payload) =>
     runtime.lambdas.invoke(String(outputs.BootstrapFunctionName), payload),

@@ -1,15 +1,10 @@
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  UpdateItemCommand,
-} from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { ConflictError } from "../../domain/problem.ts";
 import { type Batch, type BatchStore, batchKey } from "../../domain/sync/model.ts";
 import { INTEGRATED_KEY_PREFIXES as KEY } from "./integrated-keys.ts";
 import { withoutTableKeys } from "./items.ts";
-import { putNew, updateIfState } from "./writes.ts";
+import { conditional, putNew, updateExisting, updateIfState } from "./writes.ts";
 
 /**
  * Sync batches at `BATCH#<providerSystem>/<batchId>` (their {@link batchKey}) in the integrated
@@ -68,30 +63,22 @@ export class DynamoBatchStore implements BatchStore {
   }
 
   async completeChunk(key: string, chunk: number, counts: { applied: number; unchanged: number; superseded: number }) {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall({ pk: `${KEY.batch}${key}`, sk: "BATCH" }),
-          UpdateExpression:
-            "ADD chunksDone :one, applied :applied, unchanged :unchanged, superseded :superseded, doneChunks :chunk",
-          ConditionExpression: "attribute_exists(pk) AND NOT contains(doneChunks, :number)",
-          ExpressionAttributeValues: marshall({
-            ":one": 1,
-            ":applied": counts.applied,
-            ":unchanged": counts.unchanged,
-            ":superseded": counts.superseded,
-            ":chunk": new Set([String(chunk)]),
-            ":number": String(chunk),
-          }),
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return batchOf(unmarshall(Attributes ?? {}));
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+    const item = await updateExisting<Record<string, unknown>>(this.client, {
+      TableName: this.tableName,
+      Key: marshall({ pk: `${KEY.batch}${key}`, sk: "BATCH" }),
+      UpdateExpression:
+        "ADD chunksDone :one, applied :applied, unchanged :unchanged, superseded :superseded, doneChunks :chunk",
+      ConditionExpression: "attribute_exists(pk) AND NOT contains(doneChunks, :number)",
+      ExpressionAttributeValues: marshall({
+        ":one": 1,
+        ":applied": counts.applied,
+        ":unchanged": counts.unchanged,
+        ":superseded": counts.superseded,
+        ":chunk": new Set([String(chunk)]),
+        ":number": String(chunk),
+      }),
+    });
+    return item && batchOf(item);
   }
 
   transition(key: string, from: Batch["state"], changes: Partial<Batch>): Promise<boolean> {
@@ -113,8 +100,8 @@ export class DynamoBatchStore implements BatchStore {
   }
 
   async finish(key: string, update: { tombstoned: number; completedAt: string }): Promise<boolean> {
-    try {
-      await this.client.send(
+    return conditional(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: marshall({ pk: `${KEY.batch}${key}`, sk: "BATCH" }),
@@ -128,12 +115,8 @@ export class DynamoBatchStore implements BatchStore {
             ":at": update.completedAt,
           }),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 }
 

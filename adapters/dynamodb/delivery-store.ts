@@ -1,10 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  PutItemCommand,
-  UpdateItemCommand,
-} from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, type DynamoDBClient, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import type {
   DeliveryMessage,
@@ -16,6 +10,7 @@ import type {
 import { queryPage } from "./cursor.ts";
 import { INTEGRATED_KEY_PREFIXES as KEY } from "./integrated-keys.ts";
 import { readItem, withoutTableKeys } from "./items.ts";
+import { conditional } from "./writes.ts";
 
 /**
  * Delivery messages' states at `DELIVERY#<providerSystem>/<batchId>` / `<messageId>`, and consumers' inboxes at
@@ -29,8 +24,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
   ) {}
 
   async register(batch: string, record: DeliveryRecord): Promise<boolean> {
-    try {
-      await this.client.send(
+    return conditional(
+      this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: marshall(
@@ -39,12 +34,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
           ),
           ConditionExpression: "attribute_not_exists(pk)",
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   get(batch: string, messageId: string): Promise<DeliveryRecord | undefined> {
@@ -59,8 +50,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
     changes: { attempts: number; at: string; lastError?: string },
   ): Promise<boolean> {
     const states = Object.fromEntries(from.map((state, index) => [`:from${index}`, state]));
-    try {
-      await this.client.send(
+    return conditional(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: marshall({ pk: `${KEY.delivery}${batch}`, sk: messageId }),
@@ -75,12 +66,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
             ...(changes.lastError ? { ":error": changes.lastError.slice(0, 1000) } : {}),
           }),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async attempted(
@@ -131,8 +118,9 @@ export class DynamoDeliveryStore implements DeliveryStore {
       records: message.records,
       deliveredAt: at,
     };
-    try {
-      await this.client.send(
+    // Deposited before (the same message again): once is enough.
+    await conditional(
+      this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: marshall(
@@ -141,11 +129,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
           ),
           ConditionExpression: "attribute_not_exists(pk)",
         }),
-      );
-    } catch (error) {
-      // Deposited before (the same message again): once is enough.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 
   inbox(consumerSystem: string, datasetId: string | undefined, page: { limit: number; cursor?: string }) {

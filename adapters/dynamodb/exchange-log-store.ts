@@ -12,6 +12,7 @@ import { type ChainedEntry, GENESIS_HASH, link } from "../../domain/exchange-log
 import type { ExchangeLogStore, LogQuery, LogScope } from "../../domain/exchange-log/model.ts";
 import { queryPage } from "./cursor.ts";
 import { equalityFilter, readItems, withoutTableKeys } from "./items.ts";
+import { conditional } from "./writes.ts";
 
 const SEQ_DIGITS = 12;
 
@@ -151,8 +152,8 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
    * at `CONNECTED#<datasetId>`; an earlier time replaces a later one, never the reverse.
    */
   async markConnected(datasetId: string, at: string): Promise<void> {
-    try {
-      await this.client.send(
+    await conditional(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: marshall({ pk: `CONNECTED#${datasetId}`, sk: "CONNECTED" }),
@@ -160,10 +161,8 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
           ConditionExpression: "attribute_not_exists(firstAt) OR firstAt > :at",
           ExpressionAttributeValues: marshall({ ":at": at, ":dataset": datasetId }),
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 
   /** When each of the datasets was first shared through the platform, for those that were. */
@@ -178,8 +177,8 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
   }
 
   private async advanceHead(shard: number, last: ChainedEntry): Promise<void> {
-    try {
-      await this.client.send(
+    await conditional(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: marshall({ pk: `CHAIN#${shard}`, sk: "HEAD" }),
@@ -188,10 +187,8 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
           ExpressionAttributeNames: { "#hash": "hash" },
           ExpressionAttributeValues: marshall({ ":seq": last.seq, ":hash": last.hash }),
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 }
 

@@ -13,6 +13,7 @@ import { type Folded, fold, type RecordState } from "../../domain/sync/fold.ts";
 import type { Applied, ApplyInput, IntegratedStore, StoredRecord } from "../../domain/sync/model.ts";
 import { queryPage, queryPages } from "./cursor.ts";
 import { readItems } from "./items.ts";
+import { conditional } from "./writes.ts";
 
 const VERSION_DIGITS = 10;
 /** Records written at once while a window is applied. */
@@ -191,8 +192,8 @@ export class DynamoIntegratedStore implements IntegratedStore {
 
   async lease(datasetId: string, batchId: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
-    try {
-      await this.client.send(
+    return conditional(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: marshall({ pk: `LEASE#${datasetId}`, sk: "LEASE" }),
@@ -200,17 +201,14 @@ export class DynamoIntegratedStore implements IntegratedStore {
           ConditionExpression: "attribute_not_exists(holder) OR holder = :batch OR expiresAt < :now",
           ExpressionAttributeValues: marshall({ ":batch": batchId, ":expires": now + ttlMs, ":now": now }),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async release(datasetId: string, batchId: string): Promise<void> {
-    try {
-      await this.client.send(
+    // Not (or no longer) this batch's: nothing to give up.
+    await conditional(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: marshall({ pk: `LEASE#${datasetId}`, sk: "LEASE" }),
@@ -218,11 +216,8 @@ export class DynamoIntegratedStore implements IntegratedStore {
           ConditionExpression: "holder = :batch",
           ExpressionAttributeValues: marshall({ ":batch": batchId }),
         }),
-      );
-    } catch (error) {
-      // Not (or no longer) this batch's: nothing to give up.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 
   /** Items, 25 a request, four requests at once, retrying what DynamoDB leaves unprocessed. */

@@ -1,10 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type {
   AccessRequest,
@@ -15,6 +9,7 @@ import type {
 } from "../../domain/permissions/model.ts";
 import { queryPage, queryPages } from "./cursor.ts";
 import { equalityFilter, withoutTableKeys } from "./items.ts";
+import { conditional, updateExisting } from "./writes.ts";
 
 type Kind = "PERMISSION" | "REQUEST";
 
@@ -38,18 +33,9 @@ export class DynamoPermissionStore implements PermissionStore {
   }
 
   async decideRequest(decided: AccessRequest): Promise<boolean> {
-    try {
-      await this.put(
-        item("REQUEST", decided),
-        "#status = :pending",
-        { "#status": "status" },
-        { ":pending": "pending" },
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return conditional(
+      this.put(item("REQUEST", decided), "#status = :pending", { "#status": "status" }, { ":pending": "pending" }),
+    );
   }
 
   listRequests(scope: PermissionScope, filter: PermissionListFilter, page: { limit: number; cursor?: string }) {
@@ -65,25 +51,16 @@ export class DynamoPermissionStore implements PermissionStore {
   }
 
   async revokePermission(id: string, by: string, reason: string, at: string): Promise<Permission | undefined> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall({ pk: `PERMISSION#${id}` }),
-          // A second revocation keeps the first one's record.
-          UpdateExpression:
-            "SET #status = :revoked, revokedAt = if_not_exists(revokedAt, :at), revokedBy = if_not_exists(revokedBy, :by), revokeReason = if_not_exists(revokeReason, :reason)",
-          ConditionExpression: "attribute_exists(pk)",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: marshall({ ":revoked": "revoked", ":at": at, ":by": by, ":reason": reason }),
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return Attributes ? record<Permission>(unmarshall(Attributes)) : undefined;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+    return updateExisting<Permission>(this.client, {
+      TableName: this.tableName,
+      Key: marshall({ pk: `PERMISSION#${id}` }),
+      // A second revocation keeps the first one's record.
+      UpdateExpression:
+        "SET #status = :revoked, revokedAt = if_not_exists(revokedAt, :at), revokedBy = if_not_exists(revokedBy, :by), revokeReason = if_not_exists(revokeReason, :reason)",
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: marshall({ ":revoked": "revoked", ":at": at, ":by": by, ":reason": reason }),
+    });
   }
 
   listPermissions(scope: PermissionScope, filter: PermissionListFilter, page: { limit: number; cursor?: string }) {

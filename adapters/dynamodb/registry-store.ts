@@ -1,10 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  QueryCommand,
-} from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, type DynamoDBClient, GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type {
   Agency,
@@ -17,7 +11,7 @@ import type {
 } from "../../domain/registry/model.ts";
 import { queryPage } from "./cursor.ts";
 import { withoutTableKeys } from "./items.ts";
-import { putNew, updateExisting } from "./writes.ts";
+import { conditional, putNew, updateExisting } from "./writes.ts";
 
 /**
  * The registry in one DynamoDB table: an agency at `AGENCY#<code>`, a system and its keys
@@ -226,18 +220,16 @@ export class DynamoRegistryStore implements RegistryStore {
 
   /** Deletes an item if `condition` holds; an item already gone or changed is left alone. */
   private async deleteIf(key: Record<string, string>, condition: string, values: Record<string, unknown>) {
-    try {
-      await this.client.send(
+    await conditional(
+      this.client.send(
         new DeleteItemCommand({
           TableName: this.tableName,
           Key: marshall(key),
           ConditionExpression: condition,
           ExpressionAttributeValues: marshall(values),
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 
   private putNew(item: Record<string, unknown>, conflict: string): Promise<void> {

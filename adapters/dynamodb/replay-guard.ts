@@ -1,5 +1,6 @@
-import { ConditionalCheckFailedException, type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import type { ReplayGuard } from "../../domain/identity/authenticate.ts";
+import { conditional } from "./writes.ts";
 
 /**
  * Remembers each token id durably, across function instances: a conditional put that fails
@@ -12,19 +13,15 @@ export function dynamoReplayGuard(
   now: () => number = Date.now,
 ): ReplayGuard {
   return async (issuer, jti, expiresAt) => {
-    try {
-      await client.send(
+    return conditional(
+      client.send(
         new PutItemCommand({
           TableName: tableName,
           Item: { pk: { S: `${issuer}#${jti}` }, expiresAt: { N: String(expiresAt) } },
           ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now",
           ExpressionAttributeValues: { ":now": { N: String(Math.floor(now() / 1000)) } },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   };
 }

@@ -9,6 +9,20 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { ConflictError } from "../../domain/problem.ts";
 import { withoutTableKeys } from "./items.ts";
 
+/**
+ * Awaits a conditional write: true when it was made, false when its condition did not hold (a
+ * taken key, a state or revision moved on, a lease held by another); any other error is thrown.
+ */
+export async function conditional(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
 /** Writes an item that must not exist yet; a taken key is a 409 saying `conflict`. */
 export async function putNew(
   client: DynamoDBClient,
@@ -37,20 +51,16 @@ export async function putIfRevision(
   item: Record<string, unknown>,
   expectedRevision: number,
 ): Promise<boolean> {
-  try {
-    await client.send(
+  return conditional(
+    client.send(
       new PutItemCommand({
         TableName: tableName,
         Item: marshall(item, { removeUndefinedValues: true }),
         ConditionExpression: "revision = :expected",
         ExpressionAttributeValues: marshall({ ":expected": expectedRevision }),
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** Sets `changes` on an item if its `state` is still `from`; false if it moved on (or is absent). */
@@ -70,8 +80,8 @@ export async function updateIfState(
       values[`:m${index}`] = value;
       return `#m${index} = :m${index}`;
     });
-  try {
-    await client.send(
+  return conditional(
+    client.send(
       new UpdateItemCommand({
         TableName: tableName,
         Key: marshall(key),
@@ -80,12 +90,8 @@ export async function updateIfState(
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /**

@@ -125,3 +125,28 @@ export function attemptEntry(facts: AttemptFacts, result: AttemptResult, endedAt
 export function recordAttempt(log: ExchangeLog, facts: AttemptFacts, result: AttemptResult): Promise<void> {
   return log(attemptEntry(facts, result, Date.now()));
 }
+
+/**
+ * Runs `work` as one exchange attempt and records it once it ends, however it ends: served with
+ * the status `statusOf` reads from what `work` returned (200 unless said), or with the error it
+ * threw, which is thrown on. `facts` is read only when the attempt has ended, so `work` may add
+ * what it finds on the way.
+ */
+export async function recorded<T>(
+  log: ExchangeLog,
+  facts: () => AttemptFacts,
+  work: () => Promise<T>,
+  statusOf: (value: T) => number = () => 200,
+): Promise<T> {
+  let result: AttemptResult | undefined;
+  try {
+    const value = await work();
+    result = { status: statusOf(value) };
+    return value;
+  } catch (error) {
+    result = { error };
+    throw error;
+  } finally {
+    await recordAttempt(log, facts(), result ?? { error: new Error("the attempt ended without a result") });
+  }
+}

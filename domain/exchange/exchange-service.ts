@@ -1,7 +1,7 @@
 import { type CatalogStore, type Dataset, dataKeyOf, type SharingMethod } from "../catalog/model.ts";
 import type { SchemaVersion } from "../dictionary/model.ts";
 import type { RecordCheck, RecordError, RecordValidator } from "../dictionary/validator.ts";
-import { type AttemptResult, recordAttempt } from "../exchange-log/attempt.ts";
+import { recorded } from "../exchange-log/attempt.ts";
 import { AccessRefusedError } from "../permissions/errors.ts";
 import type { Permission, PermissionStore } from "../permissions/model.ts";
 import { pick } from "../permissions/projection.ts";
@@ -265,27 +265,19 @@ export class ExchangeService {
       invalidRecords: 0,
       bytes: 0,
     };
-    let result: AttemptResult = { status: 200 };
-    try {
-      return await work(attempt);
-    } catch (error) {
-      result = { error };
-      throw error;
-    } finally {
-      await recordAttempt(
-        this.deps.log,
-        {
-          transactionId,
-          started,
-          consumerSystem: caller.systemId,
-          consumerAgency: caller.agencyCode,
-          datasetId,
-          operation,
-          ...attempt,
-        },
-        result,
-      );
-    }
+    return recorded(
+      this.deps.log,
+      () => ({
+        transactionId,
+        started,
+        consumerSystem: caller.systemId,
+        consumerAgency: caller.agencyCode,
+        datasetId,
+        operation,
+        ...attempt,
+      }),
+      () => work(attempt),
+    );
   }
 
   private now(): Date {

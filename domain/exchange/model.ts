@@ -109,5 +109,38 @@ export interface ExchangeEntry {
   readonly crossBorder: boolean;
 }
 
+/**
+ * The fields of an exchange entry, as plain schemas: what the log's queue parses; the API's
+ * description of an entry (api/logs.ts) takes them and adds its own checks and descriptions.
+ */
+export const exchangeEntryFields = {
+  transactionId: z.string(),
+  time: z.string(),
+  consumerSystem: z.string(),
+  consumerAgency: z.string(),
+  claimedIssuer: z.optional(z.string()),
+  datasetId: z.string(),
+  providerSystem: z.optional(z.string()),
+  providerAgency: z.optional(z.string()),
+  operation: z.enum(["get-record", "query", "sync-batch", "sync-delivery", "export"]),
+  submittedBy: z.optional(z.string()),
+  batchId: z.optional(z.string()),
+  deliveryId: z.optional(z.string()),
+  attempt: z.optional(z.number()),
+  method: z.enum(["request", "integrated", "sync", "export"]),
+  purpose: z.optional(z.string()),
+  purposeClass: z.optional(z.string()),
+  permissionId: z.optional(z.string()),
+  fieldsReturned: z.readonly(z.array(z.string())),
+  recordCount: z.number(),
+  invalidRecords: z.optional(z.number()),
+  outcome: z.enum(["allowed", "denied", "failed"]),
+  status: z.number(),
+  problemType: z.optional(z.string()),
+  latencyMs: z.number(),
+  bytes: z.number(),
+  crossBorder: z.boolean(),
+};
+
 /** Where exchange entries go. Called exactly once per attempt. */
 export type ExchangeLog = (entry: ExchangeEntry) => Promise<void>;

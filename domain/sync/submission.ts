@@ -5,7 +5,7 @@ import type { CatalogStore, Dataset } from "../catalog/model.ts";
 import type { SchemaVersion } from "../dictionary/model.ts";
 import type { RecordValidator } from "../dictionary/validator.ts";
 import type { ExchangeLog } from "../exchange/model.ts";
-import { type AttemptResult, recordAttempt } from "../exchange-log/attempt.ts";
+import { recorded } from "../exchange-log/attempt.ts";
 import { isAdmin } from "../identity/authorization.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "../problem.ts";
 import type { Caller } from "../registry/model.ts";
@@ -198,42 +198,37 @@ export class Submission {
     const started = Date.now();
     let dataset: Dataset | undefined;
     let batch: Batch | undefined;
-    let result: AttemptResult = { error: new Error("the submission ended without a result") };
-    try {
-      const done = await work((found) => {
-        dataset = found;
-      });
-      batch = done.batch;
-      result = { status: done.status };
-      return done.result;
-    } catch (error) {
-      result = { error };
-      throw error;
-    } finally {
-      await recordAttempt(
-        this.deps.log,
-        {
-          transactionId,
-          started,
-          consumerSystem: INTEGRATED_DATABASE.system,
-          consumerAgency: INTEGRATED_DATABASE.agency,
-          submittedBy: caller.systemId,
-          datasetId,
-          ...(dataset ? { dataset } : {}),
-          operation: "sync-batch",
-          method: "integrated",
-          ...(batch
-            ? {
-                batchId: batch.batchId,
-                recordCount: batch.received - batch.rejected - batch.collapsed,
-                invalidRecords: batch.rejected,
-              }
-            : {}),
-          bytes,
-        },
-        result,
-      );
-    }
+    const done = await recorded(
+      this.deps.log,
+      () => ({
+        transactionId,
+        started,
+        consumerSystem: INTEGRATED_DATABASE.system,
+        consumerAgency: INTEGRATED_DATABASE.agency,
+        submittedBy: caller.systemId,
+        datasetId,
+        ...(dataset ? { dataset } : {}),
+        operation: "sync-batch",
+        method: "integrated",
+        ...(batch
+          ? {
+              batchId: batch.batchId,
+              recordCount: batch.received - batch.rejected - batch.collapsed,
+              invalidRecords: batch.rejected,
+            }
+          : {}),
+        bytes,
+      }),
+      async () => {
+        const submitted = await work((found) => {
+          dataset = found;
+        });
+        batch = submitted.batch;
+        return submitted;
+      },
+      (done) => done.status,
+    );
+    return done.result;
   }
 
   private async take(

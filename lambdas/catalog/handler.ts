@@ -8,7 +8,7 @@ import { type CatalogFilter, catalogQuery } from "../../domain/catalog/model.ts"
 import { parseInput, parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
-import { httpHandler } from "../shared/http.ts";
+import { created, httpHandler, ok } from "../shared/http.ts";
 import { dispatch, pagination, pathParameter } from "../shared/routes.ts";
 import { catalogEnvironment } from "./environment.ts";
 
@@ -27,18 +27,9 @@ const catalog = () => {
 /** The catalog of shared datasets (Art. 4.5): publishing is signed, reading is public. */
 export const handler = httpHandler(
   dispatch(catalogRoutes, {
-    publishDataset: async (event) => ({
-      status: 201,
-      body: await catalog().publish(authenticatedCaller(event), parseJsonBody(event.body)),
-    }),
-    amendDataset: async (event) => ({
-      status: 200,
-      body: await catalog().amend(
-        authenticatedCaller(event),
-        pathParameter(event, "datasetId"),
-        parseJsonBody(event.body),
-      ),
-    }),
+    publishDataset: async (event) => created(catalog().publish(authenticatedCaller(event), parseJsonBody(event.body))),
+    amendDataset: async (event) =>
+      ok(catalog().amend(authenticatedCaller(event), pathParameter(event, "datasetId"), parseJsonBody(event.body))),
     listCatalog: async (event) => {
       const { limit: _limit, cursor: _cursor, ...filters } = event.queryStringParameters ?? {};
       const query = parseInput(catalogQuery, filters, "catalog filter");

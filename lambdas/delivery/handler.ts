@@ -2,7 +2,7 @@ import { deliveryRoutes } from "../../api/delivery.ts";
 import { inboxQuery, subscriptionQuery } from "../../domain/delivery/model.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
-import { httpHandler } from "../shared/http.ts";
+import { httpHandler, ok } from "../shared/http.ts";
 import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
 import { deliveryService } from "./wiring.ts";
 
@@ -25,25 +25,18 @@ export const handler = httpHandler(
         ),
       },
     }),
-    unsubscribe: async (event) => ({
-      status: 200,
-      body: await deliveryService().unsubscribe(authenticatedCaller(event), pathParameter(event, "subscriptionId")),
-    }),
-    readInbox: async (event) => ({
-      status: 200,
-      body: await deliveryService().inbox(
-        authenticatedCaller(event),
-        queryParameters(event, inboxQuery).datasetId,
-        pagination(event),
+    unsubscribe: async (event) =>
+      ok(deliveryService().unsubscribe(authenticatedCaller(event), pathParameter(event, "subscriptionId"))),
+    readInbox: async (event) =>
+      ok(
+        deliveryService().inbox(
+          authenticatedCaller(event),
+          queryParameters(event, inboxQuery).datasetId,
+          pagination(event),
+        ),
       ),
-    }),
-    acknowledgeInbox: async (event) => ({
-      status: 200,
-      body: await deliveryService().ack(authenticatedCaller(event), parseJsonBody(event.body)),
-    }),
-    redriveDeliveries: async (event) => ({
-      status: 200,
-      body: await deliveryService().redrive(authenticatedCaller(event), parseJsonBody(event.body)),
-    }),
+    acknowledgeInbox: async (event) => ok(deliveryService().ack(authenticatedCaller(event), parseJsonBody(event.body))),
+    redriveDeliveries: async (event) =>
+      ok(deliveryService().redrive(authenticatedCaller(event), parseJsonBody(event.body))),
   }),
 );

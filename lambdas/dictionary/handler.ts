@@ -13,7 +13,7 @@ import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import type { HttpResult } from "../shared/http.ts";
-import { httpHandler } from "../shared/http.ts";
+import { created, httpHandler, ok } from "../shared/http.ts";
 import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
 import { dictionaryEnvironment } from "./environment.ts";
 
@@ -38,7 +38,6 @@ const publicly = (body: unknown, maxAge = 60, contentType?: string): HttpResult 
   body,
   headers: { "Cache-Control": `public, max-age=${maxAge}`, ...(contentType ? { "Content-Type": contentType } : {}) },
 });
-const created = async (body: Promise<unknown>): Promise<HttpResult> => ({ status: 201, body: await body });
 const schemaVersion = (event: APIGatewayProxyEvent) =>
   deps().dictionary.getSchemaVersion(pathParameter(event, "schemaId"), pathParameter(event, "version"));
 const immutable = (event: APIGatewayProxyEvent) => (event.pathParameters?.version === "latest" ? 60 : 86_400);
@@ -51,28 +50,28 @@ export const handler = httpHandler(
     listFields: async (event) =>
       publicly(await deps().dictionary.listFields(queryParameters(event, fieldListQuery), pagination(event))),
     getField: async (event) => publicly(await deps().dictionary.getField(pathParameter(event, "code"))),
-    amendField: async (event) => ({
-      status: 200,
-      body: await deps().dictionary.amendField(
-        authenticatedCaller(event),
-        pathParameter(event, "code"),
-        parseJsonBody(event.body),
+    amendField: async (event) =>
+      ok(
+        deps().dictionary.amendField(
+          authenticatedCaller(event),
+          pathParameter(event, "code"),
+          parseJsonBody(event.body),
+        ),
       ),
-    }),
     createCodeList: (event) =>
       created(deps().dictionary.createCodeList(authenticatedCaller(event), parseJsonBody(event.body))),
     listCodeLists: async (event) => publicly(await deps().dictionary.listCodeLists(pagination(event))),
     getCodeList: async (event) => publicly(await deps().dictionary.getCodeList(pathParameter(event, "code"))),
     listCodeEntries: async (event) =>
       publicly(await deps().dictionary.listCodeEntries(pathParameter(event, "code"), pagination(event))),
-    addCodeEntries: async (event) => ({
-      status: 200,
-      body: await deps().dictionary.addCodeEntries(
-        authenticatedCaller(event),
-        pathParameter(event, "code"),
-        parseJsonBody(event.body),
+    addCodeEntries: async (event) =>
+      ok(
+        deps().dictionary.addCodeEntries(
+          authenticatedCaller(event),
+          pathParameter(event, "code"),
+          parseJsonBody(event.body),
+        ),
       ),
-    }),
     publishSchemaVersion: (event) =>
       created(deps().dictionary.publishSchemaVersion(authenticatedCaller(event), parseJsonBody(event.body))),
     listSchemas: async (event) => publicly(await deps().dictionary.listSchemas(pagination(event))),
@@ -83,14 +82,13 @@ export const handler = httpHandler(
       publicly((await schemaVersion(event)).jsonSchema, immutable(event), "application/schema+json"),
     validateRecords: async (event) => {
       authenticatedCaller(event);
-      return {
-        status: 200,
-        body: await deps().dictionary.validate(
+      return ok(
+        deps().dictionary.validate(
           pathParameter(event, "schemaId"),
           pathParameter(event, "version"),
           parseJsonBody(event.body),
         ),
-      };
+      );
     },
     registerMasterData: (event) =>
       created(deps().masterData.register(authenticatedCaller(event), parseJsonBody(event.body))),
@@ -99,10 +97,7 @@ export const handler = httpHandler(
     getStandardisation: async (event) => {
       const caller = authenticatedCaller(event);
       const { agency } = queryParameters(event, standardisationQuery);
-      return {
-        status: 200,
-        body: await standardisationReport(caller, deps().catalog, agency ? { agency } : {}),
-      };
+      return ok(standardisationReport(caller, deps().catalog, agency ? { agency } : {}));
     },
   }),
 );

@@ -24,7 +24,7 @@ import { ForbiddenError } from "../../domain/problem.ts";
 import type { Caller } from "../../domain/registry/model.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
-import { httpHandler } from "../shared/http.ts";
+import { httpHandler, ok } from "../shared/http.ts";
 import { dispatch, pagination, queryParameters } from "../shared/routes.ts";
 import { logVerificationEnvironment } from "./environment.ts";
 
@@ -89,7 +89,7 @@ export const handler = httpHandler(
         (page) => store.query(scope, { ...bounds, ...(datasetId ? { datasetId } : {}), ...page }),
         500,
       );
-      return { status: 200, body: await summarise(entries, { from, to }) };
+      return ok(summarise(entries, { from, to }));
     },
     verifyLog: async (event) => {
       const caller = authenticatedCaller(event);

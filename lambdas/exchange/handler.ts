@@ -18,7 +18,7 @@ import { endpointPolicy } from "../../domain/registry/endpoint-policy.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { callerOf } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
-import { httpHandler } from "../shared/http.ts";
+import { httpHandler, ok } from "../shared/http.ts";
 import { logger, metrics } from "../shared/observability.ts";
 import { dispatch, pathParameter, queryParameters } from "../shared/routes.ts";
 import { exchangeEnvironment } from "./environment.ts";
@@ -101,33 +101,33 @@ export const handler = httpHandler(
   dispatch(exchangeRoutes, {
     // The request check runs inside the attempt, so that a refused request is logged too.
     getRecord: {
-      selfChecked: async (event, { transactionId }, check) => ({
-        status: 200,
-        body: await exchange().getRecord(
-          callerOf(event),
-          pathParameter(event, "datasetId"),
-          pathParameter(event, "key"),
-          () => {
-            check();
-            return queryParameters(event, recordQuery).fields?.split(",").filter(Boolean);
-          },
-          transactionId,
+      selfChecked: async (event, { transactionId }, check) =>
+        ok(
+          exchange().getRecord(
+            callerOf(event),
+            pathParameter(event, "datasetId"),
+            pathParameter(event, "key"),
+            () => {
+              check();
+              return queryParameters(event, recordQuery).fields?.split(",").filter(Boolean);
+            },
+            transactionId,
+          ),
         ),
-      }),
     },
     queryRecords: {
-      selfChecked: async (event, { transactionId }, check) => ({
-        status: 200,
-        body: await exchange().query(
-          callerOf(event),
-          pathParameter(event, "datasetId"),
-          () => {
-            check();
-            return parseJsonBody(event.body);
-          },
-          transactionId,
+      selfChecked: async (event, { transactionId }, check) =>
+        ok(
+          exchange().query(
+            callerOf(event),
+            pathParameter(event, "datasetId"),
+            () => {
+              check();
+              return parseJsonBody(event.body);
+            },
+            transactionId,
+          ),
         ),
-      }),
     },
   }),
 );

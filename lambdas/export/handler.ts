@@ -3,7 +3,7 @@ import { exportRoutes } from "../../api/exports.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
-import { httpHandler } from "../shared/http.ts";
+import { accepted, httpHandler, ok } from "../shared/http.ts";
 import { dispatch, pathParameter } from "../shared/routes.ts";
 import { exportApiEnvironment } from "./environment.ts";
 import { exportService } from "./wiring.ts";
@@ -18,13 +18,8 @@ const exports = () =>
 /** Export packages (Art. 7.2d): started, then followed to a download link. */
 export const handler = httpHandler(
   dispatch(exportRoutes, {
-    startExport: async (event, { transactionId }) => ({
-      status: 202,
-      body: await exports().start(authenticatedCaller(event), parseJsonBody(event.body), transactionId),
-    }),
-    getExport: async (event) => ({
-      status: 200,
-      body: await exports().status(authenticatedCaller(event), pathParameter(event, "exportId")),
-    }),
+    startExport: async (event, { transactionId }) =>
+      accepted(exports().start(authenticatedCaller(event), parseJsonBody(event.body), transactionId)),
+    getExport: async (event) => ok(exports().status(authenticatedCaller(event), pathParameter(event, "exportId"))),
   }),
 );

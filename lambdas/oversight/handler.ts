@@ -4,7 +4,7 @@ import { RANKING_INDICES } from "../../domain/oversight/ranking.ts";
 import { ValidationError } from "../../domain/problem.ts";
 import { parseInput, parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
-import { httpHandler } from "../shared/http.ts";
+import { accepted, httpHandler, ok } from "../shared/http.ts";
 import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
 import { oversightService } from "./wiring.ts";
 
@@ -17,44 +17,33 @@ function yearOf(text: string): number {
 /** Oversight (Art. 12-15, 24): audits, the annual ranking of databases, compliance reports. */
 export const handler = httpHandler(
   dispatch(oversightRoutes, {
-    requestAudits: async (event) => ({
-      status: 202,
-      body: await oversightService().requestAudits(
-        authenticatedCaller(event),
-        parseInput(auditInput, parseJsonBody(event.body), "audit request"),
+    requestAudits: async (event) =>
+      accepted(
+        oversightService().requestAudits(
+          authenticatedCaller(event),
+          parseInput(auditInput, parseJsonBody(event.body), "audit request"),
+        ),
       ),
-    }),
-    listAudits: async (event) => ({
-      status: 200,
-      body: await oversightService().audits(
-        authenticatedCaller(event),
-        queryParameters(event, auditListQuery),
-        pagination(event),
+    listAudits: async (event) =>
+      ok(
+        oversightService().audits(
+          authenticatedCaller(event),
+          queryParameters(event, auditListQuery),
+          pagination(event),
+        ),
       ),
-    }),
-    getAudit: async (event) => ({
-      status: 200,
-      body: await oversightService().audit(authenticatedCaller(event), pathParameter(event, "auditId")),
-    }),
+    getAudit: async (event) =>
+      ok(oversightService().audit(authenticatedCaller(event), pathParameter(event, "auditId"))),
     listRankingIndices: async () => ({ status: 200, body: { indices: Object.values(RANKING_INDICES) } }),
     computeRanking: async (event) => {
       const { indices } = parseInput(rankingInput, event.body ? parseJsonBody(event.body) : {}, "ranking request");
-      return {
-        status: 202,
-        body: await oversightService().requestRanking(
-          authenticatedCaller(event),
-          yearOf(pathParameter(event, "year")),
-          indices,
-        ),
-      };
+      return accepted(
+        oversightService().requestRanking(authenticatedCaller(event), yearOf(pathParameter(event, "year")), indices),
+      );
     },
-    getRanking: async (event) => ({
-      status: 200,
-      body: await oversightService().ranking(authenticatedCaller(event), yearOf(pathParameter(event, "year"))),
-    }),
-    getCompliance: async (event) => ({
-      status: 200,
-      body: await oversightService().compliance(authenticatedCaller(event), queryParameters(event, complianceQuery)),
-    }),
+    getRanking: async (event) =>
+      ok(oversightService().ranking(authenticatedCaller(event), yearOf(pathParameter(event, "year")))),
+    getCompliance: async (event) =>
+      ok(oversightService().compliance(authenticatedCaller(event), queryParameters(event, complianceQuery))),
   }),
 );

@@ -9,7 +9,7 @@ import { PermissionService } from "../../domain/permissions/permission-service.t
 import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
-import { httpHandler } from "../shared/http.ts";
+import { created, httpHandler, ok } from "../shared/http.ts";
 import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
 import { permissionsEnvironment } from "./environment.ts";
 
@@ -34,39 +34,31 @@ function listQuery(event: APIGatewayProxyEvent): { view?: string; filter: Permis
 /** Access requests, decisions, mandatory grants and revocations. */
 export const handler = httpHandler(
   dispatch(permissionRoutes, {
-    requestAccess: async (event) => ({
-      status: 201,
-      body: await permissions().request(authenticatedCaller(event), parseJsonBody(event.body)),
-    }),
+    requestAccess: async (event) =>
+      created(permissions().request(authenticatedCaller(event), parseJsonBody(event.body))),
     listAccessRequests: async (event) => {
       const caller = authenticatedCaller(event);
       const { view, filter } = listQuery(event);
-      return { status: 200, body: await permissions().listRequests(caller, view, filter, pagination(event)) };
+      return ok(permissions().listRequests(caller, view, filter, pagination(event)));
     },
-    decideAccessRequest: async (event) => ({
-      status: 200,
-      body: await permissions().decide(
-        authenticatedCaller(event),
-        pathParameter(event, "requestId"),
-        parseJsonBody(event.body),
+    decideAccessRequest: async (event) =>
+      ok(
+        permissions().decide(authenticatedCaller(event), pathParameter(event, "requestId"), parseJsonBody(event.body)),
       ),
-    }),
-    grantMandatory: async (event) => ({
-      status: 201,
-      body: await permissions().grantMandatory(authenticatedCaller(event), parseJsonBody(event.body)),
-    }),
+    grantMandatory: async (event) =>
+      created(permissions().grantMandatory(authenticatedCaller(event), parseJsonBody(event.body))),
     listPermissions: async (event) => {
       const caller = authenticatedCaller(event);
       const { view, filter } = listQuery(event);
-      return { status: 200, body: await permissions().listPermissions(caller, view, filter, pagination(event)) };
+      return ok(permissions().listPermissions(caller, view, filter, pagination(event)));
     },
-    revokePermission: async (event) => ({
-      status: 200,
-      body: await permissions().revoke(
-        authenticatedCaller(event),
-        pathParameter(event, "permissionId"),
-        parseJsonBody(event.body),
+    revokePermission: async (event) =>
+      ok(
+        permissions().revoke(
+          authenticatedCaller(event),
+          pathParameter(event, "permissionId"),
+          parseJsonBody(event.body),
+        ),
       ),
-    }),
   }),
 );

@@ -7,7 +7,7 @@ import { RegistryService } from "../../domain/registry/registry-service.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
-import { httpHandler } from "../shared/http.ts";
+import { created, httpHandler, ok } from "../shared/http.ts";
 import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
 import { registryEnvironment } from "./environment.ts";
 
@@ -23,60 +23,47 @@ const registry = () => {
 /** Agencies, their systems (Agent Nodes) and the systems' public keys. */
 export const handler = httpHandler(
   dispatch(registryRoutes, {
-    registerAgency: async (event) => ({
-      status: 201,
-      body: await registry().registerAgency(authenticatedCaller(event), parseJsonBody(event.body)),
-    }),
+    registerAgency: async (event) =>
+      created(registry().registerAgency(authenticatedCaller(event), parseJsonBody(event.body))),
     listAgencies: async (event) => {
       authenticatedCaller(event);
-      return { status: 200, body: await registry().listAgencies(pagination(event)) };
+      return ok(registry().listAgencies(pagination(event)));
     },
-    registerSystem: async (event) => ({
-      status: 201,
-      body: await registry().registerSystem(
-        authenticatedCaller(event),
-        pathParameter(event, "agencyId"),
-        parseJsonBody(event.body),
+    registerSystem: async (event) =>
+      created(
+        registry().registerSystem(
+          authenticatedCaller(event),
+          pathParameter(event, "agencyId"),
+          parseJsonBody(event.body),
+        ),
       ),
-    }),
     listSystems: async (event) => {
       const caller = authenticatedCaller(event);
-      return {
-        status: 200,
-        body: await registry().listSystems(caller, queryParameters(event, systemListQuery), pagination(event)),
-      };
+      return ok(registry().listSystems(caller, queryParameters(event, systemListQuery), pagination(event)));
     },
-    addKey: async (event) => ({
-      status: 201,
-      body: await registry().addKey(
-        authenticatedCaller(event),
-        pathParameter(event, "systemId"),
-        parseJsonBody(event.body),
+    addKey: async (event) =>
+      created(
+        registry().addKey(authenticatedCaller(event), pathParameter(event, "systemId"), parseJsonBody(event.body)),
       ),
-    }),
-    changeEndpoint: async (event) => ({
-      status: 200,
-      body: await registry().changeEndpoint(
-        authenticatedCaller(event),
-        pathParameter(event, "systemId"),
-        parseJsonBody(event.body),
+    changeEndpoint: async (event) =>
+      ok(
+        registry().changeEndpoint(
+          authenticatedCaller(event),
+          pathParameter(event, "systemId"),
+          parseJsonBody(event.body),
+        ),
       ),
-    }),
-    approveEndpoint: async (event) => ({
-      status: 200,
-      body: await registry().approveEndpoint(
-        authenticatedCaller(event),
-        pathParameter(event, "systemId"),
-        parseJsonBody(event.body),
+    approveEndpoint: async (event) =>
+      ok(
+        registry().approveEndpoint(
+          authenticatedCaller(event),
+          pathParameter(event, "systemId"),
+          parseJsonBody(event.body),
+        ),
       ),
-    }),
-    revokeKey: async (event) => ({
-      status: 200,
-      body: await registry().revokeKey(
-        authenticatedCaller(event),
-        pathParameter(event, "systemId"),
-        pathParameter(event, "kid"),
+    revokeKey: async (event) =>
+      ok(
+        registry().revokeKey(authenticatedCaller(event), pathParameter(event, "systemId"), pathParameter(event, "kid")),
       ),
-    }),
   }),
 );

@@ -20,6 +20,13 @@ export interface HttpResult {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** 200 with what the domain call resolves to. */
+export const ok = async (body: Promise<unknown>): Promise<HttpResult> => ({ status: 200, body: await body });
+/** 201 with what the domain call created. */
+export const created = async (body: Promise<unknown>): Promise<HttpResult> => ({ status: 201, body: await body });
+/** 202 with what the domain call accepted to finish later. */
+export const accepted = async (body: Promise<unknown>): Promise<HttpResult> => ({ status: 202, body: await body });
+
 export interface RequestContext {
   /** Names this exchange in logs and in the `X-Transaction-Id` response header. */
   readonly transactionId: string;

@@ -6,7 +6,7 @@ import { batchKey, batchOwnerQuery } from "../../domain/sync/model.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
-import { httpHandler } from "../shared/http.ts";
+import { accepted, created, httpHandler, ok } from "../shared/http.ts";
 import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
 import { syncApiEnvironment } from "./environment.ts";
 import { batchReader, submission } from "./wiring.ts";
@@ -35,43 +35,40 @@ export const handler = httpHandler(
       // 202: accepted and being applied; 200: this batch id was submitted before, nothing changed.
       return { status: replayed ? 200 : 202, body: batch };
     },
-    startUpload: async (event, { transactionId }) => ({
-      status: 201,
-      body: await submission().startUpload(
-        authenticatedCaller(event),
-        pathParameter(event, "datasetId"),
-        parseJsonBody(event.body),
-        transactionId,
+    startUpload: async (event, { transactionId }) =>
+      created(
+        submission().startUpload(
+          authenticatedCaller(event),
+          pathParameter(event, "datasetId"),
+          parseJsonBody(event.body),
+          transactionId,
+        ),
       ),
-    }),
-    completeUpload: async (event, { transactionId }) => ({
-      status: 202,
-      body: await submission().completeUpload(
-        authenticatedCaller(event),
-        pathParameter(event, "batchId"),
-        transactionId,
-        parseJsonBody(event.body),
-        owner(event),
+    completeUpload: async (event, { transactionId }) =>
+      accepted(
+        submission().completeUpload(
+          authenticatedCaller(event),
+          pathParameter(event, "batchId"),
+          transactionId,
+          parseJsonBody(event.body),
+          owner(event),
+        ),
       ),
-    }),
     listBatchDeliveries: async (event) => {
       const batch = await batchReader().readableBatch(
         authenticatedCaller(event),
         pathParameter(event, "batchId"),
         owner(event),
       );
-      return {
-        status: 200,
-        body: await deliveries().list(
+      return ok(
+        deliveries().list(
           batchKey(batch.providerSystem, batch.batchId),
           queryParameters(event, deliveryListQuery).state,
           pagination(event),
         ),
-      };
+      );
     },
-    getBatch: async (event) => ({
-      status: 200,
-      body: await batchReader().status(authenticatedCaller(event), pathParameter(event, "batchId"), owner(event)),
-    }),
+    getBatch: async (event) =>
+      ok(batchReader().status(authenticatedCaller(event), pathParameter(event, "batchId"), owner(event))),
   }),
 );

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Duration, type RemovalPolicy } from "aws-cdk-lib";
+import { Duration } from "aws-cdk-lib";
 import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
@@ -13,7 +13,7 @@ import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
 import { grantItemWrites, grantTable } from "./grants.ts";
-import { WorkQueue } from "./work-queue.ts";
+import { type WorkQueue, workQueueFactory } from "./work-queue.ts";
 
 export interface DeliveryProps {
   /** The deliveries' queue (see {@link deliveryQueue}), kept with the stateful stores. */
@@ -42,17 +42,7 @@ const DELIVERER_TIMEOUT = Duration.seconds(60);
  * The queue of deliveries (and its dead letters, which wait for the operator's redrive), made
  * with the stateful stores and handed to {@link Delivery}, which consumes it.
  */
-export function deliveryQueue(
-  scope: Construct,
-  id: string,
-  props: { encryptionKey: IKey; removalPolicy: RemovalPolicy },
-): WorkQueue {
-  return new WorkQueue(scope, id, {
-    encryptionKey: props.encryptionKey,
-    consumerTimeout: DELIVERER_TIMEOUT,
-    removalPolicy: props.removalPolicy,
-  });
-}
+export const deliveryQueue = workQueueFactory({ consumerTimeout: DELIVERER_TIMEOUT });
 
 /**
  * Delivery of sync batches to subscribed consumers (Art. 7.2b): the sync workers queue each

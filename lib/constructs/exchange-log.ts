@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Duration, type RemovalPolicy, Validations } from "aws-cdk-lib";
+import { Duration, Validations } from "aws-cdk-lib";
 import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
@@ -20,7 +20,7 @@ import type { StageConfig } from "../stage.ts";
 import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantObjects, grantTable } from "./grants.ts";
-import { WorkQueue } from "./work-queue.ts";
+import { type WorkQueue, workQueueFactory } from "./work-queue.ts";
 
 /** Independent hash chains of the log: appends to different shards never wait for each other. */
 export const LOG_SHARDS = 8;
@@ -49,18 +49,7 @@ const APPENDER_TIMEOUT = Duration.seconds(30);
  * The log's FIFO queue, made before the functions that write to it (the authoriser logs
  * refused exchanges too) and handed to {@link ExchangeLog}, which consumes it.
  */
-export function exchangeLogQueue(
-  scope: Construct,
-  id: string,
-  props: { encryptionKey: IKey; removalPolicy: RemovalPolicy },
-): WorkQueue {
-  return new WorkQueue(scope, id, {
-    encryptionKey: props.encryptionKey,
-    consumerTimeout: APPENDER_TIMEOUT,
-    removalPolicy: props.removalPolicy,
-    fifo: true,
-  });
-}
+export const exchangeLogQueue = workQueueFactory({ consumerTimeout: APPENDER_TIMEOUT, fifo: true });
 
 /** Lets a function send entries to the log's queue, and nothing else. */
 export function grantLogWrite(queue: WorkQueue, encryptionKey: IKey, fn: IFunction): void {

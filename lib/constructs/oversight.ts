@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Duration, type RemovalPolicy, Validations } from "aws-cdk-lib";
+import { Duration, Validations } from "aws-cdk-lib";
 import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
@@ -14,7 +14,7 @@ import type { StageConfig } from "../stage.ts";
 import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
 import { grantItemWrites, grantTable } from "./grants.ts";
-import { WorkQueue } from "./work-queue.ts";
+import { type WorkQueue, workQueueFactory } from "./work-queue.ts";
 
 export interface OversightProps {
   /** The queue of audits and rankings to run (see {@link oversightQueue}), kept with the stateful stores. */
@@ -38,18 +38,7 @@ const WORKER_TIMEOUT = Duration.minutes(15);
  * The queue of audits and rankings to run (and their dead letters), made with the stateful
  * stores and handed to {@link Oversight}, whose worker consumes it.
  */
-export function oversightQueue(
-  scope: Construct,
-  id: string,
-  props: { encryptionKey: IKey; removalPolicy: RemovalPolicy },
-): WorkQueue {
-  return new WorkQueue(scope, id, {
-    encryptionKey: props.encryptionKey,
-    consumerTimeout: WORKER_TIMEOUT,
-    maxReceiveCount: 2,
-    removalPolicy: props.removalPolicy,
-  });
-}
+export const oversightQueue = workQueueFactory({ consumerTimeout: WORKER_TIMEOUT, maxReceiveCount: 2 });
 
 /**
  * Oversight (Art. 12-15, 24): the API takes audit and ranking requests and answers reports; a

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Duration, type RemovalPolicy, Size } from "aws-cdk-lib";
+import { Duration, Size } from "aws-cdk-lib";
 import type { IAuthorizer, RestApi } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
@@ -17,7 +17,7 @@ import { DscpFunction } from "./dscp-function.ts";
 import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
 import { grantObjects, grantTable } from "./grants.ts";
 import { taskStateMachine } from "./task-machine.ts";
-import { WorkQueue } from "./work-queue.ts";
+import { type WorkQueue, workQueueFactory } from "./work-queue.ts";
 
 export interface SyncProps {
   /** The queue of batches' chunks (see {@link syncChunkQueue}), kept with the stateful stores. */
@@ -43,17 +43,7 @@ const WORKER_TIMEOUT = Duration.seconds(60);
  * The queue of batches' chunks (and their dead letters), made with the stateful stores and
  * handed to {@link Sync}, whose workers consume it.
  */
-export function syncChunkQueue(
-  scope: Construct,
-  id: string,
-  props: { encryptionKey: IKey; removalPolicy: RemovalPolicy },
-): WorkQueue {
-  return new WorkQueue(scope, id, {
-    encryptionKey: props.encryptionKey,
-    consumerTimeout: WORKER_TIMEOUT,
-    removalPolicy: props.removalPolicy,
-  });
-}
+export const syncChunkQueue = workQueueFactory({ consumerTimeout: WORKER_TIMEOUT });
 
 /** Another batch of the dataset holds its lease: wait for it (up to about an hour); no failure. */
 const waitingForLease = {

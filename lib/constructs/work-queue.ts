@@ -17,6 +17,20 @@ export interface WorkQueueProps {
   readonly fifo?: boolean;
 }
 
+/** Where a capability's queue is kept: the stateful stack's key and its stage's removal policy. */
+export interface WorkQueuePlacement {
+  readonly encryptionKey: IKey;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** What makes a capability's queue in the stateful stack, before the capability that consumes it exists. */
+export type WorkQueueFactory = (scope: Construct, id: string, placement: WorkQueuePlacement) => WorkQueue;
+
+/** The factory of a capability's queue: its consumer's own settings, placed where the stack keeps it. */
+export function workQueueFactory(settings: Omit<WorkQueueProps, keyof WorkQueuePlacement>): WorkQueueFactory {
+  return (scope, id, placement) => new WorkQueue(scope, id, { ...settings, ...placement });
+}
+
 /**
  * A queue of work for one consumer function, with the defaults AWS recommends: KMS
  * encryption, TLS-only access, a dead-letter queue kept for 14 days, and a visibility timeout

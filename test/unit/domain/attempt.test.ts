@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
+import type { ExchangeEntry } from "../../../domain/exchange/model.ts";
 import {
   type AttemptFacts,
   attemptEntry,
   attemptOutcome,
   CounterpartFailedError,
+  recorded,
 } from "../../../domain/exchange-log/attempt.ts";
 import { AuthenticationError } from "../../../domain/identity/errors.ts";
 import { AccessRefusedError } from "../../../domain/permissions/errors.ts";
@@ -204,5 +206,69 @@ describe("the log entry of an attempt", () => {
 
   it("has no problem type when the attempt was served", () => {
     expect(attemptEntry(facts, { status: 200 }, STARTED)).not.toHaveProperty("problemType");
+  });
+});
+
+describe("a recorded attempt", () => {
+  it("returns what its work returned and records it as served, with 200 unless its status says otherwise", async () => {
+    const entries: ExchangeEntry[] = [];
+    const log = async (entry: ExchangeEntry) => {
+      entries.push(entry);
+    };
+
+    const plain = await recorded(
+      log,
+      () => facts,
+      async () => "served",
+    );
+    const accepted = await recorded(
+      log,
+      () => facts,
+      async () => ({ status: 202 }),
+      (value) => value.status,
+    );
+
+    expect(plain).toBe("served");
+    expect(accepted).toEqual({ status: 202 });
+    expect(entries.map((entry) => [entry.outcome, entry.status])).toEqual([
+      ["allowed", 200],
+      ["allowed", 202],
+    ]);
+  });
+
+  it("records the error its work threw, then throws it on", async () => {
+    const entries: ExchangeEntry[] = [];
+    const refused = new AccessRefusedError("no-permission", "none");
+
+    const attempt = recorded(
+      async (entry) => {
+        entries.push(entry);
+      },
+      () => facts,
+      async () => {
+        throw refused;
+      },
+    );
+
+    await expect(attempt).rejects.toBe(refused);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ outcome: "denied", status: 403 });
+  });
+
+  it("reads the facts once the work has ended, with what the work found", async () => {
+    const entries: ExchangeEntry[] = [];
+    let recordCount = 0;
+
+    await recorded(
+      async (entry) => {
+        entries.push(entry);
+      },
+      () => ({ ...facts, recordCount }),
+      async () => {
+        recordCount = 3;
+      },
+    );
+
+    expect(entries[0]?.recordCount).toBe(3);
   });
 });

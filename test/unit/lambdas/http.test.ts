@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { KeyCertificationError } from "../../../domain/identity/key-certificate.ts";
 import { NotFoundError, ValidationError } from "../../../domain/problem.ts";
-import { httpHandler } from "../../../lambdas/shared/http.ts";
+import { accepted, created, httpHandler, ok } from "../../../lambdas/shared/http.ts";
 
 const event = {
   path: "/v1/things/42",
@@ -87,5 +87,21 @@ describe("httpHandler", () => {
       type: "urn:dscp:problem:internal-error",
       transactionId: "req-123",
     });
+  });
+});
+
+describe("the results of a domain call", () => {
+  it("answer 200, 201 or 202 with what the call resolved to", async () => {
+    const body = { id: "X" };
+
+    expect(await ok(Promise.resolve(body))).toEqual({ status: 200, body });
+    expect(await created(Promise.resolve(body))).toEqual({ status: 201, body });
+    expect(await accepted(Promise.resolve(body))).toEqual({ status: 202, body });
+  });
+
+  it("reject with the call's error", async () => {
+    const error = new NotFoundError("none");
+
+    await expect(ok(Promise.reject(error))).rejects.toBe(error);
   });
 });
