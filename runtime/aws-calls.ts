@@ -87,7 +87,9 @@ function s3Operation(method: string, url: URL, headers: IncomingHttpHeaders): st
 /** Who sent a request: the SDK's application id (`app/<id>` in its user agent), else the runtime. */
 export function awsCaller(headers: IncomingHttpHeaders): string {
   const agent = `${header(headers, "x-amz-user-agent") ?? ""} ${header(headers, "user-agent") ?? ""}`;
-  return /(?:^|\s)app\/([^\s]+)/.exec(agent)?.[1] ?? RUNTIME_CALLER;
+  const appId = /(?:^|\s)app\/([^\s]+)/.exec(agent)?.[1];
+  // Powertools appends its own marks to the application id (`<id>-PT-<feature>-<version>-…`).
+  return appId ? appId.replace(/-PT-.*$/, "") : RUNTIME_CALLER;
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {

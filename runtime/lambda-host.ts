@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { MAX_APP_ID_LENGTH } from "./aws-calls.ts";
@@ -199,6 +200,8 @@ export class LambdaHost {
   private readonly logs = new Map<string, WriteStream>();
   /** Every environment ever started, per function name, so CPU time survives their end. */
   private readonly started = new Map<string, Environment[]>();
+  /** Invocations run and their summed duration (from handing over the event to the result), by logical id. */
+  private readonly runs = new Map<string, { count: number; ms: number }>();
   private stopped = false;
   private static readonly workerPath = fileURLToPath(new URL("./lambda-worker.mjs", import.meta.url));
   private static readonly providedModules = fileURLToPath(new URL("..", import.meta.url));
@@ -232,9 +235,12 @@ export class LambdaHost {
     // Lambda passes events and results as JSON, so what JSON cannot carry does not arrive.
     const payload = JSON.parse(JSON.stringify(event ?? null)) as unknown;
     const environment = await this.acquire(definition);
+    const begin = performance.now();
     try {
       return await environment.invoke(payload, randomUUID());
     } finally {
+      const runs = this.runs.get(definition.logicalId) ?? { count: 0, ms: 0 };
+      this.runs.set(definition.logicalId, { count: runs.count + 1, ms: runs.ms + (performance.now() - begin) });
       this.release(definition, environment);
     }
   }
@@ -251,6 +257,11 @@ export class LambdaHost {
       result[definition.logicalId] = list.reduce((sum, environment) => sum + environment.readCpuMs(), 0);
     }
     return result;
+  }
+
+  /** Invocations so far and their summed duration in milliseconds (what Lambda bills), by logical id. */
+  invocations(): Record<string, { count: number; ms: number }> {
+    return Object.fromEntries([...this.runs].map(([logicalId, runs]) => [logicalId, { ...runs }]));
   }
 
   async stop(): Promise<void> {

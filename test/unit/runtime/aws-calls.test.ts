@@ -43,6 +43,9 @@ describe("awsCaller", () => {
       "ExchangeFn1234",
     );
     expect(awsCaller({ "user-agent": "aws-sdk-js/3.1 app/Appender" })).toBe("Appender");
+    expect(awsCaller({ "x-amz-user-agent": "app/ExchangeFn-PT-NO-OP-2.36.0-PTEnv-AWS_Lambda_nodejs22.x" })).toBe(
+      "ExchangeFn",
+    );
     expect(awsCaller({ "user-agent": "aws-sdk-js/3.1 lang/js" })).toBe("runtime");
     expect(awsCaller({})).toBe("runtime");
   });
