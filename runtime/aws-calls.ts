@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 
 /** Calls counted per caller, then per `service:Operation` (e.g. `dynamodb:GetItem`). */
 export type AwsCallCounts = Record<string, Record<string, number>>;
@@ -97,13 +97,60 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 }
 
+const DYNAMODB_READS = new Set(["GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"]);
+const DYNAMODB_WRITES = new Set(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"]);
+
+/**
+ * DynamoDB request units one call is estimated to use, from its bytes on the wire: a read,
+ * one unit per 4 KB of response (strongly consistent); a write, one per 1 KB of request.
+ * Wire JSON is larger than DynamoDB's item size (so this overstates) and index writes are not
+ * seen (so writes to indexed tables are understated). Undefined for anything but DynamoDB
+ * reads and writes.
+ */
+export function estimatedRequestUnits(
+  operation: string,
+  bytes: { readonly request: number; readonly response: number },
+): { readonly kind: "read" | "write"; readonly units: number } | undefined {
+  const [service, name = ""] = operation.split(":");
+  if (service !== "dynamodb") return undefined;
+  if (DYNAMODB_READS.has(name)) return { kind: "read", units: Math.max(1, Math.ceil(bytes.response / 4096)) };
+  if (DYNAMODB_WRITES.has(name)) return { kind: "write", units: Math.max(1, Math.ceil(bytes.request / 1024)) };
+  return undefined;
+}
+
 /** Counts the requests the emulators receive, per caller and operation. */
 export class AwsCallCounter {
   private readonly counts = new Map<string, Map<string, number>>();
 
-  /** Counts one request. */
-  record(request: AwsRequest): void {
-    this.add(awsCaller(request.headers), awsOperation(request));
+  /**
+   * Counts one request; with its bytes (request and response), also the DynamoDB request units
+   * it is estimated to use, as the pseudo-operations `dynamodb:ReadRequestUnits` and
+   * `dynamodb:WriteRequestUnits`.
+   */
+  record(request: AwsRequest, bytes?: { readonly request: number; readonly response: number }): void {
+    const caller = awsCaller(request.headers);
+    const operation = awsOperation(request);
+    this.add(caller, operation);
+    const estimate = bytes && estimatedRequestUnits(operation, bytes);
+    if (estimate)
+      this.add(
+        caller,
+        estimate.kind === "read" ? "dynamodb:ReadRequestUnits" : "dynamodb:WriteRequestUnits",
+        estimate.units,
+      );
+  }
+
+  /** Counts a request once its response is sent, with its bytes. */
+  observe(request: IncomingMessage, response: ServerResponse): void {
+    response.once("finish", () => {
+      this.record(
+        { method: request.method ?? "GET", url: request.url ?? "/", headers: request.headers },
+        {
+          request: Number(request.headers["content-length"] ?? 0) || 0,
+          response: Number(response.getHeader("content-length") ?? 0) || 0,
+        },
+      );
+    });
   }
 
   add(caller: string, operation: string, times = 1): void {

@@ -23,7 +23,7 @@ export interface ControlPlaneOptions {
  */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<{ url: string; stop(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
-    options.calls?.record(request as Required<IncomingMessage>);
+    options.calls?.observe(request, response);
     handle(request, response, options).catch((error: unknown) => {
       const status =
         error instanceof StepFunctionsError || error instanceof KmsError

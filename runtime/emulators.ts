@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import type { IncomingMessage, Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import dynalite from "dynalite";
@@ -41,7 +41,8 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   const dynamo = dynalite({ path: dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const dynamoPort = await listen(dynamo);
   const { calls } = options;
-  if (calls) dynamo.on("request", (request: IncomingMessage) => calls.record(request as Required<IncomingMessage>));
+  if (calls)
+    dynamo.on("request", (request: IncomingMessage, response: ServerResponse) => calls.observe(request, response));
 
   const { S3Store, SqsStore, SnsStore } = await loadFauxqsStores();
   await acceptEverySqsCharacter();

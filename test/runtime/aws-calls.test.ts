@@ -45,7 +45,13 @@ describe("the emulators' call counter", () => {
       await (await s3.send(new GetObjectCommand({ Bucket: "counted", Key: "a/b.json" }))).Body?.transformToString();
 
       expect(callsBetween(before, calls.snapshot())).toEqual({
-        Fn1: { "dynamodb:PutItem": 1, "dynamodb:GetItem": 2, "sqs:SendMessage": 1 },
+        Fn1: {
+          "dynamodb:PutItem": 1,
+          "dynamodb:WriteRequestUnits": 1,
+          "dynamodb:GetItem": 2,
+          "dynamodb:ReadRequestUnits": 2,
+          "sqs:SendMessage": 1,
+        },
         runtime: { "s3:PutObject": 1, "s3:GetObject": 1 },
       });
     } finally {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { AwsCallCounter, awsCaller, awsOperation, callsBetween, callsByOperation } from "../../../runtime/aws-calls.ts";
+import {
+  AwsCallCounter,
+  awsCaller,
+  awsOperation,
+  callsBetween,
+  callsByOperation,
+  estimatedRequestUnits,
+} from "../../../runtime/aws-calls.ts";
 import { cpuMsFromStat } from "../../../runtime/lambda-host.ts";
 
 const request = (method: string, url: string, headers: Record<string, string> = {}) => ({ method, url, headers });
@@ -71,6 +78,29 @@ describe("AwsCallCounter", () => {
       "dynamodb:PutItem": 1,
     });
     expect(counter.snapshot().Auth).toEqual({ "dynamodb:GetItem": 2 });
+  });
+});
+
+describe("estimatedRequestUnits", () => {
+  it("counts a DynamoDB read per started 4 KB of response and a write per started 1 KB of request, at least one", () => {
+    expect(estimatedRequestUnits("dynamodb:GetItem", { request: 200, response: 10 })).toEqual({
+      kind: "read",
+      units: 1,
+    });
+    expect(estimatedRequestUnits("dynamodb:Query", { request: 200, response: 4097 })).toEqual({
+      kind: "read",
+      units: 2,
+    });
+    expect(estimatedRequestUnits("dynamodb:PutItem", { request: 2048, response: 2 })).toEqual({
+      kind: "write",
+      units: 2,
+    });
+    expect(estimatedRequestUnits("dynamodb:UpdateItem", { request: 2049, response: 2 })).toEqual({
+      kind: "write",
+      units: 3,
+    });
+    expect(estimatedRequestUnits("dynamodb:DescribeTable", { request: 10, response: 10 })).toBeUndefined();
+    expect(estimatedRequestUnits("sqs:SendMessage", { request: 10, response: 10 })).toBeUndefined();
   });
 });
 
