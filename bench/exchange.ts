@@ -17,7 +17,7 @@ import { startDemoUpstream } from "../demo/upstream.ts";
 import { callsBetween, callsByOperation, RUNTIME_CALLER } from "../runtime/aws-calls.ts";
 import { startLocalRuntime } from "../runtime/local-runtime.ts";
 import { PROJECT_ROOT, synthesize } from "../runtime/synth.ts";
-import { drainQueues, perExchange, windowOf } from "./measure.ts";
+import { drainQueues, logBytesBetween, perExchange, windowOf } from "./measure.ts";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -148,7 +148,7 @@ try {
   // The measured window: from a quiet platform (the warm-up's log entries appended) to the
   // moment the log queue has handed every entry of the window to the appender and deleted it.
   await drainQueues(runtime.clients.sqs);
-  const before = windowOf(runtime);
+  const before = windowOf(runtime, join(workDir, "data", "logs"));
   const platformResult = await load(async (index) => {
     const response = await consumerClient.send(
       exchangeRoutes.getRecord.method,
@@ -157,7 +157,7 @@ try {
     return response.status;
   });
   await drainQueues(runtime.clients.sqs);
-  const after = windowOf(runtime);
+  const after = windowOf(runtime, join(workDir, "data", "logs"));
   const cpuByFunction: Record<string, number> = {};
   for (const [logicalId, ms] of Object.entries(after.cpuMs)) {
     const used = ms - (before.cpuMs[logicalId] ?? 0);
@@ -212,6 +212,8 @@ try {
         { count: perExchange(runs.count, REQUESTS), ms: perExchange(runs.ms, REQUESTS) },
       ]),
     ),
+    // What the functions and the API access log wrote (CloudWatch Logs ingests it on AWS).
+    logBytesPerExchange: perExchange(logBytesBetween(before, after), REQUESTS),
     awsCallsPerExchange: Object.fromEntries(
       Object.entries(callsByOperation(platformCalls)).map(([operation, count]) => [
         operation,

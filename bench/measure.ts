@@ -1,6 +1,8 @@
 // Helpers for benchmarks that measure a window of work on the local runtime: the functions'
 // CPU time, their invocations and the AWS calls counted by the runtime.
 
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { GetQueueAttributesCommand, ListQueuesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { AwsCallCounts } from "../runtime/aws-calls.ts";
 import type { LocalRuntime } from "../runtime/local-runtime.ts";
@@ -10,10 +12,24 @@ export interface WindowMark {
   readonly cpuMs: Record<string, number>;
   readonly invocations: Record<string, { count: number; ms: number }>;
   readonly awsCalls: AwsCallCounts;
+  /** Bytes written so far to each log file (functions' output, the API access log). */
+  readonly logBytes: Record<string, number>;
 }
 
-export function windowOf(runtime: LocalRuntime): WindowMark {
-  return { cpuMs: runtime.lambdas.cpuMs(), invocations: runtime.lambdas.invocations(), awsCalls: runtime.awsCalls() };
+export function windowOf(runtime: LocalRuntime, logDir: string): WindowMark {
+  const logBytes: Record<string, number> = {};
+  for (const name of readdirSync(logDir)) logBytes[name] = statSync(join(logDir, name)).size;
+  return {
+    cpuMs: runtime.lambdas.cpuMs(),
+    invocations: runtime.lambdas.invocations(),
+    awsCalls: runtime.awsCalls(),
+    logBytes,
+  };
+}
+
+/** Bytes the logs grew by between two marks. */
+export function logBytesBetween(before: WindowMark, after: WindowMark): number {
+  return Object.entries(after.logBytes).reduce((sum, [name, size]) => sum + size - (before.logBytes[name] ?? 0), 0);
 }
 
 /** A figure per exchange (or record), rounded to three decimals. */
