@@ -47,7 +47,23 @@ interface ExchangeResult {
   readonly handlerCpuMsPerExchange: { readonly total: number; readonly byFunction: Record<string, number> };
   readonly invocationsPerExchange: Record<string, { readonly count: number; readonly ms: number }>;
   readonly awsCallsPerExchange: Record<string, number>;
+  readonly awsCallsPerExchangeByCaller: Record<string, Record<string, number>>;
   readonly logBytesPerExchange: number;
+}
+
+/** Global secondary indexes of the log table (byConsumer, byProvider, byTime; projection ALL). */
+const LOG_TABLE_INDEXES = 3;
+
+/**
+ * Write units the log table's indexes add per exchange, which the wire bytes cannot show: each
+ * entry the appender puts is written again to each index, at the entry's size. The appender's
+ * other write (the chain head's UpdateItem) is taken as one unit.
+ */
+function logIndexWriteUnits(result: ExchangeResult): number {
+  const appender = Object.entries(result.awsCallsPerExchangeByCaller).find(([caller]) => /Appender/.test(caller))?.[1];
+  if (!appender) return 0;
+  const entryUnits = (appender["dynamodb:WriteRequestUnits"] ?? 0) - (appender["dynamodb:UpdateItem"] ?? 0);
+  return LOG_TABLE_INDEXES * Math.max(0, entryUnits);
 }
 
 /** One exchange as counted by bench:exchange, with what the local runtime cannot see added by estimate. */
@@ -69,7 +85,11 @@ function exchangeCounts(result: ExchangeResult): WorkCounts {
   return {
     apiRequests: 1,
     functions,
-    awsCalls: result.awsCallsPerExchange,
+    awsCalls: {
+      ...result.awsCallsPerExchange,
+      "dynamodb:WriteRequestUnits":
+        (result.awsCallsPerExchange["dynamodb:WriteRequestUnits"] ?? 0) + logIndexWriteUnits(result),
+    },
     logBytes:
       result.logBytesPerExchange + EXECUTION_LOG_BYTES_PER_REQUEST + invocations * PLATFORM_LOG_BYTES_PER_INVOCATION,
     traces: defaultSampledShare(TRACED_RATE_PER_SECOND) * (1 + queueTriggered),
@@ -99,8 +119,7 @@ const output = {
   method: {
     lambdaDuration:
       "lower bound: each function's measured CPU ms, stretched by 1769 MB / its memory (its share of a vCPU), plus the measured upstream wait for the exchange function; requests as invoked",
-    dynamodb:
-      "request units estimated per call by the local runtime from bytes on the wire (reads per 4 KB, writes per 1 KB); index writes not included",
+    dynamodb: `request units estimated per call by the local runtime from bytes on the wire (reads per 4 KB, strongly consistent; writes per 1 KB), plus the log table's ${LOG_TABLE_INDEXES} index writes of each appended entry; the appender's read of a shard's newest 50 entries grows with the chain (short in a benchmark run)`,
     sqs: "every counted SQS call (sends by the functions, receives and deletes by the event source mapping) at the FIFO price; idle polls locally are every second, on AWS every 20 s",
     kms: "Sign/Verify/GetPublicKey at the asymmetric price, others at the symmetric price",
     cloudWatchLogs: `measured bytes of function logs and API access log + ${EXECUTION_LOG_BYTES_PER_REQUEST} bytes of API Gateway execution log at INFO per request + ${PLATFORM_LOG_BYTES_PER_INVOCATION} bytes of Lambda platform records per invocation (estimates)`,
