@@ -143,13 +143,21 @@ if (process.argv.includes("--readme")) {
 
 /** The README's cost table: dollars per million exchanges by service. */
 function costTable(breakdown: CostBreakdown): string {
-  const rows = Object.entries(breakdown.byService).map(([service, usd]) => `| ${service} | ${usd.toFixed(2)} |`);
+  // Padded as Biome formats Markdown tables, so the README stays formatted.
+  const rows: Array<[string, string]> = [
+    ["Service", "USD per million exchanges"],
+    ...Object.entries(breakdown.byService).map(([service, usd]): [string, string] => [service, usd.toFixed(2)]),
+    ["**Total**", `**${breakdown.total.toFixed(2)}**`],
+  ];
+  const left = Math.max(...rows.map(([name]) => name.length));
+  const right = Math.max(...rows.map(([, usd]) => usd.length));
+  const line = ([name, usd]: [string, string]) => `| ${name.padEnd(left)} | ${usd.padStart(right)} |`;
+  const [head, ...body] = rows as [[string, string], ...Array<[string, string]>];
   return [
-    `Per million request-based exchanges, us-east-1, list prices of ${prices.takenOn} ([bench/prices.json](bench/prices.json)), counts from \`npm run bench:exchange\` of ${exchangeResult.measuredAt.slice(0, 10)}:`,
+    `Dollars per million request-based exchanges in ${prices.region}: \`npm run cost\` with the list prices of ${prices.takenOn} ([bench/prices.json](bench/prices.json)) and the counts of \`npm run bench:exchange\` of ${exchangeResult.measuredAt.slice(0, 10)} (${exchangeResult.requests} requests; ${exchangeResult.handlerCpuMsPerExchange.total} ms of function CPU and ${exchangeResult.awsCallsPerExchange["kms:Sign"] ?? 0} \`kms:Sign\` per exchange).`,
     "",
-    "| Service | USD per million exchanges |",
-    "|---|---:|",
-    ...rows,
-    `| **Total** | **${breakdown.total.toFixed(2)}** |`,
+    line(head),
+    `| ${"-".repeat(left)} | ${"-".repeat(right - 1)}: |`,
+    ...body.map(line),
   ].join("\n");
 }
