@@ -27,7 +27,11 @@ const resultsDir = join(PROJECT_ROOT, ".dscp", "bench");
 
 /** Memory size of every function in the synthesized templates, by logical id. */
 function memorySizes(): Record<string, number> {
-  const candidates = [join(PROJECT_ROOT, ".dscp", "bench-exchange", "cdk.out"), join(PROJECT_ROOT, "cdk.out")];
+  const candidates = [
+    join(PROJECT_ROOT, ".dscp", "bench-exchange", "cdk.out"),
+    join(PROJECT_ROOT, ".dscp", "bench-sync", "cdk.out"),
+    join(PROJECT_ROOT, "cdk.out"),
+  ];
   const assemblyDir = candidates.find((dir) => existsSync(join(dir, "manifest.json")));
   if (!assemblyDir) throw new Error("no cloud assembly: run npm run bench:exchange (or npm run synth) first");
   const sizes: Record<string, number> = {};
@@ -98,12 +102,67 @@ function exchangeCounts(result: ExchangeResult): WorkCounts {
   };
 }
 
+interface SyncResult {
+  readonly records: number;
+  readonly measuredAt: string;
+  readonly invocationsPerRecord: Record<string, { readonly count: number; readonly cpuMs: number }>;
+  readonly awsCallsPerRecord: Record<string, number>;
+  readonly logBytesPerRecord: number;
+}
+
+/**
+ * Write units per record applied, from the code: its current item and its history item (each
+ * under 1 KB, one unit each even inside a BatchWriteItem) and the current item's `byDataset`
+ * index entry. The wire estimate cannot see per-item rounding inside a batch.
+ */
+const SYNC_WRITE_UNITS_PER_RECORD = 3;
+
+/** API requests an agency makes per batch: open the upload, complete it, read the batch's state once. */
+const SYNC_API_REQUESTS_PER_BATCH = 3;
+
+/** One record synced, as counted by bench:sync (one batch of `records`), with the agency's side added. */
+function syncCounts(result: SyncResult): WorkCounts {
+  const perRecord = 1 / result.records;
+  const functions: Record<string, { invocations: number; cpuMs: number; waitMs: number }> = {};
+  for (const [logicalId, runs] of Object.entries(result.invocationsPerRecord)) {
+    functions[logicalId] = { invocations: runs.count, cpuMs: runs.cpuMs, waitMs: 0 };
+  }
+  const invocations = Object.values(functions).reduce((sum, fn) => sum + fn.invocations, 0);
+  const apiRequests = SYNC_API_REQUESTS_PER_BATCH * perRecord;
+  return {
+    apiRequests,
+    functions,
+    // The agency's upload through the presigned URL is one PutObject the benchmark makes itself.
+    awsCalls: {
+      ...result.awsCallsPerRecord,
+      "dynamodb:WriteRequestUnits": Math.max(
+        result.awsCallsPerRecord["dynamodb:WriteRequestUnits"] ?? 0,
+        SYNC_WRITE_UNITS_PER_RECORD,
+      ),
+      "s3:PutObject": (result.awsCallsPerRecord["s3:PutObject"] ?? 0) + perRecord,
+    },
+    logBytes:
+      result.logBytesPerRecord +
+      apiRequests * EXECUTION_LOG_BYTES_PER_REQUEST +
+      invocations * PLATFORM_LOG_BYTES_PER_INVOCATION,
+    traces: defaultSampledShare(TRACED_RATE_PER_SECOND) * (apiRequests + invocations),
+    // Not counted locally; per batch and partition, not per record.
+    stateTransitions: 0,
+    sqsFifo: false,
+  };
+}
+
+const syncFile = join(resultsDir, "sync.json");
+const syncResult = existsSync(syncFile) ? (JSON.parse(readFileSync(syncFile, "utf8")) as SyncResult) : undefined;
+
 const exchangeFile = join(resultsDir, "exchange.json");
 if (!existsSync(exchangeFile)) throw new Error(`no ${exchangeFile}: run npm run bench:exchange first`);
 const exchangeResult = JSON.parse(readFileSync(exchangeFile, "utf8")) as ExchangeResult;
 const memory = memorySizes();
 const counts = exchangeCounts(exchangeResult);
 const exchange = costPerMillion(counts, memory, prices);
+const sync = syncResult && { counts: syncCounts(syncResult), result: syncResult };
+const syncCost = sync && costPerMillion(sync.counts, memory, prices);
 
 const output = {
   region: prices.region,
@@ -116,6 +175,17 @@ const output = {
     counts,
     memoryMb: Object.fromEntries(Object.keys(counts.functions).map((logicalId) => [logicalId, memory[logicalId]])),
   },
+  perMillionRecordsSynced:
+    sync && syncCost
+      ? {
+          usd: syncCost.total,
+          byService: syncCost.byService,
+          from: `npm run bench:sync of ${sync.result.measuredAt} (one batch of ${sync.result.records} records)`,
+          counts: sync.counts,
+          method: `the platform's work for one batch measured as for exchanges, per record; the agency's ${SYNC_API_REQUESTS_PER_BATCH} API requests and its upload (one PutObject) per batch added; DynamoDB write units at least ${SYNC_WRITE_UNITS_PER_RECORD} per record (current item, history item, index entry: from the code); Step Functions state transitions not counted (per batch and partition); SQS at the standard price`,
+        }
+      : "not measured: run npm run bench:sync first",
+  perMillionRecordsExported: "not measured yet",
   method: {
     lambdaDuration:
       "lower bound: each function's measured CPU ms, stretched by 1769 MB / its memory (its share of a vCPU), plus the measured upstream wait for the exchange function; requests as invoked",
@@ -125,7 +195,7 @@ const output = {
     cloudWatchLogs: `measured bytes of function logs and API access log + ${EXECUTION_LOG_BYTES_PER_REQUEST} bytes of API Gateway execution log at INFO per request + ${PLATFORM_LOG_BYTES_PER_INVOCATION} bytes of Lambda platform records per invocation (estimates)`,
     xray: `X-Ray default sampling rule at ${TRACED_RATE_PER_SECOND} requests/s, one trace per API request and per queue-triggered invocation`,
     notIncluded:
-      "monthly fixed fees (WAF ACL and rules, KMS keys, alarms, dashboard), log storage, data transfer, free tiers; records synced and exported are not measured yet",
+      "monthly fixed fees (WAF ACL and rules, KMS keys, alarms, dashboard), log storage, data transfer, free tiers; records exported are not measured yet",
   },
 };
 process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
@@ -159,5 +229,9 @@ function costTable(breakdown: CostBreakdown): string {
     line(head),
     `| ${"-".repeat(left)} | ${"-".repeat(right - 1)}: |`,
     ...body.map(line),
+    "",
+    syncCost && sync
+      ? `Per million records synced (\`npm run bench:sync\` of ${sync.result.measuredAt.slice(0, 10)}, one batch of ${sync.result.records} records, Step Functions state transitions not counted): $${syncCost.total.toFixed(2)}. Per million records exported: not measured yet.`
+      : "Records synced and exported: not measured yet (run `npm run bench:sync`, then `npm run cost`).",
   ].join("\n");
 }

@@ -9,6 +9,9 @@ export const RUNTIME_CALLER = "runtime";
 /** The application id the runtime's SQS event source mappings send, as Lambda's pollers would. */
 export const EVENT_SOURCE_CALLER = "lambda-event-source";
 
+/** The application id of the state machines' SDK tasks (Step Functions service integrations). */
+export const STEP_FUNCTIONS_CALLER = "StepFunctions";
+
 /** The most the SDK accepts as an application id (`AWS_SDK_UA_APP_ID`) without a warning. */
 export const MAX_APP_ID_LENGTH = 50;
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { type RestApiDefinition, readRestApis } from "./api-gateway.ts";
 import { readAssembly, type StackArtifact, type TemplateResource } from "./assembly.ts";
-import { AwsCallCounter, type AwsCallCounts, EVENT_SOURCE_CALLER } from "./aws-calls.ts";
+import { AwsCallCounter, type AwsCallCounts, EVENT_SOURCE_CALLER, STEP_FUNCTIONS_CALLER } from "./aws-calls.ts";
 import { startControlPlane } from "./control-plane.ts";
 import { type Emulators, startEmulators } from "./emulators.ts";
 import type { LogEcho } from "./function-output.ts";
@@ -406,11 +406,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       lambdas.register({ ...definition, environment });
     }
 
-    stepFunctions = new StepFunctionsEmulator(machines, lambdas, sdkCaller(clients));
+    // State machines' SDK tasks call with their own clients, so their calls count as Step Functions'.
+    const stepFunctionsClients = emulatorClients(emulators, region, STEP_FUNCTIONS_CALLER);
+    stepFunctions = new StepFunctionsEmulator(machines, lambdas, sdkCaller(stepFunctionsClients));
     stoppers.push(async () => {
       for (const machine of (stepFunctions as StepFunctionsEmulator).list()) {
         for (const record of (stepFunctions as StepFunctionsEmulator).listExecutions(machine.arn)) record.abort?.();
       }
+      for (const client of Object.values(stepFunctionsClients)) client.destroy();
     });
     // The pollers' own client names itself, so their calls count as the event source mappings'.
     const pollerSqs = new SQSClient({
