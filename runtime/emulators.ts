@@ -63,7 +63,9 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   });
   const fauxqsAddress = await fauxqs.listen({ port: 0, host: "127.0.0.1" });
   if (calls)
-    fauxqs.server.on("request", (request: IncomingMessage) => calls.record(request as Required<IncomingMessage>));
+    fauxqs.server.on("request", (request: IncomingMessage, response: ServerResponse) =>
+      calls.observe(request, response),
+    );
 
   return {
     dynamodb: `http://127.0.0.1:${dynamoPort}`,

@@ -248,7 +248,7 @@ export class LambdaHost {
   /**
    * CPU time (user + system, in milliseconds) each function's execution environments have used
    * since they started, by logical id, read from /proc (Linux; 10 ms ticks per process). An
-   * environment that has ended counts with its last reading. Empty where /proc is absent.
+   * environment that has ended counts with its last reading. Zero where /proc is absent.
    */
   cpuMs(): Record<string, number> {
     const result: Record<string, number> = {};
