@@ -2,6 +2,8 @@
 // on the local runtime (authoriser, permission check, signed upstream call, projection, log),
 // printed as JSON. Loopback only; bounded request counts.
 
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { exchangeRoutes } from "../api/exchange.ts";
 import { platformKeyRoutes } from "../api/platform.ts";
@@ -10,14 +12,21 @@ import { generateIdentity } from "../client/identity-files.ts";
 import { platformOutputs } from "../client/outputs.ts";
 import { syntheticPopulation } from "../demo/population.ts";
 import { startDemoUpstream } from "../demo/upstream.ts";
+import { callsBetween, callsByOperation, RUNTIME_CALLER } from "../runtime/aws-calls.ts";
+import { PROJECT_ROOT } from "../runtime/synth.ts";
+import { drainQueues, logBytesBetween, perExchange, windowOf } from "./measure.ts";
 import { startBenchPlatform } from "./platform.ts";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const UPSTREAM_DELAY_MS = 20;
 
+/** Where the printed JSON is also saved, for `npm run cost`. */
+const resultFile = join(PROJECT_ROOT, ".dscp", "bench", "exchange.json");
 const ENVIRONMENTS = Number(process.env.BENCH_ENVIRONMENTS ?? 4);
-const { runtime, client, admin } = await startBenchPlatform("bench-exchange", { maxConcurrency: ENVIRONMENTS });
+const { runtime, workDir, client, admin } = await startBenchPlatform("bench-exchange", {
+  maxConcurrency: ENVIRONMENTS,
+});
 const outputs = platformOutputs(runtime.outputs);
 
 const population = syntheticPopulation(500, 11);
@@ -118,6 +127,10 @@ try {
     await response.arrayBuffer();
     return response.status;
   });
+  // The measured window: from a quiet platform (the warm-up's log entries appended) to the
+  // moment the log queue has handed every entry of the window to the appender and deleted it.
+  await drainQueues(runtime.clients.sqs);
+  const before = windowOf(runtime, join(workDir, "data", "logs"));
   const platformResult = await load(async (index) => {
     const response = await consumerClient.send(
       exchangeRoutes.getRecord.method,
@@ -125,6 +138,24 @@ try {
     );
     return response.status;
   });
+  await drainQueues(runtime.clients.sqs);
+  const after = windowOf(runtime, join(workDir, "data", "logs"));
+  const cpuByFunction: Record<string, number> = {};
+  for (const [logicalId, ms] of Object.entries(after.cpuMs)) {
+    const used = ms - (before.cpuMs[logicalId] ?? 0);
+    if (used > 0) cpuByFunction[logicalId] = used;
+  }
+  const invocations: Record<string, { count: number; ms: number }> = {};
+  for (const [logicalId, runs] of Object.entries(after.invocations)) {
+    const earlier = before.invocations[logicalId] ?? { count: 0, ms: 0 };
+    if (runs.count > earlier.count)
+      invocations[logicalId] = { count: runs.count - earlier.count, ms: runs.ms - earlier.ms };
+  }
+  // Calls by the functions and by the event source mappings; the runtime's own (provisioning,
+  // this benchmark's queue checks) are not the platform's.
+  const calls = callsBetween(before.awsCalls, after.awsCalls);
+  const platformCalls = Object.fromEntries(Object.entries(calls).filter(([caller]) => caller !== RUNTIME_CALLER));
+  const cpuTotal = Object.values(cpuByFunction).reduce((sum, ms) => sum + ms, 0);
   // Every exchange must be in the verified log.
   const supervisor = admin;
   let logged = 0;
@@ -134,27 +165,57 @@ try {
     if (logged >= REQUESTS + 8 && verdict.valid) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  process.stdout.write(
-    `${JSON.stringify(
-      {
-        requests: REQUESTS,
-        concurrency: CONCURRENCY,
-        environmentsPerFunction: ENVIRONMENTS,
-        upstreamDelayMs: UPSTREAM_DELAY_MS,
-        direct: directResult,
-        platform: platformResult,
-        throughputRatio: Number((platformResult.rps / directResult.rps).toFixed(3)),
-        addedLatencyMs: {
-          p50: Number((platformResult.p50 - directResult.p50).toFixed(1)),
-          p99: Number((platformResult.p99 - directResult.p99).toFixed(1)),
-        },
-        logEntries: logged,
-        everyExchangeLogged: logged >= REQUESTS + 8,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  const result = {
+    requests: REQUESTS,
+    concurrency: CONCURRENCY,
+    environmentsPerFunction: ENVIRONMENTS,
+    upstreamDelayMs: UPSTREAM_DELAY_MS,
+    direct: directResult,
+    platform: platformResult,
+    throughputRatio: Number((platformResult.rps / directResult.rps).toFixed(3)),
+    addedLatencyMs: {
+      p50: Number((platformResult.p50 - directResult.p50).toFixed(1)),
+      p99: Number((platformResult.p99 - directResult.p99).toFixed(1)),
+    },
+    logEntries: logged,
+    everyExchangeLogged: logged >= REQUESTS + 8,
+    // CPU time of the functions' own processes (user + system, /proc, 10 ms ticks per
+    // process) over the window, per exchange: what Lambda bills at least, waits excluded.
+    handlerCpuMsPerExchange: {
+      total: perExchange(cpuTotal, REQUESTS),
+      byFunction: Object.fromEntries(
+        Object.entries(cpuByFunction).map(([logicalId, ms]) => [logicalId, perExchange(ms, REQUESTS)]),
+      ),
+    },
+    // Invocations and their duration (event in to result out, waits included) per exchange.
+    invocationsPerExchange: Object.fromEntries(
+      Object.entries(invocations).map(([logicalId, runs]) => [
+        logicalId,
+        { count: perExchange(runs.count, REQUESTS), ms: perExchange(runs.ms, REQUESTS) },
+      ]),
+    ),
+    // What the functions and the API access log wrote (CloudWatch Logs ingests it on AWS).
+    logBytesPerExchange: perExchange(logBytesBetween(before, after), REQUESTS),
+    awsCallsPerExchange: Object.fromEntries(
+      Object.entries(callsByOperation(platformCalls)).map(([operation, count]) => [
+        operation,
+        perExchange(count, REQUESTS),
+      ]),
+    ),
+    awsCallsPerExchangeByCaller: Object.fromEntries(
+      Object.entries(platformCalls).map(([caller, byOperation]) => [
+        caller,
+        Object.fromEntries(
+          Object.entries(byOperation).map(([operation, count]) => [operation, perExchange(count, REQUESTS)]),
+        ),
+      ]),
+    ),
+    measuredAt: new Date().toISOString(),
+  };
+  const text = `${JSON.stringify(result, null, 2)}\n`;
+  mkdirSync(dirname(resultFile), { recursive: true });
+  writeFileSync(resultFile, text);
+  process.stdout.write(text);
 } finally {
   await viaPlatform.stop();
   await direct.stop();

@@ -2,12 +2,15 @@
 // (presigned upload, Step Functions: stream, validate, partition, apply four partitions at a
 // time) against raw BatchWriteItem of the same records into the same emulator, in one run;
 // with the peak memory of the function processes. BENCH_RECORDS sets the size (default 20,000).
-import { statSync } from "node:fs";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { BatchWriteItemCommand, type WriteRequest } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { syntheticPopulation } from "../demo/population.ts";
+import { callsBetween, callsByOperation, RUNTIME_CALLER } from "../runtime/aws-calls.ts";
+import { PROJECT_ROOT } from "../runtime/synth.ts";
+import { drainQueues, logBytesBetween, windowOf } from "./measure.ts";
 import {
   POPULATION_REGISTER,
   peakMemory,
@@ -29,7 +32,36 @@ try {
   const population = syntheticPopulation(RECORDS, 99);
   const file = join(workDir, "batch.ndjson");
   await writeBatchFile(file, population);
+  const logDir = join(workDir, "data", "logs");
+  await drainQueues(runtime.clients.sqs);
+  const before = windowOf(runtime, logDir);
   const { batch, seconds: platformSeconds } = await syncBatchFile(bench, provider, dataset, "bench-sync-batch-1", file);
+  await drainQueues(runtime.clients.sqs);
+  const after = windowOf(runtime, logDir);
+  // Per record, to four significant digits (most figures are small fractions).
+  const perRecord = (value: number) => Number((value / RECORDS).toPrecision(4));
+  const functions: Record<string, { count: number; cpuMs: number }> = {};
+  for (const [logicalId, runs] of Object.entries(after.invocations)) {
+    const count = runs.count - (before.invocations[logicalId]?.count ?? 0);
+    const cpuMs = (after.cpuMs[logicalId] ?? 0) - (before.cpuMs[logicalId] ?? 0);
+    if (count > 0) functions[logicalId] = { count: perRecord(count), cpuMs: perRecord(cpuMs) };
+  }
+  const calls = Object.fromEntries(
+    Object.entries(callsBetween(before.awsCalls, after.awsCalls)).filter(([caller]) => caller !== RUNTIME_CALLER),
+  );
+  // Per record synced, as bench:exchange counts per exchange, for `npm run cost`; the
+  // benchmark's own calls (its upload, its status polls) are not counted.
+  const measured = {
+    records: RECORDS,
+    measuredAt: new Date().toISOString(),
+    invocationsPerRecord: functions,
+    awsCallsPerRecord: Object.fromEntries(
+      Object.entries(callsByOperation(calls)).map(([operation, count]) => [operation, perRecord(count)]),
+    ),
+    logBytesPerRecord: perRecord(logBytesBetween(before, after)),
+  };
+  mkdirSync(join(PROJECT_ROOT, ".dscp", "bench"), { recursive: true });
+  writeFileSync(join(PROJECT_ROOT, ".dscp", "bench", "sync.json"), `${JSON.stringify(measured, null, 2)}\n`);
 
   // Raw BatchWriteItem of the same records into the same table, four writers at a time, as the
   // items the store keeps (index keys included, so the emulator maintains the same index), under
@@ -83,6 +115,10 @@ try {
         rawBatchWriteItem: { recordsPerSecond: raw, seconds: Number(rawSeconds.toFixed(1)) },
         ratio: Number((platform / raw).toFixed(3)),
         peakMemoryMiB: peakMemory(),
+        measuredAt: measured.measuredAt,
+        invocationsPerRecord: measured.invocationsPerRecord,
+        awsCallsPerRecord: measured.awsCallsPerRecord,
+        logBytesPerRecord: measured.logBytesPerRecord,
       },
       null,
       2,

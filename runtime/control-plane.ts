@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { AwsCallCounter } from "./aws-calls.ts";
 import { type KmsEmulator, KmsError } from "./kms.ts";
 import { FunctionError, type LambdaHost } from "./lambda-host.ts";
 import { type StepFunctionsEmulator, StepFunctionsError } from "./step-functions.ts";
@@ -9,6 +10,8 @@ export interface ControlPlaneOptions {
   readonly stepFunctions: () => StepFunctionsEmulator;
   readonly runRule: (name: string) => Promise<unknown>;
   readonly kms: () => KmsEmulator;
+  /** Counts every request served (KMS, Step Functions, Lambda), by caller and operation. */
+  readonly calls?: AwsCallCounter;
 }
 
 /**
@@ -20,6 +23,7 @@ export interface ControlPlaneOptions {
  */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<{ url: string; stop(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
+    options.calls?.observe(request, response);
     handle(request, response, options).catch((error: unknown) => {
       const status =
         error instanceof StepFunctionsError || error instanceof KmsError

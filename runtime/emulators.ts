@@ -1,9 +1,10 @@
 import { mkdirSync } from "node:fs";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import dynalite from "dynalite";
 import { buildApp } from "fauxqs";
+import type { AwsCallCounter } from "./aws-calls.ts";
 import { loadFauxqsStores, persistentS3Store } from "./persistent-s3-store.ts";
 import {
   acceptEverySqsCharacter,
@@ -29,6 +30,8 @@ export interface EmulatorOptions {
   /** Folder holding DynamoDB and S3 data across restarts. */
   readonly dataDir: string;
   readonly region: string;
+  /** Counts every request the emulators receive, by caller and operation. */
+  readonly calls?: AwsCallCounter;
 }
 
 /** Starts dynalite and fauxqs on ephemeral loopback ports. */
@@ -37,6 +40,9 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   mkdirSync(dynamoDir, { recursive: true });
   const dynamo = dynalite({ path: dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const dynamoPort = await listen(dynamo);
+  const { calls } = options;
+  if (calls)
+    dynamo.on("request", (request: IncomingMessage, response: ServerResponse) => calls.observe(request, response));
 
   const { S3Store, SqsStore, SnsStore } = await loadFauxqsStores();
   await acceptEverySqsCharacter();
@@ -56,6 +62,10 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
     } as never,
   });
   const fauxqsAddress = await fauxqs.listen({ port: 0, host: "127.0.0.1" });
+  if (calls)
+    fauxqs.server.on("request", (request: IncomingMessage, response: ServerResponse) =>
+      calls.observe(request, response),
+    );
 
   return {
     dynamodb: `http://127.0.0.1:${dynamoPort}`,

@@ -1,9 +1,11 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { MAX_APP_ID_LENGTH } from "./aws-calls.ts";
 import { echoes, type LogEcho } from "./function-output.ts";
 
 /** A function as the template declares it, with its code and environment resolved locally. */
@@ -60,6 +62,9 @@ class Environment {
   busy = false;
   private pending: Pending | undefined;
   private dead = false;
+
+  /** CPU time the process had used when last read, in milliseconds. */
+  cpuMs = 0;
 
   constructor(
     private readonly definition: FunctionDefinition,
@@ -134,6 +139,12 @@ class Environment {
     return !this.dead;
   }
 
+  /** Reads the process's CPU time (user + system) so far; keeps the last value once it has ended. */
+  readCpuMs(): number {
+    if (!this.dead && this.child.pid !== undefined) this.cpuMs = processCpuMs(this.child.pid) ?? this.cpuMs;
+    return this.cpuMs;
+  }
+
   invoke(event: unknown, requestId: string): Promise<unknown> {
     const { definition } = this;
     const deadline = Date.now() + definition.timeoutSeconds * 1000;
@@ -187,6 +198,10 @@ export class LambdaHost {
   private readonly environments = new Map<string, Environment[]>();
   private readonly waiters = new Map<string, Array<() => void>>();
   private readonly logs = new Map<string, WriteStream>();
+  /** Every environment ever started, per function name, so CPU time survives their end. */
+  private readonly started = new Map<string, Environment[]>();
+  /** Invocations run and their summed duration (from handing over the event to the result), by logical id. */
+  private readonly runs = new Map<string, { count: number; ms: number }>();
   private stopped = false;
   private static readonly workerPath = fileURLToPath(new URL("./lambda-worker.mjs", import.meta.url));
   private static readonly providedModules = fileURLToPath(new URL("..", import.meta.url));
@@ -220,11 +235,33 @@ export class LambdaHost {
     // Lambda passes events and results as JSON, so what JSON cannot carry does not arrive.
     const payload = JSON.parse(JSON.stringify(event ?? null)) as unknown;
     const environment = await this.acquire(definition);
+    const begin = performance.now();
     try {
       return await environment.invoke(payload, randomUUID());
     } finally {
+      const runs = this.runs.get(definition.logicalId) ?? { count: 0, ms: 0 };
+      this.runs.set(definition.logicalId, { count: runs.count + 1, ms: runs.ms + (performance.now() - begin) });
       this.release(definition, environment);
     }
+  }
+
+  /**
+   * CPU time (user + system, in milliseconds) each function's execution environments have used
+   * since they started, by logical id, read from /proc (Linux; 10 ms ticks per process). An
+   * environment that has ended counts with its last reading. Zero where /proc is absent.
+   */
+  cpuMs(): Record<string, number> {
+    const result: Record<string, number> = {};
+    for (const [name, list] of this.started) {
+      const definition = this.functions.get(name) as FunctionDefinition;
+      result[definition.logicalId] = list.reduce((sum, environment) => sum + environment.readCpuMs(), 0);
+    }
+    return result;
+  }
+
+  /** Invocations so far and their summed duration in milliseconds (what Lambda bills), by logical id. */
+  invocations(): Record<string, { count: number; ms: number }> {
+    return Object.fromEntries([...this.runs].map(([logicalId, runs]) => [logicalId, { ...runs }]));
   }
 
   async stop(): Promise<void> {
@@ -286,6 +323,11 @@ export class LambdaHost {
         LANG: "en_US.UTF-8",
         ...this.options.baseEnvironment,
         ...definition.environment,
+        // Local only: the SDK puts it in each request's user agent (`app/<id>`), so the
+        // emulators can count calls per function. A function's own setting wins.
+        ...(definition.environment.AWS_SDK_UA_APP_ID
+          ? {}
+          : { AWS_SDK_UA_APP_ID: definition.logicalId.slice(0, MAX_APP_ID_LENGTH) }),
         AWS_LAMBDA_FUNCTION_NAME: definition.name,
         AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySize),
@@ -307,7 +349,11 @@ export class LambdaHost {
         if (echoes(this.options.echoLogs ?? "none", line)) process.stderr.write(`[${definition.logicalId}] ${line}\n`);
       });
     }
-    return new Environment(definition, child);
+    const environment = new Environment(definition, child);
+    const started = this.started.get(definition.name) ?? [];
+    started.push(environment);
+    this.started.set(definition.name, started);
+    return environment;
   }
 
   private logFor(name: string): WriteStream {
@@ -318,4 +364,26 @@ export class LambdaHost {
     }
     return stream;
   }
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times: USER_HZ, 100 on Linux builds for x86 and Arm. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** A process's CPU time (utime + stime) in milliseconds from /proc, or undefined where unreadable. */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    return cpuMsFromStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime (fields 14 and 15 of /proc/<pid>/stat) in milliseconds. */
+export function cpuMsFromStat(stat: string): number | undefined {
+  // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
+  return ((utime + stime) * 1000) / CLOCK_TICKS_PER_SECOND;
 }

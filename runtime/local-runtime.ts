@@ -1,7 +1,9 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { type RestApiDefinition, readRestApis } from "./api-gateway.ts";
 import { readAssembly, type StackArtifact, type TemplateResource } from "./assembly.ts";
+import { AwsCallCounter, type AwsCallCounts, EVENT_SOURCE_CALLER, STEP_FUNCTIONS_CALLER } from "./aws-calls.ts";
 import { startControlPlane } from "./control-plane.ts";
 import { type Emulators, startEmulators } from "./emulators.ts";
 import type { LogEcho } from "./function-output.ts";
@@ -103,6 +105,12 @@ export interface LocalRuntime {
    * template's `aws:cdk:path` metadata) or logical id.
    */
   resource(stackName: string, pathOrLogicalId: string): PhysicalResource;
+  /**
+   * The AWS calls the emulators and the runtime's own APIs have received since start, per caller
+   * (a function's logical id, `lambda-event-source` for SQS event source mappings, `runtime`
+   * for the rest) and `service:Operation`.
+   */
+  awsCalls(): AwsCallCounts;
   /** Fires a scheduled rule now (by logical id or name); returns each target's result. */
   runRule(reference: string): Promise<unknown[]>;
   stop(): Promise<void>;
@@ -143,7 +151,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
   };
   try {
-    const emulators: Emulators = await startEmulators({ dataDir: options.dataDir, region });
+    const calls = new AwsCallCounter();
+    const emulators: Emulators = await startEmulators({ dataDir: options.dataDir, region, calls });
     stoppers.push(() => emulators.stop());
     const clients = emulatorClients(emulators, region);
 
@@ -187,6 +196,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       stepFunctions: () => stepFunctions as StepFunctionsEmulator,
       kms: () => kms as KmsEmulator,
       runRule,
+      calls,
     });
     entryPoints.push(() => control.stop());
 
@@ -396,14 +406,27 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       lambdas.register({ ...definition, environment });
     }
 
-    stepFunctions = new StepFunctionsEmulator(machines, lambdas, sdkCaller(clients));
+    // State machines' SDK tasks call with their own clients, so their calls count as Step Functions'.
+    const stepFunctionsClients = emulatorClients(emulators, region, STEP_FUNCTIONS_CALLER);
+    stepFunctions = new StepFunctionsEmulator(machines, lambdas, sdkCaller(stepFunctionsClients));
     stoppers.push(async () => {
       for (const machine of (stepFunctions as StepFunctionsEmulator).list()) {
         for (const record of (stepFunctions as StepFunctionsEmulator).listExecutions(machine.arn)) record.abort?.();
       }
+      for (const client of Object.values(stepFunctionsClients)) client.destroy();
     });
-    const pollers = startSqsPollers(eventSources, { sqs: clients.sqs, lambdas, region, warn: log });
-    stoppers.push(() => pollers.stop());
+    // The pollers' own client names itself, so their calls count as the event source mappings'.
+    const pollerSqs = new SQSClient({
+      endpoint: emulators.sqs,
+      region,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      userAgentAppId: EVENT_SOURCE_CALLER,
+    });
+    const pollers = startSqsPollers(eventSources, { sqs: pollerSqs, lambdas, region, warn: log });
+    stoppers.push(async () => {
+      await pollers.stop();
+      pollerSqs.destroy();
+    });
 
     const outputs: Record<string, Record<string, string>> = {};
     for (const [stackName, values] of Object.entries(outputsRaw)) {
@@ -451,6 +474,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       stepFunctions,
       clients,
       resource,
+      awsCalls: () => calls.snapshot(),
       runRule,
       stop,
     };

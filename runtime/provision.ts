@@ -27,13 +27,21 @@ export interface AwsClients {
   readonly sqs: SQSClient;
 }
 
-/** SDK clients aimed at the emulators, with dummy credentials and one region. */
-export function emulatorClients(endpoints: { dynamodb: string; s3: string; sqs: string }, region: string): AwsClients {
+/**
+ * SDK clients aimed at the emulators, with dummy credentials and one region; `appId` names
+ * their caller in the runtime's call counts.
+ */
+export function emulatorClients(
+  endpoints: { dynamodb: string; s3: string; sqs: string },
+  region: string,
+  appId?: string,
+): AwsClients {
   const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+  const common = { region, credentials, ...(appId ? { userAgentAppId: appId } : {}) };
   return {
-    dynamodb: new DynamoDBClient({ endpoint: endpoints.dynamodb, region, credentials }),
-    s3: new S3Client({ endpoint: endpoints.s3, region, credentials, forcePathStyle: true }),
-    sqs: new SQSClient({ endpoint: endpoints.sqs, region, credentials }),
+    dynamodb: new DynamoDBClient({ endpoint: endpoints.dynamodb, ...common }),
+    s3: new S3Client({ endpoint: endpoints.s3, ...common, forcePathStyle: true }),
+    sqs: new SQSClient({ endpoint: endpoints.sqs, ...common }),
   };
 }
 

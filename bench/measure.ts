@@ -1,0 +1,70 @@
+// Helpers for benchmarks that measure a window of work on the local runtime: the functions'
+// CPU time, their invocations and the AWS calls counted by the runtime.
+
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { GetQueueAttributesCommand, ListQueuesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { AwsCallCounts } from "../runtime/aws-calls.ts";
+import type { LocalRuntime } from "../runtime/local-runtime.ts";
+
+/** What the runtime has counted so far; two of these bound a measured window. */
+export interface WindowMark {
+  readonly cpuMs: Record<string, number>;
+  readonly invocations: Record<string, { count: number; ms: number }>;
+  readonly awsCalls: AwsCallCounts;
+  /** Bytes written so far to each log file (functions' output, the API access log). */
+  readonly logBytes: Record<string, number>;
+}
+
+export function windowOf(runtime: LocalRuntime, logDir: string): WindowMark {
+  const logBytes: Record<string, number> = {};
+  for (const name of readdirSync(logDir)) logBytes[name] = statSync(join(logDir, name)).size;
+  return {
+    cpuMs: runtime.lambdas.cpuMs(),
+    invocations: runtime.lambdas.invocations(),
+    awsCalls: runtime.awsCalls(),
+    logBytes,
+  };
+}
+
+/** Bytes the logs grew by between two marks. */
+export function logBytesBetween(before: WindowMark, after: WindowMark): number {
+  return Object.entries(after.logBytes).reduce((sum, [name, size]) => sum + size - (before.logBytes[name] ?? 0), 0);
+}
+
+/** A figure per exchange (or record), rounded to three decimals. */
+export function perExchange(value: number, exchanges: number): number {
+  return Number((value / exchanges).toFixed(3));
+}
+
+/**
+ * Waits until no work queue (dead-letter queues aside) holds a message, visible, in flight or
+ * delayed, twice in a row: every message sent so far has been processed and deleted.
+ */
+export async function drainQueues(sqs: SQSClient, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let quiet = 0;
+  while (quiet < 2) {
+    if (Date.now() > deadline) throw new Error("the queues did not drain in time");
+    const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({}));
+    let held = 0;
+    for (const url of QueueUrls.filter((candidate) => !/dead/i.test(candidate))) {
+      const { Attributes = {} } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+          ],
+        }),
+      );
+      held +=
+        Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+        Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+        Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
+    }
+    quiet = held === 0 ? quiet + 1 : 0;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
