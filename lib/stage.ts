@@ -31,6 +31,12 @@ export interface StageConfig {
   readonly logArchiveRetention: Duration;
   /** How often the exchange log's chain heads are checkpointed, signed and archived. */
   readonly checkpointInterval: Duration;
+  /**
+   * How long the authoriser's execution environments trust what they read of a system and its
+   * keys: a revoked key or a suspended system is refused everywhere at most this long after the
+   * registry records it. Locally 0 (read on every request), so tests see a revocation at once.
+   */
+  readonly registryCache: Duration;
 }
 
 export function isStageName(value: unknown): value is StageName {
@@ -55,5 +61,6 @@ export function stageConfig(name: StageName): StageConfig {
           : { maxAttempts: 6, baseDelay: Duration.seconds(5) },
     logArchiveRetention: production ? Duration.days(10 * 365) : Duration.days(1),
     checkpointInterval: Duration.minutes(5),
+    registryCache: name === "local" ? Duration.seconds(0) : Duration.seconds(30),
   };
 }
