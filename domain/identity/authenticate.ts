@@ -97,7 +97,7 @@ export async function authenticate(input: AuthenticationInput): Promise<Authenti
 
   let claims: Awaited<ReturnType<typeof jwtVerify>>["payload"];
   try {
-    const publicKey = await importJWK({ ...key.jwk }, key.alg);
+    const publicKey = await importedKey(key);
     ({ payload: claims } = await jwtVerify(token, publicKey, {
       algorithms: [key.alg],
       audience: input.audience,
@@ -149,6 +149,23 @@ export async function authenticate(input: AuthenticationInput): Promise<Authenti
     jti,
     ...(typeof claims.bdy === "string" ? { bodyDigest: claims.bdy } : {}),
   };
+}
+
+/**
+ * Public keys as jose uses them, imported once per key record: a cached directory hands out the
+ * same record while it trusts it, so a warm authoriser does not import the key on every request.
+ */
+const importedKeys = new WeakMap<KeyRecord, ReturnType<typeof importJWK>>();
+
+function importedKey(key: KeyRecord): ReturnType<typeof importJWK> {
+  let imported = importedKeys.get(key);
+  if (!imported) {
+    imported = importJWK({ ...key.jwk }, key.alg);
+    importedKeys.set(key, imported);
+    // A key that fails to import is not remembered: the failure is the caller's to see each time.
+    imported.catch(() => importedKeys.delete(key));
+  }
+  return imported;
 }
 
 function translate(error: unknown): AuthenticationError {
