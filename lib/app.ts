@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { App, type AppProps, type Stack, Tags } from "aws-cdk-lib";
+import { App, type AppProps, Duration, type Stack, Tags } from "aws-cdk-lib";
 import { ApiStack } from "./stacks/api-stack.ts";
 import { DataStack } from "./stacks/data-stack.ts";
 import { ExchangeStack } from "./stacks/exchange-stack.ts";
@@ -39,7 +39,12 @@ export function createApp(props: AppProps = {}): { app: App; stacks: Stack[] } {
   if (!isStageName(stageName)) {
     throw new Error(`unknown stage "${String(stageName)}": use local, dev or prod`);
   }
-  const stage = stageConfig(stageName);
+  // `-c dscp:registryCacheSeconds=30` runs a local stage with the authoriser's cache of a deployed one.
+  const registryCacheSeconds = app.node.tryGetContext("dscp:registryCacheSeconds");
+  const stage = {
+    ...stageConfig(stageName),
+    ...(registryCacheSeconds === undefined ? {} : { registryCache: Duration.seconds(Number(registryCacheSeconds)) }),
+  };
   const version = platformVersion();
   const audience: string = app.node.tryGetContext("dscp:audience") ?? `urn:dscp:${stage.name}`;
   const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };

@@ -31,6 +31,29 @@ export interface StageConfig {
   readonly logArchiveRetention: Duration;
   /** How often the exchange log's chain heads are checkpointed, signed and archived. */
   readonly checkpointInterval: Duration;
+  /**
+   * How long the authoriser's execution environments trust what they read of a system and its
+   * keys: a revoked key or a suspended system is refused everywhere at most this long after the
+   * registry records it. Locally 0 (read on every request), so tests see a revocation at once.
+   */
+  readonly registryCache: Duration;
+  /**
+   * What API Gateway writes to its execution logs: every request in dev and locally, where they
+   * are read to debug; errors only in prod, where the access log already has a line per request.
+   * Data trace (bodies and headers) is off on every stage.
+   */
+  readonly executionLogLevel: "INFO" | "ERROR";
+  /**
+   * Share of the API's requests traced by X-Ray (the functions follow the gateway's decision),
+   * after the first each second; undefined leaves X-Ray's default (1 a second and 5 %).
+   */
+  readonly traceSampleRate?: number;
+  /**
+   * Concurrent executions the exchange function may use (reserved: also guaranteed), and the
+   * deliverer's queue may drive: a provider or consumer that answers slowly holds at most these,
+   * never every Lambda of the account. Undefined: unbounded (locally, where the runtime bounds it).
+   */
+  readonly concurrency: { readonly exchange?: number; readonly deliveries?: number };
 }
 
 export function isStageName(value: unknown): value is StageName {
@@ -55,5 +78,10 @@ export function stageConfig(name: StageName): StageConfig {
           : { maxAttempts: 6, baseDelay: Duration.seconds(5) },
     logArchiveRetention: production ? Duration.days(10 * 365) : Duration.days(1),
     checkpointInterval: Duration.minutes(5),
+    registryCache: name === "local" ? Duration.seconds(0) : Duration.seconds(30),
+    executionLogLevel: production ? "ERROR" : "INFO",
+    ...(production ? { traceSampleRate: 0.05 } : {}),
+    concurrency:
+      name === "local" ? {} : production ? { exchange: 400, deliveries: 50 } : { exchange: 20, deliveries: 5 },
   };
 }

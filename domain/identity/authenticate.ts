@@ -3,8 +3,14 @@ import type { Caller, KeyRecord, SystemRecord } from "../registry/model.ts";
 import { AuthenticationError } from "./errors.ts";
 import { CLOCK_SKEW_SECONDS, MAX_TOKEN_LIFETIME_SECONDS, TOKEN_ALGORITHMS } from "./request-token.ts";
 
-/** Finds a system and its keys; the registry in the platform. */
-export type SystemDirectory = (systemId: string) => Promise<{ system: SystemRecord; keys: KeyRecord[] } | undefined>;
+/**
+ * Finds a system and its keys; the registry in the platform. `kid` names the key the token is
+ * signed with, so that a cached directory knows when what it remembers lacks that key.
+ */
+export type SystemDirectory = (
+  systemId: string,
+  kid?: string,
+) => Promise<{ system: SystemRecord; keys: KeyRecord[] } | undefined>;
 
 /** Remembers token ids; answers false when `jti` was seen before for that issuer. */
 export type ReplayGuard = (issuer: string, jti: string, expiresAt: number) => Promise<boolean>;
@@ -78,7 +84,7 @@ export async function authenticate(input: AuthenticationInput): Promise<Authenti
     throw new AuthenticationError("invalid-token", "iss must be a system id, e.g. MPS.POPULATION");
   }
 
-  const found = await input.directory(issuer);
+  const found = await input.directory(issuer, header.kid);
   if (found?.system.status !== "active") {
     throw new AuthenticationError("unknown-system", `no active system ${issuer} is registered`);
   }
@@ -91,7 +97,7 @@ export async function authenticate(input: AuthenticationInput): Promise<Authenti
 
   let claims: Awaited<ReturnType<typeof jwtVerify>>["payload"];
   try {
-    const publicKey = await importJWK({ ...key.jwk }, key.alg);
+    const publicKey = await importedKey(key);
     ({ payload: claims } = await jwtVerify(token, publicKey, {
       algorithms: [key.alg],
       audience: input.audience,
@@ -143,6 +149,23 @@ export async function authenticate(input: AuthenticationInput): Promise<Authenti
     jti,
     ...(typeof claims.bdy === "string" ? { bodyDigest: claims.bdy } : {}),
   };
+}
+
+/**
+ * Public keys as jose uses them, imported once per key record: a cached directory hands out the
+ * same record while it trusts it, so a warm authoriser does not import the key on every request.
+ */
+const importedKeys = new WeakMap<KeyRecord, ReturnType<typeof importJWK>>();
+
+function importedKey(key: KeyRecord): ReturnType<typeof importJWK> {
+  let imported = importedKeys.get(key);
+  if (!imported) {
+    imported = importJWK({ ...key.jwk }, key.alg);
+    importedKeys.set(key, imported);
+    // A key that fails to import is not remembered: the failure is the caller's to see each time.
+    imported.catch(() => importedKeys.delete(key));
+  }
+  return imported;
 }
 
 function translate(error: unknown): AuthenticationError {

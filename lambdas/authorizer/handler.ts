@@ -9,7 +9,8 @@ import { exchangeRoutes } from "../../api/exchange.ts";
 import { routeKey } from "../../api/route.ts";
 import type { ExchangeLog } from "../../domain/exchange/model.ts";
 import { recordAttempt } from "../../domain/exchange-log/attempt.ts";
-import { authenticate } from "../../domain/identity/authenticate.ts";
+import { authenticate, type SystemDirectory } from "../../domain/identity/authenticate.ts";
+import { cachedDirectory } from "../../domain/identity/cached-directory.ts";
 import { AuthenticationError } from "../../domain/identity/errors.ts";
 import { canonicalTarget, queryPairs } from "../../domain/identity/request-token.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
@@ -18,13 +19,21 @@ import { authorizerEnvironment } from "./environment.ts";
 
 const environment = lazyEnvironment(authorizerEnvironment);
 let dependencies:
-  | { store: DynamoRegistryStore; replayGuard: ReturnType<typeof dynamoReplayGuard>; log: ExchangeLog }
+  | { directory: SystemDirectory; replayGuard: ReturnType<typeof dynamoReplayGuard>; log: ExchangeLog }
   | undefined;
 
 function deps() {
+  if (dependencies) return dependencies;
   const env = environment();
-  dependencies ??= {
-    store: new DynamoRegistryStore(dynamoDbClient(), env.REGISTRY_TABLE_NAME),
+  const store = new DynamoRegistryStore(dynamoDbClient(), env.REGISTRY_TABLE_NAME);
+  dependencies = {
+    // Systems and keys are read at most once per REGISTRY_CACHE_SECONDS per environment (and an
+    // unknown key at most once more): a revocation is refused everywhere within that bound. The
+    // replay guard is written for every request: a token id is never remembered from a cache.
+    directory: cachedDirectory((systemId) => store.getSystem(systemId), {
+      ttlMs: Number(env.REGISTRY_CACHE_SECONDS) * 1000,
+      maxEntries: 2000,
+    }),
     replayGuard: dynamoReplayGuard(dynamoDbClient(), env.REPLAY_TABLE_NAME),
     log: queuedExchangeLog(env.LOG_QUEUE_URL, Number(env.LOG_SHARDS)),
   };
@@ -38,7 +47,7 @@ function deps() {
  */
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const env = environment();
-  const { store, replayGuard, log } = deps();
+  const { directory, replayGuard, log } = deps();
   const started = Date.now();
   const authorization = Object.entries(event.headers ?? {}).find(
     ([name]) => name.toLowerCase() === "authorization",
@@ -51,7 +60,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
       audience: env.PLATFORM_AUDIENCE,
       method: event.httpMethod,
       target,
-      directory: (systemId) => store.getSystem(systemId),
+      directory,
       replayGuard,
     });
     return {

@@ -1,4 +1,3 @@
-import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { cached } from "../../adapters/cache/ttl-cache.ts";
 import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
@@ -22,33 +21,17 @@ import { httpHandler, ok } from "../shared/http.ts";
 import { logger, metrics } from "../shared/observability.ts";
 import { dispatch, pathParameter, queryParameters } from "../shared/routes.ts";
 import { exchangeEnvironment } from "./environment.ts";
+import { addExchangeMetrics } from "./metrics.ts";
 
 const environment = lazyEnvironment(exchangeEnvironment);
 
 /**
- * Every attempt also as one structured log line and metrics: a count by outcome and one by
- * method, and the latency under the service alone, as the dashboard and alarms read them. The
- * dataset, consumer and provider travel as metadata of the same record (queryable in Logs
- * Insights), not as dimensions, which would make one metric per dataset and consumer.
+ * Every attempt also as one structured log line, the entry itself (queryable in Logs Insights by
+ * dataset, consumer, provider or transaction), and as metrics in the invocation's one EMF record.
  */
 const structuredLog: ExchangeLog = async (entry) => {
   logger.info("exchange", { exchange: entry });
-  const parties = {
-    datasetId: entry.datasetId,
-    consumerSystem: entry.consumerSystem,
-    providerSystem: entry.providerSystem ?? "",
-    transactionId: entry.transactionId,
-  };
-  for (const [dimension, value] of [
-    ["outcome", entry.outcome],
-    ["method", entry.method],
-  ] as const) {
-    const count = metrics.singleMetric();
-    count.addDimension(dimension, value);
-    for (const [key, text] of Object.entries(parties)) count.addMetadata(key, text);
-    count.addMetric("exchanges", MetricUnit.Count, 1);
-  }
-  metrics.addMetric("exchangeLatency", MetricUnit.Milliseconds, entry.latencyMs);
+  addExchangeMetrics(metrics, entry);
 };
 
 /** The tamper-evident log first: if it cannot take the entry, the exchange fails. */

@@ -97,7 +97,14 @@ export class Delivery extends Construct {
     props.encryptionKey.grant(deliverer, "kms:GenerateDataKey", "kms:Decrypt");
     props.signingKey.grant(deliverer, "kms:Sign");
     props.log.grantWrite(deliverer);
-    this.queue.connect(deliverer, { batchSize: 10 });
+    // The queue drives at most this many deliverers (a slow consumer holds one for up to
+    // PUSH_TIMEOUT per push): messages wait in the queue rather than being throttled.
+    this.queue.connect(deliverer, {
+      batchSize: 10,
+      ...(props.stage.concurrency.deliveries === undefined
+        ? {}
+        : { maxConcurrency: props.stage.concurrency.deliveries }),
+    });
 
     const api = new DscpFunction(this, "ApiFunction", {
       ...common,

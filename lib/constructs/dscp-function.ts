@@ -29,6 +29,8 @@ export interface DscpFunctionProps<S extends z.ZodMiniObject> {
   readonly timeout?: Duration;
   /** @default 256 */
   readonly memorySize?: number;
+  /** Concurrent executions reserved for the function, and the most it may use. @default none */
+  readonly reservedConcurrentExecutions?: number;
   /** Room in /tmp. @default 512 MiB */
   readonly ephemeralStorageSize?: Size;
   /**
@@ -54,6 +56,8 @@ export class DscpFunction<S extends z.ZodMiniObject> extends NodejsFunction {
       DSCP_VERSION: props.version,
       POWERTOOLS_SERVICE_NAME: props.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      // Traces carry timings, not what a function answered (records, personal data, bulk).
+      POWERTOOLS_TRACER_CAPTURE_RESPONSE: "false",
       ...props.environment,
     } as Record<string, string>;
     // Tokens synthesise to strings, so the schema checks names and literal values here and
@@ -93,6 +97,9 @@ export class DscpFunction<S extends z.ZodMiniObject> extends NodejsFunction {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
       ...(props.ephemeralStorageSize ? { ephemeralStorageSize: props.ephemeralStorageSize } : {}),
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       logGroup,

@@ -59,6 +59,10 @@ export class Exchange extends Construct {
       synchronous: true,
       memorySize: 512,
       timeout: Duration.seconds(UPSTREAM_TIMEOUT.toSeconds() + 4),
+      // A slow provider holds an environment for up to UPSTREAM_TIMEOUT: at most this many.
+      ...(props.stage.concurrency.exchange === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.stage.concurrency.exchange }),
     });
     grantTable(this.function, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"]);
     grantTable(this.function, props.permissionsTable, ["dynamodb:Query"], { indexes: ["byConsumer"] });

@@ -48,6 +48,7 @@ export class Identity extends Construct {
         PLATFORM_AUDIENCE: props.audience,
         LOG_QUEUE_URL: props.logQueue.queue.queueUrl,
         LOG_SHARDS: String(LOG_SHARDS),
+        REGISTRY_CACHE_SECONDS: String(props.stage.registryCache.toSeconds()),
       },
       serviceName: "dscp-authorizer",
       memorySize: 512,

@@ -12,6 +12,7 @@ import {
 import { type IFunction, Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import { CfnWebACL, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
+import { CfnSamplingRule } from "aws-cdk-lib/aws-xray";
 import { Construct } from "constructs";
 import { OPERATIONS } from "../../api/operations.ts";
 import { routeKey } from "../../api/route.ts";
@@ -31,6 +32,7 @@ const GATEWAY_PROBLEMS: ReadonlyArray<{
   status?: string;
   title?: string;
   detail?: string;
+  retryAfterSeconds?: number;
 }> = [
   // No Authorization header at all: the authoriser is not even called.
   { type: ResponseType.UNAUTHORIZED, slug: "auth:unauthenticated", status: "401" },
@@ -44,6 +46,16 @@ const GATEWAY_PROBLEMS: ReadonlyArray<{
   },
   { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, slug: "no-such-route", status: "404" },
   { type: ResponseType.THROTTLED, slug: "throttled", status: "429" },
+  // The invoke of a function failed: above all, the function is at its concurrency limit (a
+  // proxy integration would otherwise answer a bare 500). Nothing ran: the caller may retry.
+  {
+    type: ResponseType.INTEGRATION_FAILURE,
+    slug: "dependency-unavailable",
+    status: "503",
+    title: "Service unavailable",
+    detail: "the platform is at its capacity for this operation; retry after the time in Retry-After",
+    retryAfterSeconds: 1,
+  },
   { type: ResponseType.DEFAULT_4XX, slug: "bad-request" },
   { type: ResponseType.DEFAULT_5XX, slug: "gateway-error" },
 ];
@@ -91,7 +103,7 @@ export class PlatformApi extends Construct {
         stageName: props.stage.name,
         tracingEnabled: true,
         metricsEnabled: true,
-        loggingLevel: MethodLoggingLevel.INFO,
+        loggingLevel: MethodLoggingLevel[props.stage.executionLogLevel],
         dataTraceEnabled: false,
         throttlingRateLimit: props.stage.throttle.rateLimit,
         throttlingBurstLimit: props.stage.throttle.burstLimit,
@@ -111,6 +123,25 @@ export class PlatformApi extends Construct {
         ),
       },
     });
+
+    if (props.stage.traceSampleRate !== undefined) {
+      // API Gateway decides whether a request is traced and the functions follow its decision.
+      new CfnSamplingRule(this, "TraceSampling", {
+        samplingRule: {
+          ruleName: `dscp-${props.stage.name}-api`,
+          priority: 100,
+          reservoirSize: 1,
+          fixedRate: props.stage.traceSampleRate,
+          serviceName: `${this.api.restApiName}/${props.stage.name}`,
+          serviceType: "AWS::ApiGateway::Stage",
+          host: "*",
+          httpMethod: "*",
+          urlPath: "*",
+          resourceArn: "*",
+          version: 1,
+        },
+      });
+    }
 
     Validations.of(this.api).acknowledge({
       id: "AwsSolutions-APIG2",
@@ -135,6 +166,7 @@ export class PlatformApi extends Construct {
         responseHeaders: {
           "Content-Type": `'${PROBLEM_CONTENT_TYPE}'`,
           [TRANSACTION_ID_HEADER]: "context.requestId",
+          ...(problem.retryAfterSeconds ? { "Retry-After": `'${problem.retryAfterSeconds}'` } : {}),
         },
         templates: {
           "application/json": JSON.stringify({

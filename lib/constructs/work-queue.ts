@@ -62,11 +62,18 @@ export class WorkQueue extends Construct {
     });
   }
 
-  /** Makes `consumer` process the queue in batches, reporting failed records individually. */
-  connect(consumer: IFunction, options: { batchSize?: number; maxBatchingWindow?: Duration } = {}): void {
+  /**
+   * Makes `consumer` process the queue in batches, reporting failed records individually.
+   * `maxConcurrency` bounds the consumer's concurrent executions this queue drives (2-1000).
+   */
+  connect(
+    consumer: IFunction,
+    options: { batchSize?: number; maxBatchingWindow?: Duration; maxConcurrency?: number } = {},
+  ): void {
     const source = new SqsEventSource(this.queue, {
       batchSize: options.batchSize ?? 10,
       maxBatchingWindow: options.maxBatchingWindow,
+      ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
       reportBatchItemFailures: true,
     });
     consumer.addEventSource(source);

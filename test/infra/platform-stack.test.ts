@@ -183,6 +183,35 @@ describe("functions", () => {
     });
   });
 
+  it("bound the exchange function and the deliverer outside local, and trace no function's response", () => {
+    prod.template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: "dscp-exchange" }) },
+      ReservedConcurrentExecutions: 400,
+    });
+    prod.template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      FunctionName: Match.anyValue(),
+      ScalingConfig: { MaximumConcurrency: 50 },
+    });
+    for (const fn of Object.values(local.template.findResources("AWS::Lambda::Function"))) {
+      expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_TRACER_CAPTURE_RESPONSE).toBe("false");
+    }
+  });
+
+  it("give the authoriser its registry cache bound: none locally, 30 s in prod", () => {
+    const bound = (synthesized: Synthesized) =>
+      Match.objectLike({
+        Environment: {
+          Variables: Match.objectLike({
+            POWERTOOLS_SERVICE_NAME: "dscp-authorizer",
+            REGISTRY_CACHE_SECONDS: synthesized === prod ? "30" : "0",
+          }),
+        },
+      });
+    local.template.hasResourceProperties("AWS::Lambda::Function", bound(local));
+    prod.template.hasResourceProperties("AWS::Lambda::Function", bound(prod));
+  });
+
   it("may write only to their own log group, not through AWSLambdaBasicExecutionRole", () => {
     for (const role of Object.values(local.template.findResources("AWS::IAM::Role"))) {
       expect(JSON.stringify(role.Properties.ManagedPolicyArns ?? [])).not.toContain("AWSLambdaBasicExecutionRole");
@@ -361,6 +390,29 @@ describe("API", () => {
     prod.template.hasResourceProperties("AWS::ApiGateway::Stage", {
       StageName: "prod",
       MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 500 })]),
+    });
+  });
+
+  it("writes execution logs at ERROR in prod, never data trace, and samples 5 % of prod's traces", () => {
+    prod.template.hasResourceProperties("AWS::ApiGateway::Stage", {
+      MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: "ERROR", DataTraceEnabled: false })]),
+    });
+    local.template.hasResourceProperties("AWS::ApiGateway::Stage", {
+      MethodSettings: Match.arrayWith([Match.objectLike({ DataTraceEnabled: false })]),
+    });
+    prod.template.hasResourceProperties("AWS::XRay::SamplingRule", {
+      SamplingRule: Match.objectLike({ FixedRate: 0.05, ReservoirSize: 1, ServiceType: "AWS::ApiGateway::Stage" }),
+    });
+    local.template.resourceCountIs("AWS::XRay::SamplingRule", 0);
+  });
+
+  it("never caches the authoriser's results, and answers a function at its limit with 503 and Retry-After", () => {
+    local.template.hasResourceProperties("AWS::ApiGateway::Authorizer", { AuthorizerResultTtlInSeconds: 0 });
+    local.template.hasResourceProperties("AWS::ApiGateway::GatewayResponse", {
+      ResponseType: "INTEGRATION_FAILURE",
+      StatusCode: "503",
+      ResponseParameters: Match.objectLike({ "gatewayresponse.header.Retry-After": "'1'" }),
+      ResponseTemplates: { "application/json": Match.stringLikeRegexp("dependency-unavailable") },
     });
   });
 

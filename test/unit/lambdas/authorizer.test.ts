@@ -22,6 +22,7 @@ beforeAll(() => {
     PLATFORM_AUDIENCE: AUDIENCE,
     LOG_QUEUE_URL: "http://127.0.0.1:1/queue/log.fifo",
     LOG_SHARDS: "1",
+    REGISTRY_CACHE_SECONDS: "0",
     AWS_REGION: "us-east-1",
   });
 });

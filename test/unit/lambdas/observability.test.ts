@@ -1,5 +1,6 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { addExchangeMetrics } from "../../../lambdas/exchange/metrics.ts";
 import { QuietMetrics } from "../../../lambdas/shared/observability.ts";
 
 /** Metrics enabled (the unit project disables them), with its warnings and EMF output captured. */
@@ -53,5 +54,23 @@ describe("QuietMetrics", () => {
     metrics.publishStoredMetrics();
 
     expect(output.join("")).not.toContain("denied");
+  });
+});
+
+describe("addExchangeMetrics", () => {
+  it("puts an attempt's count and latency in one EMF record, by service, outcome and method", () => {
+    const { metrics, output } = capturedMetrics();
+
+    addExchangeMetrics(metrics, { outcome: "allowed", method: "request", latencyMs: 12 });
+    metrics.publishStoredMetrics();
+
+    expect(output).toHaveLength(1);
+    const record = JSON.parse(output[0] ?? "{}");
+    expect(record._aws.CloudWatchMetrics[0].Dimensions).toEqual([
+      ["service"],
+      ["service", "outcome"],
+      ["service", "method"],
+    ]);
+    expect(record).toMatchObject({ outcome: "allowed", method: "request", exchanges: 1, exchangeLatency: 12 });
   });
 });
