@@ -91,9 +91,14 @@ export class ExchangeLog extends Construct {
       synchronous: true,
       timeout: APPENDER_TIMEOUT,
     });
-    grantTable(appender, props.logTable, ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"], {
-      writes: true,
-    });
+    grantTable(
+      appender,
+      props.logTable,
+      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+      {
+        writes: true,
+      },
+    );
     this.queue = props.queue;
     this.queue.connect(appender, { batchSize: 10 });
 
