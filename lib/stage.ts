@@ -31,6 +31,13 @@ export interface StageConfig {
   readonly logArchiveRetention: Duration;
   /** How often the exchange log's chain heads are checkpointed, signed and archived. */
   readonly checkpointInterval: Duration;
+  /**
+   * Independent hash chains (shards) of the exchange log, 1-99: appends to different shards never
+   * wait for each other, and each is one message group of the log's FIFO queue. May be raised on
+   * a deployed stage (an entry's shard follows from its transaction id; old chains stay verified
+   * up to their end), never lowered: the chains above the new count would no longer be verified.
+   */
+  readonly logShards: number;
 }
 
 export function isStageName(value: unknown): value is StageName {
@@ -55,5 +62,6 @@ export function stageConfig(name: StageName): StageConfig {
           : { maxAttempts: 6, baseDelay: Duration.seconds(5) },
     logArchiveRetention: production ? Duration.days(10 * 365) : Duration.days(1),
     checkpointInterval: Duration.minutes(5),
+    logShards: production ? 32 : 8,
   };
 }
