@@ -10,7 +10,8 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { ExchangeEntry } from "../../domain/exchange/model.ts";
 import { type ChainedEntry, GENESIS_HASH, link } from "../../domain/exchange-log/chain.ts";
 import type { ExchangeLogStore, LogQuery, LogScope } from "../../domain/exchange-log/model.ts";
-import { queryPage } from "./cursor.ts";
+import { ValidationError } from "../../domain/problem.ts";
+import { MAX_CURSOR_LENGTH } from "./cursor.ts";
 import { equalityFilter, readItems, withoutTableKeys } from "./items.ts";
 import { conditional } from "./writes.ts";
 
@@ -22,6 +23,12 @@ const SEQ_DIGITS = 12;
  * those are done, so a redelivered message is always among the shard's last 10 entries.
  */
 const RECENT = 20;
+
+/**
+ * Index partitions each scope's entries are spread over (by shard), so that no agency's or
+ * hour's traffic lands on one partition of the indexes; a listing reads them all.
+ */
+const INDEX_SPREAD = 8;
 
 /** Where a shard's chain ends, and the transactions of its last entries. */
 interface ChainEnd {
@@ -122,7 +129,13 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
     return { entries: Items.map((entry) => record(unmarshall(entry))), more: LastEvaluatedKey !== undefined };
   }
 
-  /** Entries a scope may see, newest first, within a time range. */
+  /**
+   * Entries a scope may see, newest first, within a time range. The index partition of a scope
+   * (an agency, or all entries) is spread over {@link INDEX_SPREAD} partitions (`#<n>`, from the
+   * entry's shard) so one agency's or one hour's traffic is not written to one partition; a page
+   * reads each of them (and the unspread one of entries written before) and merges them in order.
+   * The cursor is the sort key (`<time>#<transactionId>`) the page ended before.
+   */
   async query(scope: LogScope, query: LogQuery): Promise<{ items: ChainedEntry[]; nextCursor?: string }> {
     const [index, attribute, partition] =
       scope.kind === "consumer"
@@ -130,25 +143,52 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
         : scope.kind === "provider"
           ? ["byProvider", "gsi2", `PROVIDER#${scope.agency}`]
           : ["byTime", "gsi3", "ALL"];
+    const before = query.cursor ? decodeLogCursor(query.cursor) : undefined;
     const values: Record<string, unknown> = {
-      ":partition": partition,
       ":from": query.from ?? "0000",
-      ":to": `${query.to ?? "9999"}~`,
+      ":to": before ?? `${query.to ?? "9999"}~`,
     };
     const filterExpression = equalityFilter({ datasetId: query.datasetId, outcome: query.outcome }, values);
-    return queryPage(
-      this.client,
-      {
-        TableName: this.tableName,
-        IndexName: index,
-        KeyConditionExpression: `${attribute}pk = :partition AND ${attribute}sk BETWEEN :from AND :to`,
-        ...filterExpression,
-        ExpressionAttributeValues: marshall(values),
-        ScanIndexForward: false,
-      },
-      { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) },
-      record,
+    const partitions = [partition, ...Array.from({ length: INDEX_SPREAD }, (_, n) => `${partition}#${n}`)];
+    const pages = await Promise.all(
+      partitions.map(async (value) => {
+        const { Items = [], LastEvaluatedKey } = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: index,
+            KeyConditionExpression: `${attribute}pk = :partition AND ${attribute}sk BETWEEN :from AND :to`,
+            ...filterExpression,
+            ExpressionAttributeValues: marshall({ ...values, ":partition": value }),
+            ScanIndexForward: false,
+            // One more than a page: the entry at the cursor itself is read again and dropped.
+            Limit: query.limit + 1,
+          }),
+        );
+        const items = Items.map((item) => unmarshall(item));
+        const sortKey = (item: Record<string, unknown>) => String(item[`${attribute}sk`]);
+        return {
+          items: items
+            .filter((item) => before === undefined || sortKey(item) < before)
+            .map((item) => ({ key: sortKey(item), item })),
+          // Below this sort key the partition was not read: the page may not go past it.
+          end: LastEvaluatedKey ? String(unmarshall(LastEvaluatedKey)[`${attribute}sk`]) : undefined,
+        };
+      }),
     );
+    const ends = pages.flatMap((page) => (page.end === undefined ? [] : [page.end]));
+    const cut = ends.sort().at(-1);
+    const merged = pages
+      .flatMap((page) => page.items)
+      .filter((entry) => cut === undefined || entry.key >= cut)
+      .sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+    const items = merged.slice(0, query.limit);
+    const next = merged.length > query.limit ? items.at(-1)?.key : cut;
+    return {
+      items: items.map((entry) => record(entry.item)),
+      ...(next !== undefined
+        ? { nextCursor: Buffer.from(JSON.stringify({ before: next })).toString("base64url") }
+        : {}),
+    };
   }
 
   /** The shard's end as its head item records it (one consistent read). */
@@ -247,20 +287,49 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
   }
 }
 
+/** The sort key a log cursor names; anything else is a cursor this API never returned (a 400 naming `cursor`). */
+function decodeLogCursor(cursor: string): string {
+  const refuse = (reason: string, cause?: unknown): never => {
+    throw new ValidationError(
+      "the cursor is not one this API returned",
+      [{ name: "cursor", reason }],
+      cause === undefined ? undefined : { cause },
+    );
+  };
+  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) refuse("malformed");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch (error) {
+    refuse("malformed", error);
+  }
+  const before = (parsed as { before?: unknown } | null)?.before;
+  if (
+    typeof before !== "string" ||
+    Object.keys(parsed as object).length !== 1 ||
+    before.length === 0 ||
+    Buffer.byteLength(before) > 1024
+  ) {
+    return refuse("does not fit this listing");
+  }
+  return before;
+}
+
 function seqKey(seq: number): string {
   return `SEQ#${String(seq).padStart(SEQ_DIGITS, "0")}`;
 }
 
 function item(entry: ChainedEntry): Record<string, unknown> {
   const order = `${entry.time}#${entry.transactionId}`;
+  const spread = `#${entry.shard % INDEX_SPREAD}`;
   return {
     ...entry,
     pk: `CHAIN#${entry.shard}`,
     sk: seqKey(entry.seq),
-    gsi1pk: `CONSUMER#${entry.consumerAgency}`,
+    gsi1pk: `CONSUMER#${entry.consumerAgency}${spread}`,
     gsi1sk: order,
-    ...(entry.providerAgency ? { gsi2pk: `PROVIDER#${entry.providerAgency}`, gsi2sk: order } : {}),
-    gsi3pk: "ALL",
+    ...(entry.providerAgency ? { gsi2pk: `PROVIDER#${entry.providerAgency}${spread}`, gsi2sk: order } : {}),
+    gsi3pk: `ALL${spread}`,
     gsi3sk: order,
   };
 }

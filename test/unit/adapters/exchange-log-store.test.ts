@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoExchangeLogStore } from "../../../adapters/dynamodb/exchange-log-store.ts";
 import type { ExchangeEntry } from "../../../domain/exchange/model.ts";
 import { GENESIS_HASH, link, ShardVerifier } from "../../../domain/exchange-log/chain.ts";
+import type { LogQuery, LogScope } from "../../../domain/exchange-log/model.ts";
 import { exchangeLogTable } from "../dynalite-table.ts";
 
 /* The exchange log's appends against dynalite: the head item, redeliveries, batches and a racing writer. */
@@ -134,5 +135,73 @@ describe("DynamoExchangeLogStore.append", () => {
   it("starts a shard from the genesis", async () => {
     const [first] = await store.append(6, [entry("e1")]);
     expect(first).toMatchObject({ seq: 1, prevHash: GENESIS_HASH });
+  });
+});
+
+describe("DynamoExchangeLogStore.query", () => {
+  const time = (minute: number) => `2026-11-28T09:${String(minute).padStart(2, "0")}:00.000Z`;
+  const made = Array.from({ length: 30 }, (_, index) => ({
+    ...entry(`q${String(index).padStart(2, "0")}`),
+    time: time(index),
+    consumerAgency: index % 3 === 0 ? "DOJ" : "MOH",
+    outcome: index % 5 === 0 ? ("denied" as const) : ("allowed" as const),
+  }));
+
+  beforeAll(async () => {
+    // Spread over several shards, so over several index partitions.
+    for (const [index, item] of made.entries()) await store.append(10 + (index % 6), [item]);
+  });
+
+  async function everyPage(scope: LogScope, query: Omit<LogQuery, "from" | "to" | "cursor">) {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.query(scope, {
+        from: time(0),
+        to: time(59),
+        ...query,
+        ...(cursor ? { cursor } : {}),
+      });
+      expect(page.items.length).toBeLessThanOrEqual(query.limit);
+      ids.push(...page.items.map((item) => item.transactionId));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor && pages < 50);
+    return ids;
+  }
+
+  const newestFirst = (items: typeof made) => items.map((item) => item.transactionId).reverse();
+
+  it("merges the spread index partitions into one listing, newest first, page by page", async () => {
+    expect(await everyPage({ kind: "all" }, { limit: 7 })).toEqual(newestFirst(made));
+  });
+
+  it("keeps an agency's scope and the filters across the pages", async () => {
+    expect(await everyPage({ kind: "consumer", agency: "DOJ" }, { limit: 4 })).toEqual(
+      newestFirst(made.filter((item) => item.consumerAgency === "DOJ")),
+    );
+    expect(await everyPage({ kind: "all" }, { limit: 3, outcome: "denied" })).toEqual(
+      newestFirst(made.filter((item) => item.outcome === "denied")),
+    );
+  });
+
+  it("writes an agency's entries to several index partitions", async () => {
+    const partitions = new Set<string>();
+    for (const shard of [10, 11, 12, 13, 14, 15]) {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: marshall({ ":pk": `CHAIN#${shard}` }),
+        }),
+      );
+      for (const item of page.Items ?? []) if (item.gsi1pk?.S) partitions.add(item.gsi1pk.S);
+    }
+    expect([...partitions].filter((partition) => partition.startsWith("CONSUMER#MOH#")).length).toBeGreaterThan(1);
+  });
+
+  it("refuses a cursor it never returned, naming cursor", async () => {
+    await expect(store.query({ kind: "all" }, { limit: 5, cursor: "bm90LWEtY3Vyc29y" })).rejects.toThrow(/cursor/);
   });
 });
