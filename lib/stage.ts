@@ -54,6 +54,13 @@ export interface StageConfig {
    * never every Lambda of the account. Undefined: unbounded (locally, where the runtime bounds it).
    */
   readonly concurrency: { readonly exchange?: number; readonly deliveries?: number };
+  /**
+   * Independent hash chains (shards) of the exchange log, 1-99: appends to different shards never
+   * wait for each other, and each is one message group of the log's FIFO queue. May be raised on
+   * a deployed stage (an entry's shard follows from its transaction id; old chains stay verified
+   * up to their end), never lowered: the chains above the new count would no longer be verified.
+   */
+  readonly logShards: number;
 }
 
 export function isStageName(value: unknown): value is StageName {
@@ -83,5 +90,6 @@ export function stageConfig(name: StageName): StageConfig {
     ...(production ? { traceSampleRate: 0.05 } : {}),
     concurrency:
       name === "local" ? {} : production ? { exchange: 400, deliveries: 50 } : { exchange: 20, deliveries: 5 },
+    logShards: production ? 32 : 8,
   };
 }

@@ -10,16 +10,38 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { ExchangeEntry } from "../../domain/exchange/model.ts";
 import { type ChainedEntry, GENESIS_HASH, link } from "../../domain/exchange-log/chain.ts";
 import type { ExchangeLogStore, LogQuery, LogScope } from "../../domain/exchange-log/model.ts";
-import { queryPage } from "./cursor.ts";
+import { ValidationError } from "../../domain/problem.ts";
+import { MAX_CURSOR_LENGTH } from "./cursor.ts";
 import { equalityFilter, readItems, withoutTableKeys } from "./items.ts";
 import { conditional } from "./writes.ts";
 
 const SEQ_DIGITS = 12;
 
 /**
+ * Transactions the head item remembers, to skip a redelivered message. The FIFO queue hands the
+ * appender at most 10 messages of a shard at a time and none of the shard's later ones until
+ * those are done, so a redelivered message is always among the shard's last 10 entries.
+ */
+const RECENT = 20;
+
+/**
+ * Index partitions each scope's entries are spread over (by shard), so that no agency's or
+ * hour's traffic lands on one partition of the indexes; a listing reads them all.
+ */
+const INDEX_SPREAD = 8;
+
+/** Where a shard's chain ends, and the transactions of its last entries. */
+interface ChainEnd {
+  readonly seq: number;
+  readonly hash: string;
+  readonly recent: readonly string[];
+}
+
+/**
  * The exchange log in DynamoDB: each shard a hash chain of entries at `CHAIN#<shard>` /
  * `SEQ#<seq>`, with a head item recording the last one; indexes by consumer agency, provider
- * agency and time for the scoped reads. Appends use conditional single-item writes only.
+ * agency and time for the scoped reads. Appends use conditional single-item writes only: the
+ * local runtime's DynamoDB (dynalite) has no transactions.
  */
 export class DynamoExchangeLogStore implements ExchangeLogStore {
   constructor(
@@ -28,18 +50,26 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
   ) {}
 
   /**
-   * Appends entries to one shard's chain, in order, exactly once: entries whose transaction is
-   * already among the shard's last ones (a retried batch) are skipped; a slot taken by another
-   * writer makes the append start again from the new head.
+   * Appends entries to one shard's chain, in order, exactly once. The shard's head item (one
+   * consistent read) gives the chain's end and the transactions of its last {@link RECENT}
+   * entries, so a redelivered message is skipped. Each entry is put on the condition that its
+   * slot is free, one after another: a slot already taken (by a concurrent writer, or by an
+   * append whose head update was lost in a crash) makes the append start again from the chain's
+   * true end, read from its newest entries, so the chain never forks and no entry is logged twice.
+   * The head is then advanced once for the whole batch.
    */
   async append(shard: number, entries: readonly ExchangeEntry[]): Promise<ChainedEntry[]> {
+    let end = await this.headState(shard);
     for (let attempt = 0; attempt < 10; attempt++) {
-      // The chain's true end is its newest entry; the head item may lag it after a crash.
-      const recent = await this.newest(shard, 50);
-      const seen = new Set(recent.map((entry) => entry.transactionId));
-      const fresh = entries.filter((entry) => !seen.has(entry.transactionId));
+      const seen = new Set(end.recent);
+      const fresh: ExchangeEntry[] = [];
+      for (const entry of entries) {
+        if (seen.has(entry.transactionId)) continue;
+        seen.add(entry.transactionId);
+        fresh.push(entry);
+      }
       if (fresh.length === 0) return [];
-      const chained = link(fresh, shard, recent[0] ?? { seq: 0, hash: GENESIS_HASH });
+      const chained = link(fresh, shard, end);
       let written = 0;
       try {
         for (const entry of chained) {
@@ -53,12 +83,16 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
           written++;
         }
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        // Another writer took the slot: start again from the new end (what was written stays).
-        if (written > 0) await this.advanceHead(shard, chained[written - 1] as ChainedEntry);
+        if (!(error instanceof ConditionalCheckFailedException)) {
+          if (written > 0) await this.advanceHead(shard, chained.slice(0, written), end.recent);
+          throw error;
+        }
+        // The slot is taken: the chain is past the head. Start again from its newest entries.
+        if (written > 0) await this.advanceHead(shard, chained.slice(0, written), end.recent);
+        end = await this.chainEnd(shard);
         continue;
       }
-      await this.advanceHead(shard, chained[chained.length - 1] as ChainedEntry);
+      await this.advanceHead(shard, chained, end.recent);
       return chained;
     }
     throw new Error(`could not append to log shard ${shard}: too much contention`);
@@ -95,7 +129,13 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
     return { entries: Items.map((entry) => record(unmarshall(entry))), more: LastEvaluatedKey !== undefined };
   }
 
-  /** Entries a scope may see, newest first, within a time range. */
+  /**
+   * Entries a scope may see, newest first, within a time range. The index partition of a scope
+   * (an agency, or all entries) is spread over {@link INDEX_SPREAD} partitions (`#<n>`, from the
+   * entry's shard) so one agency's or one hour's traffic is not written to one partition; a page
+   * reads each of them (and the unspread one of entries written before) and merges them in order.
+   * The cursor is the sort key (`<time>#<transactionId>`) the page ended before.
+   */
   async query(scope: LogScope, query: LogQuery): Promise<{ items: ChainedEntry[]; nextCursor?: string }> {
     const [index, attribute, partition] =
       scope.kind === "consumer"
@@ -103,32 +143,74 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
         : scope.kind === "provider"
           ? ["byProvider", "gsi2", `PROVIDER#${scope.agency}`]
           : ["byTime", "gsi3", "ALL"];
+    const before = query.cursor ? decodeLogCursor(query.cursor) : undefined;
     const values: Record<string, unknown> = {
-      ":partition": partition,
       ":from": query.from ?? "0000",
-      ":to": `${query.to ?? "9999"}~`,
+      ":to": before ?? `${query.to ?? "9999"}~`,
     };
     const filterExpression = equalityFilter({ datasetId: query.datasetId, outcome: query.outcome }, values);
-    return queryPage(
-      this.client,
-      {
-        TableName: this.tableName,
-        IndexName: index,
-        KeyConditionExpression: `${attribute}pk = :partition AND ${attribute}sk BETWEEN :from AND :to`,
-        ...filterExpression,
-        ExpressionAttributeValues: marshall(values),
-        ScanIndexForward: false,
-      },
-      { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) },
-      record,
+    const partitions = [partition, ...Array.from({ length: INDEX_SPREAD }, (_, n) => `${partition}#${n}`)];
+    const pages = await Promise.all(
+      partitions.map(async (value) => {
+        const { Items = [], LastEvaluatedKey } = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: index,
+            KeyConditionExpression: `${attribute}pk = :partition AND ${attribute}sk BETWEEN :from AND :to`,
+            ...filterExpression,
+            ExpressionAttributeValues: marshall({ ...values, ":partition": value }),
+            ScanIndexForward: false,
+            // One more than a page: the entry at the cursor itself is read again and dropped.
+            Limit: query.limit + 1,
+          }),
+        );
+        const items = Items.map((item) => unmarshall(item));
+        const sortKey = (item: Record<string, unknown>) => String(item[`${attribute}sk`]);
+        return {
+          items: items
+            .filter((item) => before === undefined || sortKey(item) < before)
+            .map((item) => ({ key: sortKey(item), item })),
+          // Below this sort key the partition was not read: the page may not go past it.
+          end: LastEvaluatedKey ? String(unmarshall(LastEvaluatedKey)[`${attribute}sk`]) : undefined,
+        };
+      }),
     );
+    const ends = pages.flatMap((page) => (page.end === undefined ? [] : [page.end]));
+    const cut = ends.sort().at(-1);
+    const merged = pages
+      .flatMap((page) => page.items)
+      .filter((entry) => cut === undefined || entry.key >= cut)
+      .sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+    const items = merged.slice(0, query.limit);
+    const next = merged.length > query.limit ? items.at(-1)?.key : cut;
+    return {
+      items: items.map((entry) => record(entry.item)),
+      ...(next !== undefined
+        ? { nextCursor: Buffer.from(JSON.stringify({ before: next })).toString("base64url") }
+        : {}),
+    };
   }
 
-  /** The shard's newest entries (transaction, position, hash), newest first. */
-  private async newest(
-    shard: number,
-    count: number,
-  ): Promise<Array<{ transactionId: string; seq: number; hash: string }>> {
+  /** The shard's end as its head item records it (one consistent read). */
+  private async headState(shard: number): Promise<ChainEnd> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ pk: `CHAIN#${shard}`, sk: "HEAD" }),
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return { seq: 0, hash: GENESIS_HASH, recent: [] };
+    const head = unmarshall(Item);
+    return {
+      seq: Number(head.seq),
+      hash: String(head.hash),
+      recent: Array.isArray(head.recent) ? head.recent.map(String) : [],
+    };
+  }
+
+  /** The shard's true end, from its newest entries: used when the head item lags the chain. */
+  private async chainEnd(shard: number): Promise<ChainEnd> {
     const { Items = [] } = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -138,13 +220,16 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
         ExpressionAttributeNames: { "#hash": "hash" },
         ScanIndexForward: false,
         ConsistentRead: true,
-        Limit: count,
+        Limit: RECENT,
       }),
     );
-    return Items.map((entry) => {
-      const value = unmarshall(entry);
-      return { transactionId: String(value.transactionId), seq: Number(value.seq), hash: String(value.hash) };
-    });
+    const newest = Items.map((entry) => unmarshall(entry));
+    const last = newest[0];
+    return {
+      seq: last ? Number(last.seq) : 0,
+      hash: last ? String(last.hash) : GENESIS_HASH,
+      recent: newest.map((entry) => String(entry.transactionId)).reverse(),
+    };
   }
 
   /**
@@ -176,20 +261,58 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
     return new Map(items.map((item) => [item.datasetId, item.firstAt]));
   }
 
-  private async advanceHead(shard: number, last: ChainedEntry): Promise<void> {
+  /** Moves the head to the last of `appended`, remembering the last {@link RECENT} transactions. */
+  private async advanceHead(
+    shard: number,
+    appended: readonly ChainedEntry[],
+    recent: readonly string[],
+  ): Promise<void> {
+    const last = appended[appended.length - 1] as ChainedEntry;
     await conditional(
       this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: marshall({ pk: `CHAIN#${shard}`, sk: "HEAD" }),
-          UpdateExpression: "SET seq = :seq, #hash = :hash",
+          UpdateExpression: "SET seq = :seq, #hash = :hash, recent = :recent",
           ConditionExpression: "attribute_not_exists(seq) OR seq < :seq",
           ExpressionAttributeNames: { "#hash": "hash" },
-          ExpressionAttributeValues: marshall({ ":seq": last.seq, ":hash": last.hash }),
+          ExpressionAttributeValues: marshall({
+            ":seq": last.seq,
+            ":hash": last.hash,
+            ":recent": [...recent, ...appended.map((entry) => entry.transactionId)].slice(-RECENT),
+          }),
         }),
       ),
     );
   }
+}
+
+/** The sort key a log cursor names; anything else is a cursor this API never returned (a 400 naming `cursor`). */
+function decodeLogCursor(cursor: string): string {
+  const refuse = (reason: string, cause?: unknown): never => {
+    throw new ValidationError(
+      "the cursor is not one this API returned",
+      [{ name: "cursor", reason }],
+      cause === undefined ? undefined : { cause },
+    );
+  };
+  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) refuse("malformed");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch (error) {
+    refuse("malformed", error);
+  }
+  const before = (parsed as { before?: unknown } | null)?.before;
+  if (
+    typeof before !== "string" ||
+    Object.keys(parsed as object).length !== 1 ||
+    before.length === 0 ||
+    Buffer.byteLength(before) > 1024
+  ) {
+    return refuse("does not fit this listing");
+  }
+  return before;
 }
 
 function seqKey(seq: number): string {
@@ -198,14 +321,15 @@ function seqKey(seq: number): string {
 
 function item(entry: ChainedEntry): Record<string, unknown> {
   const order = `${entry.time}#${entry.transactionId}`;
+  const spread = `#${entry.shard % INDEX_SPREAD}`;
   return {
     ...entry,
     pk: `CHAIN#${entry.shard}`,
     sk: seqKey(entry.seq),
-    gsi1pk: `CONSUMER#${entry.consumerAgency}`,
+    gsi1pk: `CONSUMER#${entry.consumerAgency}${spread}`,
     gsi1sk: order,
-    ...(entry.providerAgency ? { gsi2pk: `PROVIDER#${entry.providerAgency}`, gsi2sk: order } : {}),
-    gsi3pk: "ALL",
+    ...(entry.providerAgency ? { gsi2pk: `PROVIDER#${entry.providerAgency}${spread}`, gsi2sk: order } : {}),
+    gsi3pk: `ALL${spread}`,
     gsi3sk: order,
   };
 }

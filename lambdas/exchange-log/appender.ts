@@ -7,7 +7,7 @@ import { exchangeEntryMessage } from "../../adapters/sqs/exchange-entry-message.
 import type { ExchangeEntry } from "../../domain/exchange/model.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { logger } from "../shared/observability.ts";
-import { sqsBatchHandler } from "../shared/sqs-batch.ts";
+import { GroupFailure, sqsGroupBatchHandler } from "../shared/sqs-batch.ts";
 import { exchangeLogEnvironment } from "./environment.ts";
 
 const environment = lazyEnvironment(exchangeLogEnvironment);
@@ -25,23 +25,46 @@ async function markConnections(entries: readonly ExchangeEntry[]): Promise<void>
 }
 
 /**
- * Appends queued exchange entries to their shard's hash chain, in queue order, one entry at a
- * time. The queue is FIFO, one message group per shard: an entry that fails fails its shard's
- * later entries in the batch too, unprocessed, so each chain is still appended in queue order on
- * the retry; other shards go on. An entry already in its chain (a retry) is not appended twice.
+ * Appends queued exchange entries to their shard's hash chain, in queue order. The queue is
+ * FIFO, one message group per shard: a shard's messages of the batch are appended together (one
+ * head read, their entries, one head update); if that fails, one at a time, and the first entry
+ * that fails fails its shard's later entries in the batch too, unprocessed, so each chain is still
+ * appended in queue order on the retry; other shards go on. An entry already in its chain (a
+ * retry) is not appended twice.
  */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(
-    sqsBatchHandler(
+    sqsGroupBatchHandler(
       exchangeEntryMessage,
-      async (entry, record) => {
+      async (messages, group) => {
         store ??= new DynamoExchangeLogStore(dynamoDbClient(), environment().LOG_TABLE_NAME);
-        const shard = Number((record.attributes.MessageGroupId ?? "shard-0").replace(/^shard-/, ""));
-        const appended = await store.append(shard, [entry]);
-        await markConnections([entry]);
-        logger.info("log entry appended", { shard, transactionId: entry.transactionId, appended: appended.length });
+        const shard = Number((group || "shard-0").replace(/^shard-/, ""));
+        const entries = messages.map(({ message }) => message);
+        try {
+          await appendAndMark(shard, entries);
+          return;
+        } catch (error) {
+          logger.warn("log batch append failed; appending its entries one at a time", { shard, error: error as Error });
+        }
+        for (const [index, entry] of entries.entries()) {
+          try {
+            await appendAndMark(shard, [entry]);
+          } catch (error) {
+            throw new GroupFailure(index, { cause: error });
+          }
+        }
       },
-      { failure: "log append failed; the entry and its shard's later ones will be retried", order: "fifo" },
+      { failure: "log append failed; the entry and its shard's later ones will be retried" },
     ),
   );
+
+async function appendAndMark(shard: number, entries: readonly ExchangeEntry[]): Promise<void> {
+  const appended = await (store as DynamoExchangeLogStore).append(shard, entries);
+  await markConnections(entries);
+  logger.info("log entries appended", {
+    shard,
+    transactionIds: entries.map((entry) => entry.transactionId),
+    appended: appended.length,
+  });
+}

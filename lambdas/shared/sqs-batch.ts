@@ -80,3 +80,65 @@ export function sqsBatchHandler<S extends z.ZodMiniType>(
       throwOnFullBatchFailure: false,
     });
 }
+
+/** Thrown by a group handler when the group's messages before `failedFrom` were done and the rest were not. */
+export class GroupFailure extends Error {
+  override readonly name = "GroupFailure";
+  constructor(
+    readonly failedFrom: number,
+    options?: ErrorOptions,
+  ) {
+    super(`the group's messages from position ${failedFrom} failed`, options);
+  }
+}
+
+/**
+ * An SQS FIFO handler that hands each message group's messages of the batch, in order and
+ * parsed against `schema`, to `handle` at once (e.g. to write them together). A malformed
+ * message ends its group there: the messages before it are handled. When `handle` throws, the
+ * whole group failed, or, with a {@link GroupFailure}, its messages from `failedFrom` on. Failed
+ * messages and every later one of their group are reported in `batchItemFailures`, so they stay
+ * queued, in order, for the retry, while other groups go on.
+ */
+export function sqsGroupBatchHandler<S extends z.ZodMiniType>(
+  schema: S,
+  handle: (
+    messages: ReadonlyArray<{ readonly message: z.output<S>; readonly record: SQSRecord }>,
+    group: string,
+  ) => Promise<void>,
+  options: Pick<SqsBatchOptions, "failure">,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  return async (event) => {
+    const groups = new Map<string, SQSRecord[]>();
+    for (const record of event.Records) {
+      const group = record.attributes.MessageGroupId ?? "";
+      groups.set(group, [...(groups.get(group) ?? []), record]);
+    }
+    const failed: SQSRecord[] = [];
+    for (const [group, records] of groups) {
+      const messages: Array<{ message: z.output<S>; record: SQSRecord }> = [];
+      let failedFrom = records.length;
+      for (const [index, record] of records.entries()) {
+        try {
+          messages.push({ message: parseMessage(record.body, schema), record });
+        } catch (error) {
+          logger.error(options.failure, { messageId: record.messageId, error: error as Error });
+          failedFrom = index;
+          break;
+        }
+      }
+      if (messages.length > 0) {
+        try {
+          await handle(messages, group);
+        } catch (error) {
+          const from = error instanceof GroupFailure ? error.failedFrom : 0;
+          const cause = error instanceof GroupFailure && error.cause instanceof Error ? error.cause : (error as Error);
+          logger.error(options.failure, { messageId: records[from]?.messageId, error: cause });
+          failedFrom = Math.min(failedFrom, from);
+        }
+      }
+      failed.push(...records.slice(failedFrom));
+    }
+    return { batchItemFailures: failed.map((record) => ({ itemIdentifier: record.messageId })) };
+  };
+}

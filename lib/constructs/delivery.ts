@@ -11,7 +11,7 @@ import { deliveryEnvironment } from "../../lambdas/delivery/environment.ts";
 import type { StageConfig } from "../stage.ts";
 import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
-import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
+import type { ExchangeLog } from "./exchange-log.ts";
 import { grantItemWrites, grantTable } from "./grants.ts";
 import { type WorkQueue, workQueueFactory } from "./work-queue.ts";
 
@@ -67,7 +67,7 @@ export class Delivery extends Construct {
       DELIVERY_BASE_DELAY_SECONDS: String(props.stage.delivery.baseDelay.toSeconds()),
       PUSH_TIMEOUT_MS: String(PUSH_TIMEOUT.toMilliseconds()),
       LOG_QUEUE_URL: props.log.queue.queue.queueUrl,
-      LOG_SHARDS: String(LOG_SHARDS),
+      LOG_SHARDS: String(props.stage.logShards),
     };
     const common = { stage: props.stage, version: props.version, environmentSchema: deliveryEnvironment, environment };
     const entry = (file: string) => fileURLToPath(new URL(`../../lambdas/delivery/${file}`, import.meta.url));

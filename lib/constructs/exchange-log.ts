@@ -22,9 +22,6 @@ import { DscpFunction } from "./dscp-function.ts";
 import { grantObjects, grantTable } from "./grants.ts";
 import { type WorkQueue, workQueueFactory } from "./work-queue.ts";
 
-/** Independent hash chains of the log: appends to different shards never wait for each other. */
-export const LOG_SHARDS = 8;
-
 export interface ExchangeLogProps {
   readonly api: RestApi;
   readonly authorizer: IAuthorizer;
@@ -49,7 +46,12 @@ const APPENDER_TIMEOUT = Duration.seconds(30);
  * The log's FIFO queue, made before the functions that write to it (the authoriser logs
  * refused exchanges too) and handed to {@link ExchangeLog}, which consumes it.
  */
-export const exchangeLogQueue = workQueueFactory({ consumerTimeout: APPENDER_TIMEOUT, fifo: true });
+export const exchangeLogQueue = workQueueFactory({
+  consumerTimeout: APPENDER_TIMEOUT,
+  fifo: true,
+  // Throughput and deduplication per message group (per shard): the queue's ceiling grows with the shards.
+  highThroughput: true,
+});
 
 /** Lets a function send entries to the log's queue, and nothing else. */
 export function grantLogWrite(queue: WorkQueue, encryptionKey: IKey, fn: IFunction): void {
@@ -78,7 +80,7 @@ export class ExchangeLog extends Construct {
     this.encryptionKey = props.encryptionKey;
     const common = {
       environmentSchema: exchangeLogEnvironment,
-      environment: { LOG_TABLE_NAME: props.logTable.tableName, LOG_SHARDS: String(LOG_SHARDS) },
+      environment: { LOG_TABLE_NAME: props.logTable.tableName, LOG_SHARDS: String(props.stage.logShards) },
       stage: props.stage,
       version: props.version,
     };
@@ -91,9 +93,14 @@ export class ExchangeLog extends Construct {
       synchronous: true,
       timeout: APPENDER_TIMEOUT,
     });
-    grantTable(appender, props.logTable, ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"], {
-      writes: true,
-    });
+    grantTable(
+      appender,
+      props.logTable,
+      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+      {
+        writes: true,
+      },
+    );
     this.queue = props.queue;
     this.queue.connect(appender, { batchSize: 10 });
 

@@ -11,7 +11,7 @@ import { platformKeysEnvironment } from "../../lambdas/platform-keys/environment
 import type { StageConfig } from "../stage.ts";
 import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
-import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
+import type { ExchangeLog } from "./exchange-log.ts";
 import { grantTable } from "./grants.ts";
 
 export interface ExchangeProps {
@@ -51,7 +51,7 @@ export class Exchange extends Construct {
         PLATFORM_ISSUER: props.issuer,
         UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT.toMilliseconds()),
         LOG_QUEUE_URL: props.log.queue.queue.queueUrl,
-        LOG_SHARDS: String(LOG_SHARDS),
+        LOG_SHARDS: String(props.stage.logShards),
       },
       stage: props.stage,
       version: props.version,

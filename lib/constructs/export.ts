@@ -13,7 +13,7 @@ import { exportApiEnvironment, exportEnvironment } from "../../lambdas/export/en
 import type { StageConfig } from "../stage.ts";
 import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
-import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
+import type { ExchangeLog } from "./exchange-log.ts";
 import { grantItemWrites, grantObjects, grantTable } from "./grants.ts";
 import { taskStateMachine } from "./task-machine.ts";
 
@@ -51,7 +51,7 @@ export class Export extends Construct {
       PLATFORM_KEY_ID: props.signingKey.keyId,
       PLATFORM_ISSUER: props.issuer,
       LOG_QUEUE_URL: props.log.queue.queue.queueUrl,
-      LOG_SHARDS: String(LOG_SHARDS),
+      LOG_SHARDS: String(props.stage.logShards),
     };
     const entry = (file: string) => fileURLToPath(new URL(`../../lambdas/export/${file}`, import.meta.url));
 

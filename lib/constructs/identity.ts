@@ -6,7 +6,7 @@ import { authorizerEnvironment } from "../../lambdas/authorizer/environment.ts";
 import { registryEnvironment } from "../../lambdas/registry/environment.ts";
 import type { StageConfig } from "../stage.ts";
 import { DscpFunction } from "./dscp-function.ts";
-import { grantLogWrite, LOG_SHARDS } from "./exchange-log.ts";
+import { grantLogWrite } from "./exchange-log.ts";
 import { grantTable } from "./grants.ts";
 import type { WorkQueue } from "./work-queue.ts";
 
@@ -47,7 +47,7 @@ export class Identity extends Construct {
         REPLAY_TABLE_NAME: props.replayTable.tableName,
         PLATFORM_AUDIENCE: props.audience,
         LOG_QUEUE_URL: props.logQueue.queue.queueUrl,
-        LOG_SHARDS: String(LOG_SHARDS),
+        LOG_SHARDS: String(props.stage.logShards),
         REGISTRY_CACHE_SECONDS: String(props.stage.registryCache.toSeconds()),
       },
       serviceName: "dscp-authorizer",

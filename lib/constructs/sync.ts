@@ -14,7 +14,7 @@ import { syncApiEnvironment, syncWorkerEnvironment } from "../../lambdas/sync/en
 import type { StageConfig } from "../stage.ts";
 import { addRoutes } from "./api-routes.ts";
 import { DscpFunction } from "./dscp-function.ts";
-import { type ExchangeLog, LOG_SHARDS } from "./exchange-log.ts";
+import type { ExchangeLog } from "./exchange-log.ts";
 import { grantObjects, grantTable } from "./grants.ts";
 import { taskStateMachine } from "./task-machine.ts";
 import { type WorkQueue, workQueueFactory } from "./work-queue.ts";
@@ -110,7 +110,7 @@ export class Sync extends Construct {
       environment: {
         ...tables,
         LOG_QUEUE_URL: props.log.queue.queue.queueUrl,
-        LOG_SHARDS: String(LOG_SHARDS),
+        LOG_SHARDS: String(props.stage.logShards),
         SYNC_STATE_MACHINE_ARN: stateMachine.stateMachineArn,
       },
       entry: fileURLToPath(new URL("../../lambdas/sync/handler.ts", import.meta.url)),

@@ -2,7 +2,7 @@ import { Duration, type RemovalPolicy, Validations } from "aws-cdk-lib";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
-import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 
 export interface WorkQueueProps {
@@ -15,6 +15,12 @@ export interface WorkQueueProps {
   readonly removalPolicy: RemovalPolicy;
   /** First-in first-out per message group, with deduplication. @default false */
   readonly fifo?: boolean;
+  /**
+   * FIFO high-throughput mode: throughput limited per message group, not per queue, and
+   * deduplication per message group (a message's deduplication id need only be unique in its
+   * group). Only with `fifo`. @default false
+   */
+  readonly highThroughput?: boolean;
 }
 
 /** Where a capability's queue is kept: the stateful stack's key and its stage's removal policy. */
@@ -48,6 +54,12 @@ export class WorkQueue extends Construct {
       enforceSSL: true,
       removalPolicy: props.removalPolicy,
       ...(props.fifo ? { fifo: true } : {}),
+      ...(props.fifo && props.highThroughput
+        ? {
+            fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+            deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
+          }
+        : {}),
     };
     this.deadLetterQueue = new Queue(this, "DeadLetters", { ...common, retentionPeriod: Duration.days(14) });
     Validations.of(this.deadLetterQueue).acknowledge({

@@ -732,6 +732,28 @@ describe("exchange log evidence (Art. 13)", () => {
 
     expect(writers).toEqual(["ExchangeLogAppender"]);
   });
+
+  it("queues entries on a FIFO queue in high-throughput mode: throughput and deduplication per shard", () => {
+    local.template.hasResourceProperties("AWS::SQS::Queue", {
+      FifoQueue: true,
+      FifoThroughputLimit: "perMessageGroupId",
+      DeduplicationScope: "messageGroup",
+      RedrivePolicy: Match.anyValue(),
+    });
+  });
+
+  it.each([
+    ["local", 8],
+    ["prod", 32],
+  ] as const)("gives every function of the %s stage that writes or reads the log its %i shards", (stage, shards) => {
+    const synthesized = stage === "local" ? local : prod;
+    const counts = Object.values(synthesized.template.findResources("AWS::Lambda::Function"))
+      .map((fn) => fn.Properties.Environment?.Variables?.LOG_SHARDS)
+      .filter((value) => value !== undefined);
+
+    expect(counts.length).toBeGreaterThanOrEqual(8);
+    expect(new Set(counts)).toEqual(new Set([String(shards)]));
+  });
 });
 
 describe("portability", () => {

@@ -22,6 +22,15 @@ export function registryTable(table = "registry"): Promise<DynaliteTable> {
   ]);
 }
 
+/** Shaped like the exchange-log table: `pk`/`sk`, indexes `byConsumer`, `byProvider`, `byTime` on `gsi1`-`gsi3`. */
+export function exchangeLogTable(table = "exchange-log"): Promise<DynaliteTable> {
+  return dynaliteTable(table, [
+    ["byConsumer", "gsi1"],
+    ["byProvider", "gsi2"],
+    ["byTime", "gsi3"],
+  ]);
+}
+
 /** A table keyed `pk`/`sk`, each index `[name, prefix]` keyed `<prefix>pk`/`<prefix>sk`. */
 async function dynaliteTable(table: string, indexes: ReadonlyArray<readonly [string, string]>): Promise<DynaliteTable> {
   const server = dynalite({ createTableMs: 0 });

@@ -1,7 +1,13 @@
 import type { Context, SQSRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import * as z from "zod/mini";
-import { MalformedMessageError, parseMessage, sqsBatchHandler } from "../../../lambdas/shared/sqs-batch.ts";
+import {
+  GroupFailure,
+  MalformedMessageError,
+  parseMessage,
+  sqsBatchHandler,
+  sqsGroupBatchHandler,
+} from "../../../lambdas/shared/sqs-batch.ts";
 
 const work = z.object({ n: z.number() });
 const context = { functionName: "test", getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
@@ -109,5 +115,86 @@ describe("sqsBatchHandler", () => {
 
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: "a1" }, { itemIdentifier: "a2" }]);
     expect(seen).toEqual([]);
+  });
+});
+
+describe("sqsGroupBatchHandler", () => {
+  const batch = {
+    Records: [
+      record("a1", '{"n":1}', "shard-a"),
+      record("b1", '{"n":10}', "shard-b"),
+      record("a2", '{"n":2}', "shard-a"),
+      record("a3", '{"n":3}', "shard-a"),
+      record("b2", '{"n":11}', "shard-b"),
+    ],
+  };
+
+  it("hands each group's messages to the handler at once, in queue order", async () => {
+    const calls: Array<[string, number[]]> = [];
+    const handler = sqsGroupBatchHandler(
+      work,
+      async (messages, group) => void calls.push([group, messages.map(({ message }) => message.n)]),
+      { failure: "failed" },
+    );
+
+    const response = await handler(batch, context);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(calls).toEqual([
+      ["shard-a", [1, 2, 3]],
+      ["shard-b", [10, 11]],
+    ]);
+  });
+
+  it("fails a group's messages from the one its handler names, and only that group's", async () => {
+    const handler = sqsGroupBatchHandler(
+      work,
+      async (messages, group) => {
+        if (group === "shard-a") throw new GroupFailure(1, { cause: new Error(`message ${messages[1]?.message.n}`) });
+      },
+      { failure: "failed" },
+    );
+
+    const response = await handler(batch, context);
+
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(["a2", "a3"]);
+  });
+
+  it("fails the whole group when its handler throws anything else", async () => {
+    const handler = sqsGroupBatchHandler(
+      work,
+      async (_messages, group) => {
+        if (group === "shard-b") throw new Error("unavailable");
+      },
+      { failure: "failed" },
+    );
+
+    const response = await handler(batch, context);
+
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(["b1", "b2"]);
+  });
+
+  it("handles a group's messages before a malformed one and fails it and the later ones", async () => {
+    const calls: number[][] = [];
+    const handler = sqsGroupBatchHandler(
+      work,
+      async (messages) => void calls.push(messages.map(({ message }) => message.n)),
+      { failure: "failed" },
+    );
+
+    const response = await handler(
+      {
+        Records: [
+          record("a1", '{"n":1}', "shard-a"),
+          record("a2", "{not json", "shard-a"),
+          record("a3", '{"n":3}', "shard-a"),
+          record("b1", '{"n":10}', "shard-b"),
+        ],
+      },
+      context,
+    );
+
+    expect(calls).toEqual([[1], [10]]);
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(["a2", "a3"]);
   });
 });
