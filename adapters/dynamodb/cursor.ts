@@ -18,6 +18,25 @@ export function encodeCursor(key: Record<string, AttributeValue>): string {
   return Buffer.from(JSON.stringify(key)).toString("base64url");
 }
 
+/** A cursor this API never returned: a 400 naming `cursor`, never a 500. */
+export function refuseCursor(reason: string, cause?: unknown): never {
+  throw new ValidationError(
+    "the cursor is not one this API returned",
+    [{ name: "cursor", reason }],
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** The JSON a cursor carries: bounded base64url, or refused as malformed. */
+export function parseCursor(cursor: string): unknown {
+  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) refuseCursor("malformed");
+  try {
+    return JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch (error) {
+    return refuseCursor("malformed", error);
+  }
+}
+
 /**
  * The start key a cursor names, checked against the query it continues before DynamoDB sees it:
  * exactly the table's key attributes (`pk`, `sk`) and the index's (`gsiNpk`, `gsiNsk`) when the
@@ -26,30 +45,18 @@ export function encodeCursor(key: Record<string, AttributeValue>): string {
  * page of another partition (another tenant's listing).
  */
 export function decodeCursor(cursor: string, input: QueryCommandInput): Record<string, AttributeValue> {
-  const refuse = (reason: string, cause?: unknown): never => {
-    throw new ValidationError(
-      "the cursor is not one this API returned",
-      [{ name: "cursor", reason }],
-      cause === undefined ? undefined : { cause },
-    );
-  };
-  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) refuse("malformed");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch (error) {
-    refuse("malformed", error);
-  }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return refuse("malformed");
+  const parsed = parseCursor(cursor);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return refuseCursor("malformed");
   const key = parsed as Record<string, unknown>;
   const partition = partitionOf(input);
   const expected = new Set(["pk", "sk"]);
   if (input.IndexName) {
-    if (!partition || !/^gsi\d+pk$/.test(partition.attribute)) return refuse("does not fit this listing");
+    if (!partition || !/^gsi\d+pk$/.test(partition.attribute)) return refuseCursor("does not fit this listing");
     expected.add(partition.attribute).add(partition.attribute.replace(/pk$/, "sk"));
   }
   const names = Object.keys(key);
-  if (names.length !== expected.size || !names.every((name) => expected.has(name))) refuse("does not fit this listing");
+  if (names.length !== expected.size || !names.every((name) => expected.has(name)))
+    refuseCursor("does not fit this listing");
   const start: Record<string, AttributeValue> = {};
   for (const name of names) {
     const value = key[name] as Record<string, unknown> | null;
@@ -60,12 +67,12 @@ export function decodeCursor(cursor: string, input: QueryCommandInput): Record<s
       text.length === 0 ||
       Buffer.byteLength(text) > MAX_KEY_VALUE_BYTES
     ) {
-      refuse("does not fit this listing");
+      refuseCursor("does not fit this listing");
     }
     start[name] = { S: text as string };
   }
   if (partition && partition.value !== undefined && start[partition.attribute]?.S !== partition.value) {
-    refuse("belongs to another listing");
+    refuseCursor("belongs to another listing");
   }
   return start;
 }

@@ -10,8 +10,7 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { ExchangeEntry } from "../../domain/exchange/model.ts";
 import { type ChainedEntry, GENESIS_HASH, link } from "../../domain/exchange-log/chain.ts";
 import type { ExchangeLogStore, LogQuery, LogScope } from "../../domain/exchange-log/model.ts";
-import { ValidationError } from "../../domain/problem.ts";
-import { MAX_CURSOR_LENGTH } from "./cursor.ts";
+import { parseCursor, refuseCursor } from "./cursor.ts";
 import { equalityFilter, readItems, withoutTableKeys } from "./items.ts";
 import { conditional } from "./writes.ts";
 
@@ -289,20 +288,7 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
 
 /** The sort key a log cursor names; anything else is a cursor this API never returned (a 400 naming `cursor`). */
 function decodeLogCursor(cursor: string): string {
-  const refuse = (reason: string, cause?: unknown): never => {
-    throw new ValidationError(
-      "the cursor is not one this API returned",
-      [{ name: "cursor", reason }],
-      cause === undefined ? undefined : { cause },
-    );
-  };
-  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) refuse("malformed");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch (error) {
-    refuse("malformed", error);
-  }
+  const parsed = parseCursor(cursor);
   const before = (parsed as { before?: unknown } | null)?.before;
   if (
     typeof before !== "string" ||
@@ -310,7 +296,7 @@ function decodeLogCursor(cursor: string): string {
     before.length === 0 ||
     Buffer.byteLength(before) > 1024
   ) {
-    return refuse("does not fit this listing");
+    return refuseCursor("does not fit this listing");
   }
   return before;
 }
