@@ -5,6 +5,7 @@ import { DynamoExchangeLogStore } from "../../../adapters/dynamodb/exchange-log-
 import type { ExchangeEntry } from "../../../domain/exchange/model.ts";
 import { GENESIS_HASH, link, ShardVerifier } from "../../../domain/exchange-log/chain.ts";
 import type { LogQuery, LogScope } from "../../../domain/exchange-log/model.ts";
+import { exchangeEntryFixture } from "../domain/fixtures.ts";
 import { exchangeLogTable } from "../dynalite-table.ts";
 
 /* The exchange log's appends against dynalite: the head item, redeliveries, batches and a racing writer. */
@@ -14,24 +15,13 @@ let stop: () => Promise<void>;
 const table = "exchange-log";
 let store: DynamoExchangeLogStore;
 
-const entry = (id: string, second = 0): ExchangeEntry => ({
-  transactionId: id,
-  time: `2026-11-27T08:00:${String(second % 60).padStart(2, "0")}.000Z`,
-  consumerSystem: "HCM.PORTAL",
-  consumerAgency: "HCM",
-  datasetId: "MPS.POPULATION.CITIZENS",
-  providerSystem: "MPS.POPULATION",
-  providerAgency: "MPS",
-  operation: "get-record",
-  method: "request",
-  fieldsReturned: ["personalId"],
-  recordCount: 1,
-  outcome: "allowed",
-  status: 200,
-  latencyMs: 12,
-  bytes: 100,
-  crossBorder: false,
-});
+const entry = (id: string, second = 0): ExchangeEntry =>
+  exchangeEntryFixture({
+    transactionId: id,
+    time: `2026-11-27T08:00:${String(second % 60).padStart(2, "0")}.000Z`,
+    providerSystem: "MPS.POPULATION",
+    providerAgency: "MPS",
+  });
 
 beforeAll(async () => {
   ({ client, stop } = await exchangeLogTable(table));

@@ -2,23 +2,9 @@ import { describe, expect, it } from "vitest";
 import { chunkMessage } from "../../../adapters/sqs/chunk-message.ts";
 import { exchangeEntryMessage } from "../../../adapters/sqs/exchange-entry-message.ts";
 import { oversightMessage } from "../../../adapters/sqs/oversight-message.ts";
+import { exchangeEntryFixture } from "../domain/fixtures.ts";
 
-const entry = {
-  transactionId: "t-1",
-  time: "2026-11-30T00:00:00.000Z",
-  consumerSystem: "HCM.PORTAL",
-  consumerAgency: "HCM",
-  datasetId: "MPS.POPULATION.CITIZENS",
-  operation: "get-record",
-  method: "request",
-  fieldsReturned: ["personalId"],
-  recordCount: 1,
-  outcome: "allowed",
-  status: 200,
-  latencyMs: 12,
-  bytes: 80,
-  crossBorder: false,
-};
+const entry = exchangeEntryFixture({ transactionId: "t-1", time: "2026-11-30T00:00:00.000Z" });
 
 describe("exchangeEntryMessage", () => {
   it("keeps every field of an entry, also one it does not know, since the entry is hashed as queued", () => {
