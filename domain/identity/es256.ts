@@ -13,3 +13,8 @@ export function derToJose(der: Uint8Array, size: number): Uint8Array {
   };
   return Buffer.concat([integer(), integer()]);
 }
+
+/** The signing input of a compact JWS: the protected header and the payload, each JSON in base64url. */
+export function jwsSigningInput(header: object, payload: object): string {
+  return `${Buffer.from(JSON.stringify(header)).toString("base64url")}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}`;
+}

@@ -2,7 +2,7 @@ import { createHash, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { type JWTVerifyGetKey, jwtVerify } from "jose";
 import { DependencyUnavailableError } from "../problem.ts";
 import { PlatformTokenError } from "./errors.ts";
-import { derToJose } from "./es256.ts";
+import { derToJose, jwsSigningInput } from "./es256.ts";
 import type { PlatformSigner } from "./platform-token.ts";
 
 /** `typ` of a key certificate: a compact JWS, signed by a published platform key. */
@@ -71,7 +71,7 @@ export async function certifyKey(platform: PlatformSigner, claims: KeyCertificat
   }
   const header = { alg: "ES256", kid: platform.keyId, typ: KEY_CERTIFICATE_TYPE };
   const payload = { kid: claims.kid, jwk: claims.jwk, iat: claims.iat, exp: claims.exp };
-  const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
+  const signingInput = jwsSigningInput(header, payload);
   const der = await platform.sign(Buffer.from(signingInput));
   return `${signingInput}.${Buffer.from(derToJose(der, 32)).toString("base64url")}`;
 }
@@ -177,8 +177,4 @@ export async function verifyKeyCertificate(
 export function jwkThumbprint(jwk: EnvironmentJwk): string {
   const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
   return createHash("sha256").update(canonical).digest("base64url");
-}
-
-function base64url(text: string): string {
-  return Buffer.from(text).toString("base64url");
 }

@@ -1,6 +1,7 @@
 import { randomUUID, sign } from "node:crypto";
 import { decodeProtectedHeader, importJWK, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { PlatformTokenError } from "./errors.ts";
+import { jwsSigningInput } from "./es256.ts";
 import {
   CERTIFICATE_HEADER,
   type EnvironmentKeys,
@@ -59,7 +60,7 @@ export async function signPlatformToken(keys: EnvironmentKeys, call: PlatformCal
     htu: canonicalTarget(call.path, call.query),
     ...(call.body ? { bdy: bodyDigest(call.body) } : {}),
   };
-  const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
+  const signingInput = jwsSigningInput(header, claims);
   const signature = sign("sha256", Buffer.from(signingInput), { key: key.privateKey, dsaEncoding: "ieee-p1363" });
   return `${signingInput}.${signature.toString("base64url")}`;
 }
@@ -134,8 +135,4 @@ export async function platformJwk(signer: PlatformSigner): Promise<Record<string
     alg: "ES256",
     use: "sig",
   };
-}
-
-function base64url(text: string): string {
-  return Buffer.from(text).toString("base64url");
 }
