@@ -1,4 +1,5 @@
 import { generateKeyPairSync, type JsonWebKey, sign } from "node:crypto";
+import type { SchemaVersion } from "../../../domain/dictionary/model.ts";
 import type { ExchangeEntry } from "../../../domain/exchange/model.ts";
 import type { PackageSpec } from "../../../domain/export/package.ts";
 import type { PlatformSigner } from "../../../domain/identity/platform-token.ts";
@@ -168,3 +169,15 @@ export function memoryRegistry(): RegistryStore & { systems: Map<string, SystemR
     },
   };
 }
+
+/** The citizen schema the sync tests validate against: an id required, a name, nothing else. */
+export const citizenSchemaFixture = {
+  id: "MPS.CITIZEN",
+  version: "1.0.0",
+  jsonSchema: {
+    type: "object",
+    properties: { personalId: { type: "string" }, fullName: { type: "string" } },
+    required: ["personalId"],
+    additionalProperties: false,
+  },
+} as unknown as SchemaVersion;

@@ -13,6 +13,7 @@ import type { Chunk } from "../../../domain/sync/model.ts";
 import { BatchReader } from "../../../domain/sync/status.ts";
 import { Submission } from "../../../domain/sync/submission.ts";
 import { integratedTable } from "../dynalite-table.ts";
+import { citizenSchemaFixture } from "./fixtures.ts";
 import { memoryObjects } from "./memory-objects.ts";
 
 /*
@@ -40,16 +41,7 @@ const other = {
   providerSystem: "MOH.HEALTH",
   managingAgency: "MOH",
 } as unknown as Dataset;
-const schema = {
-  id: "MPS.CITIZEN",
-  version: "1.0.0",
-  jsonSchema: {
-    type: "object",
-    properties: { personalId: { type: "string" }, fullName: { type: "string" } },
-    required: ["personalId"],
-    additionalProperties: false,
-  },
-} as unknown as SchemaVersion;
+const schema = citizenSchemaFixture;
 const provider: Caller = {
   systemId: "MPS.POPULATION",
   agencyCode: "MPS",

@@ -1,25 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { Dataset } from "../../../domain/catalog/model.ts";
-import type { SchemaVersion } from "../../../domain/dictionary/model.ts";
 import { RecordValidator } from "../../../domain/dictionary/validator.ts";
 import type { Batch } from "../../../domain/sync/model.ts";
 import { objectKeys } from "../../../domain/sync/objects.ts";
 import { Preparation } from "../../../domain/sync/preparation.ts";
+import { citizenSchemaFixture } from "./fixtures.ts";
 import { memoryObjects } from "./memory-objects.ts";
 
 /* An uploaded batch prepared on in-memory ports: its lines validated once, split by key, rejections reported. */
 
 const dataset = { id: "MPS.POPULATION.REGISTER", keyFields: ["personalId"] } as unknown as Dataset;
-const schema = {
-  id: "MPS.CITIZEN",
-  version: "1.0.0",
-  jsonSchema: {
-    type: "object",
-    properties: { personalId: { type: "string" }, fullName: { type: "string" } },
-    required: ["personalId"],
-    additionalProperties: false,
-  },
-} as unknown as SchemaVersion;
+const schema = citizenSchemaFixture;
 const uploadKey = objectKeys.upload(dataset.id, "upload-0001");
 const batch = {
   batchId: "upload-0001",
