@@ -37,11 +37,11 @@ export interface BenchPlatform {
  */
 export async function startBenchPlatform(
   name: string,
-  options: { maxConcurrency?: number } = {},
+  options: { maxConcurrency?: number; context?: Record<string, string> } = {},
 ): Promise<BenchPlatform> {
   const workDir = join(PROJECT_ROOT, ".dscp", name);
   const assemblyDir = join(workDir, "cdk.out");
-  await synthesize({ outdir: assemblyDir, quiet: true });
+  await synthesize({ outdir: assemblyDir, quiet: true, ...(options.context ? { context: options.context } : {}) });
   const runtime = await startLocalRuntime({
     assemblyDir,
     dataDir: join(workDir, "data"),
