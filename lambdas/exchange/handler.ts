@@ -17,7 +17,7 @@ import { endpointPolicy } from "../../domain/registry/endpoint-policy.ts";
 import { parseJsonBody } from "../../domain/validation.ts";
 import { callerOf } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
-import { httpHandler, ok } from "../shared/http.ts";
+import { httpHandler, ok } from "../shared/http-core.ts";
 import { logger, metrics } from "../shared/observability.ts";
 import { dispatch, pathParameter, queryParameters } from "../shared/routes.ts";
 import { exchangeEnvironment } from "./environment.ts";

@@ -1,6 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { Tracer } from "@aws-lambda-powertools/tracer";
 
 /**
  * Powertools Metrics that publishes only when an invocation recorded a metric. Most invocations
@@ -18,7 +17,8 @@ export class QuietMetrics extends Metrics {
 }
 
 // Module-scope singletons: created once per execution environment, reused while it is warm.
+// The tracer lives apart, in tracing.ts: importing the X-Ray SDK installs async hooks on every
+// promise of the process, which the functions on the exchange path do without.
 // Service name and namespace come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE.
 export const logger = new Logger();
 export const metrics = new QuietMetrics();
-export const tracer = new Tracer();
