@@ -8,6 +8,7 @@ import type { AwsCallCounter } from "./aws-calls.ts";
 import { loadFauxqsStores, persistentS3Store } from "./persistent-s3-store.ts";
 import {
   acceptEverySqsCharacter,
+  receiveFifoGroupsLikeSqs,
   restoreQueuedMessages,
   type SqsStoreLike,
   saveQueuedMessages,
@@ -46,6 +47,7 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
 
   const { S3Store, SqsStore, SnsStore } = await loadFauxqsStores();
   await acceptEverySqsCharacter();
+  await receiveFifoGroupsLikeSqs();
   const sqsStore = new SqsStore() as SqsStoreLike & { host?: string };
   // fauxqs names queues http://sqs.<region>.localhost:<port>/…, a host that needs its DNS trick.
   // Without a host it uses the request's own (127.0.0.1:<port>), which SDK clients that send to

@@ -1,5 +1,6 @@
 import {
   CreateQueueCommand,
+  DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
@@ -56,5 +57,45 @@ describe("the local SQS emulator", () => {
     await expect(sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "bell \u0007" }))).rejects.toThrow(
       /Invalid characters/,
     );
+  });
+
+  it("receives a FIFO queue's messages as SQS does: as many of one group as it can, in order, then the next groups", async () => {
+    const { QueueUrl: fifo = "" } = await sqs.send(
+      new CreateQueueCommand({ QueueName: "groups.fifo", Attributes: { FifoQueue: "true" } }),
+    );
+    // Interleaved: a1 b1 a2 b2 … a5, then c1.
+    const sends = ["a1", "b1", "a2", "b2", "a3", "b3", "a4", "a5", "c1"];
+    for (const body of sends) {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: fifo,
+          MessageBody: body,
+          MessageGroupId: body.slice(0, 1),
+          MessageDeduplicationId: body,
+        }),
+      );
+    }
+    const receive = async (max: number) =>
+      (await sqs.send(new ReceiveMessageCommand({ QueueUrl: fifo, MaxNumberOfMessages: max }))).Messages ?? [];
+
+    const first = await receive(4);
+    const second = await receive(10);
+    // Every group holding messages in flight is locked: nothing more until they are deleted.
+    const third = await receive(10);
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: fifo,
+        Entries: [...first, ...second].map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: String(message.ReceiptHandle),
+        })),
+      }),
+    );
+    const fourth = await receive(10);
+
+    expect(first.map((message) => message.Body)).toEqual(["a1", "a2", "a3", "a4"]);
+    expect(second.map((message) => message.Body)).toEqual(["b1", "b2", "b3", "c1"]);
+    expect(third).toEqual([]);
+    expect(fourth.map((message) => message.Body)).toEqual(["a5"]);
   });
 });
