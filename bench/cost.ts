@@ -59,7 +59,7 @@ interface ExchangeResult {
 const LOG_TABLE_INDEXES = 3;
 
 /**
- * Write units the log table's indexes add per exchange, which the wire bytes cannot show: each
+ * Write units the log table's indexes add per exchange, which the calls themselves cannot show: each
  * entry the appender puts is written again to each index, at the entry's size. The appender's
  * other write (the chain head's UpdateItem) is taken as one unit.
  */
@@ -113,7 +113,7 @@ interface SyncResult {
 /**
  * Write units per record applied, from the code: its current item and its history item (each
  * under 1 KB, one unit each even inside a BatchWriteItem) and the current item's `byDataset`
- * index entry. The wire estimate cannot see per-item rounding inside a batch.
+ * index entry, which the counted calls cannot show: a floor under what they counted.
  */
 const SYNC_WRITE_UNITS_PER_RECORD = 3;
 
@@ -189,7 +189,7 @@ const output = {
   method: {
     lambdaDuration:
       "lower bound: each function's measured CPU ms, stretched by 1769 MB / its memory (its share of a vCPU), plus the measured upstream wait for the exchange function; requests as invoked",
-    dynamodb: `request units estimated per call by the local runtime from bytes on the wire (reads per 4 KB, strongly consistent; writes per 1 KB), plus the log table's ${LOG_TABLE_INDEXES} index writes of each appended entry; the appender's read of a shard's newest 50 entries grows with the chain (short in a benchmark run)`,
+    dynamodb: `request units per call as DynamoDB computes them from the items each call writes or reads (counted by the local runtime), plus the log table's ${LOG_TABLE_INDEXES} index writes of each appended entry`,
     sqs: "every counted SQS call (sends by the functions, receives and deletes by the event source mapping) at the FIFO price; idle polls locally are every second, on AWS every 20 s",
     kms: "Sign/Verify/GetPublicKey at the asymmetric price, others at the symmetric price",
     cloudWatchLogs: `measured bytes of function logs and API access log + ${EXECUTION_LOG_BYTES_PER_REQUEST} bytes of API Gateway execution log at INFO per request + ${PLATFORM_LOG_BYTES_PER_INVOCATION} bytes of Lambda platform records per invocation (estimates)`,

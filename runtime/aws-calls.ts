@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { requestUnits } from "./request-units.ts";
 
 /** Calls counted per caller, then per `service:Operation` (e.g. `dynamodb:GetItem`). */
 export type AwsCallCounts = Record<string, Record<string, number>>;
@@ -104,7 +105,8 @@ const DYNAMODB_READS = new Set(["GetItem", "Query", "Scan", "BatchGetItem", "Tra
 const DYNAMODB_WRITES = new Set(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"]);
 
 /**
- * DynamoDB request units one call is estimated to use, from its bytes on the wire: a read,
+ * DynamoDB request units one call is estimated to use when its bodies are not at hand, from its
+ * bytes on the wire: a read,
  * one unit per 4 KB of response (strongly consistent); a write, one per 1 KB of request.
  * Wire JSON is larger than DynamoDB's item size (so this overstates) and index writes are not
  * seen (so writes to indexed tables are understated). Undefined for anything but DynamoDB
@@ -121,6 +123,20 @@ export function estimatedRequestUnits(
   return undefined;
 }
 
+/** Request units from a DynamoDB call's JSON bodies; undefined if they do not parse (or it is no read or write). */
+function unitsFromBodies(
+  operation: string,
+  bodies: { readonly request: string; readonly response: string },
+): { readonly kind: "read" | "write"; readonly units: number } | undefined {
+  const [service, name = ""] = operation.split(":");
+  if (service !== "dynamodb") return undefined;
+  try {
+    return requestUnits(name, JSON.parse(bodies.request || "{}"), JSON.parse(bodies.response || "{}"));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Counts the requests the emulators receive, per caller and operation. */
 export class AwsCallCounter {
   private readonly counts = new Map<string, Map<string, number>>();
@@ -128,13 +144,19 @@ export class AwsCallCounter {
   /**
    * Counts one request; with its bytes (request and response), also the DynamoDB request units
    * it is estimated to use, as the pseudo-operations `dynamodb:ReadRequestUnits` and
-   * `dynamodb:WriteRequestUnits`.
+   * `dynamodb:WriteRequestUnits`: from the items in its bodies when they are given (as
+   * DynamoDB computes them), else from its bytes on the wire.
    */
-  record(request: AwsRequest, bytes?: { readonly request: number; readonly response: number }): void {
+  record(
+    request: AwsRequest,
+    bytes?: { readonly request: number; readonly response: number },
+    bodies?: { readonly request: string; readonly response: string },
+  ): void {
     const caller = awsCaller(request.headers);
     const operation = awsOperation(request);
     this.add(caller, operation);
-    const estimate = bytes && estimatedRequestUnits(operation, bytes);
+    const estimate =
+      (bodies && unitsFromBodies(operation, bodies)) ?? (bytes && estimatedRequestUnits(operation, bytes));
     if (estimate)
       this.add(
         caller,
@@ -143,8 +165,27 @@ export class AwsCallCounter {
       );
   }
 
-  /** Counts a request once its response is sent, with its bytes. */
+  /** Counts a request once its response is sent, with its bytes (and a DynamoDB call's bodies). */
   observe(request: IncomingMessage, response: ServerResponse): void {
+    const dynamodb = /^DynamoDB_/.test(header(request.headers, "x-amz-target") ?? "");
+    const requestChunks: Buffer[] = [];
+    const responseChunks: Buffer[] = [];
+    if (dynamodb) {
+      request.on("data", (chunk: Buffer) => requestChunks.push(chunk));
+      const write = response.write.bind(response) as (...args: unknown[]) => boolean;
+      const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+      const keep = (chunk: unknown) => {
+        if (typeof chunk === "string" || chunk instanceof Uint8Array) responseChunks.push(Buffer.from(chunk));
+      };
+      response.write = ((chunk: unknown, ...rest: unknown[]) => {
+        keep(chunk);
+        return write(chunk, ...rest);
+      }) as typeof response.write;
+      response.end = ((chunk?: unknown, ...rest: unknown[]) => {
+        if (typeof chunk !== "function") keep(chunk);
+        return end(chunk, ...rest);
+      }) as typeof response.end;
+    }
     response.once("finish", () => {
       this.record(
         { method: request.method ?? "GET", url: request.url ?? "/", headers: request.headers },
@@ -152,6 +193,12 @@ export class AwsCallCounter {
           request: Number(request.headers["content-length"] ?? 0) || 0,
           response: Number(response.getHeader("content-length") ?? 0) || 0,
         },
+        dynamodb
+          ? {
+              request: Buffer.concat(requestChunks).toString("utf8"),
+              response: Buffer.concat(responseChunks).toString("utf8"),
+            }
+          : undefined,
       );
     });
   }
