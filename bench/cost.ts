@@ -5,6 +5,7 @@
 
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stageConfig } from "../lib/stage.ts";
 import { readAssembly } from "../runtime/assembly.ts";
 import { PROJECT_ROOT } from "../runtime/synth.ts";
 import {
@@ -15,10 +16,15 @@ import {
   type WorkCounts,
 } from "./cost-model.ts";
 
-/** API Gateway execution log bytes per request at INFO (every stage today): an estimate, not measured locally. */
-const EXECUTION_LOG_BYTES_PER_REQUEST = 3000;
-/** Lambda's platform records per invocation (START/REPORT lines, JSON format): an estimate. */
-const PLATFORM_LOG_BYTES_PER_INVOCATION = 700;
+/** The stage the cost is of: what a national deployment runs. */
+const PROD = stageConfig("prod");
+/**
+ * API Gateway execution log bytes per request at INFO (an estimate, not measured locally); prod
+ * logs errors only, and the requests measured succeed.
+ */
+const EXECUTION_LOG_BYTES_PER_REQUEST = PROD.executionLogLevel === "INFO" ? 3000 : 0;
+/** Lambda's platform records per invocation at INFO (START/END/REPORT lines, JSON): an estimate; none at WARN. */
+const PLATFORM_LOG_BYTES_PER_INVOCATION = PROD.systemLogLevel === "INFO" ? 700 : 0;
 /** Steady rate the X-Ray default sampling rule is applied at. */
 const TRACED_RATE_PER_SECOND = 300;
 
@@ -192,7 +198,7 @@ const output = {
     dynamodb: `request units per call as DynamoDB computes them from the items each call writes or reads (counted by the local runtime), plus the log table's ${LOG_TABLE_INDEXES} index writes of each appended entry`,
     sqs: "every counted SQS call (sends by the functions, receives and deletes by the event source mapping) at the FIFO price; idle polls locally are every second, on AWS every 20 s",
     kms: "Sign/Verify/GetPublicKey at the asymmetric price, others at the symmetric price",
-    cloudWatchLogs: `measured bytes of function logs and API access log + ${EXECUTION_LOG_BYTES_PER_REQUEST} bytes of API Gateway execution log at INFO per request + ${PLATFORM_LOG_BYTES_PER_INVOCATION} bytes of Lambda platform records per invocation (estimates)`,
+    cloudWatchLogs: `measured bytes of function logs and API access log + ${EXECUTION_LOG_BYTES_PER_REQUEST} bytes of API Gateway execution log per request (prod: ${PROD.executionLogLevel}) + ${PLATFORM_LOG_BYTES_PER_INVOCATION} bytes of Lambda platform records per invocation (prod: ${PROD.systemLogLevel}; estimates)`,
     xray: `X-Ray default sampling rule at ${TRACED_RATE_PER_SECOND} requests/s, one trace per API request and per queue-triggered invocation`,
     notIncluded:
       "monthly fixed fees (WAF ACL and rules, KMS keys, alarms, dashboard), log storage, data transfer, free tiers; records exported are not measured yet",

@@ -1,6 +1,6 @@
 import { Duration, type Size, Validations } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
+import { Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
@@ -102,6 +102,7 @@ export class DscpFunction<S extends z.ZodMiniObject> extends NodejsFunction {
         : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
+      systemLogLevelV2: SystemLogLevel[props.stage.systemLogLevel],
       logGroup,
       environment: { NODE_OPTIONS: "--enable-source-maps", ...environment },
       bundling: {
