@@ -98,6 +98,43 @@ export class DependencyUnavailableError extends ProblemError {
   }
 }
 
+/** Error names AWS services use when they refuse a call for load (the SDK's throttling codes). */
+const THROTTLING_NAMES = new Set([
+  "ThrottlingException",
+  "ThrottledException",
+  "Throttling",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "TooManyRequestsException",
+  "LimitExceededException",
+  "TransactionInProgressException",
+  "SlowDown",
+]);
+
+/** Seconds a caller is asked to wait when a store or queue of the platform refused a call for load. */
+export const THROTTLED_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * A store, queue or key service that refused a call for load after its client's own retries (an
+ * AWS error marked retryable for throttling, or named as one) is a 503 with `Retry-After`, never
+ * a 500: the caller did nothing wrong and may try again. Undefined for anything else.
+ */
+export function throttledDependency(error: unknown): DependencyUnavailableError | undefined {
+  if (error instanceof DependencyUnavailableError) return error;
+  if (!(error instanceof Error)) return undefined;
+  const retryable = (error as { $retryable?: { throttling?: boolean } }).$retryable;
+  if (retryable?.throttling !== true && !THROTTLING_NAMES.has(error.name)) return undefined;
+  return new DependencyUnavailableError(
+    "the platform is at its capacity for this operation; retry after the time in Retry-After",
+    {
+      cause: error,
+      retryAfterSeconds: THROTTLED_RETRY_AFTER_SECONDS,
+    },
+  );
+}
+
 /** Body of the generic 500: no message, no stack, only what lets an operator find the log. */
 export function internalProblem(context: { instance?: string; transactionId?: string }): ProblemDetails {
   return {

@@ -1,6 +1,6 @@
 import type { Dataset } from "../catalog/model.ts";
 import type { ExchangeEntry, ExchangeLog, Outcome } from "../exchange/model.ts";
-import { ProblemError, problemTypeUri } from "../problem.ts";
+import { ProblemError, problemTypeUri, throttledDependency } from "../problem.ts";
 
 /** What is known of one exchange attempt when it ends, besides how it ended. */
 export interface AttemptFacts {
@@ -60,15 +60,15 @@ export class CounterpartFailedError extends Error {
  * Outcome, status and problem type of an attempt, the one way for every capability: a served
  * attempt is allowed with its status; a problem (a `ProblemError`) is failed from 500, allowed
  * when it is a 404 under a permission found (the consumer was let in; there was nothing), denied
- * otherwise; a counterpart's failure is failed with its status; anything else is a failed 500
- * (`internal-error`).
+ * otherwise; a counterpart's failure is failed with its status; a store or queue refusing for
+ * load is a failed 503; anything else is a failed 500 (`internal-error`).
  */
 export function attemptOutcome(
   result: AttemptResult,
   permitted: boolean,
 ): { outcome: Outcome; status: number; problemType?: string } {
   if (!("error" in result)) return { outcome: "allowed", status: result.status };
-  const { error } = result;
+  const error = throttledDependency(result.error) ?? result.error;
   if (error instanceof CounterpartFailedError) {
     return { outcome: "failed", status: error.status, problemType: problemTypeUri(error.slug) };
   }

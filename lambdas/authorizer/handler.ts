@@ -13,6 +13,7 @@ import { authenticate, type SystemDirectory } from "../../domain/identity/authen
 import { cachedDirectory } from "../../domain/identity/cached-directory.ts";
 import { AuthenticationError } from "../../domain/identity/errors.ts";
 import { canonicalTarget, queryPairs } from "../../domain/identity/request-token.ts";
+import { type ProblemError, throttledDependency } from "../../domain/problem.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { logger, metrics } from "../shared/observability.ts";
 import { authorizerEnvironment } from "./environment.ts";
@@ -77,6 +78,20 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
       },
     };
   } catch (thrown) {
+    // A store or queue refusing for load is no refusal: the authoriser fails, API Gateway answers
+    // AUTHORIZER_FAILURE as a 503 with Retry-After, and the caller retries the same request.
+    const throttled = throttledDependency(thrown);
+    if (throttled) {
+      logger.warn("request not authenticated: a store refused for load", {
+        error: thrown as Error,
+        method: event.httpMethod,
+        target: target.slice(0, 2048),
+      });
+      metrics.addMetric("auth-throttled", MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+      await logRefusedExchange(event, authorization, throttled, started, log);
+      throw throttled;
+    }
     // Anything unexpected (a store failing, input nothing foresaw) refuses the request too, and is
     // logged like every refusal: an authoriser that throws answers a bare 500 and logs nothing.
     const error =
@@ -120,7 +135,7 @@ const EXCHANGE_ATTEMPTS = new Map(
 async function logRefusedExchange(
   event: APIGatewayRequestAuthorizerEvent,
   authorization: string | undefined,
-  error: AuthenticationError,
+  error: ProblemError,
   started: number,
   log: ExchangeLog,
 ): Promise<void> {

@@ -9,6 +9,7 @@ import {
   type ProblemDetails,
   ProblemError,
   TRANSACTION_ID_HEADER,
+  throttledDependency,
 } from "../../domain/problem.ts";
 import { logger, metrics } from "./observability.ts";
 
@@ -43,10 +44,11 @@ export function transactionIdOf(event: APIGatewayProxyEvent, context: Context): 
 
 /** Maps anything a route throws to RFC 9457 problem details; unknown errors reveal nothing. */
 export function problemResponse(
-  error: unknown,
+  thrown: unknown,
   event: APIGatewayProxyEvent,
   transactionId: string,
 ): APIGatewayProxyResult {
+  const error = throttledDependency(thrown) ?? thrown;
   const where = { instance: event.path, transactionId };
   let problem: ProblemDetails;
   if (error instanceof ProblemError) {

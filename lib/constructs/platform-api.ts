@@ -56,6 +56,16 @@ const GATEWAY_PROBLEMS: ReadonlyArray<{
     detail: "the platform is at its capacity for this operation; retry after the time in Retry-After",
     retryAfterSeconds: 1,
   },
+  // The authoriser failed instead of deciding: a store it reads refused for load (it throws
+  // then), or it is at its concurrency limit. Nobody was refused: the caller may retry.
+  {
+    type: ResponseType.AUTHORIZER_FAILURE,
+    slug: "dependency-unavailable",
+    status: "503",
+    title: "Service unavailable",
+    detail: "the platform could not authenticate this request now; retry after the time in Retry-After",
+    retryAfterSeconds: 1,
+  },
   { type: ResponseType.DEFAULT_4XX, slug: "bad-request" },
   { type: ResponseType.DEFAULT_5XX, slug: "gateway-error" },
 ];

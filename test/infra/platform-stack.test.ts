@@ -406,14 +406,16 @@ describe("API", () => {
     local.template.resourceCountIs("AWS::XRay::SamplingRule", 0);
   });
 
-  it("never caches the authoriser's results, and answers a function at its limit with 503 and Retry-After", () => {
+  it("never caches the authoriser's results, and answers a function at its limit or a failed authoriser with 503 and Retry-After", () => {
     local.template.hasResourceProperties("AWS::ApiGateway::Authorizer", { AuthorizerResultTtlInSeconds: 0 });
-    local.template.hasResourceProperties("AWS::ApiGateway::GatewayResponse", {
-      ResponseType: "INTEGRATION_FAILURE",
-      StatusCode: "503",
-      ResponseParameters: Match.objectLike({ "gatewayresponse.header.Retry-After": "'1'" }),
-      ResponseTemplates: { "application/json": Match.stringLikeRegexp("dependency-unavailable") },
-    });
+    for (const type of ["INTEGRATION_FAILURE", "AUTHORIZER_FAILURE"]) {
+      local.template.hasResourceProperties("AWS::ApiGateway::GatewayResponse", {
+        ResponseType: type,
+        StatusCode: "503",
+        ResponseParameters: Match.objectLike({ "gatewayresponse.header.Retry-After": "'1'" }),
+        ResponseTemplates: { "application/json": Match.stringLikeRegexp("dependency-unavailable") },
+      });
+    }
   });
 
   it("answers its own errors with RFC 9457 problem details carrying the transaction id", () => {

@@ -79,6 +79,15 @@ describe("the outcome of an attempt", () => {
     );
   });
 
+  it("is a failed 503 when a store or queue refused for load", () => {
+    const throttled = Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+    expect(attemptOutcome({ error: throttled }, true)).toEqual({
+      outcome: "failed",
+      status: 503,
+      problemType: "urn:dscp:problem:dependency-unavailable",
+    });
+  });
+
   it("is a failed 500 of the internal-error type when anything else was thrown", () => {
     expect(attemptOutcome({ error: new TypeError("x is undefined") }, true)).toEqual({
       outcome: "failed",

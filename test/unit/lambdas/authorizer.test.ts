@@ -70,4 +70,24 @@ describe("the authoriser", () => {
     const logged = JSON.parse(String(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody));
     expect(logged).toMatchObject({ outcome: "denied", status: 401, datasetId: "MPS.POPULATION.CITIZENS" });
   });
+
+  it("fails with a 503 to retry, and logs the attempt as failed, when a store refuses for load", async () => {
+    const throttled = Object.assign(new Error("Rate of requests exceeds the allowed throughput."), {
+      name: "ThrottlingException",
+      $retryable: { throttling: true },
+    });
+    dynamo.on(GetItemCommand).rejects(throttled);
+    dynamo.on(QueryCommand).rejects(throttled);
+    dynamo.on(PutItemCommand).rejects(throttled);
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m1" });
+    const { handler } = await import("../../../lambdas/authorizer/handler.ts");
+
+    await expect(handler(await exchangeEvent())).rejects.toMatchObject({
+      status: 503,
+      slug: "dependency-unavailable",
+      retryAfterSeconds: 1,
+    });
+    const logged = JSON.parse(String(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody));
+    expect(logged).toMatchObject({ outcome: "failed", status: 503, datasetId: "MPS.POPULATION.CITIZENS" });
+  });
 });

@@ -73,6 +73,25 @@ describe("httpHandler", () => {
     expect(JSON.parse(response.body)).toMatchObject({ type: "urn:dscp:problem:dependency-unavailable" });
   });
 
+  it("answers a store that refused for load (throttled after its client's retries) with a 503 and Retry-After", async () => {
+    for (const throttled of [
+      Object.assign(new Error("Throughput exceeds the current capacity"), {
+        name: "ProvisionedThroughputExceededException",
+      }),
+      Object.assign(new Error("Rate exceeded"), { name: "SomeNewThrottle", $retryable: { throttling: true } }),
+    ]) {
+      const handler = httpHandler(async () => {
+        throw throttled;
+      });
+
+      const response = await handler(event, context);
+
+      expect(response.statusCode).toBe(503);
+      expect(response.headers).toMatchObject({ "Retry-After": "1" });
+      expect(JSON.parse(response.body)).toMatchObject({ type: "urn:dscp:problem:dependency-unavailable", status: 503 });
+    }
+  });
+
   it("answers an unexpected error with a generic 500 that reveals neither message nor stack", async () => {
     const handler = httpHandler(async () => {
       throw new Error("connection string postgres://admin:hunter2@db");
