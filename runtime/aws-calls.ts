@@ -16,6 +16,19 @@ export const STEP_FUNCTIONS_CALLER = "StepFunctions";
 /** The most the SDK accepts as an application id (`AWS_SDK_UA_APP_ID`) without a warning. */
 export const MAX_APP_ID_LENGTH = 50;
 
+/**
+ * What the runtime ends a function's application id with. Powertools appends its own mark
+ * (`/PT/NO-OP/<version>/PTEnv/<runtime>`) to an id that does not hold `/PTEnv/` yet; after a
+ * logical id that passes 50 characters, and the SDK then warns on every call it makes (a line of
+ * log and some CPU that a function on AWS, whose id is Powertools' alone, does not spend).
+ */
+export const APP_ID_MARK = "/PTEnv/local";
+
+/** The application id the runtime gives a function: its logical id, within the SDK's limit. */
+export function functionAppId(logicalId: string): string {
+  return `${logicalId.slice(0, MAX_APP_ID_LENGTH - APP_ID_MARK.length)}${APP_ID_MARK}`;
+}
+
 /** One request as an emulator receives it. */
 export interface AwsRequest {
   readonly method: string;
@@ -92,8 +105,8 @@ function s3Operation(method: string, url: URL, headers: IncomingHttpHeaders): st
 export function awsCaller(headers: IncomingHttpHeaders): string {
   const agent = `${header(headers, "x-amz-user-agent") ?? ""} ${header(headers, "user-agent") ?? ""}`;
   const appId = /(?:^|\s)app\/([^\s]+)/.exec(agent)?.[1];
-  // Powertools appends its own marks to the application id (`<id>-PT-<feature>-<version>-…`).
-  return appId ? appId.replace(/-PT-.*$/, "") : RUNTIME_CALLER;
+  // The runtime's and Powertools' marks after the id (`<id>-PTEnv-local`, `<id>-PT-<feature>-…`).
+  return appId ? appId.replace(/-PT(?:Env)?-.*$/, "") : RUNTIME_CALLER;
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {

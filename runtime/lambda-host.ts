@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { MAX_APP_ID_LENGTH } from "./aws-calls.ts";
+import { functionAppId } from "./aws-calls.ts";
 import { echoes, type LogEcho } from "./function-output.ts";
 
 /** A function as the template declares it, with its code and environment resolved locally. */
@@ -325,9 +325,7 @@ export class LambdaHost {
         ...definition.environment,
         // Local only: the SDK puts it in each request's user agent (`app/<id>`), so the
         // emulators can count calls per function. A function's own setting wins.
-        ...(definition.environment.AWS_SDK_UA_APP_ID
-          ? {}
-          : { AWS_SDK_UA_APP_ID: definition.logicalId.slice(0, MAX_APP_ID_LENGTH) }),
+        ...(definition.environment.AWS_SDK_UA_APP_ID ? {} : { AWS_SDK_UA_APP_ID: functionAppId(definition.logicalId) }),
         AWS_LAMBDA_FUNCTION_NAME: definition.name,
         AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySize),

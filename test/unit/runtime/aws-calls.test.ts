@@ -6,6 +6,8 @@ import {
   callsBetween,
   callsByOperation,
   estimatedRequestUnits,
+  functionAppId,
+  MAX_APP_ID_LENGTH,
 } from "../../../runtime/aws-calls.ts";
 import { cpuMsFromStat } from "../../../runtime/lambda-host.ts";
 
@@ -53,8 +55,23 @@ describe("awsCaller", () => {
     expect(awsCaller({ "x-amz-user-agent": "app/ExchangeFn-PT-NO-OP-2.36.0-PTEnv-AWS_Lambda_nodejs22.x" })).toBe(
       "ExchangeFn",
     );
+    expect(awsCaller({ "x-amz-user-agent": "app/IdentityAuthorizerFunctionBEB42DDE-PTEnv-local" })).toBe(
+      "IdentityAuthorizerFunctionBEB42DDE",
+    );
     expect(awsCaller({ "user-agent": "aws-sdk-js/3.1 lang/js" })).toBe("runtime");
     expect(awsCaller({})).toBe("runtime");
+  });
+});
+
+describe("functionAppId", () => {
+  it("names the function and keeps Powertools from lengthening it past the SDK's 50 characters", () => {
+    const id = functionAppId("ExchangeLogAppenderReadWithAVeryLongLogicalIdD6505696");
+
+    expect(id.length).toBeLessThanOrEqual(MAX_APP_ID_LENGTH);
+    expect(id).toContain("/PTEnv/");
+    expect(awsCaller({ "x-amz-user-agent": `app/${id.replaceAll("/", "-")}` })).toBe(
+      "ExchangeLogAppenderReadWithAVeryLongLo",
+    );
   });
 });
 
