@@ -13,14 +13,17 @@ export const exchangePage = z.object({
   nextCursor: z.optional(z.string()),
 });
 
-/** Served by the exchange function. A refused attempt at either is logged by the authoriser. */
+/**
+ * Served by the exchange function, which verifies the request token itself (no authoriser hop on
+ * the busiest path); a refused attempt at either is logged as an exchange attempt.
+ */
 export const exchangeRoutes = routes({
   getRecord: {
     method: "GET",
     path: "/v1/exchange/{datasetId}/records/{key}",
     tag: "Exchange",
     summary: "One record by its data key, permitted fields only (Art. 7.2a)",
-    auth: "signed",
+    auth: "signed-in-function",
     query: [recordQuery],
     success: { status: 200, description: "The record", schema: named("ExchangeRecord", exchangeRecord) },
     problems: [...signedProblems, 404, 502, 503, 504],
@@ -31,7 +34,7 @@ export const exchangeRoutes = routes({
     path: "/v1/exchange/{datasetId}/query",
     tag: "Exchange",
     summary: "Records matching equality filters on permitted fields, a page at a time (Art. 7.2a)",
-    auth: "signed",
+    auth: "signed-in-function",
     body: named("Query", queryInput),
     success: { status: 200, description: "A page of records", schema: named("ExchangePage", exchangePage) },
     problems: [...signedProblems, 404, 502, 503, 504],

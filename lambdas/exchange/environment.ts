@@ -12,6 +12,13 @@ export const exchangeEnvironment = z.extend(baseEnvironment, {
   /** The platform's identity in the tokens it signs (its audience). */
   PLATFORM_ISSUER: nonEmpty(),
   UPSTREAM_TIMEOUT_MS: z.string().check(z.regex(/^\d+$/, "must be milliseconds")),
+  /** Token ids already used: the exchange routes authenticate their requests themselves. */
+  REPLAY_TABLE_NAME: nonEmpty(),
+  /**
+   * How long an execution environment trusts what it read of a system and its keys: the bound
+   * within which a revoked key or a suspended system is refused everywhere (0: read every time).
+   */
+  REGISTRY_CACHE_SECONDS: z.string().check(z.regex(/^(0|[1-9]\d?)$/, "must be 0-99")),
   /** The exchange log's FIFO queue and its number of shards. */
   LOG_QUEUE_URL: nonEmpty(),
   LOG_SHARDS: z.string().check(z.regex(/^[1-9]\d?$/, "must be 1-99")),

@@ -16,8 +16,9 @@ export interface ApiRoutesProps {
 
 /**
  * Adds a function's routes to the API from its route descriptors: each method on its resource,
- * proxied to the function, signed ones behind the request authoriser, public ones acknowledged to
- * cdk-nag (AwsSolutions-APIG4) with the reason their descriptor gives.
+ * proxied to the function, signed ones behind the request authoriser (those its function
+ * authenticates itself without it), public ones acknowledged to cdk-nag (AwsSolutions-APIG4) with
+ * the reason their descriptor gives.
  */
 export function addRoutes(props: ApiRoutesProps): Method[] {
   const integration = apiIntegration(props.api, props.handler);
@@ -28,6 +29,12 @@ export function addRoutes(props: ApiRoutesProps): Method[] {
       return resource.addMethod(route.method, integration, { authorizer: props.authorizer });
     }
     const method = resource.addMethod(route.method, integration);
+    if (route.auth === "signed-in-function") {
+      const reason = `${operationId} is signed: its function verifies the request token itself, as the request authoriser would (same code, registry cache and replay guard), before anything else, and logs every refusal.`;
+      Validations.of(method).acknowledge({ id: "AwsSolutions-APIG4", reason });
+      Validations.of(method).acknowledge({ id: "AwsSolutions-COG4", reason });
+      return method;
+    }
     Validations.of(method).acknowledge({ id: "AwsSolutions-APIG4", reason: route.auth.public });
     return method;
   });

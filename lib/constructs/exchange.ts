@@ -20,6 +20,8 @@ export interface ExchangeProps {
   readonly registryTable: ITable;
   readonly integratedTable: ITable;
   readonly permissionsTable: ITable;
+  /** Token ids already used: the exchange routes authenticate their requests themselves. */
+  readonly replayTable: ITable;
   /** The platform's asymmetric signing key (ECC_NIST_P256). */
   readonly signingKey: IKey;
   /** The platform's identity in the tokens it signs. */
@@ -50,6 +52,8 @@ export class Exchange extends Construct {
         PLATFORM_KEY_ID: props.signingKey.keyId,
         PLATFORM_ISSUER: props.issuer,
         UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT.toMilliseconds()),
+        REPLAY_TABLE_NAME: props.replayTable.tableName,
+        REGISTRY_CACHE_SECONDS: String(props.stage.registryCache.toSeconds()),
         LOG_QUEUE_URL: props.log.queue.queue.queueUrl,
         LOG_SHARDS: String(props.stage.logShards),
       },
@@ -66,6 +70,7 @@ export class Exchange extends Construct {
     });
     grantTable(this.function, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"]);
     grantTable(this.function, props.permissionsTable, ["dynamodb:Query"], { indexes: ["byConsumer"] });
+    grantTable(this.function, props.replayTable, ["dynamodb:PutItem"], { writes: true });
     // Reads only: records by key, and live records of a dataset for queries.
     grantTable(this.function, props.integratedTable, ["dynamodb:GetItem", "dynamodb:Query"], {
       indexes: ["byDataset"],

@@ -58,6 +58,7 @@ export class ExchangeStack extends Stack {
       ...common,
       integratedTable: stores.integratedTable,
       permissionsTable: stores.permissionsTable,
+      replayTable: stores.replayTable,
       signingKey: stores.signingKey,
       issuer: props.issuer,
     });

@@ -370,6 +370,38 @@ describe("authentication refusals", () => {
     expect(response.problem).toMatchObject({ type: `urn:dscp:problem:auth:${failure}`, status: 401 });
   });
 
+  it("refuses on the exchange routes, whose function verifies tokens itself, exactly as the authoriser does elsewhere", async () => {
+    const path = `/v1/exchange/${consumerSystem.systemId}.NOTHING/records/1`;
+    const cases: Array<[string | undefined, string]> = [
+      [undefined, "unauthenticated"],
+      ["not-a-token", "invalid-token"],
+      [await sign(consumerSystem, { path, now: new Date(Date.now() - 10 * 60_000) }), "token-expired"],
+      [await sign(consumerSystem, { path, audience: "urn:dscp:elsewhere" }), "wrong-audience"],
+      [await sign(consumerSystem), "token-not-for-request"],
+    ];
+    const replayed = await sign(consumerSystem, { path });
+
+    const refusals = [];
+    for (const [token] of cases) refusals.push(await rawRequest("GET", path, token));
+    const first = await rawRequest("GET", path, replayed);
+    const second = await rawRequest("GET", path, replayed);
+
+    for (const [index, [, failure]] of cases.entries()) {
+      expect(refusals[index]?.status).toBe(401);
+      expect(refusals[index]?.type).toBe("application/problem+json");
+      expect(refusals[index]?.problem).toMatchObject({
+        type: `urn:dscp:problem:auth:${failure}`,
+        title: "Authentication failed",
+        status: 401,
+        transactionId: expect.any(String),
+      });
+    }
+    // Authenticated, then refused for what it asks (no such dataset); the same token again is a replay.
+    expect(first.status).not.toBe(401);
+    expect(second.status).toBe(401);
+    expect(second.problem).toMatchObject({ type: "urn:dscp:problem:auth:token-replayed" });
+  });
+
   it("refuses a replayed token", async () => {
     const token = await sign(consumerSystem);
 

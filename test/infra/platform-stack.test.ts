@@ -488,9 +488,11 @@ describe("API", () => {
     );
   });
 
-  it("puts the request authoriser on every method but health, the public catalog and dictionary, the master-data list, the platform's key set, the log's checkpoints and the API description", () => {
+  it("puts the request authoriser on every method but health, the public catalog and dictionary, the master-data list, the platform's key set, the log's checkpoints, the API description and the exchange routes (which verify tokens in their function)", () => {
     const methods = apiMethods(local);
+    const inFunction = ["GET /v1/exchange/{datasetId}/records/{key}", "POST /v1/exchange/{datasetId}/query"];
     const publicRoutes = [
+      ...inFunction,
       "GET /v1/health",
       "GET /v1/catalog/datasets",
       "GET /v1/catalog/datasets/{datasetId}",
@@ -521,8 +523,8 @@ describe("API", () => {
         .filter((method) => !publicRoutes.includes(method.route))
         .every((method) => method.authorization === "CUSTOM"),
     ).toBe(true);
-    // No identity source and no cache: API Gateway calls the authoriser even without a token,
-    // so unsigned exchange attempts are logged too.
+    // No identity source and no cache: API Gateway calls the authoriser even without a token, so
+    // unsigned attempts are logged too.
     local.template.hasResourceProperties("AWS::ApiGateway::Authorizer", {
       Type: "REQUEST",
       IdentitySource: Match.absent(),
@@ -530,15 +532,28 @@ describe("API", () => {
     });
   });
 
-  it("describes every method it serves in the OpenAPI document, signed exactly where the authoriser sits", () => {
+  it("describes every method it serves in the OpenAPI document, the authoriser exactly where the descriptors put it", () => {
     const served = apiMethods(local)
-      .map((method) => `${method.route} ${method.authorization === "CUSTOM" ? "signed" : "public"}`)
+      .map((method) => `${method.route} ${method.authorization === "CUSTOM" ? "authoriser" : "none"}`)
       .sort();
     const described = OPERATIONS.map(
-      (operation) => `${operation.method} ${operation.path} ${isSigned(operation) ? "signed" : "public"}`,
+      (operation) => `${operation.method} ${operation.path} ${operation.auth === "signed" ? "authoriser" : "none"}`,
     ).sort();
 
     expect(described).toEqual(served);
+  });
+
+  it("lets only the exchange routes skip the authoriser while signed, their function verifying tokens as it would", () => {
+    const inFunction = OPERATIONS.filter((operation) => operation.auth === "signed-in-function");
+
+    expect(inFunction.map((operation) => operation.operationId).sort()).toEqual(["getRecord", "queryRecords"]);
+    expect(inFunction.every(isSigned)).toBe(true);
+    local.template.hasResourceProperties("AWS::Lambda::Function", {
+      Description: Match.stringLikeRegexp("^DSCP exchange"),
+      Environment: {
+        Variables: Match.objectLike({ REPLAY_TABLE_NAME: Match.anyValue(), REGISTRY_CACHE_SECONDS: "0" }),
+      },
+    });
   });
 
   it("serves each route table from one function of its own, as the handler that dispatches on it", () => {
