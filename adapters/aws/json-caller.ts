@@ -166,7 +166,7 @@ export class JsonCaller {
       "x-amz-target": `${this.service.targetPrefix}.${operation}`,
     };
     if (credentials.sessionToken) headers["x-amz-security-token"] = credentials.sessionToken;
-    if (this.service.errors.queryCompatible) headers["x-amzn-query-mode"] = "true";
+    if (this.service.errors.queryErrorNames) headers["x-amzn-query-mode"] = "true";
     const { authorization } = signRequest({
       method: "POST",
       path: "/",

@@ -1,12 +1,10 @@
 import type { ResponseMetadata } from "./service-error.ts";
 
-/** An SDK command class the lean path sends, with its operation's name and the SDK's schema of it. */
+/** An SDK command class the lean path sends, with its operation's name. */
 export interface HandledOperation {
   // biome-ignore lint/complexity/noBannedTypes: any command class; only `instanceof` is used.
   readonly command: Function;
   readonly name: string;
-  /** The SDK's static operation schema (`PutItem$`): its output structure names the output's members. */
-  readonly schema: unknown;
 }
 
 /** The operation `command` is an instance of, among those the lean path sends. */
@@ -34,26 +32,40 @@ export function jsonBody(input: unknown): string {
   });
 }
 
-const outputMembers = new WeakMap<HandledOperation, ReadonlySet<string>>();
+const outputMembers = new WeakMap<HandledOperation, ReadonlySet<string> | null>();
 
-function membersOf(operation: HandledOperation): ReadonlySet<string> {
+/**
+ * The members of an operation's output, from the SDK's schema of it (`PutItem$`) where the
+ * client version has one; null (every member kept) where it has not.
+ */
+function membersOf(operation: HandledOperation, sdk: Readonly<Record<string, unknown>>): ReadonlySet<string> | null {
   let members = outputMembers.get(operation);
-  if (!members) {
-    const schema = operation.schema as readonly unknown[];
-    const output: unknown = typeof schema[5] === "function" ? schema[5]() : schema[5];
-    const names = Array.isArray(output) && Array.isArray(output[4]) ? (output[4] as string[]) : [];
-    members = new Set(names);
+  if (members === undefined) {
+    const schema = sdk[`${operation.name}$`];
+    const reference: unknown = Array.isArray(schema) ? schema[5] : undefined;
+    const output: unknown = typeof reference === "function" ? reference() : reference;
+    members = Array.isArray(output) && Array.isArray(output[4]) ? new Set(output[4] as string[]) : null;
     outputMembers.set(operation, members);
   }
   return members;
 }
 
-/** A parsed response body as the SDK returns it: the output's modelled members and `$metadata`. */
-export function outputOf(operation: HandledOperation, parsed: unknown, $metadata: ResponseMetadata): unknown {
+/**
+ * A parsed response body as the SDK returns it: the output's modelled members (those the SDK's
+ * schema names, from the client package's exports `sdk`) and `$metadata`.
+ */
+export function outputOf(
+  operation: HandledOperation,
+  parsed: unknown,
+  $metadata: ResponseMetadata,
+  sdk: Readonly<Record<string, unknown>>,
+): unknown {
   const output: Record<string, unknown> = { $metadata };
   if (parsed && typeof parsed === "object") {
-    const members = membersOf(operation);
-    for (const [key, value] of Object.entries(parsed)) if (value != null && members.has(key)) output[key] = value;
+    const members = membersOf(operation, sdk);
+    for (const [key, value] of Object.entries(parsed)) {
+      if (value != null && key !== "__type" && (members === null || members.has(key))) output[key] = value;
+    }
   }
   return output;
 }

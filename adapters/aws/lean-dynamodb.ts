@@ -1,25 +1,18 @@
+import * as dynamodb from "@aws-sdk/client-dynamodb";
 import {
   type $Command,
-  BatchGetItem$,
   BatchGetItemCommand,
-  BatchWriteItem$,
   BatchWriteItemCommand,
-  DeleteItem$,
   DeleteItemCommand,
   DynamoDBClient,
   type DynamoDBClientConfig,
   type DynamoDBClientResolvedConfig,
   DynamoDBServiceException,
-  errorTypeRegistries,
-  GetItem$,
   GetItemCommand,
-  PutItem$,
   PutItemCommand,
-  Query$,
   QueryCommand,
   type ServiceInputTypes,
   type ServiceOutputTypes,
-  UpdateItem$,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { callerSettings } from "./caller-settings.ts";
@@ -45,7 +38,7 @@ function bytes(base64: string): Uint8Array {
 const DYNAMODB: JsonService = {
   name: "dynamodb",
   targetPrefix: "DynamoDB_20120810",
-  errors: { registries: errorTypeRegistries, base: DynamoDBServiceException, queryCompatible: false },
+  errors: { exports: dynamodb, base: DynamoDBServiceException },
   // The SDK's DynamoDB client: 4 attempts, 25 ms base delay, 300 s socket timeout.
   defaultMaxAttempts: 4,
   baseDelayMs: 25,
@@ -55,13 +48,13 @@ const DYNAMODB: JsonService = {
 
 /** The request path's operations, sent by the lean path. */
 const OPERATIONS: readonly HandledOperation[] = [
-  { command: GetItemCommand, name: "GetItem", schema: GetItem$ },
-  { command: PutItemCommand, name: "PutItem", schema: PutItem$ },
-  { command: UpdateItemCommand, name: "UpdateItem", schema: UpdateItem$ },
-  { command: DeleteItemCommand, name: "DeleteItem", schema: DeleteItem$ },
-  { command: QueryCommand, name: "Query", schema: Query$ },
-  { command: BatchGetItemCommand, name: "BatchGetItem", schema: BatchGetItem$ },
-  { command: BatchWriteItemCommand, name: "BatchWriteItem", schema: BatchWriteItem$ },
+  { command: GetItemCommand, name: "GetItem" },
+  { command: PutItemCommand, name: "PutItem" },
+  { command: UpdateItemCommand, name: "UpdateItem" },
+  { command: DeleteItemCommand, name: "DeleteItem" },
+  { command: QueryCommand, name: "Query" },
+  { command: BatchGetItemCommand, name: "BatchGetItem" },
+  { command: BatchWriteItemCommand, name: "BatchWriteItem" },
 ];
 
 /**
@@ -90,7 +83,7 @@ export class LeanDynamoDBClient extends DynamoDBClient {
     }
     return caller
       .call(operation.name, jsonBody(command.input))
-      .then(({ body, $metadata }) => outputOf(operation, parseDynamoDbJson(body), $metadata) as O);
+      .then(({ body, $metadata }) => outputOf(operation, parseDynamoDbJson(body), $metadata, dynamodb) as O);
   }
 
   private leanCaller(): JsonCaller | null {

@@ -10,27 +10,27 @@ export interface ResponseMetadata {
   totalRetryDelay?: number;
 }
 
-/** The SDK's type registries a client package exports as `errorTypeRegistries`. */
-export interface ErrorRegistry {
-  getSchema(shapeId: string): unknown;
-  getErrorCtor(schema: never): unknown;
-  find(predicate: (schema: unknown) => boolean): unknown;
-}
+/** A service exception class of the SDK (`DynamoDBServiceException`, `SQSServiceException`). */
+export type ServiceExceptionClass = new (options: {
+  name: string;
+  $fault: "client" | "server";
+  $metadata: ResponseMetadata;
+}) => Error;
 
-/** How a service's errors are built: its SDK package's registries and base exception class. */
+/** How a service's errors are built: its SDK package's exports and base exception class. */
 export interface ServiceErrors {
-  readonly registries: readonly ErrorRegistry[];
-  readonly base: new (options: { name: string; $fault: "client" | "server"; $metadata: ResponseMetadata }) => Error;
-  /** SQS: its JSON protocol also carries the query protocol's error code (`x-amzn-query-error`). */
-  readonly queryCompatible: boolean;
+  /**
+   * The client package's module namespace: its exception classes by name. Read by name, not
+   * through the SDK's schemas, so that the code runs with whichever client version the Lambda
+   * runtime provides (the bundles leave `@aws-sdk/client-*` to it).
+   */
+  readonly exports: Readonly<Record<string, unknown>>;
+  readonly base: ServiceExceptionClass;
+  /** SQS: the query protocol's error codes (`x-amzn-query-error`) of exceptions named otherwise. */
+  readonly queryErrorNames?: Readonly<Record<string, string>>;
 }
 
-type ErrorSchema = readonly [number, string, string, Record<string, unknown>, readonly string[], ...unknown[]];
-type ErrorCtor = new (options: Record<string, never>) => Error;
-
-function isErrorSchema(schema: unknown): schema is ErrorSchema {
-  return Array.isArray(schema) && schema[0] === -3 && typeof schema[2] === "string" && Array.isArray(schema[4]);
-}
+type ExceptionCtor = new (options: Record<string, unknown>) => Error;
 
 /** The response metadata the SDK gives outputs and errors, before retries add their counts. */
 export function responseMetadata(statusCode: number, headers: IncomingHttpHeaders): ResponseMetadata {
@@ -70,23 +70,11 @@ function errorCode(data: Record<string, unknown>, headers: IncomingHttpHeaders, 
   return code ?? "Unknown";
 }
 
-function findSchema(errors: ServiceErrors, name: string): { schema: ErrorSchema; ctor: ErrorCtor } | undefined {
-  for (const registry of errors.registries) {
-    let schema: unknown;
-    try {
-      schema = registry.getSchema(name);
-    } catch {
-      schema = errors.queryCompatible
-        ? registry.find((candidate) => {
-            const traits = isErrorSchema(candidate) ? candidate[3] : undefined;
-            const queryError = traits?.awsQueryError;
-            return Array.isArray(queryError) && queryError[0] === name;
-          })
-        : undefined;
-    }
-    if (!isErrorSchema(schema)) continue;
-    const ctor = registry.getErrorCtor(schema as never);
-    if (typeof ctor === "function") return { schema, ctor: ctor as ErrorCtor };
+function exceptionClass(errors: ServiceErrors, name: string): ExceptionCtor | undefined {
+  const candidates = [name, errors.queryErrorNames?.[name]];
+  for (const candidate of candidates) {
+    const value = candidate === undefined ? undefined : errors.exports[candidate];
+    if (typeof value === "function" && value.prototype instanceof errors.base) return value as ExceptionCtor;
   }
   return undefined;
 }
@@ -105,8 +93,8 @@ function decorate(exception: Error, data: Record<string, unknown>): Error {
 /**
  * The error the SDK would throw for an error response of a JSON-protocol service: an instance of
  * the SDK's exception class of that name (so `instanceof` and `name` checks hold), with the
- * members its model declares (read by `readMember`, e.g. a DynamoDB item with binary values),
- * else the service's base exception named after the code; `$fault` and `$metadata` set.
+ * response's members (read by `readMember`, e.g. a DynamoDB item with binary values), else the
+ * service's base exception named after the code; `$fault` and `$metadata` set.
  */
 export function serviceError(
   errors: ServiceErrors,
@@ -123,36 +111,32 @@ export function serviceError(
   } catch {
     data = {};
   }
+  const queryCompatible = errors.queryErrorNames !== undefined;
   const queryError = headers["x-amzn-query-error"];
-  if (errors.queryCompatible && typeof queryError === "string") {
+  if (queryCompatible && typeof queryError === "string") {
     const [Code, Type] = queryError.split(";");
     const detail: Record<string, unknown> = { Code, Type };
     for (const [key, value] of Object.entries(data)) detail[key === "message" ? "Message" : key] = value;
     delete detail.__type;
     data = { ...data, Code, Type, Error: detail };
   }
-  const name = errorCode(data, headers, errors.queryCompatible);
-  const fault = statusCode < 500 ? "client" : "server";
-  const found = findSchema(errors, name);
-  if (!found) {
+  const name = errorCode(data, headers, queryCompatible);
+  const Exception = exceptionClass(errors, name);
+  if (!Exception) {
+    const fault = statusCode < 500 ? "client" : "server";
     data.message = data.message ?? data.Message ?? "UnknownError";
-    return decorate(
-      Object.assign(new errors.base({ name, $fault: fault, $metadata: metadata }), { $fault: fault }),
-      data,
-    );
+    return decorate(new errors.base({ name, $fault: fault, $metadata: metadata }), data);
   }
-  const { schema, ctor } = found;
   const members: Record<string, unknown> = {};
-  for (const member of schema[4]) {
-    if (data[member] != null) members[member] = readMember(member, data[member]);
+  for (const [key, value] of Object.entries(data)) {
+    if (value != null && !["__type", "message", "Message", "name", "$fault"].includes(key))
+      members[key] = readMember(key, value);
   }
-  if (errors.queryCompatible) {
-    for (const key of ["Error", "Type", "Code"]) if (data[key]) members[key] = data[key];
-  }
-  const exception = Object.assign(new ctor({}), { $metadata: metadata, $fault: schema[3].error ?? fault }, members);
-  exception.message = String(data.message ?? data.Message ?? "UnknownError");
+  const message = String(data.message ?? data.Message ?? "UnknownError");
+  const exception = new Exception({ ...members, message, $metadata: metadata });
+  exception.message = message;
   decorate(exception, data);
-  if (errors.queryCompatible) {
+  if (queryCompatible) {
     const target = exception as unknown as Record<string, unknown>;
     const detail = (target.Error ?? {}) as Record<string, unknown>;
     target.Error = { ...detail, Message: detail.message ?? detail.Message ?? exception.message };

@@ -20,6 +20,7 @@ import {
   ThrottlingException,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import * as sqsModule from "@aws-sdk/client-sqs";
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -31,7 +32,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LeanDynamoDBClient } from "../../../adapters/aws/lean-dynamodb.ts";
-import { LeanSQSClient } from "../../../adapters/aws/lean-sqs.ts";
+import { LeanSQSClient, SQS_QUERY_ERRORS } from "../../../adapters/aws/lean-sqs.ts";
 import { type Emulators, startEmulators } from "../../../runtime/emulators.ts";
 
 const REGION = "us-east-1";
@@ -533,5 +534,18 @@ describe("the lean clients' retries and errors, against a scripted HTTP peer", (
     expect(peer.requests[0]?.["x-amz-target"]).toBe("DynamoDB_20120810.GetItem");
     lean.destroy();
     await peer.close();
+  });
+});
+
+describe("SQS_QUERY_ERRORS", () => {
+  it("names every exception the installed SQS client models under another query-protocol code", () => {
+    const fromModel: Record<string, string> = {};
+    for (const [key, value] of Object.entries(sqsModule)) {
+      if (!key.endsWith("$") || !Array.isArray(value) || value[0] !== -3) continue;
+      const code: unknown = (value[3] as { awsQueryError?: unknown[] } | undefined)?.awsQueryError?.[0];
+      if (typeof code === "string" && code !== value[2]) fromModel[code] = String(value[2]);
+    }
+
+    expect(SQS_QUERY_ERRORS).toStrictEqual(fromModel);
   });
 });
