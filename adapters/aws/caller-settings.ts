@@ -69,11 +69,14 @@ export function callerSettings(
 
   let endpoint: URL | undefined;
   if (config.endpoint !== undefined) {
-    if (typeof config.endpoint !== "string") return undefined;
+    if (typeof config.endpoint !== "string" || !URL.canParse(config.endpoint)) return undefined;
     endpoint = new URL(config.endpoint);
   } else if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS !== "true") {
     const configured = env[`AWS_ENDPOINT_URL_${service.envName}`] || env.AWS_ENDPOINT_URL;
-    if (configured) endpoint = new URL(configured);
+    if (configured) {
+      if (!URL.canParse(configured)) return undefined;
+      endpoint = new URL(configured);
+    }
   }
   if (!endpoint) {
     // DynamoDB routes to an account's own endpoint when the credentials name the account.

@@ -2,8 +2,7 @@ import type { ResponseMetadata } from "./service-error.ts";
 
 /** An SDK command class the lean path sends, with its operation's name. */
 export interface HandledOperation {
-  // biome-ignore lint/complexity/noBannedTypes: any command class; only `instanceof` is used.
-  readonly command: Function;
+  readonly command: abstract new (...args: never[]) => unknown;
   readonly name: string;
 }
 

@@ -81,9 +81,12 @@ export class LeanDynamoDBClient extends DynamoDBClient {
     if (!operation || !caller) {
       return Reflect.apply(DynamoDBClient.prototype.send, this, sdkArguments(command, options, cb));
     }
-    return caller
-      .call(operation.name, jsonBody(command.input))
-      .then(({ body, $metadata }) => outputOf(operation, parseDynamoDbJson(body), $metadata, dynamodb) as O);
+    return this.sendLean(caller, operation, command.input) as Promise<O>;
+  }
+
+  private async sendLean(caller: JsonCaller, operation: HandledOperation, input: unknown): Promise<unknown> {
+    const { body, $metadata } = await caller.call(operation.name, jsonBody(input));
+    return outputOf(operation, parseDynamoDbJson(body), $metadata, dynamodb);
   }
 
   private leanCaller(): JsonCaller | null {

@@ -103,12 +103,14 @@ export class LeanSQSClient extends SQSClient {
     const operation = options === undefined && cb === undefined ? operationFor(OPERATIONS, command) : undefined;
     const caller = operation && this.leanCaller();
     if (!operation || !caller) return Reflect.apply(SQSClient.prototype.send, this, sdkArguments(command, options, cb));
-    const { input } = command;
-    return caller.call(operation.name, jsonBody(input), this.endpointFor(input)).then(({ body, $metadata }) => {
-      const output = outputOf(operation, JSON.parse(body), $metadata, sqs);
-      if (this.leanConfig.md5 !== false) checkDigests(operation.name, input, output);
-      return output as O;
-    });
+    return this.sendLean(caller, operation, command.input) as Promise<O>;
+  }
+
+  private async sendLean(caller: JsonCaller, operation: HandledOperation, input: unknown): Promise<unknown> {
+    const { body, $metadata } = await caller.call(operation.name, jsonBody(input), this.endpointFor(input));
+    const output = outputOf(operation, JSON.parse(body), $metadata, sqs);
+    if (this.leanConfig.md5 !== false) checkDigests(operation.name, input, output);
+    return output;
   }
 
   /** The queue URL's origin, as the SDK sends to unless given an endpoint or `useQueueUrlAsEndpoint: false`. */
