@@ -78,6 +78,15 @@ function retryKind(error: Failure): "throttling" | "transient" | undefined {
   return undefined;
 }
 
+/** When a `Retry-After` header (seconds, or an HTTP date) allows the next attempt, in epoch ms. */
+function retryAfterTime(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  if (/^\d+(?:\.\d+)?$/.test(value)) return Date.now() + Number(value) * 1000;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? undefined : time;
+}
+
 // One keep-alive agent per process and scheme, shared by every client: what makes a call cheap
 // is reusing the connection (no TCP or TLS handshake); 50 sockets as the SDK's handler allows.
 let httpAgent: http.Agent | undefined;
@@ -121,6 +130,7 @@ export class JsonCaller {
     let retryCost: number | undefined;
     for (let attempt = 1; ; attempt++) {
       let failure: Failure;
+      let retryAfter: number | undefined;
       try {
         const response = await this.attempt(operation, body, endpoint);
         const metadata = responseMetadata(response.statusCode, response.headers);
@@ -138,6 +148,7 @@ export class JsonCaller {
         );
         // As the SDK: the raw response rides along, hidden from enumeration (and from logs).
         Object.defineProperty(failure, "$response", { value: response, enumerable: false });
+        retryAfter = retryAfterTime(response.headers["retry-after"]);
       } catch (error) {
         failure = error instanceof Error ? error : new Error(String(error));
       }
@@ -150,7 +161,10 @@ export class JsonCaller {
       this.capacity -= cost;
       retryCost = cost;
       const base = kind === "throttling" ? THROTTLING_DELAY_BASE_MS : this.service.baseDelayMs;
-      const delay = Math.floor(Math.random() * Math.min(base * 2 ** (attempt - 1), MAXIMUM_DELAY_MS));
+      const backoff = Math.floor(Math.random() * Math.min(base * 2 ** (attempt - 1), MAXIMUM_DELAY_MS));
+      // A server's Retry-After lengthens the wait, by 5 s at most, as in the SDK.
+      const delay =
+        retryAfter === undefined ? backoff : Math.max(backoff, Math.min(retryAfter - Date.now(), backoff + 5_000));
       totalRetryDelay += delay;
       await new Promise((resolve) => setTimeout(resolve, delay));
     }

@@ -472,6 +472,20 @@ describe("the lean clients' retries and errors, against a scripted HTTP peer", (
     await peer.close();
   });
 
+  it("waits at least as long as a server's Retry-After asks before retrying", async () => {
+    const unavailable = { ...INTERNAL, status: 503, headers: { "retry-after": "0.3" } };
+    const peer = await scriptedServer([unavailable], { status: 200, body: {} });
+    const lean = new LeanDynamoDBClient({ endpoint: peer.url, region: REGION, credentials: CREDENTIALS });
+
+    const output = await lean.send(GET());
+
+    expect(output.$metadata.attempts).toBe(2);
+    // Computed from the header, not measured: without it the first backoff is at most 25 ms.
+    expect(output.$metadata.totalRetryDelay).toBeGreaterThan(200);
+    lean.destroy();
+    await peer.close();
+  });
+
   it("does not retry a client error such as a ValidationException", async () => {
     const invalid = { status: 400, body: { __type: "com.amazon.coral.validate#ValidationException", message: "no" } };
     const peer = await scriptedServer([invalid], { status: 200, body: {} });
