@@ -393,6 +393,7 @@ function withoutIds(output: unknown): unknown {
 }
 
 interface Answer {
+  /** 0: the connection is reset instead. */
   readonly status: number;
   readonly body: unknown;
   readonly headers?: Record<string, string>;
@@ -410,6 +411,10 @@ async function scriptedServer(
     request.on("end", () => {
       requests.push(request.headers);
       const answer = script[answered++] ?? last;
+      if (answer.status === 0) {
+        request.socket.destroy();
+        return;
+      }
       response.writeHead(answer.status, {
         "content-type": "application/x-amz-json-1.0",
         "x-amzn-requestid": `request-${answered}`,
@@ -469,6 +474,18 @@ describe("the lean clients' retries and errors, against a scripted HTTP peer", (
     expect({ ...errorFields(leanError), $metadata: {} }).toStrictEqual({ ...errorFields(sdkError), $metadata: {} });
     lean.destroy();
     sdk.destroy();
+    await peer.close();
+  });
+
+  it("retries a reset connection, then returns the success", async () => {
+    const peer = await scriptedServer([{ status: 0, body: {} }], { status: 200, body: {} });
+    const lean = new LeanDynamoDBClient({ endpoint: peer.url, region: REGION, credentials: CREDENTIALS });
+
+    const output = await lean.send(GET());
+
+    expect(output.$metadata.attempts).toBe(2);
+    expect(peer.requests).toHaveLength(2);
+    lean.destroy();
     await peer.close();
   });
 
