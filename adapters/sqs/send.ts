@@ -1,11 +1,12 @@
-import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { groupsOf } from "../../domain/batching.ts";
+import { LeanSQSClient } from "../aws/lean-sqs.ts";
 
 let client: SQSClient | undefined;
 
-/** The SQS client of this execution environment, made on first use. */
+/** The SQS client of this execution environment, made on first use; its sends skip the SDK's per-call machinery. */
 export function sqsClient(): SQSClient {
-  client ??= new SQSClient({});
+  client ??= new LeanSQSClient({});
   return client;
 }
 
