@@ -131,7 +131,7 @@ try {
     clearInterval(sampler);
   }
   const polledSeconds = (performance.now() - started) / 1000;
-  // The window ends once the exchanges' log entries are appended.
+  // The window ends once the log entries sent in it are appended.
   await drainQueues(runtime.clients.sqs);
   const after = windowOf(runtime, logDir);
   const transitionsAfter = runtime.stepFunctions.stateTransitions();
