@@ -12,7 +12,11 @@ import {
   type CostBreakdown,
   costPerMillion,
   defaultSampledShare,
+  type ExportResult,
+  exportCounts,
+  logIndexWriteUnits,
   type PriceTable,
+  recordsLine,
   type WorkCounts,
 } from "./cost-model.ts";
 
@@ -27,21 +31,33 @@ const EXECUTION_LOG_BYTES_PER_REQUEST = PROD.executionLogLevel === "INFO" ? 3000
 const PLATFORM_LOG_BYTES_PER_INVOCATION = PROD.systemLogLevel === "INFO" ? 700 : 0;
 /** Steady rate the X-Ray default sampling rule is applied at. */
 const TRACED_RATE_PER_SECOND = 300;
+/**
+ * Bytes a state machine that logs every event (without execution data) writes per state
+ * transition: about four and a half events of ~350 bytes (entered, exited, a task's scheduled,
+ * started and succeeded, the execution's start and end shared out). An estimate.
+ */
+const STATE_MACHINE_LOG_BYTES_PER_TRANSITION = 1500;
 
 const prices = JSON.parse(readFileSync(join(PROJECT_ROOT, "bench", "prices.json"), "utf8")) as PriceTable;
 const resultsDir = join(PROJECT_ROOT, ".dscp", "bench");
 
-/** Memory size of every function in the synthesized templates, by logical id. */
-function memorySizes(): Record<string, number> {
+/** The synthesized templates a benchmark ran (or `npm run synth` wrote). */
+function assemblyStacks(): ReturnType<typeof readAssembly> {
   const candidates = [
     join(PROJECT_ROOT, ".dscp", "bench-exchange", "cdk.out"),
     join(PROJECT_ROOT, ".dscp", "bench-sync", "cdk.out"),
+    join(PROJECT_ROOT, ".dscp", "bench-export-api", "cdk.out"),
     join(PROJECT_ROOT, "cdk.out"),
   ];
   const assemblyDir = candidates.find((dir) => existsSync(join(dir, "manifest.json")));
   if (!assemblyDir) throw new Error("no cloud assembly: run npm run bench:exchange (or npm run synth) first");
+  return readAssembly(assemblyDir);
+}
+
+/** Memory size of every function in the synthesized templates, by logical id. */
+function memorySizes(): Record<string, number> {
   const sizes: Record<string, number> = {};
-  for (const stack of readAssembly(assemblyDir)) {
+  for (const stack of assemblyStacks()) {
     for (const [logicalId, resource] of Object.entries(stack.template.Resources)) {
       if (resource.Type !== "AWS::Lambda::Function") continue;
       sizes[logicalId] = Number(resource.Properties?.MemorySize ?? 128);
@@ -63,18 +79,6 @@ interface ExchangeResult {
 
 /** Global secondary indexes of the log table (byConsumer, byProvider, byTime; projection ALL). */
 const LOG_TABLE_INDEXES = 3;
-
-/**
- * Write units the log table's indexes add per exchange, which the calls themselves cannot show: each
- * entry the appender puts is written again to each index, at the entry's size. The appender's
- * other write (the chain head's UpdateItem) is taken as one unit.
- */
-function logIndexWriteUnits(result: ExchangeResult): number {
-  const appender = Object.entries(result.awsCallsPerExchangeByCaller).find(([caller]) => /Appender/.test(caller))?.[1];
-  if (!appender) return 0;
-  const entryUnits = (appender["dynamodb:WriteRequestUnits"] ?? 0) - (appender["dynamodb:UpdateItem"] ?? 0);
-  return LOG_TABLE_INDEXES * Math.max(0, entryUnits);
-}
 
 /** One exchange as counted by bench:exchange, with what the local runtime cannot see added by estimate. */
 function exchangeCounts(result: ExchangeResult): WorkCounts {
@@ -98,7 +102,8 @@ function exchangeCounts(result: ExchangeResult): WorkCounts {
     awsCalls: {
       ...result.awsCallsPerExchange,
       "dynamodb:WriteRequestUnits":
-        (result.awsCallsPerExchange["dynamodb:WriteRequestUnits"] ?? 0) + logIndexWriteUnits(result),
+        (result.awsCallsPerExchange["dynamodb:WriteRequestUnits"] ?? 0) +
+        logIndexWriteUnits(result.awsCallsPerExchangeByCaller, LOG_TABLE_INDEXES),
     },
     logBytes:
       result.logBytesPerExchange + EXECUTION_LOG_BYTES_PER_REQUEST + invocations * PLATFORM_LOG_BYTES_PER_INVOCATION,
@@ -158,29 +163,69 @@ function syncCounts(result: SyncResult): WorkCounts {
   };
 }
 
+/** Days the exports bucket keeps a package: its lifecycle rule for `exports/` in the template. */
+function packageRetentionDays(): number {
+  for (const stack of assemblyStacks()) {
+    for (const resource of Object.values(stack.template.Resources)) {
+      if (resource.Type !== "AWS::S3::Bucket") continue;
+      const rules = (resource.Properties?.LifecycleConfiguration as { Rules?: unknown[] } | undefined)?.Rules ?? [];
+      for (const rule of rules as Array<{ Id?: string; ExpirationInDays?: number }>) {
+        if (rule.Id === "expire-exports" && rule.ExpirationInDays) return rule.ExpirationInDays;
+      }
+    }
+  }
+  throw new Error("the template has no exports bucket with an expire-exports lifecycle rule");
+}
+
 const syncFile = join(resultsDir, "sync.json");
 const syncResult = existsSync(syncFile) ? (JSON.parse(readFileSync(syncFile, "utf8")) as SyncResult) : undefined;
 
+const exportFile = join(resultsDir, "export.json");
+const exportResult = existsSync(exportFile)
+  ? (JSON.parse(readFileSync(exportFile, "utf8")) as ExportResult)
+  : undefined;
+
 const exchangeFile = join(resultsDir, "exchange.json");
-if (!existsSync(exchangeFile)) throw new Error(`no ${exchangeFile}: run npm run bench:exchange first`);
-const exchangeResult = JSON.parse(readFileSync(exchangeFile, "utf8")) as ExchangeResult;
+const exchangeResult = existsSync(exchangeFile)
+  ? (JSON.parse(readFileSync(exchangeFile, "utf8")) as ExchangeResult)
+  : undefined;
+if (!exchangeResult && !syncResult && !exportResult)
+  throw new Error(`no ${exchangeFile}: run npm run bench:exchange first`);
 const memory = memorySizes();
-const counts = exchangeCounts(exchangeResult);
-const exchange = costPerMillion(counts, memory, prices);
+const counts = exchangeResult && exchangeCounts(exchangeResult);
+const exchange = counts && costPerMillion(counts, memory, prices);
 const sync = syncResult && { counts: syncCounts(syncResult), result: syncResult };
 const syncCost = sync && costPerMillion(sync.counts, memory, prices);
+const retentionDays = exportResult ? packageRetentionDays() : undefined;
+const exported =
+  exportResult &&
+  retentionDays !== undefined &&
+  exportCounts(exportResult, {
+    executionLogBytesPerRequest: EXECUTION_LOG_BYTES_PER_REQUEST,
+    platformLogBytesPerInvocation: PLATFORM_LOG_BYTES_PER_INVOCATION,
+    stateMachineLogBytesPerTransition: STATE_MACHINE_LOG_BYTES_PER_TRANSITION,
+    sampledShare: defaultSampledShare(TRACED_RATE_PER_SECOND),
+    logTableIndexes: LOG_TABLE_INDEXES,
+    packageRetentionDays: retentionDays,
+  });
+const exportCost = exported && costPerMillion(exported, memory, prices);
 
 const output = {
   region: prices.region,
   pricesTakenOn: prices.takenOn,
   priceTable: "bench/prices.json",
-  perMillionExchanges: {
-    usd: exchange.total,
-    byService: exchange.byService,
-    from: `npm run bench:exchange of ${exchangeResult.measuredAt} (${exchangeResult.requests} requests)`,
-    counts,
-    memoryMb: Object.fromEntries(Object.keys(counts.functions).map((logicalId) => [logicalId, memory[logicalId]])),
-  },
+  perMillionExchanges:
+    exchangeResult && counts && exchange
+      ? {
+          usd: exchange.total,
+          byService: exchange.byService,
+          from: `npm run bench:exchange of ${exchangeResult.measuredAt} (${exchangeResult.requests} requests)`,
+          counts,
+          memoryMb: Object.fromEntries(
+            Object.keys(counts.functions).map((logicalId) => [logicalId, memory[logicalId]]),
+          ),
+        }
+      : "not measured: run npm run bench:exchange first",
   perMillionRecordsSynced:
     sync && syncCost
       ? {
@@ -191,7 +236,21 @@ const output = {
           method: `the platform's work for one batch measured as for exchanges, per record; the agency's ${SYNC_API_REQUESTS_PER_BATCH} API requests and its upload (one PutObject) per batch added; DynamoDB write units at least ${SYNC_WRITE_UNITS_PER_RECORD} per record (current item, history item, index entry: from the code); Step Functions state transitions not counted (per batch and partition); SQS at the standard price`,
         }
       : "not measured: run npm run bench:sync first",
-  perMillionRecordsExported: "not measured yet",
+  perMillionRecordsExported:
+    exportResult && exported && exportCost
+      ? {
+          usd: exportCost.total,
+          byService: exportCost.byService,
+          from: `npm run bench:export-api of ${exportResult.measuredAt} (one export of ${exportResult.records} records)`,
+          counts: exported,
+          packageBytesPerRecord: exportResult.packageBytesPerRecord,
+          packageRetentionDays: retentionDays,
+          memoryMb: Object.fromEntries(
+            Object.keys(exported.functions).map((logicalId) => [logicalId, memory[logicalId]]),
+          ),
+          method: `measured as for exchanges, per record exported, from the export request to the job's end: the functions' invocations and CPU, their AWS calls (S3 writes of the package, kms:Sign of its manifest, DynamoDB request units), the job's state transitions as the local Step Functions counts them (states entered and retries), log bytes, and the consumer's API requests (the start, its state read every 30 s and once at the end); added: the consumer's download through its link (one S3 GetObject per export, billed to the bucket's owner; data transfer out not included), the log table's ${LOG_TABLE_INDEXES} index writes per entry, ${STATE_MACHINE_LOG_BYTES_PER_TRANSITION} bytes of state machine log per transition (an estimate), and the package kept in S3 Standard for ${retentionDays} days until the exports bucket's lifecycle rule expires it (s3Storage)`,
+        }
+      : "not measured: run npm run bench:export-api first",
   method: {
     lambdaDuration:
       "lower bound: each function's measured CPU ms, stretched by 1769 MB / its memory (its share of a vCPU), plus the measured upstream wait for the exchange function; requests as invoked",
@@ -200,13 +259,16 @@ const output = {
     kms: "Sign/Verify/GetPublicKey at the asymmetric price, others at the symmetric price",
     cloudWatchLogs: `measured bytes of function logs and API access log + ${EXECUTION_LOG_BYTES_PER_REQUEST} bytes of API Gateway execution log per request (prod: ${PROD.executionLogLevel}) + ${PLATFORM_LOG_BYTES_PER_INVOCATION} bytes of Lambda platform records per invocation (prod: ${PROD.systemLogLevel}; estimates)`,
     xray: `X-Ray default sampling rule at ${TRACED_RATE_PER_SECOND} requests/s, one trace per API request and per queue-triggered invocation`,
+    stepFunctions:
+      "Standard state transitions as the local runtime counts them (each state entered, in Map iterations too, and each retry); priced for records exported, not yet for records synced",
     notIncluded:
-      "monthly fixed fees (WAF ACL and rules, KMS keys, alarms, dashboard), log storage, data transfer, free tiers; records exported are not measured yet",
+      "monthly fixed fees (WAF ACL and rules, KMS keys, alarms, dashboard), log storage, data transfer, free tiers, KMS calls S3 makes for SSE-KMS objects (bucket keys: few)",
   },
 };
 process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
 
 if (process.argv.includes("--readme")) {
+  if (!exchange || !exchangeResult) throw new Error(`no ${exchangeFile}: run npm run bench:exchange first`);
   const readme = join(PROJECT_ROOT, "README.md");
   const text = readFileSync(readme, "utf8");
   const start = "<!-- cost:start -->";
@@ -214,11 +276,14 @@ if (process.argv.includes("--readme")) {
   const from = text.indexOf(start);
   const to = text.indexOf(end);
   if (from < 0 || to < from) throw new Error(`README.md has no ${start} … ${end} section`);
-  writeFileSync(readme, `${text.slice(0, from + start.length)}\n${costTable(exchange)}\n${text.slice(to)}`);
+  writeFileSync(
+    readme,
+    `${text.slice(0, from + start.length)}\n${costTable(exchange, exchangeResult)}\n${text.slice(to)}`,
+  );
 }
 
 /** The README's cost table: dollars per million exchanges by service. */
-function costTable(breakdown: CostBreakdown): string {
+function costTable(breakdown: CostBreakdown, exchangeResult: ExchangeResult): string {
   // Padded as Biome formats Markdown tables, so the README stays formatted.
   const rows: Array<[string, string]> = [
     ["Service", "USD per million exchanges"],
@@ -236,8 +301,19 @@ function costTable(breakdown: CostBreakdown): string {
     `| ${"-".repeat(left)} | ${"-".repeat(right - 1)}: |`,
     ...body.map(line),
     "",
-    syncCost && sync
-      ? `Per million records synced (\`npm run bench:sync\` of ${sync.result.measuredAt.slice(0, 10)}, one batch of ${sync.result.records} records, Step Functions state transitions not counted): $${syncCost.total.toFixed(2)}. Per million records exported: not measured yet.`
-      : "Records synced and exported: not measured yet (run `npm run bench:sync`, then `npm run cost`).",
+    recordsLine({
+      synced: syncCost &&
+        sync && { usd: syncCost.total, measuredAt: sync.result.measuredAt, records: sync.result.records },
+      exported:
+        exportCost && exportResult && retentionDays !== undefined
+          ? {
+              usd: exportCost.total,
+              storageUsd: exportCost.byService.s3Storage ?? 0,
+              retentionDays,
+              measuredAt: exportResult.measuredAt,
+              records: exportResult.records,
+            }
+          : undefined,
+    }),
   ].join("\n");
 }

@@ -5,8 +5,12 @@
 // platform's published keys; with the job's time, MB/s of payload and the peak memory of the
 // function processes during the export. The bench holds neither the records nor the package:
 // the batch file is written as a stream, the download streamed to a file and verified from it.
+// It also measures the platform's work per record exported, for `npm run cost`, and saves it to
+// .dscp/bench/export.json: from the export request to the job's end and the consumer's reading
+// of its link (the sync before excluded, and the download after, which `npm run cost` adds as
+// the one S3 GetObject it is).
 
-import { createReadStream, createWriteStream, rmSync, statSync } from "node:fs";
+import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Readable } from "node:stream";
@@ -16,6 +20,9 @@ import { generateIdentity } from "../client/identity-files.ts";
 import { syntheticCitizens } from "../demo/population.ts";
 import type { ExportJob } from "../domain/export/model.ts";
 import { verifyPackage } from "../domain/export/verify.ts";
+import { callsBetween, callsByOperation, RUNTIME_CALLER } from "../runtime/aws-calls.ts";
+import { PROJECT_ROOT } from "../runtime/synth.ts";
+import { drainQueues, logBytesBetween, windowOf } from "./measure.ts";
 import {
   descendants,
   ownPeak,
@@ -73,6 +80,12 @@ try {
   await bench.client(provider).decide(request.id, { decision: "approve", reason: "Within the archive's functions" });
 
   // The export, followed to its end, with the function processes' memory read every half second.
+  // The measured window starts with every queue drained (the sync's log entries appended).
+  const logDir = join(workDir, "data", "logs");
+  await drainQueues(runtime.clients.sqs);
+  const before = windowOf(runtime, logDir);
+  const transitionsBefore = runtime.stepFunctions.stateTransitions();
+  let apiRequests = 0;
   const reset = resetPeaks();
   const sampled = { functionsRss: 0, largestFunctionRss: 0, runtimeRss: 0, runtimeHeap: 0 };
   const sample = () => {
@@ -93,21 +106,35 @@ try {
     const begun: ExportStatus = await bench
       .client(consumer)
       .invoke(exportRoutes.startExport, { body: { datasetId: dataset } });
-    let reported = Date.now();
+    apiRequests += 1;
+    // The job's execution is awaited in the runtime, the export's state read as a consumer would:
+    // every 30 s while it runs, and once when it ended (for its link), so the window holds few
+    // requests of the consumer's own.
+    const execution = runtime.stepFunctions
+      .list()
+      .flatMap((machine) => runtime.stepFunctions.listExecutions(machine.arn))
+      .find((record) => (JSON.parse(record.input) as { exportId?: string }).exportId === begun.exportId);
+    if (!execution) throw new Error(`no job execution for export ${begun.exportId}`);
     for (;;) {
+      await Promise.race([execution.done, new Promise((resolve) => setTimeout(resolve, 30_000))]);
       job = await bench.client(consumer).invoke(exportRoutes.getExport, { path: { exportId: begun.exportId } });
+      apiRequests += 1;
       if (job.state !== "running") break;
-      if (Date.now() - reported >= 30_000) {
-        reported = Date.now();
-        note(`export: ${job.progress} records after ${((performance.now() - started) / 1000).toFixed(0)} s`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (execution.status !== "RUNNING")
+        throw new Error(
+          `the job's execution ended ${execution.status} (${execution.cause ?? "no cause"}), the export still running`,
+        );
+      note(`export: ${job.progress} records after ${((performance.now() - started) / 1000).toFixed(0)} s`);
     }
     sample();
   } finally {
     clearInterval(sampler);
   }
   const polledSeconds = (performance.now() - started) / 1000;
+  // The window ends once the log entries sent in it are appended.
+  await drainQueues(runtime.clients.sqs);
+  const after = windowOf(runtime, logDir);
+  const transitionsAfter = runtime.stepFunctions.stateTransitions();
   const processes = descendants();
   const jobFunction = runtime.lambdas.list().find((definition) => /ExportJobFunction/.test(definition.logicalId))?.name;
   const jobProcesses = processes.filter((child) => child.functionName === jobFunction);
@@ -174,6 +201,13 @@ try {
 
   const payloadBytes = verdict.manifest?.files.reduce((sum, entry) => sum + entry.bytes, 0) ?? 0;
   const mb = payloadBytes / 1_000_000;
+  const measured = perRecordExported(job.archive?.records ?? 0, job.archive?.bytes ?? 0);
+  if (verdict.valid) {
+    mkdirSync(join(PROJECT_ROOT, ".dscp", "bench"), { recursive: true });
+    writeFileSync(join(PROJECT_ROOT, ".dscp", "bench", "export.json"), `${JSON.stringify(measured, null, 2)}\n`);
+  } else {
+    note("the package did not verify: .dscp/bench/export.json left as it was");
+  }
   process.stdout.write(
     `${JSON.stringify(
       {
@@ -200,12 +234,58 @@ try {
           ...(verdict.valid ? {} : { problems: verdict.problems.slice(0, 10) }),
         },
         exportMemoryMiB: memoryReport,
+        measuredAt: measured.measuredAt,
+        apiRequestsPerRecord: measured.apiRequestsPerRecord,
+        invocationsPerRecord: measured.invocationsPerRecord,
+        awsCallsPerRecord: measured.awsCallsPerRecord,
+        stateTransitionsPerRecord: measured.stateTransitionsPerRecord,
+        logBytesPerRecord: measured.logBytesPerRecord,
+        packageBytesPerRecord: measured.packageBytesPerRecord,
       },
       null,
       2,
     )}\n`,
   );
   completed = true;
+
+  /**
+   * The window's work per record exported, as bench:sync measures it per record synced: the
+   * functions' invocations and CPU, the AWS calls they and the state machine made (the
+   * runtime's and this benchmark's own not counted), state transitions, log bytes; with the
+   * consumer's API requests and the package's size.
+   */
+  function perRecordExported(records: number, packageBytes: number) {
+    // Per record, to four significant digits (most figures are small fractions).
+    const perRecord = (value: number) => Number((value / records).toPrecision(4));
+    const functions: Record<string, { count: number; cpuMs: number }> = {};
+    for (const [logicalId, runs] of Object.entries(after.invocations)) {
+      const count = runs.count - (before.invocations[logicalId]?.count ?? 0);
+      const cpuMs = (after.cpuMs[logicalId] ?? 0) - (before.cpuMs[logicalId] ?? 0);
+      if (count > 0) functions[logicalId] = { count: perRecord(count), cpuMs: perRecord(cpuMs) };
+    }
+    const calls = Object.fromEntries(
+      Object.entries(callsBetween(before.awsCalls, after.awsCalls)).filter(([caller]) => caller !== RUNTIME_CALLER),
+    );
+    const perOperation = (counts: Record<string, number>) =>
+      Object.fromEntries(Object.entries(counts).map(([operation, count]) => [operation, perRecord(count)]));
+    const transitions = Object.entries(transitionsAfter).reduce(
+      (sum, [machine, count]) => sum + count - (transitionsBefore[machine] ?? 0),
+      0,
+    );
+    return {
+      records,
+      measuredAt: new Date().toISOString(),
+      apiRequestsPerRecord: perRecord(apiRequests),
+      invocationsPerRecord: functions,
+      awsCallsPerRecord: perOperation(callsByOperation(calls)),
+      awsCallsPerRecordByCaller: Object.fromEntries(
+        Object.entries(calls).map(([caller, byOperation]) => [caller, perOperation(byOperation)]),
+      ),
+      stateTransitionsPerRecord: perRecord(transitions),
+      logBytesPerRecord: perRecord(logBytesBetween(before, after)),
+      packageBytesPerRecord: perRecord(packageBytes),
+    };
+  }
 } finally {
   await runtime.stop();
 }

@@ -91,6 +91,8 @@ export class StepFunctionsError extends Error {
 export class StepFunctionsEmulator {
   private readonly machines = new Map<string, StateMachineDefinition>();
   private readonly executions = new Map<string, ExecutionRecord>();
+  /** State transitions by state machine logical id, as Step Functions Standard bills them. */
+  private readonly transitions = new Map<string, number>();
 
   constructor(
     machines: readonly StateMachineDefinition[],
@@ -165,7 +167,24 @@ export class StepFunctionsEmulator {
       },
     );
     this.executions.set(executionArn, record);
+    void this.countTransitions(machine.logicalId, execution.eventLogs);
     return record;
+  }
+
+  /**
+   * State transitions counted so far, by state machine (logical id): each state entered, in Map
+   * iterations and Parallel branches too, and each retry, as Step Functions Standard bills them.
+   */
+  stateTransitions(): Record<string, number> {
+    return Object.fromEntries(this.transitions);
+  }
+
+  private async countTransitions(machine: string, events: AsyncIterable<{ readonly type: string }>): Promise<void> {
+    // The library queues every event until it is read; reading them also lets the queue go.
+    for await (const event of events) {
+      if (event.type === "StateEntered" || event.type === "StateRetried")
+        this.transitions.set(machine, (this.transitions.get(machine) ?? 0) + 1);
+    }
   }
 
   describeExecution(executionArn: string): ExecutionRecord {
