@@ -81,9 +81,9 @@ interface FifoQueueLike {
  * fauxqs 1.9 hands out at most one message per message group per FIFO receive; SQS "first
  * attempts to return as many messages with the same message group ID as possible" (in order),
  * and the exchange-log appender, which appends one chain per group, is built for that. Here a
- * receive takes its first group's messages in order, up to the count asked for, then fills the
- * rest from the next groups, one message each as fauxqs does. A group with messages in flight
- * stays locked until they are all deleted or visible again, as before.
+ * receive takes its first group's messages in order, up to the count asked for, then as many of
+ * the next group's, and so on. A group with messages in flight stays locked until they are all
+ * deleted or visible again, as before.
  */
 export async function receiveFifoGroupsLikeSqs(): Promise<void> {
   const { SqsQueue } = (await loadFauxqsModule("sqs/sqsStore.js")) as {
@@ -93,30 +93,37 @@ export async function receiveFifoGroupsLikeSqs(): Promise<void> {
   if (typeof prototype?.dequeueFifo !== "function") throw new Error("fauxqs no longer has SqsQueue.dequeueFifo");
   if (prototype.dscpGroupsLikeSqs) return;
   const original = prototype.dequeueFifo;
-  prototype.dequeueFifo = function (this: FifoQueueLike, maxCount, visibilityTimeout, dlqResolver) {
-    const count = Math.min(maxCount, 10);
-    const received = original.call(this, 1, visibilityTimeout, dlqResolver);
+  /** One group's next messages, in order, up to `room`: the first unlocked group with any. */
+  const takeGroup = (queue: FifoQueueLike, room: number, visibilityTimeout?: number, dlqResolver?: unknown) => {
+    const received = original.call(queue, 1, visibilityTimeout, dlqResolver);
     const [first] = received;
-    const group = first && this.inflightMessages.get(first.ReceiptHandle)?.message.messageGroupId;
-    const all = this.fifoMessages;
-    while (group !== undefined && received.length < count && (all.get(group)?.length ?? 0) > 0) {
+    const group = first && queue.inflightMessages.get(first.ReceiptHandle)?.message.messageGroupId;
+    const all = queue.fifoMessages;
+    while (group !== undefined && received.length < room && (all.get(group)?.length ?? 0) > 0) {
       // Only this group is offered, unlocked, for one more message; its lock count then grows by one.
-      const locks = this.fifoLockedGroups.get(group) ?? 0;
-      this.fifoLockedGroups.delete(group);
-      this.fifoMessages = new Map([[group, all.get(group) ?? []]]);
+      const locks = queue.fifoLockedGroups.get(group) ?? 0;
+      queue.fifoLockedGroups.delete(group);
+      queue.fifoMessages = new Map([[group, all.get(group) ?? []]]);
       let next: ReturnType<FifoQueueLike["dequeueFifo"]> = [];
       try {
-        next = original.call(this, 1, visibilityTimeout, dlqResolver);
+        next = original.call(queue, 1, visibilityTimeout, dlqResolver);
       } finally {
-        if (!this.fifoMessages.has(group)) all.delete(group);
-        this.fifoMessages = all;
-        this.fifoLockedGroups.set(group, locks + (this.fifoLockedGroups.get(group) ?? 0));
+        if (!queue.fifoMessages.has(group)) all.delete(group);
+        queue.fifoMessages = all;
+        queue.fifoLockedGroups.set(group, locks + (queue.fifoLockedGroups.get(group) ?? 0));
       }
       if (next.length === 0) break;
       received.push(...next);
     }
-    if (received.length < count) {
-      received.push(...original.call(this, count - received.length, visibilityTimeout, dlqResolver));
+    return received;
+  };
+  prototype.dequeueFifo = function (this: FifoQueueLike, maxCount, visibilityTimeout, dlqResolver) {
+    const count = Math.min(maxCount, 10);
+    const received: ReturnType<FifoQueueLike["dequeueFifo"]> = [];
+    while (received.length < count) {
+      const taken = takeGroup(this, count - received.length, visibilityTimeout, dlqResolver);
+      if (taken.length === 0) break;
+      received.push(...taken);
     }
     return received;
   };

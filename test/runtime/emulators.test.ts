@@ -59,12 +59,12 @@ describe("the local SQS emulator", () => {
     );
   });
 
-  it("receives a FIFO queue's messages as SQS does: as many of one group as it can, in order, then the next groups", async () => {
+  it("receives a FIFO queue's messages as SQS does: as many of one group as it can, in order, then of the next", async () => {
     const { QueueUrl: fifo = "" } = await sqs.send(
       new CreateQueueCommand({ QueueName: "groups.fifo", Attributes: { FifoQueue: "true" } }),
     );
-    // Interleaved: a1 b1 a2 b2 … a5, then c1.
-    const sends = ["a1", "b1", "a2", "b2", "a3", "b3", "a4", "a5", "c1"];
+    // Interleaved: a1 b1 a2 b2 … a5, then c1 c2.
+    const sends = ["a1", "b1", "a2", "b2", "a3", "b3", "a4", "a5", "c1", "c2"];
     for (const body of sends) {
       await sqs.send(
         new SendMessageCommand({
@@ -94,7 +94,7 @@ describe("the local SQS emulator", () => {
     const fourth = await receive(10);
 
     expect(first.map((message) => message.Body)).toEqual(["a1", "a2", "a3", "a4"]);
-    expect(second.map((message) => message.Body)).toEqual(["b1", "b2", "b3", "c1"]);
+    expect(second.map((message) => message.Body)).toEqual(["b1", "b2", "b3", "c1", "c2"]);
     expect(third).toEqual([]);
     expect(fourth.map((message) => message.Body)).toEqual(["a5"]);
   });
