@@ -111,13 +111,65 @@ export async function verifyPlatformToken(
     return { payload, kid: String(protectedHeader.kid) };
   }
   if (typeof carried !== "string") throw new PlatformTokenError(`${CERTIFICATE_HEADER} is not a compact JWS`);
-  const certificate = await verifyKeyCertificate(carried, keySet, expected);
+  const { claims: certificate, key } = await certifiedKey(carried, keySet, expected);
   if (header.kid !== certificate.kid) throw new PlatformTokenError("the token's kid is not the certified key's");
-  const { payload } = await jwtVerify(token, await importJWK({ ...certificate.jwk }, "ES256"), options);
+  const { payload } = await jwtVerify(token, await key, options);
   if ((payload.exp ?? Number.POSITIVE_INFINITY) > certificate.exp) {
     throw new PlatformTokenError("the token outlives its key's certificate");
   }
   return { payload, kid: certificate.kid, certificate };
+}
+
+/**
+ * How long a verifier relies on a key certificate it verified before verifying it again (within
+ * the certificate's own lifetime, re-checked every time): a key withdrawn from the platform's
+ * published set stops certifying within this bound. Every token is still verified in full.
+ */
+export const CERTIFICATE_REVERIFY_MS = 5 * 60_000;
+/** Certificates remembered per key set: an environment's key is certified once an hour. */
+const MAX_REMEMBERED_CERTIFICATES = 256;
+
+interface VerifiedCertificate {
+  readonly claims: KeyCertificateClaims;
+  readonly key: ReturnType<typeof importJWK>;
+  readonly verifiedAt: number;
+}
+
+const verifiedCertificates = new WeakMap<JWTVerifyGetKey, Map<string, VerifiedCertificate>>();
+
+/**
+ * A certificate's claims and the key it certifies, verified with `keySet` (at most
+ * {@link CERTIFICATE_REVERIFY_MS} ago): every platform call carries one, and an execution
+ * environment's certificate is the same for an hour, so a provider verifies it once, not on
+ * every call.
+ */
+async function certifiedKey(
+  certificate: string,
+  keySet: JWTVerifyGetKey,
+  expected: PlatformTokenExpectations,
+): Promise<VerifiedCertificate> {
+  const now = expected.now?.getTime() ?? Date.now();
+  const tolerance = (expected.clockToleranceSeconds ?? 30) * 1000;
+  let remembered = verifiedCertificates.get(keySet);
+  const known = remembered?.get(certificate);
+  if (
+    known &&
+    now >= known.verifiedAt &&
+    now - known.verifiedAt < CERTIFICATE_REVERIFY_MS &&
+    known.claims.exp * 1000 + tolerance >= now
+  ) {
+    return known;
+  }
+  const claims = await verifyKeyCertificate(certificate, keySet, expected);
+  const verified = { claims, key: importJWK({ ...claims.jwk }, "ES256"), verifiedAt: now };
+  if (!remembered) {
+    remembered = new Map();
+    verifiedCertificates.set(keySet, remembered);
+  }
+  remembered.delete(certificate);
+  if (remembered.size >= MAX_REMEMBERED_CERTIFICATES) remembered.delete(remembered.keys().next().value as string);
+  remembered.set(certificate, verified);
+  return verified;
 }
 
 /** The platform's public key as a JWK Set entry. */

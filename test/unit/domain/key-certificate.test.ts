@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { createLocalJWKSet, type JWK } from "jose";
+import { createLocalJWKSet, type JWK, type JWTVerifyGetKey } from "jose";
 import { describe, expect, it } from "vitest";
 import { derToJose } from "../../../domain/identity/es256.ts";
 import {
@@ -257,5 +257,58 @@ describe("an environment's keys", () => {
     const key = await keys.keyUntil(t0 + 60);
 
     expect(key.expires).toBe(t0 + 3600);
+  });
+});
+
+describe("a provider verifying platform calls", () => {
+  /** The published key set, counting the keys it hands out (one per certificate verified). */
+  function countingKeySet() {
+    const counter = { lookups: 0 };
+    const counted: JWTVerifyGetKey = async (header, token) => {
+      counter.lookups += 1;
+      return keySet(header, token);
+    };
+    return { counter, keySet: counted };
+  }
+
+  it("verifies an environment's certificate once, and every token in full", async () => {
+    const { counter, keySet: published } = countingKeySet();
+    const key = await certifiedKey(platform.signer, t0, t0 + 3600);
+    const first = await signPlatformToken(always(key), { ...call, now: at(t0) });
+    const second = await signPlatformToken(always(key), { ...call, path: "/citizens/records/2", now: at(t0 + 10) });
+    const forged = `${second.slice(0, second.lastIndexOf(".") + 1)}${"A".repeat(86)}`;
+
+    await verifyPlatformToken(first, published, { ...expected, now: at(t0 + 1) });
+    await verifyPlatformToken(second, published, { ...expected, now: at(t0 + 11) });
+
+    expect(counter.lookups).toBe(1);
+    await expect(verifyPlatformToken(forged, published, { ...expected, now: at(t0 + 11) })).rejects.toThrow();
+  });
+
+  it("refuses a token once its remembered certificate has expired", async () => {
+    const { keySet: published } = countingKeySet();
+    const key = await certifiedKey(platform.signer, t0, t0 + 600);
+    const early = await signPlatformToken(always(key), { ...call, now: at(t0) });
+    const late = await signPlatformToken(always(key), { ...call, now: at(t0 + 590) });
+
+    await verifyPlatformToken(early, published, { ...expected, now: at(t0 + 1) });
+
+    await expect(verifyPlatformToken(late, published, { ...expected, now: at(t0 + 700) })).rejects.toThrow();
+  });
+
+  it("verifies the certificate again after five minutes, and with each key set on its own", async () => {
+    const { counter, keySet: published } = countingKeySet();
+    const key = await certifiedKey(platform.signer, t0, t0 + 3600);
+    const token = (seconds: number) =>
+      signPlatformToken(always(key), { ...call, path: `/citizens/records/${seconds}`, now: at(t0 + seconds) });
+    const other = createLocalJWKSet({ keys: [platformKeyFixture("another-platform").jwk as JWK] });
+
+    await verifyPlatformToken(await token(0), published, { ...expected, now: at(t0) });
+    await verifyPlatformToken(await token(301), published, { ...expected, now: at(t0 + 301) });
+
+    expect(counter.lookups).toBe(2);
+    await expect(verifyPlatformToken(await token(302), other, { ...expected, now: at(t0 + 302) })).rejects.toThrow(
+      /key certificate does not verify/,
+    );
   });
 });
