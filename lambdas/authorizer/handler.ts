@@ -1,37 +1,14 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
-import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
-import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
-import { dynamoReplayGuard } from "../../adapters/dynamodb/replay-guard.ts";
-import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
-import type { ExchangeLog } from "../../domain/exchange/model.ts";
-import type { SystemDirectory } from "../../domain/identity/authenticate.ts";
-import { cachedDirectory } from "../../domain/identity/cached-directory.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
-import { authenticateRequest } from "../shared/request-authentication.ts";
+import {
+  type AuthenticationDependencies,
+  authenticateRequest,
+  authenticationDependencies,
+} from "../shared/request-authentication.ts";
 import { authorizerEnvironment } from "./environment.ts";
 
 const environment = lazyEnvironment(authorizerEnvironment);
-let dependencies:
-  | { directory: SystemDirectory; replayGuard: ReturnType<typeof dynamoReplayGuard>; log: ExchangeLog }
-  | undefined;
-
-function deps() {
-  if (dependencies) return dependencies;
-  const env = environment();
-  const store = new DynamoRegistryStore(dynamoDbClient(), env.REGISTRY_TABLE_NAME);
-  dependencies = {
-    // Systems and keys are read at most once per REGISTRY_CACHE_SECONDS per environment (and an
-    // unknown key at most once more): a revocation is refused everywhere within that bound. The
-    // replay guard is written for every request: a token id is never remembered from a cache.
-    directory: cachedDirectory((systemId) => store.getSystem(systemId), {
-      ttlMs: Number(env.REGISTRY_CACHE_SECONDS) * 1000,
-      maxEntries: 2000,
-    }),
-    replayGuard: dynamoReplayGuard(dynamoDbClient(), env.REPLAY_TABLE_NAME),
-    log: queuedExchangeLog(env.LOG_QUEUE_URL, Number(env.LOG_SHARDS)),
-  };
-  return dependencies;
-}
+let dependencies: AuthenticationDependencies | undefined;
 
 /**
  * Authenticates every signed request before API Gateway routes it. It only authenticates:
@@ -41,18 +18,8 @@ function deps() {
  */
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const env = environment();
-  const outcome = await authenticateRequest(
-    {
-      httpMethod: event.httpMethod,
-      path: event.path,
-      resource: event.resource,
-      headers: event.headers,
-      multiValueQueryStringParameters: event.multiValueQueryStringParameters,
-      pathParameters: event.pathParameters,
-      requestId: event.requestContext.requestId,
-    },
-    { ...deps(), audience: env.PLATFORM_AUDIENCE },
-  );
+  dependencies ??= authenticationDependencies(env, env.PLATFORM_AUDIENCE);
+  const outcome = await authenticateRequest(event, event.requestContext.requestId, dependencies);
   if ("caller" in outcome) {
     return {
       principalId: outcome.caller.systemId,

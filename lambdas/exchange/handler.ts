@@ -5,7 +5,6 @@ import { cachedSchemaVersions, DynamoDictionaryStore } from "../../adapters/dyna
 import { DynamoIntegratedStore } from "../../adapters/dynamodb/integrated-store.ts";
 import { DynamoPermissionStore } from "../../adapters/dynamodb/permission-store.ts";
 import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
-import { dynamoReplayGuard } from "../../adapters/dynamodb/replay-guard.ts";
 import { httpUpstream } from "../../adapters/http/upstream.ts";
 import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
 import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
@@ -13,7 +12,6 @@ import { exchangeRoutes } from "../../api/exchange.ts";
 import { RecordValidator } from "../../domain/dictionary/validator.ts";
 import { ExchangeService } from "../../domain/exchange/exchange-service.ts";
 import { type ExchangeLog, recordQuery } from "../../domain/exchange/model.ts";
-import { cachedDirectory } from "../../domain/identity/cached-directory.ts";
 import { environmentKeys } from "../../domain/identity/key-certificate.ts";
 import { ProblemError } from "../../domain/problem.ts";
 import { endpointPolicy } from "../../domain/registry/endpoint-policy.ts";
@@ -22,7 +20,11 @@ import { callerOf } from "../shared/caller.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
 import { httpHandler, ok } from "../shared/http-core.ts";
 import { logger, metrics } from "../shared/observability.ts";
-import { type AuthenticationDependencies, authenticateRequest } from "../shared/request-authentication.ts";
+import {
+  type AuthenticationDependencies,
+  authenticateRequest,
+  authenticationDependencies,
+} from "../shared/request-authentication.ts";
 import { dispatch, pathParameter, queryParameters } from "../shared/routes.ts";
 import { exchangeEnvironment } from "./environment.ts";
 import { addExchangeMetrics } from "./metrics.ts";
@@ -84,23 +86,6 @@ const exchange = () => {
 };
 
 let authentication: AuthenticationDependencies | undefined;
-const authenticationDependencies = (): AuthenticationDependencies => {
-  if (authentication) return authentication;
-  const env = environment();
-  const registry = new DynamoRegistryStore(dynamoDbClient(), env.REGISTRY_TABLE_NAME);
-  authentication = {
-    // As the authoriser: systems and keys read at most once per REGISTRY_CACHE_SECONDS per
-    // environment, a revocation refused everywhere within that bound; every token id written.
-    directory: cachedDirectory((systemId) => registry.getSystem(systemId), {
-      ttlMs: Number(env.REGISTRY_CACHE_SECONDS) * 1000,
-      maxEntries: 2000,
-    }),
-    replayGuard: dynamoReplayGuard(dynamoDbClient(), env.REPLAY_TABLE_NAME),
-    log: queuedExchangeLog(env.LOG_QUEUE_URL, Number(env.LOG_SHARDS)),
-    audience: env.PLATFORM_ISSUER,
-  };
-  return authentication;
-};
 
 const routes = dispatch(exchangeRoutes, {
   // The request check runs inside the attempt, so that a refused request is logged too.
@@ -142,18 +127,9 @@ const routes = dispatch(exchangeRoutes, {
  * same way.
  */
 export const handler = httpHandler(async (event, context) => {
-  const outcome = await authenticateRequest(
-    {
-      httpMethod: event.httpMethod,
-      path: event.path,
-      resource: event.resource,
-      headers: event.headers,
-      multiValueQueryStringParameters: event.multiValueQueryStringParameters,
-      pathParameters: event.pathParameters,
-      requestId: context.transactionId,
-    },
-    authenticationDependencies(),
-  );
+  // As the authoriser does for other routes, with the same registry cache and replay guard.
+  authentication ??= authenticationDependencies(environment(), environment().PLATFORM_ISSUER);
+  const outcome = await authenticateRequest(event, context.transactionId, authentication);
   if ("refused" in outcome) {
     // As API Gateway answers the authoriser's Deny (its ACCESS_DENIED response).
     throw new ProblemError(401, outcome.refused.slug, "Authentication failed", outcome.refused.message);

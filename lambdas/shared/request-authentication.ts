@@ -1,10 +1,15 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { decodeJwt } from "jose";
+import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
+import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
+import { dynamoReplayGuard } from "../../adapters/dynamodb/replay-guard.ts";
+import { queuedExchangeLog } from "../../adapters/sqs/exchange-log-queue.ts";
 import { exchangeRoutes } from "../../api/exchange.ts";
 import { routeKey } from "../../api/route.ts";
 import type { ExchangeLog } from "../../domain/exchange/model.ts";
 import { recordAttempt } from "../../domain/exchange-log/attempt.ts";
 import { authenticate, type ReplayGuard, type SystemDirectory } from "../../domain/identity/authenticate.ts";
+import { cachedDirectory } from "../../domain/identity/cached-directory.ts";
 import { AuthenticationError } from "../../domain/identity/errors.ts";
 import { canonicalTarget, queryPairs } from "../../domain/identity/request-token.ts";
 import { type ProblemError, throttledDependency } from "../../domain/problem.ts";
@@ -27,7 +32,35 @@ export interface AuthenticationDependencies {
   readonly audience: string;
 }
 
-/** A request as API Gateway hands it to an authoriser or to a function. */
+/**
+ * The registry, replay table and log queue that authenticating requests reads and writes, for a
+ * function's environment: systems and keys read at most once per REGISTRY_CACHE_SECONDS per
+ * execution environment (and an unknown key at most once more), so a revocation is refused
+ * everywhere within that bound; the replay guard written for every request (a token id is never
+ * remembered from a cache).
+ */
+export function authenticationDependencies(
+  env: Readonly<
+    Record<
+      "REGISTRY_TABLE_NAME" | "REPLAY_TABLE_NAME" | "REGISTRY_CACHE_SECONDS" | "LOG_QUEUE_URL" | "LOG_SHARDS",
+      string
+    >
+  >,
+  audience: string,
+): AuthenticationDependencies {
+  const registry = new DynamoRegistryStore(dynamoDbClient(), env.REGISTRY_TABLE_NAME);
+  return {
+    directory: cachedDirectory((systemId) => registry.getSystem(systemId), {
+      ttlMs: Number(env.REGISTRY_CACHE_SECONDS) * 1000,
+      maxEntries: 2000,
+    }),
+    replayGuard: dynamoReplayGuard(dynamoDbClient(), env.REPLAY_TABLE_NAME),
+    log: queuedExchangeLog(env.LOG_QUEUE_URL, Number(env.LOG_SHARDS)),
+    audience,
+  };
+}
+
+/** A request as API Gateway hands it to an authoriser or to a function (both events have these). */
 export interface SignedRequest {
   readonly httpMethod: string;
   /** The resource path, without the stage. */
@@ -37,8 +70,6 @@ export interface SignedRequest {
   readonly headers: Readonly<Record<string, string | undefined>> | null;
   readonly multiValueQueryStringParameters: Readonly<Record<string, string[] | undefined>> | null;
   readonly pathParameters: Readonly<Record<string, string | undefined>> | null;
-  /** API Gateway's request id: the transaction id. */
-  readonly requestId: string;
 }
 
 /** What a function reads of its caller (`requestContext.authorizer`), as the authoriser's context gives it. */
@@ -54,6 +85,8 @@ export type CallerContext = Readonly<
  */
 export async function authenticateRequest(
   request: SignedRequest,
+  /** API Gateway's request id: the transaction id. */
+  requestId: string,
   deps: AuthenticationDependencies,
 ): Promise<{ readonly caller: CallerContext } | { readonly refused: AuthenticationError }> {
   const started = Date.now();
@@ -92,7 +125,7 @@ export async function authenticateRequest(
       });
       metrics.addMetric("auth-throttled", MetricUnit.Count, 1);
       metrics.publishStoredMetrics();
-      await logRefusedExchange(request, authorization, throttled, started, deps.log);
+      await logRefusedExchange(request, requestId, authorization, throttled, started, deps.log);
       throw throttled;
     }
     // Anything unexpected (a store failing, input nothing foresaw) refuses the request too, and is
@@ -113,7 +146,7 @@ export async function authenticateRequest(
     });
     metrics.addMetric(`auth-${error.failure}`, MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
-    await logRefusedExchange(request, authorization, error, started, deps.log);
+    await logRefusedExchange(request, requestId, authorization, error, started, deps.log);
     return { refused: error };
   }
 }
@@ -128,6 +161,7 @@ const EXCHANGE_ATTEMPTS = new Map(
 /** A refused attempt at an exchange route is an exchange attempt too: it goes in the log. */
 async function logRefusedExchange(
   request: SignedRequest,
+  requestId: string,
   authorization: string | undefined,
   error: ProblemError,
   started: number,
@@ -148,7 +182,7 @@ async function logRefusedExchange(
     await recordAttempt(
       log,
       {
-        transactionId: request.requestId,
+        transactionId: requestId,
         started,
         // The token did not verify: whoever it names may not be who sent it.
         consumerSystem: "unauthenticated",
