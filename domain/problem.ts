@@ -108,8 +108,6 @@ const THROTTLING_NAMES = new Set([
   "RequestThrottled",
   "RequestThrottledException",
   "TooManyRequestsException",
-  "LimitExceededException",
-  "TransactionInProgressException",
   "SlowDown",
 ]);
 
@@ -117,21 +115,19 @@ const THROTTLING_NAMES = new Set([
 export const THROTTLED_RETRY_AFTER_SECONDS = 1;
 
 /**
- * A store, queue or key service that refused a call for load after its client's own retries (an
- * AWS error marked retryable for throttling, or named as one) is a 503 with `Retry-After`, never
- * a 500: the caller did nothing wrong and may try again. Undefined for anything else.
+ * A store, queue or key service that refused a call for load, or failed on its side, after its
+ * client's own retries (an AWS error marked retryable for throttling, named as a throttle, or a
+ * server fault) is a 503 with `Retry-After`, never a 500 or a refusal: the caller did nothing
+ * wrong and may sign the request again and retry. Undefined for anything else.
  */
-export function throttledDependency(error: unknown): DependencyUnavailableError | undefined {
+export function unavailableDependency(error: unknown): DependencyUnavailableError | undefined {
   if (error instanceof DependencyUnavailableError) return error;
   if (!(error instanceof Error)) return undefined;
-  const retryable = (error as { $retryable?: { throttling?: boolean } }).$retryable;
-  if (retryable?.throttling !== true && !THROTTLING_NAMES.has(error.name)) return undefined;
+  const { $retryable, $fault } = error as { $retryable?: { throttling?: boolean }; $fault?: string };
+  if ($retryable?.throttling !== true && !THROTTLING_NAMES.has(error.name) && $fault !== "server") return undefined;
   return new DependencyUnavailableError(
-    "the platform is at its capacity for this operation; retry after the time in Retry-After",
-    {
-      cause: error,
-      retryAfterSeconds: THROTTLED_RETRY_AFTER_SECONDS,
-    },
+    "the platform is at its capacity for this operation; sign the request again and retry after the time in Retry-After",
+    { cause: error, retryAfterSeconds: THROTTLED_RETRY_AFTER_SECONDS },
   );
 }
 

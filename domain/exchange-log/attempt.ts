@@ -1,6 +1,6 @@
 import type { Dataset } from "../catalog/model.ts";
 import type { ExchangeEntry, ExchangeLog, Outcome } from "../exchange/model.ts";
-import { ProblemError, problemTypeUri, throttledDependency } from "../problem.ts";
+import { ProblemError, problemTypeUri, unavailableDependency } from "../problem.ts";
 
 /** What is known of one exchange attempt when it ends, besides how it ended. */
 export interface AttemptFacts {
@@ -68,7 +68,7 @@ export function attemptOutcome(
   permitted: boolean,
 ): { outcome: Outcome; status: number; problemType?: string } {
   if (!("error" in result)) return { outcome: "allowed", status: result.status };
-  const error = throttledDependency(result.error) ?? result.error;
+  const error = unavailableDependency(result.error) ?? result.error;
   if (error instanceof CounterpartFailedError) {
     return { outcome: "failed", status: error.status, problemType: problemTypeUri(error.slug) };
   }

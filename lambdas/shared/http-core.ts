@@ -9,7 +9,7 @@ import {
   type ProblemDetails,
   ProblemError,
   TRANSACTION_ID_HEADER,
-  throttledDependency,
+  unavailableDependency,
 } from "../../domain/problem.ts";
 import { logger, metrics } from "./observability.ts";
 
@@ -48,7 +48,7 @@ export function problemResponse(
   event: APIGatewayProxyEvent,
   transactionId: string,
 ): APIGatewayProxyResult {
-  const error = throttledDependency(thrown) ?? thrown;
+  const error = unavailableDependency(thrown) ?? thrown;
   const where = { instance: event.path, transactionId };
   let problem: ProblemDetails;
   if (error instanceof ProblemError) {

@@ -12,7 +12,7 @@ import { authenticate, type ReplayGuard, type SystemDirectory } from "../../doma
 import { cachedDirectory } from "../../domain/identity/cached-directory.ts";
 import { AuthenticationError } from "../../domain/identity/errors.ts";
 import { canonicalTarget, queryPairs } from "../../domain/identity/request-token.ts";
-import { type ProblemError, throttledDependency } from "../../domain/problem.ts";
+import { type ProblemError, unavailableDependency } from "../../domain/problem.ts";
 import { logger, metrics } from "./observability.ts";
 
 /*
@@ -116,7 +116,7 @@ export async function authenticateRequest(
       },
     };
   } catch (thrown) {
-    const throttled = throttledDependency(thrown);
+    const throttled = unavailableDependency(thrown);
     if (throttled) {
       logger.warn("request not authenticated: a store refused for load", {
         error: thrown as Error,

@@ -57,15 +57,19 @@ const GATEWAY_PROBLEMS: ReadonlyArray<{
     retryAfterSeconds: 1,
   },
   // The authoriser failed instead of deciding: a store it reads refused for load (it throws
-  // then), or it is at its concurrency limit. Nobody was refused: the caller may retry.
-  {
-    type: ResponseType.AUTHORIZER_FAILURE,
+  // then), or it is at its concurrency limit. API Gateway answers a function that throws as an
+  // authoriser configuration error (500, AuthorizerConfigurationException) and names other
+  // failures AUTHORIZER_FAILURE: both are this 503. Nobody was refused: the caller may sign the
+  // request again and retry.
+  ...(["AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR"] as const).map((name) => ({
+    type: ResponseType[name],
     slug: "dependency-unavailable",
     status: "503",
     title: "Service unavailable",
-    detail: "the platform could not authenticate this request now; retry after the time in Retry-After",
+    detail:
+      "the platform could not authenticate this request now; sign it again and retry after the time in Retry-After",
     retryAfterSeconds: 1,
-  },
+  })),
   { type: ResponseType.DEFAULT_4XX, slug: "bad-request" },
   { type: ResponseType.DEFAULT_5XX, slug: "gateway-error" },
 ];

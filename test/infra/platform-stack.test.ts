@@ -408,7 +408,7 @@ describe("API", () => {
 
   it("never caches the authoriser's results, and answers a function at its limit or a failed authoriser with 503 and Retry-After", () => {
     local.template.hasResourceProperties("AWS::ApiGateway::Authorizer", { AuthorizerResultTtlInSeconds: 0 });
-    for (const type of ["INTEGRATION_FAILURE", "AUTHORIZER_FAILURE"]) {
+    for (const type of ["INTEGRATION_FAILURE", "AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR"]) {
       local.template.hasResourceProperties("AWS::ApiGateway::GatewayResponse", {
         ResponseType: type,
         StatusCode: "503",

@@ -73,12 +73,13 @@ describe("httpHandler", () => {
     expect(JSON.parse(response.body)).toMatchObject({ type: "urn:dscp:problem:dependency-unavailable" });
   });
 
-  it("answers a store that refused for load (throttled after its client's retries) with a 503 and Retry-After", async () => {
+  it("answers a store that refused for load or failed on its side (after its client's retries) with a 503 and Retry-After", async () => {
     for (const throttled of [
       Object.assign(new Error("Throughput exceeds the current capacity"), {
         name: "ProvisionedThroughputExceededException",
       }),
       Object.assign(new Error("Rate exceeded"), { name: "SomeNewThrottle", $retryable: { throttling: true } }),
+      Object.assign(new Error("Internal server error"), { name: "InternalServerError", $fault: "server" }),
     ]) {
       const handler = httpHandler(async () => {
         throw throttled;
