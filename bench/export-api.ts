@@ -20,9 +20,9 @@ import { generateIdentity } from "../client/identity-files.ts";
 import { syntheticCitizens } from "../demo/population.ts";
 import type { ExportJob } from "../domain/export/model.ts";
 import { verifyPackage } from "../domain/export/verify.ts";
-import { callsBetween, callsByOperation, RUNTIME_CALLER } from "../runtime/aws-calls.ts";
+import { callsByOperation } from "../runtime/aws-calls.ts";
 import { PROJECT_ROOT } from "../runtime/synth.ts";
-import { drainQueues, logBytesBetween, windowOf } from "./measure.ts";
+import { drainQueues, logBytesBetween, windowOf, workBetween } from "./measure.ts";
 import {
   descendants,
   ownPeak,
@@ -257,15 +257,7 @@ try {
   function perRecordExported(records: number, packageBytes: number) {
     // Per record, to four significant digits (most figures are small fractions).
     const perRecord = (value: number) => Number((value / records).toPrecision(4));
-    const functions: Record<string, { count: number; cpuMs: number }> = {};
-    for (const [logicalId, runs] of Object.entries(after.invocations)) {
-      const count = runs.count - (before.invocations[logicalId]?.count ?? 0);
-      const cpuMs = (after.cpuMs[logicalId] ?? 0) - (before.cpuMs[logicalId] ?? 0);
-      if (count > 0) functions[logicalId] = { count: perRecord(count), cpuMs: perRecord(cpuMs) };
-    }
-    const calls = Object.fromEntries(
-      Object.entries(callsBetween(before.awsCalls, after.awsCalls)).filter(([caller]) => caller !== RUNTIME_CALLER),
-    );
+    const { functions, calls } = workBetween(before, after, perRecord);
     const perOperation = (counts: Record<string, number>) =>
       Object.fromEntries(Object.entries(counts).map(([operation, count]) => [operation, perRecord(count)]));
     const transitions = Object.entries(transitionsAfter).reduce(

@@ -4,7 +4,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { GetQueueAttributesCommand, ListQueuesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { AwsCallCounts } from "../runtime/aws-calls.ts";
+import { type AwsCallCounts, callsBetween, RUNTIME_CALLER } from "../runtime/aws-calls.ts";
 import type { LocalRuntime } from "../runtime/local-runtime.ts";
 
 /** What the runtime has counted so far; two of these bound a measured window. */
@@ -25,6 +25,28 @@ export function windowOf(runtime: LocalRuntime, logDir: string): WindowMark {
     awsCalls: runtime.awsCalls(),
     logBytes,
   };
+}
+
+/**
+ * What the platform did between two marks, each figure passed through `per` (per exchange, per
+ * record): every function's invocations and CPU, and the AWS calls by caller, the runtime's own
+ * (provisioning, a benchmark's queue checks) left out.
+ */
+export function workBetween(
+  before: WindowMark,
+  after: WindowMark,
+  per: (value: number) => number,
+): { functions: Record<string, { count: number; cpuMs: number }>; calls: AwsCallCounts } {
+  const functions: Record<string, { count: number; cpuMs: number }> = {};
+  for (const [logicalId, runs] of Object.entries(after.invocations)) {
+    const count = runs.count - (before.invocations[logicalId]?.count ?? 0);
+    const cpuMs = (after.cpuMs[logicalId] ?? 0) - (before.cpuMs[logicalId] ?? 0);
+    if (count > 0) functions[logicalId] = { count: per(count), cpuMs: per(cpuMs) };
+  }
+  const calls = Object.fromEntries(
+    Object.entries(callsBetween(before.awsCalls, after.awsCalls)).filter(([caller]) => caller !== RUNTIME_CALLER),
+  );
+  return { functions, calls };
 }
 
 /** Bytes the logs grew by between two marks. */

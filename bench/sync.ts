@@ -8,9 +8,9 @@ import { performance } from "node:perf_hooks";
 import { BatchWriteItemCommand, type WriteRequest } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { syntheticPopulation } from "../demo/population.ts";
-import { callsBetween, callsByOperation, RUNTIME_CALLER } from "../runtime/aws-calls.ts";
+import { callsByOperation } from "../runtime/aws-calls.ts";
 import { PROJECT_ROOT } from "../runtime/synth.ts";
-import { drainQueues, logBytesBetween, windowOf } from "./measure.ts";
+import { drainQueues, logBytesBetween, windowOf, workBetween } from "./measure.ts";
 import {
   POPULATION_REGISTER,
   peakMemory,
@@ -40,15 +40,7 @@ try {
   const after = windowOf(runtime, logDir);
   // Per record, to four significant digits (most figures are small fractions).
   const perRecord = (value: number) => Number((value / RECORDS).toPrecision(4));
-  const functions: Record<string, { count: number; cpuMs: number }> = {};
-  for (const [logicalId, runs] of Object.entries(after.invocations)) {
-    const count = runs.count - (before.invocations[logicalId]?.count ?? 0);
-    const cpuMs = (after.cpuMs[logicalId] ?? 0) - (before.cpuMs[logicalId] ?? 0);
-    if (count > 0) functions[logicalId] = { count: perRecord(count), cpuMs: perRecord(cpuMs) };
-  }
-  const calls = Object.fromEntries(
-    Object.entries(callsBetween(before.awsCalls, after.awsCalls)).filter(([caller]) => caller !== RUNTIME_CALLER),
-  );
+  const { functions, calls } = workBetween(before, after, perRecord);
   // Per record synced, as bench:exchange counts per exchange, for `npm run cost`; the
   // benchmark's own calls (its upload, its status polls) are not counted.
   const measured = {
