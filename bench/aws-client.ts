@@ -19,6 +19,7 @@ import { CreateQueueCommand, PurgeQueueCommand, SendMessageCommand, SQSClient } 
 import { LeanDynamoDBClient } from "../adapters/aws/lean-dynamodb.ts";
 import { LeanSQSClient } from "../adapters/aws/lean-sqs.ts";
 import { startEmulators } from "../runtime/emulators.ts";
+import { keyedTableInput } from "../test/unit/dynalite-table.ts";
 
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 500);
 const CALLS = Number(process.env.BENCH_CALLS ?? 3000);
@@ -70,20 +71,7 @@ async function main(): Promise<void> {
     sdk: { dynamodb: new DynamoDBClient(dynamoConfig), sqs: new SQSClient(sqsConfig) },
     lean: { dynamodb: new LeanDynamoDBClient(dynamoConfig), sqs: new LeanSQSClient(sqsConfig) },
   };
-  await clients.sdk.dynamodb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "pk", AttributeType: "S" },
-        { AttributeName: "sk", AttributeType: "S" },
-      ],
-      KeySchema: [
-        { AttributeName: "pk", KeyType: "HASH" },
-        { AttributeName: "sk", KeyType: "RANGE" },
-      ],
-    }),
-  );
+  await clients.sdk.dynamodb.send(new CreateTableCommand(keyedTableInput(TABLE)));
   const { QueueUrl: queueUrl } = await clients.sdk.sqs.send(new CreateQueueCommand({ QueueName: "bench" }));
   // An item about the size of an exchange-log entry.
   const item = (pk: string, sk: string) => ({

@@ -31,6 +31,33 @@ export function exchangeLogTable(table = "exchange-log"): Promise<DynaliteTable>
   ]);
 }
 
+/** A table keyed `pk`/`sk`, each index `[name, prefix]` keyed `<prefix>pk`/`<prefix>sk`: CreateTable's input. */
+export function keyedTableInput(table: string, indexes: ReadonlyArray<readonly [string, string]> = []) {
+  return {
+    TableName: table,
+    BillingMode: "PAY_PER_REQUEST" as const,
+    AttributeDefinitions: ["pk", "sk", ...indexes.flatMap(([, prefix]) => [`${prefix}pk`, `${prefix}sk`])].map(
+      (name) => ({ AttributeName: name, AttributeType: "S" as const }),
+    ),
+    KeySchema: [
+      { AttributeName: "pk", KeyType: "HASH" as const },
+      { AttributeName: "sk", KeyType: "RANGE" as const },
+    ],
+    ...(indexes.length > 0
+      ? {
+          GlobalSecondaryIndexes: indexes.map(([name, prefix]) => ({
+            IndexName: name,
+            KeySchema: [
+              { AttributeName: `${prefix}pk`, KeyType: "HASH" as const },
+              { AttributeName: `${prefix}sk`, KeyType: "RANGE" as const },
+            ],
+            Projection: { ProjectionType: "ALL" as const },
+          })),
+        }
+      : {}),
+  };
+}
+
 /** A table keyed `pk`/`sk`, each index `[name, prefix]` keyed `<prefix>pk`/`<prefix>sk`. */
 async function dynaliteTable(table: string, indexes: ReadonlyArray<readonly [string, string]>): Promise<DynaliteTable> {
   const server = dynalite({ createTableMs: 0 });
@@ -40,30 +67,7 @@ async function dynaliteTable(table: string, indexes: ReadonlyArray<readonly [str
     region: "ap-southeast-1",
     credentials: { accessKeyId: "test", secretAccessKey: "test" },
   });
-  await client.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: ["pk", "sk", ...indexes.flatMap(([, prefix]) => [`${prefix}pk`, `${prefix}sk`])].map(
-        (name) => ({
-          AttributeName: name,
-          AttributeType: "S",
-        }),
-      ),
-      KeySchema: [
-        { AttributeName: "pk", KeyType: "HASH" },
-        { AttributeName: "sk", KeyType: "RANGE" },
-      ],
-      GlobalSecondaryIndexes: indexes.map(([name, prefix]) => ({
-        IndexName: name,
-        KeySchema: [
-          { AttributeName: `${prefix}pk`, KeyType: "HASH" },
-          { AttributeName: `${prefix}sk`, KeyType: "RANGE" },
-        ],
-        Projection: { ProjectionType: "ALL" },
-      })),
-    }),
-  );
+  await client.send(new CreateTableCommand(keyedTableInput(table, indexes)));
   return {
     client,
     table,

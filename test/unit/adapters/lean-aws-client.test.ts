@@ -35,6 +35,7 @@ import { LeanDynamoDBClient } from "../../../adapters/aws/lean-dynamodb.ts";
 import { LeanSQSClient, SQS_QUERY_ERRORS } from "../../../adapters/aws/lean-sqs.ts";
 import { awsCaller } from "../../../runtime/aws-calls.ts";
 import { type Emulators, startEmulators } from "../../../runtime/emulators.ts";
+import { keyedTableInput } from "../dynalite-table.ts";
 
 const REGION = "us-east-1";
 const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
@@ -57,20 +58,7 @@ beforeAll(async () => {
   const sqsConfig = { endpoint: emulators.sqs, region: REGION, credentials: CREDENTIALS };
   sdkSqs = new SQSClient(sqsConfig);
   leanSqs = new LeanSQSClient(sqsConfig);
-  await sdkDynamo.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "pk", AttributeType: "S" },
-        { AttributeName: "sk", AttributeType: "S" },
-      ],
-      KeySchema: [
-        { AttributeName: "pk", KeyType: "HASH" },
-        { AttributeName: "sk", KeyType: "RANGE" },
-      ],
-    }),
-  );
+  await sdkDynamo.send(new CreateTableCommand(keyedTableInput(TABLE)));
   ({ QueueUrl: queueUrl = "" } = await sdkSqs.send(new CreateQueueCommand({ QueueName: "lean" })));
 });
 
