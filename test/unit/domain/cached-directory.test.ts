@@ -4,6 +4,7 @@ import { signRequest } from "../../../client/sign.ts";
 import { authenticate } from "../../../domain/identity/authenticate.ts";
 import { cachedDirectory } from "../../../domain/identity/cached-directory.ts";
 import type { KeyRecord, SystemRecord } from "../../../domain/registry/model.ts";
+import { portalSystemFixture } from "./fixtures.ts";
 
 const AUDIENCE = "urn:dscp:test";
 const now = new Date("2026-11-27T08:00:00Z");
@@ -13,15 +14,7 @@ let system: SystemRecord;
 
 beforeAll(async () => {
   caller = await generateIdentity("HCM.PORTAL", "EdDSA", "k1");
-  system = {
-    id: "HCM.PORTAL",
-    agencyCode: "HCM",
-    name: "Portal",
-    capabilities: ["consumer"],
-    roles: [],
-    status: "active",
-    createdAt: now.toISOString(),
-  };
+  system = portalSystemFixture(now.toISOString());
 });
 
 /** A registry holding HCM.PORTAL with the keys given, counting its reads, on a clock of our own. */

@@ -6,6 +6,19 @@ import type { PlatformSigner } from "../../../domain/identity/platform-token.ts"
 import type { Permission } from "../../../domain/permissions/model.ts";
 import type { KeyRecord, RegistryStore, SystemRecord } from "../../../domain/registry/model.ts";
 
+/** HCM.PORTAL, an active consumer system of HCM with no platform role, registered at `createdAt`. */
+export function portalSystemFixture(createdAt: string): SystemRecord {
+  return {
+    id: "HCM.PORTAL",
+    agencyCode: "HCM",
+    name: "Portal",
+    capabilities: ["consumer"],
+    roles: [],
+    status: "active",
+    createdAt,
+  };
+}
+
 /** An active permission of HCM.PORTAL on MPS's citizens, valid through 2026; override what a test needs. */
 export function permissionFixture(overrides: Partial<Permission> = {}): Permission {
   return {
