@@ -128,7 +128,8 @@ const routes = dispatch(exchangeRoutes, {
  */
 export const handler = httpHandler(async (event, context) => {
   // As the authoriser does for other routes, with the same registry cache and replay guard.
-  authentication ??= authenticationDependencies(environment(), environment().PLATFORM_ISSUER);
+  const env = environment();
+  authentication ??= authenticationDependencies(env, env.PLATFORM_ISSUER);
   const outcome = await authenticateRequest(event, context.transactionId, authentication);
   if ("refused" in outcome) {
     // As API Gateway answers the authoriser's Deny (its ACCESS_DENIED response).
