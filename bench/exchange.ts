@@ -31,8 +31,8 @@ const resultFile = join(PROJECT_ROOT, ".dscp", "bench", "exchange.json");
 const ENVIRONMENTS = Number(process.env.BENCH_ENVIRONMENTS ?? 4);
 const { runtime, workDir, client, admin } = await startBenchPlatform("bench-exchange", {
   maxConcurrency: ENVIRONMENTS,
-  // The authoriser caches the registry as on a deployed stage (the local stage reads it each time).
-  context: { "dscp:registryCacheSeconds": "30" },
+  // Registry and permissions cached as on a deployed stage (the local stage reads them each time).
+  context: { "dscp:registryCacheSeconds": "30", "dscp:permissionCacheSeconds": "10" },
 });
 const outputs = platformOutputs(runtime.outputs);
 

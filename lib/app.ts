@@ -39,11 +39,16 @@ export function createApp(props: AppProps = {}): { app: App; stacks: Stack[] } {
   if (!isStageName(stageName)) {
     throw new Error(`unknown stage "${String(stageName)}": use local, dev or prod`);
   }
-  // `-c dscp:registryCacheSeconds=30` runs a local stage with the authoriser's cache of a deployed one.
+  // `-c dscp:registryCacheSeconds=30 -c dscp:permissionCacheSeconds=10` runs a local stage with
+  // the caches of a deployed one.
   const registryCacheSeconds = app.node.tryGetContext("dscp:registryCacheSeconds");
+  const permissionCacheSeconds = app.node.tryGetContext("dscp:permissionCacheSeconds");
   const stage = {
     ...stageConfig(stageName),
     ...(registryCacheSeconds === undefined ? {} : { registryCache: Duration.seconds(Number(registryCacheSeconds)) }),
+    ...(permissionCacheSeconds === undefined
+      ? {}
+      : { permissionCache: Duration.seconds(Number(permissionCacheSeconds)) }),
   };
   const version = platformVersion();
   const audience: string = app.node.tryGetContext("dscp:audience") ?? `urn:dscp:${stage.name}`;

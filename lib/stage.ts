@@ -38,6 +38,13 @@ export interface StageConfig {
    */
   readonly registryCache: Duration;
   /**
+   * How long the exchange function's execution environments trust the permissions they read for
+   * a consumer system and a dataset: a revoked or expired permission is refused everywhere at
+   * most this long after the permission store records it. Locally 0 (read on every exchange), so
+   * tests see a revocation at once; a permission's own expiry is checked on every exchange.
+   */
+  readonly permissionCache: Duration;
+  /**
    * What API Gateway writes to its execution logs: every request in dev and locally, where they
    * are read to debug; errors only in prod, where the access log already has a line per request.
    * Data trace (bodies and headers) is off on every stage.
@@ -92,6 +99,7 @@ export function stageConfig(name: StageName): StageConfig {
     logArchiveRetention: production ? Duration.days(10 * 365) : Duration.days(1),
     checkpointInterval: Duration.minutes(5),
     registryCache: name === "local" ? Duration.seconds(0) : Duration.seconds(30),
+    permissionCache: name === "local" ? Duration.seconds(0) : Duration.seconds(10),
     executionLogLevel: production ? "ERROR" : "INFO",
     systemLogLevel: production ? "WARN" : "INFO",
     ...(production ? { traceSampleRate: 0.05 } : {}),

@@ -7,6 +7,7 @@ import type {
   PermissionScope,
   PermissionStore,
 } from "../../domain/permissions/model.ts";
+import { cached } from "../cache/ttl-cache.ts";
 import { queryPage, queryPages } from "./cursor.ts";
 import { equalityFilter, withoutTableKeys } from "./items.ts";
 import { conditional, updateExisting } from "./writes.ts";
@@ -162,4 +163,24 @@ function item(kind: Kind, value: AccessRequest | Permission): Record<string, unk
 
 function record<T>(entry: Record<string, unknown>): T {
   return withoutTableKeys<T>(entry);
+}
+
+/**
+ * A consumer system's permissions for a dataset, read at most once per `ttlMs` per execution
+ * environment (0: on every exchange). Validity windows are still checked at every use.
+ */
+export function cachedPermissions(
+  store: Pick<DynamoPermissionStore, "permissionsOf">,
+  ttlMs: number,
+): (system: string, dataset: string) => Promise<Permission[]> {
+  if (ttlMs <= 0) return (system, dataset) => store.permissionsOf(system, dataset);
+  // Ids never hold a NUL: the pair is one cache key.
+  const read = cached(
+    (pair: string) => {
+      const [system = "", dataset = ""] = pair.split("\u0000");
+      return store.permissionsOf(system, dataset);
+    },
+    { ttlMs, maxEntries: 5_000 },
+  );
+  return async (system, dataset) => (await read(`${system}\u0000${dataset}`)) ?? [];
 }

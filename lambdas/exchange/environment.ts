@@ -19,6 +19,11 @@ export const exchangeEnvironment = z.extend(baseEnvironment, {
    * within which a revoked key or a suspended system is refused everywhere (0: read every time).
    */
   REGISTRY_CACHE_SECONDS: z.string().check(z.regex(/^(0|[1-9]\d?)$/, "must be 0-99")),
+  /**
+   * How long an execution environment trusts the permissions it read for a consumer system and a
+   * dataset: the bound within which a revoked permission is refused everywhere (0: read every time).
+   */
+  PERMISSION_CACHE_SECONDS: z.string().check(z.regex(/^(0|[1-9]\d?)$/, "must be 0-99")),
   /** The exchange log's FIFO queue and its number of shards. */
   LOG_QUEUE_URL: nonEmpty(),
   LOG_SHARDS: z.string().check(z.regex(/^[1-9]\d?$/, "must be 1-99")),

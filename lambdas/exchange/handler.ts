@@ -3,7 +3,7 @@ import { DynamoCatalogStore } from "../../adapters/dynamodb/catalog-store.ts";
 import { dynamoDbClient } from "../../adapters/dynamodb/clients.ts";
 import { cachedSchemaVersions, DynamoDictionaryStore } from "../../adapters/dynamodb/dictionary-store.ts";
 import { DynamoIntegratedStore } from "../../adapters/dynamodb/integrated-store.ts";
-import { DynamoPermissionStore } from "../../adapters/dynamodb/permission-store.ts";
+import { cachedPermissions, DynamoPermissionStore } from "../../adapters/dynamodb/permission-store.ts";
 import { DynamoRegistryStore } from "../../adapters/dynamodb/registry-store.ts";
 import { httpUpstream } from "../../adapters/http/upstream.ts";
 import { kmsSigner } from "../../adapters/kms/kms-signer.ts";
@@ -51,7 +51,8 @@ function both(primary: ExchangeLog, secondary: ExchangeLog): ExchangeLog {
 /**
  * How long an execution environment trusts what it read of a dataset, an agency or a provider
  * system. Under load this takes three reads off every exchange; a change to a dataset or an
- * endpoint reaches exchanges within this time. Permissions are never cached.
+ * endpoint reaches exchanges within this time. Permissions are cached for PERMISSION_CACHE_SECONDS
+ * (0 locally, 10 s on a deployed stage), the bound within which a revocation takes effect.
  */
 const DESCRIPTION_TTL_MS = 10_000;
 
@@ -70,7 +71,7 @@ const exchange = () => {
       getAgency: cached((code: string) => registry.getAgency(code), remember),
       getSystem: cached((id: string) => registry.getSystem(id), remember),
     },
-    permissions: { permissionsOf: (system, dataset) => permissions.permissionsOf(system, dataset) },
+    permissions: { permissionsOf: cachedPermissions(permissions, Number(env.PERMISSION_CACHE_SECONDS) * 1000) },
     schemas: cachedSchemaVersions(new DynamoDictionaryStore(client, env.REGISTRY_TABLE_NAME)),
     validator: new RecordValidator(),
     integrated: new DynamoIntegratedStore(client, env.INTEGRATED_TABLE_NAME),

@@ -54,6 +54,7 @@ export class Exchange extends Construct {
         UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT.toMilliseconds()),
         REPLAY_TABLE_NAME: props.replayTable.tableName,
         REGISTRY_CACHE_SECONDS: String(props.stage.registryCache.toSeconds()),
+        PERMISSION_CACHE_SECONDS: String(props.stage.permissionCache.toSeconds()),
         LOG_QUEUE_URL: props.log.queue.queue.queueUrl,
         LOG_SHARDS: String(props.stage.logShards),
       },

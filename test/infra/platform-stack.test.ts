@@ -212,6 +212,20 @@ describe("functions", () => {
     prod.template.hasResourceProperties("AWS::Lambda::Function", bound(prod));
   });
 
+  it("give the exchange function its permission cache bound: none locally, 10 s in prod", () => {
+    const bound = (synthesized: Synthesized) =>
+      Match.objectLike({
+        Environment: {
+          Variables: Match.objectLike({
+            POWERTOOLS_SERVICE_NAME: "dscp-exchange",
+            PERMISSION_CACHE_SECONDS: synthesized === prod ? "10" : "0",
+          }),
+        },
+      });
+    local.template.hasResourceProperties("AWS::Lambda::Function", bound(local));
+    prod.template.hasResourceProperties("AWS::Lambda::Function", bound(prod));
+  });
+
   it("may write only to their own log group, not through AWSLambdaBasicExecutionRole", () => {
     for (const role of Object.values(local.template.findResources("AWS::IAM::Role"))) {
       expect(JSON.stringify(role.Properties.ManagedPolicyArns ?? [])).not.toContain("AWSLambdaBasicExecutionRole");
