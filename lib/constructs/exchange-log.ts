@@ -96,7 +96,7 @@ export class ExchangeLog extends Construct {
     grantTable(
       appender,
       props.logTable,
-      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+      ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"],
       {
         writes: true,
       },
@@ -168,7 +168,7 @@ export class ExchangeLog extends Construct {
       timeout: Duration.minutes(5),
       memorySize: 1024,
     });
-    grantTable(checkpointer, props.logTable, ["dynamodb:Query"]);
+    grantTable(checkpointer, props.logTable, ["dynamodb:GetItem", "dynamodb:Query"]);
     grantObjects(checkpointer, props.archiveBucket, {
       read: ["checkpoints/"],
       write: ["checkpoints/", "segments/"],
