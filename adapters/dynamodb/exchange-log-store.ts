@@ -66,13 +66,20 @@ const WRITE_ATTEMPTS = 8;
  * an append claims positions with one conditional write to the head, then writes the entries.
  */
 export class DynamoExchangeLogStore implements ExchangeLogStore {
+  /**
+   * Each shard's head as this store last wrote it: the next append of the shard here claims from
+   * it without reading it (one call fewer), and reads it when another writer moved it meanwhile.
+   */
+  private readonly heads = new Map<number, ChainEnd>();
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
   ) {}
 
   /**
-   * Appends entries to one shard's chain, in order, exactly once, in three calls for a batch: the
+   * Appends entries to one shard's chain, in order, exactly once, in three calls for a batch (two
+   * when this store wrote the shard's head last and still holds it): the
    * head item (one consistent read) gives the chain's end and its last {@link RECENT}
    * transactions, so a redelivered message is skipped; one conditional update of the head claims
    * the next positions for the new entries (a concurrent writer's claim makes it start again
@@ -91,8 +98,11 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
       return appended;
     }
     for (let attempt = 0; attempt < 10; attempt++) {
-      const end = await this.headState(shard);
-      if (end.pending && !(await this.recover(shard, end, entries))) continue;
+      // The head as this store left it, if it did: the claim's condition checks it is still so.
+      const read = this.heads.get(shard) ?? (await this.headState(shard));
+      this.heads.delete(shard);
+      const end = read.pending ? await this.recover(shard, read, entries) : read;
+      if (!end) continue;
       const seen = new Set(end.recent);
       const fresh: ExchangeEntry[] = [];
       for (const entry of entries) {
@@ -100,10 +110,15 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
         seen.add(entry.transactionId);
         fresh.push(entry);
       }
-      if (fresh.length === 0) return [];
+      if (fresh.length === 0) {
+        this.heads.set(shard, end);
+        return [];
+      }
       const chained = link(fresh, shard, end);
-      if (!(await this.claim(shard, end, chained))) continue;
+      const claimed = await this.claim(shard, end, chained);
+      if (!claimed) continue;
       await this.writeEntries(chained);
+      this.heads.set(shard, claimed);
       return chained;
     }
     throw new Error(`could not append to log shard ${shard}: too much contention`);
@@ -114,9 +129,13 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
    * claim's first transactions, in order (the queue hands a shard's messages over in order and
    * none of a claim's until the earlier ones are done), linked as they were the first time. When
    * only the claim's first entries came, the claim is narrowed to the rest, so the next batch can
-   * link those. False when the head moved meanwhile (start again).
+   * link those. The head as it then is, or undefined when it moved meanwhile (start again).
    */
-  private async recover(shard: number, end: ChainEnd, entries: readonly ExchangeEntry[]): Promise<boolean> {
+  private async recover(
+    shard: number,
+    end: ChainEnd,
+    entries: readonly ExchangeEntry[],
+  ): Promise<ChainEnd | undefined> {
     const claim = end.pending as Claim;
     const claimed = end.recent.slice(-claim.count);
     const byId = new Map(entries.map((entry) => [entry.transactionId, entry]));
@@ -136,12 +155,13 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
         );
       }
     }
-    if (redelivered.length === 0) return true;
+    if (redelivered.length === 0) return end;
     const rewritten = link(redelivered, shard, { seq: claim.from - 1, hash: claim.prev });
     await this.writeEntries(rewritten);
-    if (redelivered.length === claim.count) return true;
+    if (redelivered.length === claim.count) return end;
     const last = rewritten[rewritten.length - 1] as ChainedEntry;
-    return conditional(
+    const narrowed: Claim = { ...claim, from: last.seq + 1, prev: last.hash, count: claim.count - redelivered.length };
+    const moved = await conditional(
       this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
@@ -152,11 +172,12 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
           ExpressionAttributeValues: marshall({
             ":seq": end.seq,
             ":from": claim.from,
-            ":pending": { ...claim, from: last.seq + 1, prev: last.hash, count: claim.count - redelivered.length },
+            ":pending": narrowed,
           }),
         }),
       ),
     );
+    return moved ? { ...end, pending: narrowed } : undefined;
   }
 
   /** The transaction written at a position of the shard, if any. */
@@ -172,10 +193,19 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
     return Item ? String(unmarshall(Item).transactionId) : undefined;
   }
 
-  /** Moves the head over `chained` if it is still where it was read; false if another writer moved it first. */
-  private claim(shard: number, end: ChainEnd, chained: readonly ChainedEntry[]): Promise<boolean> {
+  /**
+   * Moves the head over `chained` if it is still where it was read: the head it wrote, or
+   * undefined if another writer moved it first.
+   */
+  private async claim(shard: number, end: ChainEnd, chained: readonly ChainedEntry[]): Promise<ChainEnd | undefined> {
     const last = chained[chained.length - 1] as ChainedEntry;
-    return conditional(
+    const head: ChainEnd = {
+      seq: last.seq,
+      hash: last.hash,
+      recent: [...end.recent, ...chained.map((entry) => entry.transactionId)].slice(-RECENT),
+      pending: { from: end.seq + 1, prev: end.hash, count: chained.length, at: Date.now() },
+    };
+    const moved = await conditional(
       this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
@@ -185,14 +215,15 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
           ExpressionAttributeNames: { "#hash": "hash" },
           ExpressionAttributeValues: marshall({
             ":at": end.seq,
-            ":seq": last.seq,
-            ":hash": last.hash,
-            ":recent": [...end.recent, ...chained.map((entry) => entry.transactionId)].slice(-RECENT),
-            ":pending": { from: end.seq + 1, prev: end.hash, count: chained.length, at: Date.now() },
+            ":seq": head.seq,
+            ":hash": head.hash,
+            ":recent": head.recent,
+            ":pending": head.pending,
           }),
         }),
       ),
     );
+    return moved ? head : undefined;
   }
 
   /** Puts entries, 25 to a batch write, retrying what DynamoDB leaves unprocessed. */

@@ -163,7 +163,7 @@ describe("DynamoExchangeLogStore.append", () => {
     );
   });
 
-  it("appends a batch in three calls: the head read, its claim, one batch write", async () => {
+  it("appends a batch in three calls (the head read, its claim, one batch write), two when it wrote the head last", async () => {
     await store.append(5, [entry("d1")]);
     const sent: string[] = [];
     const counting = {
@@ -173,10 +173,25 @@ describe("DynamoExchangeLogStore.append", () => {
       },
     } as unknown as DynamoDBClient;
 
-    await new DynamoExchangeLogStore(counting, table).append(5, [entry("d2"), entry("d3")]);
-
+    const writer = new DynamoExchangeLogStore(counting, table);
+    await writer.append(5, [entry("d2"), entry("d3")]);
     expect(sent).toEqual(["GetItemCommand", "UpdateItemCommand", "BatchWriteItemCommand"]);
     expect(sent).not.toContain(QueryCommand.name);
+
+    // The head it wrote is the head: the next batch is claimed without reading it.
+    sent.length = 0;
+    await writer.append(5, [entry("d4")]);
+    expect(sent).toEqual(["UpdateItemCommand", "BatchWriteItemCommand"]);
+
+    // Another writer moved the head meanwhile: the claim fails, and the head is read.
+    await store.append(5, [entry("d5")]);
+    sent.length = 0;
+    const [appended] = await writer.append(5, [entry("d6")]);
+    expect(sent).toEqual(["UpdateItemCommand", "GetItemCommand", "UpdateItemCommand", "BatchWriteItemCommand"]);
+    expect(appended?.seq).toBe(6);
+    const { entries, verdict } = await verified(5);
+    expect(entries.map((item) => item.transactionId)).toEqual(["d1", "d2", "d3", "d4", "d5", "d6"]);
+    expect(verdict.valid).toBe(true);
   });
 
   it("starts a shard from the genesis", async () => {
