@@ -90,6 +90,8 @@ function checkDigests(operation: string, input: unknown, output: unknown): void 
  */
 export class LeanSQSClient extends SQSClient {
   private caller: JsonCaller | null | undefined;
+  /** Each queue URL's origin, worked out once. */
+  private readonly origins = new Map<string, URL>();
 
   constructor(private readonly leanConfig: SQSClientConfig = {}) {
     super(leanConfig);
@@ -117,8 +119,15 @@ export class LeanSQSClient extends SQSClient {
   private endpointFor(input: unknown): URL | undefined {
     const { QueueUrl } = input as { QueueUrl?: unknown };
     if (this.leanConfig.endpoint !== undefined || this.leanConfig.useQueueUrlAsEndpoint === false) return undefined;
-    if (typeof QueueUrl !== "string" || !URL.canParse(QueueUrl)) return undefined;
-    return new URL(new URL(QueueUrl).origin);
+    if (typeof QueueUrl !== "string") return undefined;
+    let origin = this.origins.get(QueueUrl);
+    if (origin === undefined) {
+      if (!URL.canParse(QueueUrl)) return undefined;
+      origin = new URL(new URL(QueueUrl).origin);
+      // A function sends to a handful of queues: the few origins it works out are kept.
+      if (this.origins.size < 16) this.origins.set(QueueUrl, origin);
+    }
+    return origin;
   }
 
   private leanCaller(): JsonCaller | null {

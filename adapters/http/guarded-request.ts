@@ -79,12 +79,19 @@ export function guardedHttp(policy: EndpointPolicy, resolver?: Resolver) {
     "http:": new http.Agent({ keepAlive: true, lookup }),
     "https:": new https.Agent({ keepAlive: true, lookup }),
   };
+  // What the policy says of each endpoint seen (a pure judgement): judged once per environment.
+  const judged = new Map<string, string | undefined>();
   return (url: URL, request: GuardedRequest): Promise<GuardedResponse> => {
     // The endpoint is judged as registered: this URL's own path and query are the platform's.
     const endpoint = new URL(url);
     endpoint.search = "";
     endpoint.hash = "";
-    const refusal = endpointRefusal(endpoint.href, policy);
+    let refusal = judged.get(endpoint.href);
+    if (!judged.has(endpoint.href)) {
+      refusal = endpointRefusal(endpoint.href, policy);
+      if (judged.size >= 1_000) judged.clear();
+      judged.set(endpoint.href, refusal);
+    }
     if (refusal) return Promise.reject(new EndpointRefusedError(`${url.origin}: ${refusal}`));
     const agent = url.protocol === "https:" ? agents["https:"] : agents["http:"];
     const transport = url.protocol === "https:" ? https : http;
@@ -99,7 +106,6 @@ export function guardedHttp(policy: EndpointPolicy, resolver?: Resolver) {
           },
           agent,
           lookup,
-          signal: AbortSignal.timeout(request.timeoutMs),
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -121,6 +127,13 @@ export function guardedHttp(policy: EndpointPolicy, resolver?: Resolver) {
           );
         },
       );
+      // One timer for the whole call (connection, request and answer), cheaper than an AbortSignal.
+      const timer = setTimeout(() => {
+        outgoing.destroy(
+          Object.assign(new Error(`no complete answer within ${request.timeoutMs} ms`), { name: "TimeoutError" }),
+        );
+      }, request.timeoutMs);
+      outgoing.on("close", () => clearTimeout(timer));
       outgoing.on("error", reject);
       outgoing.end(request.body);
     });

@@ -63,7 +63,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
 async function appendAndMark(shard: number, entries: readonly ExchangeEntry[]): Promise<void> {
   const appended = await (store as DynamoExchangeLogStore).append(shard, entries);
   await markConnections(entries);
-  logger.info("log entries appended", {
+  logger.debug("log entries appended", {
     shard,
     transactionIds: entries.map((entry) => entry.transactionId),
     appended: appended.length,
