@@ -1,3 +1,4 @@
+import { indicesCatalog, newIndicesInput } from "../domain/oversight/indices.ts";
 import {
   audit,
   auditInput,
@@ -7,8 +8,9 @@ import {
   complianceReport,
   ranking,
   rankingHead,
-  rankingIndicesList,
+  rankingIndices,
   rankingInput,
+  selfEvaluationQuery,
 } from "../domain/oversight/model.ts";
 import { pageQuery } from "../lambdas/shared/routes.ts";
 import { named, page, signedProblems } from "./responses.ts";
@@ -58,9 +60,22 @@ export const oversightRoutes = routes({
     path: "/v1/rankings/indices",
     tag: "Oversight",
     summary: "Every published version of the ranking indices: weights, class thresholds, targets (Art. 15.6)",
+    description: "Oldest first; `latest` is the version a ranking applies when it names none.",
     auth: "signed",
-    success: { status: 200, description: "The indices", schema: named("RankingIndices", rankingIndicesList) },
+    success: { status: 200, description: "The indices", schema: named("RankingIndicesCatalog", indicesCatalog) },
     problems: [401],
+  },
+  publishRankingIndices: {
+    method: "POST",
+    path: "/v1/rankings/indices",
+    tag: "Oversight",
+    summary: "Publish a new version of the ranking indices (supervisor; Art. 15.6)",
+    description:
+      "Weights of the eight criteria (whole numbers summing to 100), class thresholds (A above B), whether lateness makes a database C, and the targets of full marks. A published version is never changed: publish the next one. Rankings name the version they applied; later rankings apply the newest unless they name another.",
+    auth: "signed",
+    body: named("NewRankingIndices", newIndicesInput),
+    success: { status: 201, description: "Published", schema: named("RankingIndexVersion", rankingIndices) },
+    problems: [...signedProblems, 409],
   },
   computeRanking: {
     method: "POST",
@@ -82,6 +97,28 @@ export const oversightRoutes = routes({
     auth: "signed",
     success: { status: 200, description: "The ranking", schema: named("Ranking", ranking) },
     problems: [400, 401, 404],
+  },
+  requestSelfEvaluation: {
+    method: "POST",
+    path: "/v1/rankings/{year}/self-evaluation",
+    tag: "Oversight",
+    summary: "Evaluate the caller's agency's own databases for a year, as the ranking would (Art. 15.7)",
+    description:
+      "Computed in the background like the official ranking, under the given or latest indices, over the databases the agency manages only. Marked as a self-evaluation and kept apart: it never replaces or changes the official ranking. Evaluating again replaces the agency's previous self-evaluation of that year.",
+    auth: "signed",
+    body: named("RankingRequest", rankingInput),
+    success: { status: 202, description: "The self-evaluation, computing", schema: named("RankingHead", rankingHead) },
+    problems: [...signedProblems, 409],
+  },
+  getSelfEvaluation: {
+    method: "GET",
+    path: "/v1/rankings/{year}/self-evaluation",
+    tag: "Oversight",
+    summary: "An agency's self-evaluation of a year: the caller's own, or (supervisor, operator) any agency's",
+    auth: "signed",
+    query: [selfEvaluationQuery],
+    success: { status: 200, description: "The self-evaluation", schema: named("Ranking", ranking) },
+    problems: [...signedProblems, 404],
   },
   getCompliance: {
     method: "GET",

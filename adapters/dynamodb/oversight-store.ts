@@ -1,6 +1,12 @@
 import { type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import type { Audit, OversightStore, RankedDatabase, RankingHead } from "../../domain/oversight/model.ts";
+import type {
+  Audit,
+  OversightStore,
+  RankedDatabase,
+  RankingHead,
+  RankingIndices,
+} from "../../domain/oversight/model.ts";
 import { ConflictError } from "../../domain/problem.ts";
 import { queryPage, queryPages } from "./cursor.ts";
 import { readItem, withoutTableKeys } from "./items.ts";
@@ -10,8 +16,16 @@ import { putIfRevision, putNew, updateIfState } from "./writes.ts";
  * Audits and rankings in the integrated table, beside the data they examine:
  * - `AUDIT#<auditId>`, listed per dataset through `byDataset` (`AUDITS#<datasetId>`, newest last);
  * - `RANKING#<year>`: a head item, and one item per database (`DB#<datasetId>`), so a ranking of
- *   thousands of databases never meets DynamoDB's item size limit.
+ *   thousands of databases never meets DynamoDB's item size limit; an agency's self-evaluation
+ *   likewise at `RANKING#<year>#SELF#<agency>`;
+ * - `RANKING#INDICES`: each published version of the ranking indices (`VERSION#<version>`).
  */
+const INDICES_KEY = "RANKING#INDICES";
+
+function rankingKey(year: number, agency?: string): string {
+  return agency === undefined ? `RANKING#${year}` : `RANKING#${year}#SELF#${agency}`;
+}
+
 export class DynamoOversightStore implements OversightStore {
   constructor(
     private readonly client: DynamoDBClient,
@@ -115,13 +129,13 @@ export class DynamoOversightStore implements OversightStore {
     return undefined;
   }
 
-  rankingHead(year: number): Promise<RankingHead | undefined> {
-    return readItem<RankingHead>(this.client, this.tableName, { pk: `RANKING#${year}`, sk: "HEAD" });
+  rankingHead(year: number, agency?: string): Promise<RankingHead | undefined> {
+    return readItem<RankingHead>(this.client, this.tableName, { pk: rankingKey(year, agency), sk: "HEAD" });
   }
 
   /** Writes a ranking's head if its stored revision is still `expected` (0: none yet); false otherwise. */
   async putRankingHead(head: RankingHead, expected: number): Promise<boolean> {
-    const item = { pk: `RANKING#${head.year}`, sk: "HEAD", kind: "ranking", ...head };
+    const item = { pk: rankingKey(head.year, head.agency), sk: "HEAD", kind: "ranking", ...head };
     if (expected === 0) {
       try {
         await putNew(this.client, this.tableName, item, "taken");
@@ -134,7 +148,7 @@ export class DynamoOversightStore implements OversightStore {
     return putIfRevision(this.client, this.tableName, item, expected);
   }
 
-  async putRankedDatabases(year: number, databases: readonly RankedDatabase[]): Promise<void> {
+  async putRankedDatabases(year: number, databases: readonly RankedDatabase[], agency?: string): Promise<void> {
     for (let start = 0; start < databases.length; start += 25) {
       await Promise.all(
         databases.slice(start, start + 25).map((database) =>
@@ -142,7 +156,7 @@ export class DynamoOversightStore implements OversightStore {
             new PutItemCommand({
               TableName: this.tableName,
               Item: marshall(
-                { pk: `RANKING#${year}`, sk: `DB#${database.datasetId}`, kind: "ranked-database", ...database },
+                { pk: rankingKey(year, agency), sk: `DB#${database.datasetId}`, kind: "ranked-database", ...database },
                 { removeUndefinedValues: true },
               ),
             }),
@@ -152,16 +166,45 @@ export class DynamoOversightStore implements OversightStore {
     }
   }
 
-  /** Every ranked database of a year, in dataset order. */
-  async rankedDatabases(year: number): Promise<RankedDatabase[]> {
+  /** Every ranked database of a year's ranking (or an agency's self-evaluation), in dataset order. */
+  async rankedDatabases(year: number, agency?: string): Promise<RankedDatabase[]> {
     const databases: RankedDatabase[] = [];
     for await (const items of queryPages(this.client, {
       TableName: this.tableName,
       KeyConditionExpression: "pk = :ranking AND begins_with(sk, :db)",
-      ExpressionAttributeValues: marshall({ ":ranking": `RANKING#${year}`, ":db": "DB#" }),
+      ExpressionAttributeValues: marshall({ ":ranking": rankingKey(year, agency), ":db": "DB#" }),
     })) {
       databases.push(...items.map((item) => withoutTableKeys<RankedDatabase>(item)));
     }
     return databases;
+  }
+
+  /** A published version of the ranking indices, created once: false when the version exists. */
+  async putIndices(indices: RankingIndices): Promise<boolean> {
+    try {
+      await putNew(
+        this.client,
+        this.tableName,
+        { pk: INDICES_KEY, sk: `VERSION#${indices.version}`, kind: "ranking-indices", ...indices },
+        "taken",
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
+  }
+
+  async storedIndices(): Promise<RankingIndices[]> {
+    const found: RankingIndices[] = [];
+    for await (const items of queryPages(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: "pk = :indices",
+      ExpressionAttributeValues: marshall({ ":indices": INDICES_KEY }),
+      ConsistentRead: true,
+    })) {
+      found.push(...items.map((item) => withoutTableKeys<RankingIndices>(item)));
+    }
+    return found;
   }
 }

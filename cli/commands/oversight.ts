@@ -143,6 +143,59 @@ export const oversightCommands: readonly Command[] = [
     },
   },
   {
+    name: "ranking indices publish",
+    args: ["file"],
+    summary:
+      "Publish a new version of the ranking indices from a JSON file: version, description, weights, classes, lateIsC, targets (supervisor)",
+    async run(context, [file]) {
+      context.print(
+        await context.client().invoke(oversightRoutes.publishRankingIndices, { body: context.readJson(String(file)) }),
+      );
+      return 0;
+    },
+  },
+  {
+    name: "ranking self-evaluate",
+    args: ["year"],
+    summary: "Evaluate your agency's own databases for a year as the ranking would (Art. 15.7), then print it",
+    options: {
+      indices: { type: "string", hint: "version of the ranking indices (default: the latest)" },
+      ...reportFiles,
+    },
+    async run(context, [year], values) {
+      const client = context.client();
+      const path = { year: String(year) };
+      await client.invoke(oversightRoutes.requestSelfEvaluation, {
+        path,
+        body: optional({ indices: values.indices }),
+      });
+      const evaluation = await until(
+        async () => {
+          const current: Ranking = await client.invoke(oversightRoutes.getSelfEvaluation, { path });
+          return current.state === "computing" ? undefined : current;
+        },
+        900,
+        `the ${year} self-evaluation`,
+      );
+      printRanking(context, evaluation, values);
+      return evaluation.state === "published" ? 0 : 1;
+    },
+  },
+  {
+    name: "ranking self-evaluation",
+    args: ["year"],
+    summary: "Your agency's self-evaluation of a year (supervisor, operator: --agency any agency's)",
+    options: { agency: { type: "string" }, ...reportFiles },
+    async run(context, [year], values) {
+      const evaluation: Ranking = await context.client().invoke(oversightRoutes.getSelfEvaluation, {
+        path: { year: String(year) },
+        query: optional({ agency: values.agency }),
+      });
+      printRanking(context, evaluation, values);
+      return evaluation.state === "failed" ? 1 : 0;
+    },
+  },
+  {
     name: "compliance",
     args: [],
     summary: "Each database standardised and connected against the Art. 24 deadlines, late ones named, per agency",
@@ -249,7 +302,7 @@ function printRanking(context: Context, ranking: Ranking, values: Values): void 
     return;
   }
   context.io.stdout(
-    `Ranking ${ranking.year} (indices ${ranking.indices}): ${ranking.state}${ranking.publishedAt ? ` ${ranking.publishedAt}` : ""}; A ${ranking.summary.A}, B ${ranking.summary.B}, C ${ranking.summary.C} of ${ranking.summary.databases}${ranking.error ? `; error: ${ranking.error}` : ""}\n\n`,
+    `${ranking.kind === "self-evaluation" ? `Self-evaluation of ${ranking.agency}, ` : "Ranking "}${ranking.year} (indices ${ranking.indices}): ${ranking.state}${ranking.publishedAt ? ` ${ranking.publishedAt}` : ""}; A ${ranking.summary.A}, B ${ranking.summary.B}, C ${ranking.summary.C} of ${ranking.summary.databases}${ranking.error ? `; error: ${ranking.error}` : ""}\n\n`,
   );
   const criteria = ranking.databases[0]?.criteria.map((entry) => entry.criterion) ?? [];
   const rows = ranking.databases.map((database) => ({

@@ -228,7 +228,18 @@ export const rankingIndices = z.object({
     .check(z.describe("What full marks take")),
 });
 export type RankingIndices = z.infer<typeof rankingIndices>;
-export const rankingIndicesList = z.object({ indices: z.array(rankingIndices) });
+
+/** Query of `GET /v1/rankings/{year}/self-evaluation`. */
+export const selfEvaluationQuery = z.object({
+  agency: z.optional(
+    z
+      .string()
+      .check(
+        z.maxLength(40),
+        z.describe("Whose self-evaluation (supervisor, operator): by default the caller's agency"),
+      ),
+  ),
+});
 
 export const rankingInput = z.object({
   indices: z.optional(z.string().check(z.describe("Version of the ranking indices to apply (default: the latest)"))),
@@ -256,6 +267,14 @@ export type RankedDatabase = z.infer<typeof rankedDatabase>;
 
 export const ranking = z.object({
   year: z.number().check(z.int()),
+  kind: z
+    .enum(["official", "self-evaluation"])
+    .check(
+      z.describe(
+        "official: the supervisor's ranking of every database (Art. 15); self-evaluation: an agency's own evaluation of its databases (15.7), which never replaces the official one",
+      ),
+    ),
+  agency: z.optional(z.string().check(z.describe("For a self-evaluation: the agency that evaluated its databases"))),
   indices: z.string().check(z.describe("Version of the ranking indices applied")),
   state: z.enum(["computing", "published", "failed"]),
   requestedBy: z.string(),
@@ -269,8 +288,11 @@ export const ranking = z.object({
 export type Ranking = z.infer<typeof ranking>;
 /** A ranking as requested, before its databases are scored. */
 export const rankingHead = z.omit(ranking, { databases: true });
-/** What a ranking's head holds as stored: everything but its databases, and a revision for conditional writes. */
-export type RankingHead = Omit<Ranking, "databases"> & { readonly revision: number };
+/**
+ * What a ranking's head holds as stored: everything but its databases and its kind (a
+ * self-evaluation names its agency), and a revision for conditional writes.
+ */
+export type RankingHead = Omit<Ranking, "databases" | "kind"> & { readonly revision: number };
 
 /** Where audits and rankings are kept (DynamoDB in the platform). */
 export interface OversightStore {
@@ -287,11 +309,16 @@ export interface OversightStore {
     state: Audit["state"],
     options?: { before?: string; parameters?: Audit["parameters"] },
   ): Promise<Audit | undefined>;
-  rankingHead(year: number): Promise<RankingHead | undefined>;
+  /** A year's official ranking's head, or with `agency` that agency's self-evaluation's. */
+  rankingHead(year: number, agency?: string): Promise<RankingHead | undefined>;
   /** Writes a ranking's head if its stored revision is still `expected`; false if another writer moved it. */
   putRankingHead(head: RankingHead, expected: number): Promise<boolean>;
-  putRankedDatabases(year: number, databases: readonly RankedDatabase[]): Promise<void>;
-  rankedDatabases(year: number): Promise<RankedDatabase[]>;
+  putRankedDatabases(year: number, databases: readonly RankedDatabase[], agency?: string): Promise<void>;
+  rankedDatabases(year: number, agency?: string): Promise<RankedDatabase[]>;
+  /** Stores a published version of the ranking indices; false if that version exists (never replaced). */
+  putIndices(indices: RankingIndices): Promise<boolean>;
+  /** Every version of the ranking indices published through the API. */
+  storedIndices(): Promise<RankingIndices[]>;
 }
 
 // ---------------------------------------------------------------------------------------------

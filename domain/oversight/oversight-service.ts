@@ -12,6 +12,7 @@ import type { Caller } from "../registry/model.ts";
 import type { StoredRecord } from "../sync/model.ts";
 import { auditDataset } from "./audit.ts";
 import { complianceReport } from "./compliance.ts";
+import { type IndicesCatalog, indicesCatalogOf, type NewIndicesInput, publishedIndices } from "./indices.ts";
 import {
   type Audit,
   type AuditInput,
@@ -21,9 +22,10 @@ import {
   type OversightStore,
   type RankedDatabase,
   type Ranking,
+  type RankingIndices,
   STANDARD_AUDIT,
 } from "./model.ts";
-import { LATEST_INDICES, RANKING_INDICES, rankDatabase, tallyUsage } from "./ranking.ts";
+import { rankDatabase, tallyUsage } from "./ranking.ts";
 
 /** Pages a stream of log entries or records is read in. */
 const PAGE = 1000;
@@ -48,8 +50,10 @@ export interface OversightDeps {
   }) => Paged<ExchangeEntry>;
   readonly connections: (datasetIds: readonly string[]) => Promise<Map<string, string>>;
   readonly store: OversightStore;
-  /** Queues oversight work: audits by id, rankings by year. */
-  readonly queue: (work: ReadonlyArray<{ auditId: string } | { rankingYear: number }>) => Promise<void>;
+  /** Queues oversight work: audits by id, rankings by year (and an agency's self-evaluation). */
+  readonly queue: (
+    work: ReadonlyArray<{ auditId: string } | { rankingYear: number } | { rankingYear: number; agency: string }>,
+  ) => Promise<void>;
   readonly now?: () => Date;
 }
 
@@ -233,33 +237,85 @@ export class OversightService {
     };
   }
 
+  /** Every version of the ranking indices, and the one a ranking applies by default. */
+  async rankingIndices(): Promise<IndicesCatalog> {
+    return indicesCatalogOf(await this.deps.store.storedIndices());
+  }
+
+  /** Publishes a new version of the ranking indices (Art. 15.6): the supervisor only, never replacing one. */
+  async publishRankingIndices(caller: Caller, input: NewIndicesInput): Promise<RankingIndices> {
+    if (!caller.roles.includes("supervisor")) {
+      throw new ForbiddenError("only the supervisor (Ministry of Public Security) issues the ranking indices");
+    }
+    const indices = publishedIndices(input, this.now());
+    if (!(await this.deps.store.putIndices(indices))) {
+      throw new ConflictError(`ranking indices ${indices.version} are published already: publish the next version`);
+    }
+    return indices;
+  }
+
   /** Starts computing the ranking of `year` (Art. 15) under the given or latest indices. */
-  async requestRanking(caller: Caller, year: number, indices = LATEST_INDICES): Promise<Omit<Ranking, "databases">> {
+  async requestRanking(caller: Caller, year: number, indices?: string): Promise<Omit<Ranking, "databases">> {
     if (!isOverseer(caller)) {
       throw new ForbiddenError("only the supervisor (Ministry of Public Security) and the operator rank databases");
     }
+    return this.startRanking(caller.systemId, year, indices);
+  }
+
+  /**
+   * Starts an agency's self-evaluation of its own databases for `year` (Art. 15.7): computed
+   * like the official ranking, kept apart from it and marked as such.
+   */
+  async requestSelfEvaluation(caller: Caller, year: number, indices?: string): Promise<Omit<Ranking, "databases">> {
+    return this.startRanking(caller.systemId, year, indices, caller.agencyCode);
+  }
+
+  /**
+   * The yearly ranking (Art. 15): once a year is over, the official ranking of it is computed
+   * unless one covering the whole year exists or is under way. Run by the daily schedule.
+   */
+  async scheduleYearlyRanking(): Promise<Omit<Ranking, "databases"> | undefined> {
+    const year = this.now().getUTCFullYear() - 1;
+    if (year < 2025) return undefined;
+    const current = await this.deps.store.rankingHead(year);
+    const wholeYear = legalYearStart(year + 1).getTime() - 1;
+    if (current && (current.state === "computing" || Date.parse(current.window.to) >= wholeYear)) return undefined;
+    return this.startRanking("schedule", year, undefined);
+  }
+
+  private async startRanking(
+    requestedBy: string,
+    year: number,
+    version: string | undefined,
+    agency?: string,
+  ): Promise<Omit<Ranking, "databases">> {
     const now = this.now();
     if (!Number.isInteger(year) || year < 2025 || year > now.getUTCFullYear()) {
       throw new ValidationError(`a ranking covers a year from 2025 to ${now.getUTCFullYear()}`, [
         { name: "year", reason: `must be 2025-${now.getUTCFullYear()}` },
       ]);
     }
-    if (!RANKING_INDICES[indices]) {
+    const catalog = await this.rankingIndices();
+    const indices = version ?? catalog.latest;
+    if (!catalog.indices.some((item) => item.version === indices)) {
       throw new ValidationError(`no ranking indices ${indices}`, [
-        { name: "indices", reason: `must be one of ${Object.keys(RANKING_INDICES).join(", ")}` },
+        { name: "indices", reason: `must be one of ${catalog.indices.map((item) => item.version).join(", ")}` },
       ]);
     }
-    const current = await this.deps.store.rankingHead(year);
+    const current = await this.deps.store.rankingHead(year, agency);
     if (current?.state === "computing" && now.getTime() - Date.parse(current.requestedAt) < RANKING_STALE_MS) {
-      throw new ConflictError(`the ${year} ranking is being computed since ${current.requestedAt}`);
+      throw new ConflictError(
+        `the ${year} ${agency ? "self-evaluation" : "ranking"} is being computed since ${current.requestedAt}`,
+      );
     }
     // The year as Vietnam counts it: the decree's deadlines are dates in Hanoi.
     const end = Math.min(legalYearStart(year + 1).getTime() - 1, now.getTime());
     const head = {
       year,
+      ...(agency === undefined ? {} : { agency }),
       indices,
       state: "computing" as const,
-      requestedBy: caller.systemId,
+      requestedBy,
       requestedAt: now.toISOString(),
       window: { from: legalYearStart(year).toISOString(), to: new Date(end).toISOString() },
       summary: { databases: 0, A: 0, B: 0, C: 0 },
@@ -268,19 +324,22 @@ export class OversightService {
     if (!(await this.deps.store.putRankingHead(head, current?.revision ?? 0))) {
       throw new ConflictError(`the ${year} ranking was requested by someone else at the same moment`);
     }
-    await this.deps.queue([{ rankingYear: year }]);
+    await this.deps.queue([agency === undefined ? { rankingYear: year } : { rankingYear: year, agency }]);
     const { revision: _revision, ...visible } = head;
-    return visible;
+    return { ...visible, kind: agency === undefined ? "official" : "self-evaluation" };
   }
 
-  /** Computes a requested ranking: one pass over the year's log, then each database scored. */
-  async runRanking(year: number): Promise<void> {
-    const head = await this.deps.store.rankingHead(year);
+  /**
+   * Computes a requested ranking: one pass over the year's log, then each database scored; an
+   * agency's self-evaluation scores only the databases it manages.
+   */
+  async runRanking(year: number, agency?: string): Promise<void> {
+    const head = await this.deps.store.rankingHead(year, agency);
     if (head?.state !== "computing") return;
     try {
-      const indices = RANKING_INDICES[head.indices];
+      const indices = (await this.rankingIndices()).indices.find((item) => item.version === head.indices);
       if (!indices) throw new Error(`no ranking indices ${head.indices}`);
-      const datasets = await this.allDatasets({});
+      const datasets = await this.allDatasets(agency === undefined ? {} : { agency });
       const owners = new Map(datasets.map((dataset) => [dataset.id, dataset.managingAgency]));
       const usage = await tallyUsage(allPages(this.deps.entries(head.window), 1000), owners);
       const connections = await this.deps.connections(datasets.map((dataset) => dataset.id));
@@ -309,7 +368,7 @@ export class OversightService {
           ),
         );
       }
-      await this.deps.store.putRankedDatabases(year, ranked);
+      await this.deps.store.putRankedDatabases(year, ranked, agency);
       const count = (rankClass: string) => ranked.filter((database) => database.class === rankClass).length;
       await this.deps.store.putRankingHead(
         {
@@ -337,8 +396,29 @@ export class OversightService {
 
   /** A year's ranking: everything for the supervisor and the operator, an agency's own databases for it. */
   async ranking(caller: Caller, year: number): Promise<Ranking> {
-    const head = await this.deps.store.rankingHead(year);
-    if (!head) throw new NotFoundError(`no ranking of ${year} has been requested`);
+    const found = await this.readRanking(year);
+    if (!found) throw new NotFoundError(`no ranking of ${year} has been requested`);
+    return {
+      ...found,
+      databases: isOverseer(caller)
+        ? found.databases
+        : found.databases.filter((database) => database.managingAgency === caller.agencyCode),
+    };
+  }
+
+  /** An agency's self-evaluation of `year`: its own, or (supervisor, operator) any agency's. */
+  async selfEvaluation(caller: Caller, year: number, agency = caller.agencyCode): Promise<Ranking> {
+    if (agency !== caller.agencyCode && !isOverseer(caller)) {
+      throw new ForbiddenError(`${caller.agencyCode} may read its own self-evaluations only`);
+    }
+    const found = await this.readRanking(year, agency);
+    if (!found) throw new NotFoundError(`${agency} has not evaluated its databases for ${year}`);
+    return found;
+  }
+
+  private async readRanking(year: number, agency?: string): Promise<Ranking | undefined> {
+    const head = await this.deps.store.rankingHead(year, agency);
+    if (!head) return undefined;
     const { revision: _revision, ...current } = head;
     const stale =
       current.state === "computing" && this.now().getTime() - Date.parse(current.requestedAt) > RANKING_STALE_MS;
@@ -349,13 +429,8 @@ export class OversightService {
           error: `the ranking did not finish within ${RANKING_STALE_MS / 60_000} minutes; compute it again`,
         }
       : current;
-    const databases = head.state === "computing" ? [] : await this.deps.store.rankedDatabases(year);
-    return {
-      ...visible,
-      databases: isOverseer(caller)
-        ? databases
-        : databases.filter((database) => database.managingAgency === caller.agencyCode),
-    };
+    const databases = head.state === "computing" ? [] : await this.deps.store.rankedDatabases(year, agency);
+    return { ...visible, kind: agency === undefined ? "official" : "self-evaluation", databases };
   }
 
   /** Standardisation and connection against the Art. 24 deadlines, per agency. */

@@ -24,7 +24,6 @@ export const RANKING_INDICES: Readonly<Record<string, RankingIndices>> = {
     },
   },
 };
-export const LATEST_INDICES = "2026.1";
 
 export const CRITERION_TITLES: Readonly<Record<Criterion, string>> = {
   a: "Mandatory data connected and shared on time",

@@ -1,6 +1,12 @@
 import { oversightRoutes } from "../../api/oversight.ts";
-import { auditInput, auditListQuery, complianceQuery, rankingInput } from "../../domain/oversight/model.ts";
-import { RANKING_INDICES } from "../../domain/oversight/ranking.ts";
+import { newIndicesInput } from "../../domain/oversight/indices.ts";
+import {
+  auditInput,
+  auditListQuery,
+  complianceQuery,
+  rankingInput,
+  selfEvaluationQuery,
+} from "../../domain/oversight/model.ts";
 import { ValidationError } from "../../domain/problem.ts";
 import { parseInput, parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
@@ -34,7 +40,14 @@ export const handler = httpHandler(
       ),
     getAudit: async (event) =>
       ok(oversightService().audit(authenticatedCaller(event), pathParameter(event, "auditId"))),
-    listRankingIndices: async () => ({ status: 200, body: { indices: Object.values(RANKING_INDICES) } }),
+    listRankingIndices: async () => ok(oversightService().rankingIndices()),
+    publishRankingIndices: async (event) => ({
+      status: 201,
+      body: await oversightService().publishRankingIndices(
+        authenticatedCaller(event),
+        parseInput(newIndicesInput, parseJsonBody(event.body), "ranking indices"),
+      ),
+    }),
     computeRanking: async (event) => {
       const { indices } = parseInput(rankingInput, event.body ? parseJsonBody(event.body) : {}, "ranking request");
       return accepted(
@@ -43,6 +56,24 @@ export const handler = httpHandler(
     },
     getRanking: async (event) =>
       ok(oversightService().ranking(authenticatedCaller(event), yearOf(pathParameter(event, "year")))),
+    requestSelfEvaluation: async (event) => {
+      const { indices } = parseInput(rankingInput, event.body ? parseJsonBody(event.body) : {}, "ranking request");
+      return accepted(
+        oversightService().requestSelfEvaluation(
+          authenticatedCaller(event),
+          yearOf(pathParameter(event, "year")),
+          indices,
+        ),
+      );
+    },
+    getSelfEvaluation: async (event) =>
+      ok(
+        oversightService().selfEvaluation(
+          authenticatedCaller(event),
+          yearOf(pathParameter(event, "year")),
+          queryParameters(event, selfEvaluationQuery).agency,
+        ),
+      ),
     getCompliance: async (event) =>
       ok(oversightService().compliance(authenticatedCaller(event), queryParameters(event, complianceQuery))),
   }),

@@ -20,7 +20,7 @@ const work = sqsBatchHandler(
         metrics.addMetric("auditFindings", MetricUnit.Count, audit.report.findings.length);
       }
     } else {
-      await oversightService().runRanking(message.rankingYear);
+      await oversightService().runRanking(message.rankingYear, "agency" in message ? message.agency : undefined);
       metrics.addMetric("rankingsPublished", MetricUnit.Count, 1);
     }
   },
@@ -29,7 +29,7 @@ const work = sqsBatchHandler(
 
 /**
  * Runs queued audits and rankings one message at a time; on its daily schedule, queues an audit
- * of every dataset (Art. 14: regular audits). A failed message is retried by SQS, then
+ * of every dataset (Art. 14: regular audits) and, once a year is over, its ranking (Art. 15). A failed message is retried by SQS, then
  * dead-lettered. An audit or ranking that throws records that it failed; one whose run is cut
  * short by the function's timeout is shown as failed once it has outlived its worker.
  */
@@ -41,7 +41,10 @@ export const handler = middy<SQSEvent | ScheduledEvent, SQSBatchResponse | { que
       const { audits } = await oversightService().requestAudits("schedule", auditInput.parse({}));
       logger.info("scheduled audits queued", { audits: audits.length });
       metrics.addMetric("auditsScheduled", MetricUnit.Count, audits.length);
-      return { queued: audits.length };
+      // Once a year is over, its official ranking (Art. 15), unless one covering it all exists.
+      const ranking = await oversightService().scheduleYearlyRanking();
+      if (ranking) logger.info("yearly ranking queued", { year: ranking.year, indices: ranking.indices });
+      return { queued: audits.length + (ranking ? 1 : 0) };
     }
     return work(event, context);
   });

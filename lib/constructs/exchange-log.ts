@@ -93,14 +93,9 @@ export class ExchangeLog extends Construct {
       synchronous: true,
       timeout: APPENDER_TIMEOUT,
     });
-    grantTable(
-      appender,
-      props.logTable,
-      ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"],
-      {
-        writes: true,
-      },
-    );
+    grantTable(appender, props.logTable, ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"], {
+      writes: true,
+    });
     this.queue = props.queue;
     this.queue.connect(appender, { batchSize: 10 });
 

@@ -351,6 +351,125 @@ describe("the annual ranking (Art. 15)", () => {
   });
 });
 
+describe("ranking indices issued through the platform, and agencies' self-evaluations (Art. 15.6, 15.7)", () => {
+  const version = `${year}.${100 + Math.floor(Math.random() * 9000)}`;
+  let stricter: RankingIndices;
+  let previous: Ranking;
+
+  beforeAll(async () => {
+    const supervisor = world.client(world.supervisor);
+    // Last year's ranking, under the indices of the day, before a new version is published.
+    previous = await rankAndWait(year - 1, { indices: "2026.1" });
+    const { published, ...base } = (
+      await supervisor.call<{ indices: RankingIndices[] }>("GET", "/v1/rankings/indices")
+    ).indices.find((item) => item.version === "2026.1") as RankingIndices;
+    const created = await supervisor.send<RankingIndices>("POST", "/v1/rankings/indices", {
+      body: {
+        ...base,
+        version,
+        description: "Test: classes out of reach, so every database is C",
+        classes: { A: { score: 100, criterion: 100 }, B: { score: 99.9, criterion: 99 } },
+      },
+    });
+    expect(created.status).toBe(201);
+    stricter = created.body;
+  }, 300_000);
+
+  async function rankAndWait(rankedYear: number, body: object): Promise<Ranking> {
+    const supervisor = world.client(world.supervisor);
+    const started = await supervisor.send("POST", `/v1/rankings/${rankedYear}`, { body });
+    expect(started.status).toBe(202);
+    return eventually(async () => {
+      const current = await supervisor.call<Ranking>("GET", `/v1/rankings/${rankedYear}`);
+      return current.state === "computing" ? undefined : current;
+    }, 480);
+  }
+
+  it("publishes a version dated by the platform, lists it as the latest, and never replaces it", async () => {
+    const supervisor = world.client(world.supervisor);
+    const catalog = await supervisor.call<{ latest: string; indices: RankingIndices[] }>("GET", "/v1/rankings/indices");
+    const again = await supervisor.send("POST", "/v1/rankings/indices", {
+      body: { ...stricter, published: undefined },
+    });
+
+    expect(stricter.version).toBe(version);
+    expect(stricter.published).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(catalog.indices.map((item) => item.version)).toContain(version);
+    expect(catalog.latest).toBe(version);
+    expect(again.status).toBe(409);
+  });
+
+  it("refuses indices that do not hold together, naming each field, and anyone but the supervisor", async () => {
+    const { published: _published, ...body } = stricter;
+    const invalid = await world
+      .client(world.supervisor)
+      .send<{ invalidParams: Array<{ name: string }> }>("POST", "/v1/rankings/indices", {
+        body: {
+          ...body,
+          version: `${year}.9999`,
+          weights: { ...body.weights, a: 50 },
+          classes: { A: { score: 50, criterion: 10 }, B: { score: 60, criterion: 10 } },
+        },
+      });
+    const byOperator = await world.admin.send("POST", "/v1/rankings/indices", {
+      body: { ...body, version: `${year}.9998` },
+    });
+    const byAgency = await world.client(world.provider).send("POST", "/v1/rankings/indices", {
+      body: { ...body, version: `${year}.9997` },
+    });
+
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.invalidParams.map((param) => param.name)).toEqual(["weights", "classes.A.score"]);
+    expect(byOperator.status).toBe(403);
+    expect(byAgency.status).toBe(403);
+  });
+
+  it("ranks under the new version, every class as its thresholds say, and the earlier ranking still names its own", async () => {
+    const ranking = await rankAndWait(year, { indices: version });
+    const earlier = await world.client(world.supervisor).call<Ranking>("GET", `/v1/rankings/${year - 1}`);
+
+    expect(ranking).toMatchObject({ state: "published", indices: version, kind: "official" });
+    expect(ranking.databases.length).toBeGreaterThan(0);
+    for (const database of ranking.databases) expect(database.class, database.datasetId).toBe("C");
+    expect(previous.indices).toBe("2026.1");
+    expect(earlier).toMatchObject({ year: year - 1, indices: "2026.1", state: "published" });
+  });
+
+  it("lets an agency evaluate its own databases apart from the official ranking, marked as such", async () => {
+    const provider = world.client(world.provider);
+    const official = await world.client(world.supervisor).call<Ranking>("GET", `/v1/rankings/${year}`);
+    const started = await provider.send<Ranking>("POST", `/v1/rankings/${year}/self-evaluation`, {
+      body: { indices: "2026.1" },
+    });
+    const evaluation = await eventually(async () => {
+      const current = await provider.call<Ranking>("GET", `/v1/rankings/${year}/self-evaluation`);
+      return current.state === "computing" ? undefined : current;
+    }, 480);
+    const afterwards = await world.client(world.supervisor).call<Ranking>("GET", `/v1/rankings/${year}`);
+    const bySupervisor = await world
+      .client(world.supervisor)
+      .send<Ranking>("GET", `/v1/rankings/${year}/self-evaluation`, { query: { agency: world.providerAgency } });
+    const byOther = await world.client(world.consumer).send("GET", `/v1/rankings/${year}/self-evaluation`, {
+      query: { agency: world.providerAgency },
+    });
+
+    expect(started.status).toBe(202);
+    expect(evaluation).toMatchObject({
+      kind: "self-evaluation",
+      agency: world.providerAgency,
+      indices: "2026.1",
+      state: "published",
+    });
+    expect(new Set(evaluation.databases.map((database) => database.managingAgency))).toEqual(
+      new Set([world.providerAgency]),
+    );
+    expect(afterwards).toEqual(official);
+    expect(bySupervisor.status).toBe(200);
+    expect(bySupervisor.body.agency).toBe(world.providerAgency);
+    expect(byOther.status).toBe(403);
+  });
+});
+
 describe("the compliance report (Art. 12.2c, 21.8, 24)", () => {
   it("names the late database with its reason, and the defective one as connected on time", async () => {
     const report = await world

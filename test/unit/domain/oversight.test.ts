@@ -411,6 +411,8 @@ describe("the oversight service", () => {
         },
         putRankedDatabases: async () => undefined,
         rankedDatabases: async () => [],
+        putIndices: async () => true,
+        storedIndices: async () => [],
       },
       queue: async (work) => {
         queued.push(...work);
@@ -436,6 +438,18 @@ describe("the oversight service", () => {
     expect(first?.report?.records).toBe(1);
     expect(first?.report?.scores).not.toHaveProperty("validity");
     expect(again?.completedAt).toBe(first?.completedAt);
+  });
+
+  it("ranks the year just over once a day comes that finds no ranking of the whole of it", async () => {
+    const { oversight, queued } = service();
+
+    const first = await oversight.scheduleYearlyRanking();
+    const again = await oversight.scheduleYearlyRanking();
+
+    expect(first).toMatchObject({ year: 2025, kind: "official", indices: "2026.1", requestedBy: "schedule" });
+    expect(first?.window.to).toBe("2025-12-31T16:59:59.999Z");
+    expect(again).toBeUndefined();
+    expect(queued).toEqual([{ rankingYear: 2025 }]);
   });
 
   it("answers a second request for the same audit with the one still waiting, and queues it once", async () => {
