@@ -42,7 +42,7 @@ import type {
   SystemRecord,
 } from "../domain/registry/model.ts";
 import type { Batch } from "../domain/sync/model.ts";
-import { type SigningIdentity, signRequest } from "./sign.ts";
+import { type OnBehalfOf, type SigningIdentity, signRequest } from "./sign.ts";
 
 export interface DscpClientOptions {
   /** Base URL of the API stage, e.g. `https://…/prod/` (the `ApiUrl` output). */
@@ -88,6 +88,8 @@ export interface RequestOptions {
   readonly body?: unknown;
   /** Send without signing (public routes, or to see the refusal). */
   readonly unsigned?: boolean;
+  /** The end user and case the call is made for, signed into the token (`usr`, `case`). */
+  readonly onBehalfOf?: OnBehalfOf;
 }
 
 /**
@@ -112,7 +114,12 @@ export class DscpClient {
     const headers: Record<string, string> = { Accept: `application/json, ${PROBLEM_CONTENT_TYPE}` };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (this.options.identity && !request.unsigned) {
-      const token = await signRequest(this.options.identity, this.options.audience, { method, path, query, body });
+      const token = await signRequest(
+        this.options.identity,
+        this.options.audience,
+        { method, path, query, body },
+        request.onBehalfOf ?? {},
+      );
       headers.Authorization = `Bearer ${token}`;
     }
     const response = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
@@ -246,16 +253,26 @@ export class DscpClient {
   }
 
   /** One record by its data key, permitted fields only (Art. 7.2a). */
-  getRecord(datasetId: string, key: string, fields?: readonly string[]): Promise<ExchangeRecord> {
+  getRecord(
+    datasetId: string,
+    key: string,
+    fields?: readonly string[],
+    onBehalfOf?: OnBehalfOf,
+  ): Promise<ExchangeRecord> {
     return this.invoke(exchangeRoutes.getRecord, {
       path: { datasetId, key },
       ...(fields && fields.length > 0 ? { query: { fields: fields.join(",") } } : {}),
+      ...(onBehalfOf ? { onBehalfOf } : {}),
     });
   }
 
   /** Records matching equality filters on permitted fields, a page at a time. */
-  queryRecords(datasetId: string, query: Partial<QueryInput>): Promise<ExchangePage> {
-    return this.invoke(exchangeRoutes.queryRecords, { path: { datasetId }, body: query });
+  queryRecords(datasetId: string, query: Partial<QueryInput>, onBehalfOf?: OnBehalfOf): Promise<ExchangePage> {
+    return this.invoke(exchangeRoutes.queryRecords, {
+      path: { datasetId },
+      body: query,
+      ...(onBehalfOf ? { onBehalfOf } : {}),
+    });
   }
 
   /** The exchange log, scoped to the caller (a consumer its calls, a provider its datasets', the supervisor all). */
