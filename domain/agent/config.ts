@@ -6,7 +6,8 @@ import { datasetId } from "../identifiers.ts";
  * clients may call, which subscriptions it applies and which datasets it publishes. The platform
  * keeps it and signs it; the node fetches and applies it. Backends are named here and described
  * in the node's own file: no address, credential or secret of an agency's system is ever on the
- * platform. Shared by the platform and the node, so this module depends on nothing but zod.
+ * platform. Shared by the platform and the node, so this module depends on nothing but zod and
+ * the platform's identifier formats.
  */
 
 /** Longest list of anything in a configuration: a node serves, calls, applies and publishes this many at most. */

@@ -17,8 +17,11 @@ import {
 } from "./nodes.ts";
 import { AGENT_RELEASE } from "./release.ts";
 
-/** Largest configuration kept, as JSON: well inside one DynamoDB item (400 KB). */
-export const MAX_CONFIG_BYTES = 256 * 1024;
+/**
+ * Largest configuration kept, as JSON: the API's WAF takes no larger body on a route that is not
+ * bulk (lib/constructs/platform-api.ts), and it stays well inside one DynamoDB item (400 KB).
+ */
+export const MAX_CONFIG_BYTES = 64 * 1024;
 
 /** Writes of one configuration tried before a 409: each lost race means another revision was stored first. */
 const MAX_CONFIG_WRITES = 5;
@@ -55,12 +58,13 @@ export class AgentNodeService {
   async setConfig(caller: Caller, systemId: string, input: unknown): Promise<AgentConfigRecord> {
     const system = await this.configurable(caller, systemId, "configure");
     const parsed = parseInput(agentConfig, input, "agent configuration");
-    const config = await this.checked(system, parsed);
-    if (Buffer.byteLength(JSON.stringify(config)) > MAX_CONFIG_BYTES) {
+    // Served datasets' paths, filled in, are short: a configuration within the bound stays within it.
+    if (Buffer.byteLength(JSON.stringify(parsed)) > MAX_CONFIG_BYTES) {
       throw new ValidationError("the configuration is too large", [
         { name: "(body)", reason: `must be at most ${MAX_CONFIG_BYTES} bytes as JSON` },
       ]);
     }
+    const config = await this.checked(system, parsed);
     for (let attempt = 0; attempt < MAX_CONFIG_WRITES; attempt++) {
       const current = await this.deps.store.getConfig(systemId);
       const record: AgentConfigRecord = {

@@ -198,6 +198,24 @@ describe("setting a node's configuration", () => {
       ]),
     );
   });
+  it("refuses a configuration larger than the API takes, naming the body", async () => {
+    const fields = Object.fromEntries(
+      Array.from({ length: 200 }, (_, index) => [
+        `f${String(index).padStart(62, "0")}`,
+        `c${String(index).padStart(61, "0")}`,
+      ]),
+    );
+    const large = ["A", "B", "C"].map((name) => ({
+      ...served,
+      datasetId: `MPS.POPULATION.${name}`,
+      sql: { ...served.sql, fields },
+    }));
+
+    const error = await refusal(service.setConfig(operator, "MPS.POPULATION", { serves: large }));
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.invalidParams).toEqual([{ name: "(body)", reason: "must be at most 65536 bytes as JSON" }]);
+  });
 });
 
 describe("reading a node's configuration", () => {
