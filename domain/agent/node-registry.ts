@@ -158,6 +158,10 @@ export class AgentNodeService {
       throw new NotFoundError(`no system ${systemId}`);
     }
     requireAgencyOrAdmin(caller, found.system.agencyCode, `${action} ${systemId}`);
+    // As for its keys and endpoint: a system holding a platform role is the operator's or its own, never a sibling's.
+    if (found.system.roles.length > 0 && !isAdmin(caller) && caller.systemId !== systemId) {
+      throw new ForbiddenError(`${systemId} holds a platform role: only it or the operator may ${action} it`);
+    }
     return found.system;
   }
 

@@ -91,10 +91,11 @@ const config = (overrides: Partial<AgentConfig> = {}) => ({
 });
 
 let store: ReturnType<typeof memoryNodes>;
+let registry: ReturnType<typeof memoryRegistry>;
 let service: AgentNodeService;
 
 beforeEach(() => {
-  const registry = memoryRegistry();
+  registry = memoryRegistry();
   for (const id of ["MPS.POPULATION", "HCM.PORTAL"]) registry.systems.set(id, system(id));
   const catalog = new Map([
     ["MPS.POPULATION.CITIZENS", dataset("MPS.POPULATION.CITIZENS", "MPS.POPULATION", "/citizens")],
@@ -139,6 +140,16 @@ describe("setting a node's configuration", () => {
     expect(other).toBeInstanceOf(ForbiddenError);
     expect(absent).toBeInstanceOf(ForbiddenError);
     expect(ownAbsent).toBeInstanceOf(NotFoundError);
+  });
+
+  it("lets no sibling configure a system that holds a platform role", async () => {
+    registry.systems.set("NDC.OPERATOR", { ...system("NDC.OPERATOR"), roles: ["platform-admin"] });
+
+    const bySibling = await refusal(service.setConfig(caller("NDC.OTHER"), "NDC.OPERATOR", { calls: [] }));
+    const byItself = await service.setConfig(operator, "NDC.OPERATOR", { calls: [] });
+
+    expect(bySibling).toBeInstanceOf(ForbiddenError);
+    expect(byItself.revision).toBe(1);
   });
 
   it("names every dataset that does not fit: not provided here, without an upstream path, or unknown", async () => {
