@@ -17,6 +17,14 @@ import { routes } from "./route.ts";
 const entryShape = {
   ...exchangeEntryFields,
   time: instant,
+  endUser: z.optional(
+    z
+      .string()
+      .check(z.describe("The end user on whose behalf the consumer called, as its token's usr claim named them")),
+  ),
+  caseRef: z.optional(
+    z.string().check(z.describe("The case the consumer called for, as its token's case claim named it")),
+  ),
   deliveryId: z.optional(z.string().check(z.describe("The delivery message (sync-delivery)"))),
   attempt: z.optional(z.number().check(z.int(), z.describe("Which attempt at the delivery this was"))),
   fieldsReturned: z.array(z.string()),

@@ -1,3 +1,4 @@
+import { agentNodeRoutes } from "./agent-nodes.ts";
 import { catalogRoutes } from "./catalog.ts";
 import { deliveryRoutes } from "./delivery.ts";
 import { dictionaryRoutes } from "./dictionary.ts";
@@ -20,6 +21,7 @@ export const ROUTE_TABLES: readonly RouteTable[] = [
   openApiRoutes,
   platformKeyRoutes,
   registryRoutes,
+  agentNodeRoutes,
   catalogRoutes,
   dictionaryRoutes,
   permissionRoutes,

@@ -8,7 +8,7 @@ import type { ExchangeEntry } from "../domain/exchange/model.ts";
  * the typed client derive what they need from it: a route is written once.
  */
 
-export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** A named component or an anonymous schema. */
 export type Schema = { readonly name: string; readonly schema: z.ZodMiniType } | { readonly inline: object };

@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { DscpProblemError } from "../client/dscp-client.ts";
 import { type Command, type OptionSpec, UsageError, type Values } from "./command.ts";
+import { agentNodeCommands } from "./commands/agent-nodes.ts";
 import { catalogCommands } from "./commands/catalog.ts";
 import { deliveryCommands } from "./commands/deliveries.ts";
 import { dictionaryCommands } from "./commands/dictionary.ts";
@@ -39,6 +40,7 @@ export const COMMANDS: readonly Command[] = [
   health,
   ...registryCommands,
   ...keyCommands,
+  ...agentNodeCommands,
   ...catalogCommands,
   ...dictionaryCommands,
   ...syncCommands,

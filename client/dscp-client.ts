@@ -1,4 +1,5 @@
 import type { JsonWebKey } from "node:crypto";
+import { agentNodeRoutes } from "../api/agent-nodes.ts";
 import { catalogRoutes } from "../api/catalog.ts";
 import { deliveryRoutes } from "../api/delivery.ts";
 import { dictionaryRoutes } from "../api/dictionary.ts";
@@ -9,6 +10,8 @@ import { healthRoutes, openApiRoutes, platformKeyRoutes } from "../api/platform.
 import { registryRoutes } from "../api/registry.ts";
 import { fillPath, isSigned, type PathParameterNames, type PathParameters, type Route } from "../api/route.ts";
 import { syncRoutes } from "../api/sync.ts";
+import type { AgentConfig } from "../domain/agent/config.ts";
+import type { AgentConfigRecord, AgentNode, HeartbeatInput, SignedAgentConfigRecord } from "../domain/agent/nodes.ts";
 import type { PublicDataset } from "../domain/catalog/catalog-service.ts";
 import type { CatalogFilter, Dataset, DatasetPatch, NewDatasetInput } from "../domain/catalog/model.ts";
 import type {
@@ -42,7 +45,7 @@ import type {
   SystemRecord,
 } from "../domain/registry/model.ts";
 import type { Batch } from "../domain/sync/model.ts";
-import { type SigningIdentity, signRequest } from "./sign.ts";
+import { type OnBehalfOf, type SigningIdentity, signRequest } from "./sign.ts";
 
 export interface DscpClientOptions {
   /** Base URL of the API stage, e.g. `https://…/prod/` (the `ApiUrl` output). */
@@ -88,6 +91,10 @@ export interface RequestOptions {
   readonly body?: unknown;
   /** Send without signing (public routes, or to see the refusal). */
   readonly unsigned?: boolean;
+  /** The end user and case the call is made for, signed into the token (`usr`, `case`). */
+  readonly onBehalfOf?: OnBehalfOf;
+  /** Request headers beyond those the client sets (e.g. `If-None-Match`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -109,10 +116,18 @@ export class DscpClient {
     const url = new URL(path.replace(/^\//, ""), this.base);
     for (const [key, value] of query) url.searchParams.append(key, value);
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
-    const headers: Record<string, string> = { Accept: `application/json, ${PROBLEM_CONTENT_TYPE}` };
+    const headers: Record<string, string> = {
+      ...request.headers,
+      Accept: `application/json, ${PROBLEM_CONTENT_TYPE}`,
+    };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (this.options.identity && !request.unsigned) {
-      const token = await signRequest(this.options.identity, this.options.audience, { method, path, query, body });
+      const token = await signRequest(
+        this.options.identity,
+        this.options.audience,
+        { method, path, query, body },
+        request.onBehalfOf ?? {},
+      );
       headers.Authorization = `Bearer ${token}`;
     }
     const response = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
@@ -245,17 +260,47 @@ export class DscpClient {
     return this.invoke(permissionRoutes.revokePermission, { path: { permissionId }, body: { reason } });
   }
 
+  /** Sets a system's Agent Node configuration as its next revision (the operator, or the system's agency). */
+  setAgentConfig(systemId: string, config: Partial<AgentConfig>): Promise<AgentConfigRecord> {
+    return this.invoke(agentNodeRoutes.setAgentConfig, { path: { systemId }, body: config });
+  }
+
+  /** A system's Agent Node configuration and the same signed by the platform (the system, its agency, the operator). */
+  getAgentConfig(systemId: string): Promise<SignedAgentConfigRecord> {
+    return this.invoke(agentNodeRoutes.getAgentConfig, { path: { systemId } });
+  }
+
+  /** A node's heartbeat (the system itself): answers the configuration revision the platform holds and the current release. */
+  sendHeartbeat(systemId: string, heartbeat: HeartbeatInput): Promise<{ configRevision: number; release: string }> {
+    return this.invoke(agentNodeRoutes.sendHeartbeat, { path: { systemId }, body: heartbeat });
+  }
+
+  /** Agent Nodes with their version, last heartbeat and configuration revision: the operator every agency's, an agency its own. */
+  listAgentNodes(query: { agency?: string; limit?: number; cursor?: string } = {}): Promise<Page<AgentNode>> {
+    return this.invoke(agentNodeRoutes.listAgentNodes, { query });
+  }
+
   /** One record by its data key, permitted fields only (Art. 7.2a). */
-  getRecord(datasetId: string, key: string, fields?: readonly string[]): Promise<ExchangeRecord> {
+  getRecord(
+    datasetId: string,
+    key: string,
+    fields?: readonly string[],
+    onBehalfOf?: OnBehalfOf,
+  ): Promise<ExchangeRecord> {
     return this.invoke(exchangeRoutes.getRecord, {
       path: { datasetId, key },
       ...(fields && fields.length > 0 ? { query: { fields: fields.join(",") } } : {}),
+      ...(onBehalfOf ? { onBehalfOf } : {}),
     });
   }
 
   /** Records matching equality filters on permitted fields, a page at a time. */
-  queryRecords(datasetId: string, query: Partial<QueryInput>): Promise<ExchangePage> {
-    return this.invoke(exchangeRoutes.queryRecords, { path: { datasetId }, body: query });
+  queryRecords(datasetId: string, query: Partial<QueryInput>, onBehalfOf?: OnBehalfOf): Promise<ExchangePage> {
+    return this.invoke(exchangeRoutes.queryRecords, {
+      path: { datasetId },
+      body: query,
+      ...(onBehalfOf ? { onBehalfOf } : {}),
+    });
   }
 
   /** The exchange log, scoped to the caller (a consumer its calls, a provider its datasets', the supervisor all). */

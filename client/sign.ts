@@ -19,6 +19,15 @@ export interface RequestToSign {
 }
 
 /**
+ * On whose behalf a system calls (Art. 4.6, 13): the end user and the case, each at most 200
+ * printable characters, signed into the token as `usr` and `case` and recorded in the exchange log.
+ */
+export interface OnBehalfOf {
+  readonly endUser?: string;
+  readonly caseRef?: string;
+}
+
+/**
  * Signs one request as design.md specifies: `iss` = `sub` = the system, `aud` the platform,
  * a fresh `jti`, the method, the canonical target and, when there is a body, its digest.
  */
@@ -26,7 +35,7 @@ export async function signRequest(
   identity: SigningIdentity,
   audience: string,
   request: RequestToSign,
-  options: { now?: Date; lifetimeSeconds?: number; jti?: string } = {},
+  options: { now?: Date; lifetimeSeconds?: number; jti?: string } & OnBehalfOf = {},
 ): Promise<string> {
   const issuedAt = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const key = await importJWK(identity.privateJwk, identity.alg);
@@ -35,6 +44,8 @@ export async function signRequest(
     htm: request.method.toUpperCase(),
     htu: canonicalTarget(request.path, request.query),
     ...(hasBody ? { bdy: bodyDigest(request.body as string | Uint8Array) } : {}),
+    ...(options.endUser !== undefined ? { usr: options.endUser } : {}),
+    ...(options.caseRef !== undefined ? { case: options.caseRef } : {}),
   })
     .setProtectedHeader({ alg: identity.alg, kid: identity.kid, typ: "JWT" })
     .setIssuer(identity.systemId)

@@ -35,6 +35,9 @@ export interface DemoUpstream {
     signedBy?: { kid: string; certified: boolean };
     consumer?: string;
     transactionId?: string;
+    /** The end user and case the platform's token named (`usr`, `case`), when it named them. */
+    endUser?: string;
+    caseRef?: string;
     reason?: string;
   }>;
   /** Makes the next calls wait (ms) before answering, or fail with 500. */
@@ -78,6 +81,8 @@ export async function startDemoUpstream(options: DemoUpstreamOptions): Promise<D
         requiredClaims: ["jti", "htm", "htu"],
       });
       call.signedBy = { kid, certified: certificate !== undefined };
+      if (typeof payload.usr === "string") call.endUser = payload.usr;
+      if (typeof payload.case === "string") call.caseRef = payload.case;
       const target = canonicalTarget(url.pathname, url.searchParams);
       if (payload.htm !== request.method || payload.htu !== target) throw new Error("token signed for another request");
       if ((body.length > 0 || payload.bdy) && payload.bdy !== bodyDigest(body)) throw new Error("body digest mismatch");

@@ -78,6 +78,7 @@ export function createApp(props: AppProps = {}): { app: App; stacks: Stack[] } {
   const registry = new RegistryStack(app, id("Registry"), {
     ...described("registry, catalog, dictionary, permissions"),
     ...capabilities,
+    issuer: audience,
   });
   const oversight = new OversightStack(app, id("Oversight"), {
     ...described("exchange log, audits and rankings"),

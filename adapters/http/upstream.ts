@@ -39,6 +39,8 @@ export function httpUpstream(
       path: url.pathname,
       query: url.searchParams,
       ...(body ? { body } : {}),
+      ...(request.endUser !== undefined ? { endUser: request.endUser } : {}),
+      ...(request.caseRef !== undefined ? { caseRef: request.caseRef } : {}),
     });
     let response: Awaited<ReturnType<typeof send>>;
     try {

@@ -11,6 +11,9 @@ export interface AttemptFacts {
   readonly consumerAgency: string;
   /** For attempts refused at authentication: the system the unverified token named. */
   readonly claimedIssuer?: string;
+  /** On whose behalf and for which case the consumer called, as its verified token named them. */
+  readonly endUser?: string;
+  readonly caseRef?: string;
   readonly datasetId: string;
   /** The dataset, once found: its provider system and agency are the entry's. */
   readonly dataset?: Pick<Dataset, "providerSystem" | "managingAgency">;
@@ -91,6 +94,9 @@ export function attemptEntry(facts: AttemptFacts, result: AttemptResult, endedAt
     consumerSystem: facts.consumerSystem,
     consumerAgency: facts.consumerAgency,
     ...(facts.claimedIssuer !== undefined ? { claimedIssuer: facts.claimedIssuer } : {}),
+    // Absent when not named, so entries without them hash as they always did.
+    ...(facts.endUser !== undefined ? { endUser: facts.endUser } : {}),
+    ...(facts.caseRef !== undefined ? { caseRef: facts.caseRef } : {}),
     datasetId: facts.datasetId,
     ...(dataset ? { providerSystem: dataset.providerSystem, providerAgency: dataset.managingAgency } : {}),
     operation: facts.operation,

@@ -245,6 +245,8 @@ export class ExchangeService {
       transactionId,
       consumerSystem: caller.systemId,
       purpose: permission.purpose,
+      ...(caller.endUser !== undefined ? { endUser: caller.endUser } : {}),
+      ...(caller.caseRef !== undefined ? { caseRef: caller.caseRef } : {}),
     });
   }
 
@@ -272,6 +274,8 @@ export class ExchangeService {
         started,
         consumerSystem: caller.systemId,
         consumerAgency: caller.agencyCode,
+        ...(caller.endUser !== undefined ? { endUser: caller.endUser } : {}),
+        ...(caller.caseRef !== undefined ? { caseRef: caller.caseRef } : {}),
         datasetId,
         operation,
         ...attempt,

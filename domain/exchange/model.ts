@@ -16,6 +16,9 @@ export interface UpstreamRequest {
   readonly transactionId: string;
   readonly consumerSystem: string;
   readonly purpose: string;
+  /** Forwarded to the provider in the platform's token (`usr`, `case`), when the consumer named them. */
+  readonly endUser?: string;
+  readonly caseRef?: string;
 }
 
 export interface UpstreamResponse {
@@ -81,6 +84,10 @@ export interface ExchangeEntry {
   readonly consumerAgency: string;
   /** For attempts refused at authentication: the system the unverified token named. */
   readonly claimedIssuer?: string;
+  /** The end user on whose behalf the consumer called (its token's `usr`), when it named one (Art. 4.6, 13). */
+  readonly endUser?: string;
+  /** The case the consumer called for (its token's `case`), when it named one. */
+  readonly caseRef?: string;
   readonly datasetId: string;
   readonly providerSystem?: string;
   readonly providerAgency?: string;
@@ -119,6 +126,8 @@ export const exchangeEntryFields = {
   consumerSystem: z.string(),
   consumerAgency: z.string(),
   claimedIssuer: z.optional(z.string()),
+  endUser: z.optional(z.string()),
+  caseRef: z.optional(z.string()),
   datasetId: z.string(),
   providerSystem: z.optional(z.string()),
   providerAgency: z.optional(z.string()),

@@ -1,7 +1,12 @@
 import { decodeJwt, decodeProtectedHeader, errors, importJWK, jwtVerify } from "jose";
 import type { Caller, KeyRecord, SystemRecord } from "../registry/model.ts";
 import { AuthenticationError } from "./errors.ts";
-import { CLOCK_SKEW_SECONDS, MAX_TOKEN_LIFETIME_SECONDS, TOKEN_ALGORITHMS } from "./request-token.ts";
+import {
+  CLOCK_SKEW_SECONDS,
+  contextClaimProblem,
+  MAX_TOKEN_LIFETIME_SECONDS,
+  TOKEN_ALGORITHMS,
+} from "./request-token.ts";
 
 /**
  * Finds a system and its keys; the registry in the platform. `kid` names the key the token is
@@ -33,6 +38,9 @@ export interface Authenticated {
   readonly caller: Caller;
   readonly jti: string;
   readonly bodyDigest?: string;
+  /** The end user (`usr`) and case reference (`case`) the token names, when it names them. */
+  readonly endUser?: string;
+  readonly caseRef?: string;
 }
 
 /** Longest request token taken (API Gateway takes 10 KiB of headers in all). */
@@ -132,6 +140,10 @@ export async function authenticate(input: AuthenticationInput): Promise<Authenti
   if (claims.bdy !== undefined && (typeof claims.bdy !== "string" || !BODY_DIGEST.test(claims.bdy))) {
     throw new AuthenticationError("invalid-token", "bdy must be the base64url SHA-256 of the body (43 characters)");
   }
+  for (const name of ["usr", "case"] as const) {
+    const problem = contextClaimProblem(name, claims[name]);
+    if (problem) throw new AuthenticationError("invalid-token", problem);
+  }
   const jti = claims.jti;
   if (!(await input.replayGuard(issuer, jti, exp + CLOCK_SKEW_SECONDS))) {
     throw new AuthenticationError("token-replayed", `token ${jti} of ${issuer} was already used`);
@@ -148,6 +160,8 @@ export async function authenticate(input: AuthenticationInput): Promise<Authenti
     },
     jti,
     ...(typeof claims.bdy === "string" ? { bodyDigest: claims.bdy } : {}),
+    ...(typeof claims.usr === "string" ? { endUser: claims.usr } : {}),
+    ...(typeof claims.case === "string" ? { caseRef: claims.case } : {}),
   };
 }
 

@@ -32,6 +32,9 @@ export interface PlatformCall {
   readonly path: string;
   readonly query?: Iterable<readonly [string, string]>;
   readonly body?: string;
+  /** The end user and case the consumer named (its token's `usr` and `case`), forwarded to the provider. */
+  readonly endUser?: string;
+  readonly caseRef?: string;
   readonly now?: Date;
 }
 
@@ -59,6 +62,8 @@ export async function signPlatformToken(keys: EnvironmentKeys, call: PlatformCal
     htm: call.method.toUpperCase(),
     htu: canonicalTarget(call.path, call.query),
     ...(call.body ? { bdy: bodyDigest(call.body) } : {}),
+    ...(call.endUser !== undefined ? { usr: call.endUser } : {}),
+    ...(call.caseRef !== undefined ? { case: call.caseRef } : {}),
   };
   const signingInput = jwsSigningInput(header, claims);
   const signature = sign("sha256", Buffer.from(signingInput), { key: key.privateKey, dsaEncoding: "ieee-p1363" });

@@ -23,6 +23,30 @@ export interface RequestTokenClaims {
   readonly htm: string;
   readonly htu: string;
   readonly bdy?: string;
+  /** The end user on whose behalf the system calls (Art. 4.6, 13): recorded in the exchange log. */
+  readonly usr?: string;
+  /** The case (file, application) the call is made for: recorded in the exchange log. */
+  readonly case?: string;
+}
+
+/** Longest end user (`usr`) or case reference (`case`) a token may name, in characters. */
+export const MAX_CONTEXT_CLAIM_LENGTH = 200;
+
+/**
+ * An end user or case reference as a token may carry it: 1-200 characters, not blank, none of
+ * them a control, format (bidirectional overrides…), surrogate or line/paragraph separator
+ * character, so that what the log records reads as what was sent.
+ */
+const CONTEXT_CLAIM = /^[^\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]{1,200}$/u;
+
+/** Why a `usr` or `case` claim is malformed, naming it; undefined when it is absent or well-formed. */
+export function contextClaimProblem(name: "usr" | "case", value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const what = name === "usr" ? "the end user" : "the case reference";
+  if (typeof value !== "string" || !CONTEXT_CLAIM.test(value) || value.trim() === "") {
+    return `${name} (${what}) must be 1-${MAX_CONTEXT_CLAIM_LENGTH} printable characters, without control characters`;
+  }
+  return undefined;
 }
 
 /**

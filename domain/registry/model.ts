@@ -151,6 +151,10 @@ export interface Caller {
   readonly roles: readonly Role[];
   readonly capabilities: readonly Capability[];
   readonly kid: string;
+  /** The end user on whose behalf the system calls, as its request token names them (`usr`). */
+  readonly endUser?: string;
+  /** The case the call is made for, as its request token names it (`case`). */
+  readonly caseRef?: string;
 }
 
 /** A page of a listing and the cursor of the next one. */

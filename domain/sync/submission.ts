@@ -206,6 +206,9 @@ export class Submission {
         consumerSystem: INTEGRATED_DATABASE.system,
         consumerAgency: INTEGRATED_DATABASE.agency,
         submittedBy: caller.systemId,
+        // The person (and case) the submitting system named in its token, as for any exchange.
+        ...(caller.endUser !== undefined ? { endUser: caller.endUser } : {}),
+        ...(caller.caseRef !== undefined ? { caseRef: caller.caseRef } : {}),
         datasetId,
         ...(dataset ? { dataset } : {}),
         operation: "sync-batch",

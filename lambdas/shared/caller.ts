@@ -23,6 +23,8 @@ export function callerOf(event: APIGatewayProxyEvent): Caller {
     roles: listOf(context.roles, ROLES),
     capabilities: listOf(context.capabilities, CAPABILITIES),
     kid: String(context.kid ?? ""),
+    ...(typeof context.endUser === "string" && context.endUser !== "" ? { endUser: context.endUser } : {}),
+    ...(typeof context.caseRef === "string" && context.caseRef !== "" ? { caseRef: context.caseRef } : {}),
   };
 }
 

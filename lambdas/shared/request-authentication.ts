@@ -74,7 +74,10 @@ export interface SignedRequest {
 
 /** What a function reads of its caller (`requestContext.authorizer`), as the authoriser's context gives it. */
 export type CallerContext = Readonly<
-  Record<"systemId" | "agencyCode" | "roles" | "capabilities" | "kid" | "jti" | "bodyDigest", string>
+  Record<
+    "systemId" | "agencyCode" | "roles" | "capabilities" | "kid" | "jti" | "bodyDigest" | "endUser" | "caseRef",
+    string
+  >
 >;
 
 /**
@@ -96,7 +99,7 @@ export async function authenticateRequest(
   let target = request.path;
   try {
     target = canonicalTarget(request.path, queryPairs(request.multiValueQueryStringParameters));
-    const { caller, jti, bodyDigest } = await authenticate({
+    const { caller, jti, bodyDigest, endUser, caseRef } = await authenticate({
       token: authorization,
       audience: deps.audience,
       method: request.httpMethod,
@@ -113,6 +116,9 @@ export async function authenticateRequest(
         kid: caller.kid,
         jti,
         bodyDigest: bodyDigest ?? "",
+        // An authoriser's context holds strings only: empty when the token names none.
+        endUser: endUser ?? "",
+        caseRef: caseRef ?? "",
       },
     };
   } catch (thrown) {

@@ -223,6 +223,15 @@ describe("the dscp CLI, as an agency engineer uses it", () => {
     expect(refused.err).toContain("fullName: not a permitted field");
   });
 
+  it("queries for an end user and a case, which the provider receives in the platform's token", async () => {
+    const record = JSON.parse(
+      await ok("query", dataset, someone.personalId, "--user", "Trần Văn Bình", "--case", "HS-77", "--as", consumer),
+    );
+
+    expect(record).toHaveProperty("personalId", someone.personalId);
+    expect(upstream.calls.at(-1)).toMatchObject({ verified: true, endUser: "Trần Văn Bình", caseRef: "HS-77" });
+  });
+
   it("rotates a key, revokes the old one, and keeps working with the new one", async () => {
     const rotated = await dscp("keys", "rotate", consumer, "--as", consumer);
     const oldKid = String(/dscp keys revoke \S+ (\S+)/.exec(rotated.err)?.[1]);

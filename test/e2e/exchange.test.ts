@@ -1,5 +1,6 @@
 import { generateKeyPairSync, sign } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { exchangeRoutes } from "../../api/exchange.ts";
 import { generateIdentity } from "../../client/identity-files.ts";
 import { signRequest } from "../../client/sign.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
@@ -370,6 +371,63 @@ describe("the platform's calls to a provider", () => {
 
     expect(response.status).toBe(401);
     expect(upstream.calls.at(-1)).toMatchObject({ verified: false, reason: expect.stringMatching(/key certificate/) });
+  });
+});
+
+describe("a call on behalf of an end user, for a case (usr, case)", () => {
+  const onBehalfOf = { endUser: "Nguyễn Thị Hoa (cán bộ một cửa)", caseRef: "HS-2026/000118" };
+
+  async function loggedEntry(transactionId: string): Promise<Record<string, unknown>> {
+    for (let attempt = 0; attempt < 60; attempt++) {
+      const page = await consumer().listLogEntries({ from: startedAt, limit: 100 });
+      const found = page.items.find((entry) => entry.transactionId === transactionId);
+      if (found) return found as unknown as Record<string, unknown>;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(`${transactionId} did not reach the log`);
+  }
+
+  it("records both in the log entry and forwards both in the platform's token to the provider", async () => {
+    upstream.behave({});
+    const response = await consumer().sendRoute(exchangeRoutes.getRecord, {
+      path: { datasetId: citizens, key: someone.personalId },
+      onBehalfOf,
+    });
+    remember(response, "allowed");
+    const call = upstream.calls.find((made) => made.transactionId === response.transactionId);
+
+    expect(response.status).toBe(200);
+    expect(call).toMatchObject({ verified: true, endUser: onBehalfOf.endUser, caseRef: onBehalfOf.caseRef });
+    expect(await loggedEntry(String(response.transactionId))).toMatchObject(onBehalfOf);
+  });
+
+  it("forwards and records neither when the consumer named neither", async () => {
+    const response = await consumer().sendRoute(exchangeRoutes.queryRecords, {
+      path: { datasetId: citizens },
+      body: { filters: { province: someone.province }, limit: 1 },
+    });
+    remember(response, "allowed");
+    const call = upstream.calls.find((made) => made.transactionId === response.transactionId);
+    const entry = await loggedEntry(String(response.transactionId));
+
+    expect(response.status).toBe(200);
+    expect(call).not.toHaveProperty("endUser");
+    expect(entry).not.toHaveProperty("endUser");
+    expect(entry).not.toHaveProperty("caseRef");
+  });
+
+  it("refuses a malformed end user with 401 naming usr, and logs the attempt", async () => {
+    const response = await consumer().sendRoute(exchangeRoutes.getRecord, {
+      path: { datasetId: citizens, key: someone.personalId },
+      onBehalfOf: { endUser: "x".repeat(201) },
+    });
+    remember(response, "denied");
+
+    expect(response.status).toBe(401);
+    expect(response.body).toMatchObject({
+      type: "urn:dscp:problem:auth:invalid-token",
+      detail: expect.stringMatching(/^usr /),
+    });
   });
 });
 

@@ -238,6 +238,24 @@ describe("sync batches into the integrated database (Art. 7.2c)", () => {
       ]),
     );
   });
+
+  it("logs the end user and case the submitting system's token named (through the request authoriser)", async () => {
+    const response = await provider().send<BatchStatus>("POST", `/v1/sync/${dataset}/batches`, {
+      body: { batchId: `user-${randomUUID()}`, operations: [{ op: "upsert", record: person(2) }] },
+      onBehalfOf: { endUser: "Phạm Minh Tuấn (data steward)", caseRef: "SYNC-2026-11" },
+    });
+    const entry = await eventually(async () => {
+      const page = await provider().listLogEntries({ view: "provider", datasetId: dataset, limit: 100 });
+      return page.items.find((item) => item.transactionId === response.transactionId);
+    });
+
+    expect(response.status).toBe(202);
+    expect(entry).toMatchObject({
+      operation: "sync-batch",
+      endUser: "Phạm Minh Tuấn (data steward)",
+      caseRef: "SYNC-2026-11",
+    });
+  });
 });
 
 describe("uploaded batches (large NDJSON files)", () => {

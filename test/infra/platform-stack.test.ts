@@ -3,7 +3,9 @@ import { Match } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { INTEGRATED_KEY_PREFIXES } from "../../adapters/dynamodb/integrated-keys.ts";
+import { agentNodeRoutes } from "../../api/agent-nodes.ts";
 import { OPERATIONS, ROUTE_TABLES } from "../../api/operations.ts";
+import { registryRoutes } from "../../api/registry.ts";
 import { isSigned, routeKey } from "../../api/route.ts";
 import { BODY_LIMIT_BYTES, BULK_BODY_ROUTES } from "../../lib/constructs/platform-api.ts";
 import { temporaryDir } from "../runtime/helpers.ts";
@@ -580,7 +582,9 @@ describe("API", () => {
       expect(functions).toHaveLength(1);
       expect(functions[0]).toBeDefined();
     }
-    expect(new Set(functionOfTable.flat()).size).toBe(ROUTE_TABLES.length);
+    // One function per table, but the registry's, which serves the Agent Nodes' table too.
+    expect(new Set(functionOfTable.flat()).size).toBe(ROUTE_TABLES.length - 1);
+    expect(served.get(routeKey(agentNodeRoutes.setAgentConfig))).toBe(served.get(routeKey(registryRoutes.addKey)));
   });
 
   it("serves GET /v1/health without authorisation", () => {
@@ -745,6 +749,22 @@ describe("exchange log evidence (Art. 13)", () => {
     expect(statements).toContain("/checkpoints/*");
     expect(statements).toContain("/segments/*");
     expect(statements).not.toContain("s3:DeleteObject");
+  });
+
+  it("lets the registry function sign Agent Node configurations with the platform key, and do nothing else with that key", () => {
+    const [, policy] =
+      Object.entries(local.template.findResources("AWS::IAM::Policy")).find(([id]) =>
+        id.startsWith("RegistryFunctionRole"),
+      ) ?? [];
+    const statements = policy?.Properties.PolicyDocument.Statement as Array<{
+      Action: string | string[];
+      Resource: unknown;
+    }>;
+    const onSigningKey = statements.filter((statement) =>
+      JSON.stringify(statement.Resource).includes("DataStoresSigningKey"),
+    );
+
+    expect(onSigningKey.flatMap((statement) => [statement.Action].flat())).toEqual(["kms:Sign"]);
   });
 
   it("lets no role but the appender's write the exchange-log table", () => {

@@ -144,6 +144,19 @@ describe("the log entry of an attempt", () => {
     expect(entry).not.toHaveProperty("purposeClass");
   });
 
+  it("names the end user and case the consumer called for, and leaves them out when it named none", () => {
+    const named = attemptEntry(
+      { ...facts, endUser: "Nguyễn Văn An", caseRef: "HS-2026/118" },
+      { status: 200 },
+      STARTED,
+    );
+    const unnamed = attemptEntry(facts, { status: 200 }, STARTED);
+
+    expect(named).toMatchObject({ endUser: "Nguyễn Văn An", caseRef: "HS-2026/118" });
+    expect(Object.keys(unnamed)).not.toContain("endUser");
+    expect(Object.keys(unnamed)).not.toContain("caseRef");
+  });
+
   it("counts the fields and records returned when the attempt was served", () => {
     const entry = attemptEntry(
       { ...facts, fieldsReturned: ["personalId", "province"], recordCount: 2, bytes: 120 },

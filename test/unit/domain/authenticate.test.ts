@@ -181,4 +181,63 @@ describe("authenticate", () => {
   it("refuses an oversized token as invalid", async () => {
     expect(await failureOf(authenticate(input(`${"a".repeat(9000)}.b.c`)))).toBe("invalid-token");
   });
+
+  describe("the end user and case claims", () => {
+    const signFor = (onBehalfOf: { endUser?: unknown; caseRef?: unknown }) =>
+      signRequest(
+        caller,
+        AUDIENCE,
+        { method: "GET", path: "/v1/agencies", query: [["limit", "2"]] },
+        { now, ...(onBehalfOf as { endUser?: string; caseRef?: string }) },
+      );
+    const refusalOf = async (token: string) => {
+      try {
+        await authenticate(input(token));
+      } catch (error) {
+        return error as AuthenticationError;
+      }
+      throw new Error("accepted");
+    };
+
+    it("hands on the end user and case the token names", async () => {
+      const result = await authenticate(
+        input(await signFor({ endUser: "Nguyễn Văn An (cán bộ 042)", caseRef: "HS-2026/118" })),
+      );
+
+      expect(result).toMatchObject({ endUser: "Nguyễn Văn An (cán bộ 042)", caseRef: "HS-2026/118" });
+    });
+
+    it("names neither when the token names neither", async () => {
+      const result = await authenticate(input(await signFor({})));
+
+      expect(result).not.toHaveProperty("endUser");
+      expect(result).not.toHaveProperty("caseRef");
+    });
+
+    it("refuses an end user longer than 200 characters, naming usr", async () => {
+      const refusal = await refusalOf(await signFor({ endUser: "a".repeat(201) }));
+
+      expect(refusal.failure).toBe("invalid-token");
+      expect(refusal.message).toMatch(/^usr \(the end user\)/);
+    });
+
+    it("accepts an end user of exactly 200 characters", async () => {
+      const result = await authenticate(input(await signFor({ endUser: "ạ".repeat(200) })));
+
+      expect(result.endUser).toHaveLength(200);
+    });
+
+    it("refuses a case reference with a control character, naming case", async () => {
+      const refusal = await refusalOf(await signFor({ caseRef: "HS-1\nforged line" }));
+
+      expect(refusal.failure).toBe("invalid-token");
+      expect(refusal.message).toMatch(/^case \(the case reference\)/);
+    });
+
+    it("refuses a blank, empty, bidirectional-override or non-string claim", async () => {
+      for (const endUser of ["   ", "", "abc\u202Efed", 42]) {
+        expect((await refusalOf(await signFor({ endUser }))).message, String(endUser)).toMatch(/^usr /);
+      }
+    });
+  });
 });

@@ -52,6 +52,24 @@ describe("the log's hash chains", () => {
     expect(verify(entries)).toMatchObject({ valid: false, brokenAt: 3, reason: expect.stringContaining("altered") });
   });
 
+  it("verify entries naming an end user and case beside entries that name none", () => {
+    const entries = link([entry(1), { ...entry(2), endUser: "Nguyễn Văn An", caseRef: "HS-2026/118" }, entry(3)], 3, {
+      seq: 0,
+      hash: GENESIS_HASH,
+    });
+    expect(verify(entries)).toEqual({ shard: 3, entries: 3, valid: true });
+  });
+
+  it("detect an end user altered or removed, as part of the hashed entry", () => {
+    const entries = link([entry(1), { ...entry(2), endUser: "Nguyễn Văn An" }], 3, { seq: 0, hash: GENESIS_HASH });
+    const { endUser: _removed, ...withoutUser } = entries[1] as ChainedEntry;
+
+    expect(
+      verify([entries[0] as ChainedEntry, { ...(entries[1] as ChainedEntry), endUser: "Someone else" }]),
+    ).toMatchObject({ valid: false, brokenAt: 2 });
+    expect(verify([entries[0] as ChainedEntry, withoutUser])).toMatchObject({ valid: false, brokenAt: 2 });
+  });
+
   it("detect an entry removed from the middle", () => {
     const entries = chain(5);
     expect(verify([...entries.slice(0, 2), ...entries.slice(3)])).toMatchObject({ valid: false, brokenAt: 3 });

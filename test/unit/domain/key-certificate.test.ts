@@ -64,6 +64,21 @@ describe("platform tokens signed with a certified environment key", () => {
     expect(verified.kid).not.toBe("platform-key-1");
   });
 
+  it("carry the end user and case the consumer named as usr and case, and neither when it named none", async () => {
+    const keys = environmentKeys(platform.signer, { now: () => at(t0) });
+
+    const named = await signPlatformToken(keys, { ...call, endUser: "Nguyễn Văn An", caseRef: "HS-1", now: at(t0) });
+    const unnamed = await signPlatformToken(keys, { ...call, now: at(t0) });
+
+    expect((await verifyPlatformToken(named, keySet, { ...expected, now: at(t0) })).payload).toMatchObject({
+      usr: "Nguyễn Văn An",
+      case: "HS-1",
+    });
+    expect((await verifyPlatformToken(unnamed, keySet, { ...expected, now: at(t0) })).payload).not.toHaveProperty(
+      "usr",
+    );
+  });
+
   it("cost one platform-key signature for many tokens from one environment", async () => {
     const { counter, signer } = countingSigner();
     const keys = environmentKeys(signer, { now: () => at(t0) });

@@ -6,6 +6,7 @@ import type { Dataset } from "../../../domain/catalog/model.ts";
 import type { RecordChange } from "../../../domain/delivery/model.ts";
 import type { SchemaVersion } from "../../../domain/dictionary/model.ts";
 import { RecordValidator } from "../../../domain/dictionary/validator.ts";
+import type { ExchangeEntry } from "../../../domain/exchange/model.ts";
 import type { Caller } from "../../../domain/registry/model.ts";
 import { ChunkApplication } from "../../../domain/sync/application.ts";
 import { Completion } from "../../../domain/sync/completion.ts";
@@ -83,6 +84,7 @@ function world(recordSchema: SchemaVersion = schema) {
     delivered.push(...changes);
   };
   const objects = memoryObjects();
+  const logged: ExchangeEntry[] = [];
   const completion = new Completion({ batches, integrated, fanOut, leaseWaitMs: 0 });
   const submission = new Submission({
     catalog,
@@ -90,7 +92,9 @@ function world(recordSchema: SchemaVersion = schema) {
     validator: new RecordValidator(),
     batches,
     queue,
-    log: async () => {},
+    log: async (entry) => {
+      logged.push(entry);
+    },
     objects,
     pipeline: async () => {},
     completion,
@@ -106,8 +110,28 @@ function world(recordSchema: SchemaVersion = schema) {
     batchId,
     operations: keys.map((personalId) => ({ op: "upsert", record: { personalId, fullName } })),
   });
-  return { service, integrated, queued, delivered, batch };
+  return { service, integrated, queued, delivered, batch, logged };
 }
+
+describe("Sync: a batch's log entry", () => {
+  it("names the end user and case the submitting system's token named", async () => {
+    const { service, batch, logged } = world();
+
+    await service.submit(
+      { ...provider, endUser: "Lê Thị Hạnh", caseRef: "DOT-2026/7" },
+      dataset.id,
+      batch("batch-U-0001", "U", ["301"]),
+      "tx-user",
+    );
+
+    expect(logged.find((entry) => entry.transactionId === "tx-user")).toMatchObject({
+      operation: "sync-batch",
+      submittedBy: provider.systemId,
+      endUser: "Lê Thị Hạnh",
+      caseRef: "DOT-2026/7",
+    });
+  });
+});
 
 describe("Sync: a batch sent again while it is applied", () => {
   it("is not queued again, and once applied after a later batch leaves the later batch's records standing", async () => {
