@@ -108,6 +108,11 @@ export function sqlPassword(
   return undefined;
 }
 
+/** Where a served dataset's settings are, for errors: `serves[<datasetId>]` (its place in the central configuration). */
+export function servedSetting(dataset: { readonly datasetId: string }): string {
+  return `serves[${dataset.datasetId}]`;
+}
+
 function fromEnv(variable: string, setting: string, env: NodeJS.ProcessEnv): string {
   const value = env[variable];
   if (value === undefined || value === "") {

@@ -1,6 +1,6 @@
 import pg from "pg";
 import type { ServedDataset } from "../../domain/agent/config.ts";
-import { type SqlBackendConfig, sqlPassword } from "./config.ts";
+import { type SqlBackendConfig, servedSetting, sqlPassword } from "./config.ts";
 import {
   type Backend,
   BackendConfigError,
@@ -69,11 +69,6 @@ function quote(identifier: string): string {
     .split(".")
     .map((part) => `"${part}"`)
     .join(".");
-}
-
-/** Where a served dataset's settings are, for errors: `serves[<datasetId>]`. */
-export function servedSetting(dataset: Pick<ServedDataset, "datasetId">): string {
-  return `serves[${dataset.datasetId}]`;
 }
 
 /** Checks a served dataset's SQL mapping; throws {@link BackendConfigError} naming the setting. */

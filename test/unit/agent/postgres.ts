@@ -9,8 +9,11 @@ import type { SqlBackendConfig } from "../../../agent/backends/config.ts";
  * agency's database. One engine per test file. The socket server takes `maxConnections` clients at
  * once (its default is one); it runs their statements one at a time and keeps another client's
  * statements waiting while one client's transaction is open, so concurrent transactions serialise
- * rather than interleave.
+ * rather than interleave. Starting an engine takes seconds on a busy machine: give the hooks
+ * that do {@link PGLITE_HOOK_TIMEOUT}.
  */
+export const PGLITE_HOOK_TIMEOUT = 60_000;
+
 export interface TestPostgres {
   readonly db: PGlite;
   readonly port: number;

@@ -7,7 +7,7 @@ import {
   type QueryRequest,
 } from "../../../agent/backends/types.ts";
 import type { ServedDataset } from "../../../domain/agent/config.ts";
-import { startPostgres, type TestPostgres } from "./postgres.ts";
+import { PGLITE_HOOK_TIMEOUT, startPostgres, type TestPostgres } from "./postgres.ts";
 
 const ROWS = 250;
 
@@ -64,12 +64,12 @@ beforeAll(async () => {
   `);
   backend = new SqlBackend("population", postgres.backend({ poolMax: 2 }));
   backend.validate(citizens);
-});
+}, PGLITE_HOOK_TIMEOUT);
 
 afterAll(async () => {
   await backend?.close();
   await postgres?.stop();
-});
+}, PGLITE_HOOK_TIMEOUT);
 
 const query = (overrides: Partial<QueryRequest> = {}): QueryRequest => ({
   dataset: citizens,
