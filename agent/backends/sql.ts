@@ -18,9 +18,9 @@ import {
  */
 
 /** A table, optionally schema-qualified: as the central configuration allows it. */
-const TABLE = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
+export const TABLE_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
 /** A column: PostgreSQL's unquoted identifier shape, in lower case, at most 63 bytes. */
-const COLUMN = /^[a-z_][a-z0-9_]{0,62}$/;
+export const COLUMN_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const MAX_LIMIT = 1000;
 const DEFAULT_POOL_MAX = 10;
 const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
@@ -55,7 +55,7 @@ const TIMESTAMP_OID = 1114;
  * The driver's parsers, but a `date` stays `YYYY-MM-DD` and a `timestamp` without zone stays the
  * wall-clock time it is (ISO, no zone): neither names an instant, so neither becomes one.
  */
-const typeParsers: pg.CustomTypesConfig = {
+export const typeParsers: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: "text" | "binary") => {
     if (oid === DATE_OID && format !== "binary") return (value: string) => value;
     if (oid === TIMESTAMP_OID && format !== "binary") return (value: string) => value.replace(" ", "T");
@@ -64,7 +64,7 @@ const typeParsers: pg.CustomTypesConfig = {
 };
 
 /** Quotes a checked identifier (`schema.table` part by part). */
-function quote(identifier: string): string {
+export function quoteIdentifier(identifier: string): string {
   return identifier
     .split(".")
     .map((part) => `"${part}"`)
@@ -76,10 +76,10 @@ export function planOf(dataset: ServedDataset): Plan {
   const setting = `${servedSetting(dataset)}.sql`;
   const sql = dataset.sql;
   if (!sql) throw new BackendConfigError(setting, `dataset ${dataset.datasetId} is served by a sql backend: give sql`);
-  if (!TABLE.test(sql.table)) {
+  if (!TABLE_NAME.test(sql.table)) {
     throw new BackendConfigError(`${setting}.table`, "must be a lower-case table name, optionally schema.table");
   }
-  if (!COLUMN.test(sql.keyColumn)) {
+  if (!COLUMN_NAME.test(sql.keyColumn)) {
     throw new BackendConfigError(`${setting}.keyColumn`, "must be a lower-case column name");
   }
   const entries = Object.entries(sql.fields);
@@ -87,10 +87,10 @@ export function planOf(dataset: ServedDataset): Plan {
   const columns = new Map<string, string>();
   const rawColumns = new Map<string, string>();
   for (const [field, column] of entries) {
-    if (!COLUMN.test(column)) {
+    if (!COLUMN_NAME.test(column)) {
       throw new BackendConfigError(`${setting}.fields.${field}`, `"${column}" must be a lower-case column name`);
     }
-    columns.set(field, quote(column));
+    columns.set(field, quoteIdentifier(column));
     rawColumns.set(field, column);
   }
   const filterable = new Set(sql.filterable ?? []);
@@ -101,8 +101,8 @@ export function planOf(dataset: ServedDataset): Plan {
   });
   return {
     setting,
-    table: quote(sql.table),
-    keyColumn: quote(sql.keyColumn),
+    table: quoteIdentifier(sql.table),
+    keyColumn: quoteIdentifier(sql.keyColumn),
     columns,
     rawColumns,
     filterable,
