@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackendConfigError, BackendUnavailableError } from "../../../agent/backends/types.ts";
 import { DeliveryStore, InvalidDeliveryError } from "../../../agent/sync/store.ts";
 import type { DeliveredRecord } from "../../../domain/delivery/model.ts";
-import { PGLITE_HOOK_TIMEOUT, startPostgres, type TestPostgres } from "./postgres.ts";
+import { PGLITE_HOOK_TIMEOUT, PGLITE_TEST_TIMEOUT, startPostgres, type TestPostgres } from "./postgres.ts";
 
 const DATASET = "MPS.POPULATION.CITIZENS";
 
@@ -77,7 +77,7 @@ afterAll(async () => {
   await postgres?.stop();
 }, PGLITE_HOOK_TIMEOUT);
 
-describe("the delivery store", () => {
+describe("the delivery store", { timeout: PGLITE_TEST_TIMEOUT }, () => {
   it("applies new record versions and reads them back", async () => {
     const { store } = await freshStore();
 

@@ -10,9 +10,11 @@ import type { SqlBackendConfig } from "../../../agent/backends/config.ts";
  * once (its default is one); it runs their statements one at a time and keeps another client's
  * statements waiting while one client's transaction is open, so concurrent transactions serialise
  * rather than interleave. Starting an engine takes seconds on a busy machine: give the hooks
- * that do {@link PGLITE_HOOK_TIMEOUT}.
+ * that do {@link PGLITE_HOOK_TIMEOUT}, and the tests {@link PGLITE_TEST_TIMEOUT}.
  */
 export const PGLITE_HOOK_TIMEOUT = 60_000;
+/** For tests of a file on such an engine: each runs a few statements, which a loaded machine may slow. */
+export const PGLITE_TEST_TIMEOUT = 30_000;
 
 export interface TestPostgres {
   readonly db: PGlite;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackendConfigError } from "../../../agent/backends/types.ts";
 import { Publisher, type SyncRecord } from "../../../agent/sync/publisher.ts";
 import type { PublishedDataset } from "../../../domain/agent/config.ts";
-import { PGLITE_HOOK_TIMEOUT, startPostgres, type TestPostgres } from "./postgres.ts";
+import { PGLITE_HOOK_TIMEOUT, PGLITE_TEST_TIMEOUT, startPostgres, type TestPostgres } from "./postgres.ts";
 
 /**
  * The platform's side of `POST /v1/sync/{datasetId}/batches`, as the publisher relies on it: a
@@ -95,7 +95,7 @@ afterAll(async () => {
   await postgres?.stop();
 }, PGLITE_HOOK_TIMEOUT);
 
-describe("the publisher", () => {
+describe("the publisher", { timeout: PGLITE_TEST_TIMEOUT }, () => {
   it("sends every row once, in batches, even when they share one watermark", async () => {
     const platform = new FakePlatform();
     const run = publisher(await source(250), platform.submit);

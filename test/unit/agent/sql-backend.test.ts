@@ -7,7 +7,7 @@ import {
   type QueryRequest,
 } from "../../../agent/backends/types.ts";
 import type { ServedDataset } from "../../../domain/agent/config.ts";
-import { PGLITE_HOOK_TIMEOUT, startPostgres, type TestPostgres } from "./postgres.ts";
+import { PGLITE_HOOK_TIMEOUT, PGLITE_TEST_TIMEOUT, startPostgres, type TestPostgres } from "./postgres.ts";
 
 const ROWS = 250;
 
@@ -86,7 +86,7 @@ async function tableIsIntact(): Promise<void> {
   expect(canary.rows[0]).toEqual({ present: true });
 }
 
-describe("the SQL backend reading one record", () => {
+describe("the SQL backend reading one record", { timeout: PGLITE_TEST_TIMEOUT }, () => {
   it("returns the record's requested fields, typed for JSON", async () => {
     const record = await backend.getRecord({
       dataset: citizens,
@@ -133,7 +133,7 @@ describe("the SQL backend reading one record", () => {
   });
 });
 
-describe("the SQL backend querying", () => {
+describe("the SQL backend querying", { timeout: PGLITE_TEST_TIMEOUT }, () => {
   it("filters by equality on filterable fields", async () => {
     const page = await backend.query(query({ filters: { province: "HN", active: true }, fields: ["citizenId"] }));
 
@@ -180,7 +180,7 @@ describe("the SQL backend querying", () => {
   });
 });
 
-describe("the SQL backend against injection", () => {
+describe("the SQL backend against injection", { timeout: PGLITE_TEST_TIMEOUT }, () => {
   it("reads a key holding SQL as a value, and finds nothing", async () => {
     for (const key of ["x' OR '1'='1", "C0001'; DROP TABLE canary; --", 'C0001" OR 1=1 --', "C0001' --"]) {
       expect(await backend.getRecord({ dataset: citizens, key, fields: [] })).toBeUndefined();
@@ -234,7 +234,7 @@ describe("the SQL backend against injection", () => {
   });
 });
 
-describe("the SQL backend's configuration", () => {
+describe("the SQL backend's configuration", { timeout: PGLITE_TEST_TIMEOUT }, () => {
   const misconfigured = (sql: Partial<NonNullable<ServedDataset["sql"]>>): ServedDataset => ({
     ...citizens,
     datasetId: "MPS.POPULATION.BROKEN",
@@ -300,7 +300,7 @@ describe("the SQL backend's configuration", () => {
   });
 });
 
-describe("the SQL backend with a slow statement", () => {
+describe("the SQL backend with a slow statement", { timeout: PGLITE_TEST_TIMEOUT }, () => {
   it("sets PostgreSQL's statement_timeout on its connections", async () => {
     const timed = new SqlBackend("population", postgres.backend({ statementTimeoutMs: 2500 }));
     await timed.check();
@@ -329,7 +329,7 @@ describe("the SQL backend with a slow statement", () => {
   });
 });
 
-describe("the SQL backend when the database is down", () => {
+describe("the SQL backend when the database is down", { timeout: PGLITE_TEST_TIMEOUT }, () => {
   it("reports it unavailable, for reads and for its readiness check", async () => {
     const down = new SqlBackend("population", postgres.backend());
     down.validate(citizens);
