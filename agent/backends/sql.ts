@@ -109,6 +109,36 @@ export function planOf(dataset: ServedDataset): Plan {
   };
 }
 
+/**
+ * Finds a table (as the search path resolves it), that its user may read it, and each column in
+ * it; throws a {@link BackendConfigError} naming the setting of the first one missing.
+ */
+export async function checkTable(
+  run: (text: string, values: unknown[]) => Promise<pg.QueryResult>,
+  expected: {
+    readonly table: string;
+    readonly setting: string;
+    readonly columns: ReadonlyArray<{ readonly column: string; readonly setting: string }>;
+  },
+): Promise<void> {
+  const found = await run(
+    `SELECT to_regclass($1) IS NOT NULL AS "exists",
+            COALESCE(has_table_privilege(to_regclass($1), 'SELECT'), false) AS "readable",
+            ARRAY(SELECT attname::text FROM pg_attribute
+                  WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped) AS "columns"`,
+    [quoteIdentifier(expected.table)],
+  );
+  const row = found.rows[0] as { exists: boolean; readable: boolean; columns: string[] } | undefined;
+  const table = expected.table;
+  if (!row?.exists) throw new BackendConfigError(expected.setting, `table ${table} does not exist`);
+  if (!row.readable) throw new BackendConfigError(expected.setting, `this user may not read table ${table}`);
+  const columns = new Set(row.columns);
+  for (const { column, setting } of expected.columns) {
+    if (!columns.has(column))
+      throw new BackendConfigError(setting, `column ${column} does not exist in table ${table}`);
+  }
+}
+
 /** A value as JSON carries it: instants as ISO strings, bytes as base64; numbers, text and jsonb as the driver gives them. */
 export function jsonValue(value: unknown): unknown {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
@@ -277,35 +307,15 @@ export class SqlBackend implements Backend {
     await this.run("SELECT 1", [], signal);
     for (const dataset of this.validated.values()) {
       const plan = this.planFor(dataset);
-      const found = await this.run(
-        `SELECT to_regclass($1) IS NOT NULL AS "exists",
-                COALESCE(has_table_privilege(to_regclass($1), 'SELECT'), false) AS "readable",
-                ARRAY(SELECT attname::text FROM pg_attribute
-                      WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped) AS "columns"`,
-        [plan.table],
-        signal,
-      );
-      const row = found.rows[0] as { exists: boolean; readable: boolean; columns: string[] } | undefined;
-      const table = dataset.sql?.table;
-      if (!row?.exists) throw new BackendConfigError(`${plan.setting}.table`, `table ${table} does not exist`);
-      if (!row.readable) {
-        throw new BackendConfigError(`${plan.setting}.table`, `the backend's user may not read table ${table}`);
-      }
-      const columns = new Set(row.columns);
-      if (!columns.has(dataset.sql?.keyColumn ?? "")) {
-        throw new BackendConfigError(
-          `${plan.setting}.keyColumn`,
-          `column ${dataset.sql?.keyColumn} does not exist in table ${table}`,
-        );
-      }
-      for (const [field, column] of plan.rawColumns) {
-        if (!columns.has(column)) {
-          throw new BackendConfigError(
-            `${plan.setting}.fields.${field}`,
-            `column ${column} does not exist in table ${table}`,
-          );
-        }
-      }
+      const sql = dataset.sql as NonNullable<ServedDataset["sql"]>;
+      await checkTable((text, values) => this.run(text, values, signal), {
+        table: sql.table,
+        setting: `${plan.setting}.table`,
+        columns: [
+          { column: sql.keyColumn, setting: `${plan.setting}.keyColumn` },
+          ...[...plan.rawColumns].map(([field, column]) => ({ column, setting: `${plan.setting}.fields.${field}` })),
+        ],
+      });
     }
   }
 

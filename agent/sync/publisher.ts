@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { PublishedDataset } from "../../domain/agent/config.ts";
-import { COLUMN_NAME, jsonValue, quoteIdentifier, TABLE_NAME, typeParsers } from "../backends/sql.ts";
+import { COLUMN_NAME, checkTable, jsonValue, quoteIdentifier, TABLE_NAME, typeParsers } from "../backends/sql.ts";
 import { BackendConfigError, BackendUnavailableError } from "../backends/types.ts";
 
 /*
@@ -145,6 +145,42 @@ export class Publisher {
     const { batchId } = await this.submit(this.dataset.datasetId, records, batchKey);
     await this.advance(from, { watermark: last.wt, key: last.kt, kind: last.kind });
     return { records: records.length, batchId };
+  }
+
+  /**
+   * Finds the source table, the tombstone table and every mapped column in the database: a
+   * misconfigured one is a {@link BackendConfigError} naming its setting, an unreachable database
+   * a {@link BackendUnavailableError}.
+   */
+  async check(): Promise<void> {
+    const setting = `publishes[${this.dataset.datasetId}].source`;
+    const source = this.dataset.source;
+    const run = async (text: string, values: unknown[]) => {
+      try {
+        return await this.pool.query(text, values);
+      } catch (error) {
+        throw unavailable(error);
+      }
+    };
+    const keyAndWatermark = [
+      { column: source.keyColumn, setting: `${setting}.keyColumn` },
+      { column: source.watermarkColumn, setting: `${setting}.watermarkColumn` },
+    ];
+    await checkTable(run, {
+      table: source.table,
+      setting: `${setting}.table`,
+      columns: [
+        ...keyAndWatermark,
+        ...Object.entries(source.fields).map(([field, column]) => ({ column, setting: `${setting}.fields.${field}` })),
+      ],
+    });
+    if (source.tombstoneTable) {
+      await checkTable(run, {
+        table: source.tombstoneTable,
+        setting: `${setting}.tombstoneTable`,
+        columns: keyAndWatermark,
+      });
+    }
   }
 
   /** `agent-<hex>`: the same dataset, position and changes give the same id (the platform's batch ids: 8-100 of [A-Za-z0-9._-]). */

@@ -212,6 +212,28 @@ describe("the publisher", { timeout: PGLITE_TEST_TIMEOUT }, () => {
     expect(platform.records.get("9")).toMatchObject({ name: "Changed meanwhile" });
   });
 
+  it("passes its check when the source, its tombstones and every mapped column are there", async () => {
+    await expect(publisher(await source(1), new FakePlatform().submit).check()).resolves.toBeUndefined();
+  });
+
+  it("finds a mapped column the source does not have when it checks, naming the setting", async () => {
+    const dataset = await source(1);
+    const misnamed = { ...dataset, source: { ...dataset.source, fields: { ...dataset.source.fields, name: "nme" } } };
+
+    await expect(publisher(misnamed, new FakePlatform().submit).check()).rejects.toThrow(
+      expect.objectContaining({ setting: `publishes[${DATASET}].source.fields.name` }),
+    );
+  });
+
+  it("finds a tombstone table the database does not have when it checks, naming the setting", async () => {
+    const dataset = await source(1);
+    const missing = { ...dataset, source: { ...dataset.source, tombstoneTable: "no_such_tombstones" } };
+
+    await expect(publisher(missing, new FakePlatform().submit).check()).rejects.toThrow(
+      expect.objectContaining({ setting: `publishes[${DATASET}].source.tombstoneTable` }),
+    );
+  });
+
   it("refuses a source column that is not a plain identifier, naming the setting", () => {
     const dataset: PublishedDataset = {
       datasetId: DATASET,
