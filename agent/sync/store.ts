@@ -23,6 +23,8 @@ const MAX_IDEMPOTENCY_KEY = 600;
 /** PostgreSQL's deadlock and serialisation failures: the transaction is retried whole. */
 const RETRIED = new Set(["40P01", "40001"]);
 const ATTEMPTS = 3;
+/** A unique violation on the catalog, or a relation that exists: a concurrent CREATE TABLE IF NOT EXISTS. */
+const CREATE_RACE = new Set(["23505", "42P07"]);
 
 /** A push whose records are not record versions: the node answers 400 and applies none of it. */
 export class InvalidDeliveryError extends Error {
@@ -122,7 +124,7 @@ export class DeliveryStore {
       );
     }
     const store = new DeliveryStore(pool, table);
-    try {
+    const create = async () => {
       await pool.query(
         `CREATE TABLE IF NOT EXISTS ${store.table} (
            key text PRIMARY KEY,
@@ -136,6 +138,14 @@ export class DeliveryStore {
            idempotency_key text PRIMARY KEY,
            applied_at timestamptz NOT NULL DEFAULT now())`,
       );
+    };
+    try {
+      // Two nodes creating the same table at once: IF NOT EXISTS is not atomic in PostgreSQL, and
+      // the one that lost the race finds the table on its second try.
+      await create().catch((error: unknown) => {
+        if (!CREATE_RACE.has(String((error as { code?: unknown })?.code ?? ""))) throw error;
+        return create();
+      });
       // A table of that name made for something else is found now, not at the first push.
       await pool.query(`SELECT key, version, deleted, record, applied_at FROM ${store.table} LIMIT 0`);
     } catch (error) {
@@ -181,10 +191,18 @@ export class DeliveryStore {
   }
 
   async get(key: string): Promise<StoredDelivery | undefined> {
-    const result = await this.pool.query<{ version: string; deleted: boolean; record: Record<string, unknown> | null }>(
-      `SELECT version, deleted, record FROM ${this.table} WHERE key = $1`,
-      [key],
-    );
+    const result = await this.pool
+      .query<{ version: string; deleted: boolean; record: Record<string, unknown> | null }>(
+        `SELECT version, deleted, record FROM ${this.table} WHERE key = $1`,
+        [key],
+      )
+      .catch((error: unknown) => {
+        throw isConnectionFailure(error)
+          ? new BackendUnavailableError(`the store's database cannot be reached: ${(error as Error).message}`, {
+              cause: error,
+            })
+          : error;
+      });
     const row = result.rows[0];
     if (!row) return undefined;
     return { version: Number(row.version), deleted: row.deleted, ...(row.record ? { record: row.record } : {}) };
