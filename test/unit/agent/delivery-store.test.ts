@@ -5,6 +5,9 @@ import { DeliveryStore, InvalidDeliveryError } from "../../../agent/sync/store.t
 import type { DeliveredRecord } from "../../../domain/delivery/model.ts";
 import { PGLITE_HOOK_TIMEOUT, PGLITE_TEST_TIMEOUT, startPostgres, type TestPostgres } from "./postgres.ts";
 
+/** What the store's statement applying one record version holds. */
+const APPLY_STATEMENT = "WITH fresh";
+
 const DATASET = "MPS.POPULATION.CITIZENS";
 
 function upsert(key: string, version: number, record: Record<string, unknown> = { key, version }): DeliveredRecord {
@@ -42,30 +45,6 @@ async function freshStore(on = pool): Promise<{ store: DeliveryStore; table: str
 async function appliedKeys(table: string): Promise<number> {
   const counted = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}_applied`);
   return counted.rows[0]?.n ?? -1;
-}
-
-/**
- * A pool whose connection is cut, as when the node is killed, right after the statement applying
- * its `records`-th record version has run: the push's transaction is open on the server, holding
- * those versions uncommitted, and the server rolls it back.
- */
-function poolCutAfter(records: number): pg.Pool {
-  const cutPool = postgres.pool();
-  let applied = 0;
-  const wrapped = new WeakSet<pg.PoolClient>();
-  cutPool.on("acquire", (client) => {
-    if (wrapped.has(client)) return;
-    wrapped.add(client);
-    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-    (client as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args) => {
-      const result = await query(...args);
-      if (String(args[0]).includes("WITH fresh") && ++applied === records) {
-        (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
-      }
-      return result;
-    };
-  });
-  return cutPool;
 }
 
 beforeAll(async () => {
@@ -153,7 +132,7 @@ describe("the delivery store", { timeout: PGLITE_TEST_TIMEOUT }, () => {
   it("applies nothing of a push cut off mid-way, and every record once when it is delivered again", async () => {
     const { table } = await freshStore();
     const push = Array.from({ length: 10 }, (_, index) => upsert(`C${index}`, 7, { n: index }));
-    const cut = await DeliveryStore.open(poolCutAfter(5), table);
+    const cut = await DeliveryStore.open(postgres.poolCutAfter(APPLY_STATEMENT, 5), table);
 
     const failed = await cut.apply(push).catch((error: unknown) => error);
 

@@ -23,6 +23,12 @@ export interface TestPostgres {
   backend(overrides?: Partial<SqlBackendConfig>): SqlBackendConfig;
   /** A pool on this engine; closed by `stop`. */
   pool(max?: number): pg.Pool;
+  /**
+   * A pool whose connection is cut, as when the node is killed, right after the `count`-th
+   * statement holding `marker` has run: a transaction it is in is left open on the server, which
+   * rolls it back.
+   */
+  poolCutAfter(marker: string, count: number): pg.Pool;
   /** Stops accepting and drops every connection: the database is "down". */
   stopServer(): Promise<void>;
   stop(): Promise<void>;
@@ -35,6 +41,12 @@ export async function startPostgres(maxConnections = 4): Promise<TestPostgres> {
   const port = Number(String(server.getServerConn()).split(":").pop());
   const pools: pg.Pool[] = [];
   let serving = true;
+  const newPool = (max = 1) => {
+    const pool = new pg.Pool({ host: "127.0.0.1", port, user: "postgres", database: "postgres", max });
+    pool.on("error", () => undefined);
+    pools.push(pool);
+    return pool;
+  };
   return {
     db,
     port,
@@ -47,10 +59,23 @@ export async function startPostgres(maxConnections = 4): Promise<TestPostgres> {
       poolMax: 1,
       ...overrides,
     }),
-    pool: (max = 1) => {
-      const pool = new pg.Pool({ host: "127.0.0.1", port, user: "postgres", database: "postgres", max });
-      pool.on("error", () => undefined);
-      pools.push(pool);
+    pool: newPool,
+    poolCutAfter: (marker, count) => {
+      const pool = newPool();
+      let seen = 0;
+      const wrapped = new WeakSet<pg.PoolClient>();
+      pool.on("acquire", (client: pg.PoolClient) => {
+        if (wrapped.has(client)) return;
+        wrapped.add(client);
+        const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+        (client as unknown as { query: typeof query }).query = async (...args) => {
+          const result = await query(...args);
+          if (String(args[0]).includes(marker) && ++seen === count) {
+            (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+          }
+          return result;
+        };
+      });
       return pool;
     },
     stopServer: async () => {
