@@ -37,8 +37,9 @@ interface Plan {
 export function restPlanOf(dataset: ServedDataset, defaultTimeoutMs = DEFAULT_TIMEOUT_MS): Plan {
   const setting = `${servedSetting(dataset)}.rest`;
   const rest = dataset.rest;
-  if (!rest)
+  if (!rest) {
     throw new BackendConfigError(setting, `dataset ${dataset.datasetId} is served by a rest backend: give rest`);
+  }
   if (!PATH.test(rest.recordPath) || rest.recordPath.split("{key}").length !== 2) {
     throw new BackendConfigError(`${setting}.recordPath`, "must be a path starting with / holding {key} once");
   }

@@ -134,8 +134,9 @@ export async function checkTable(
   if (!row.readable) throw new BackendConfigError(expected.setting, `this user may not read table ${table}`);
   const columns = new Set(row.columns);
   for (const { column, setting } of expected.columns) {
-    if (!columns.has(column))
+    if (!columns.has(column)) {
       throw new BackendConfigError(setting, `column ${column} does not exist in table ${table}`);
+    }
   }
 }
 

@@ -97,8 +97,9 @@ export class Publisher {
       return quoteIdentifier(name);
     };
     const column = (name: string, at: string) => {
-      if (!COLUMN_NAME.test(name))
+      if (!COLUMN_NAME.test(name)) {
         throw new BackendConfigError(`${setting}.source.${at}`, "must be a lower-case column name");
+      }
       return quoteIdentifier(name);
     };
     const rows = table(source.table, "table");
