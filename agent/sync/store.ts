@@ -180,6 +180,12 @@ export class DeliveryStore {
       } catch (error) {
         const code = String((error as { code?: unknown })?.code ?? "");
         if (attempt < ATTEMPTS && RETRIED.has(code)) continue;
+        // A value PostgreSQL cannot hold (a NUL character in jsonb): this push will never apply.
+        if (code.startsWith("22")) {
+          throw new InvalidDeliveryError(`a record holds a value the store cannot keep: ${(error as Error).message}`, {
+            cause: error,
+          });
+        }
         if (isConnectionFailure(error)) {
           throw new BackendUnavailableError(`the store's database failed mid-push: ${(error as Error).message}`, {
             cause: error,

@@ -156,6 +156,15 @@ describe("the delivery store", { timeout: PGLITE_TEST_TIMEOUT }, () => {
     expect(await appliedKeys(table)).toBe(0);
   });
 
+  it("refuses a push holding a value PostgreSQL cannot keep, applying none of it", async () => {
+    const { store, table } = await freshStore();
+
+    await expect(store.apply([upsert("C1", 1), upsert("C2", 1, { name: "nul \u0000 inside" })])).rejects.toBeInstanceOf(
+      InvalidDeliveryError,
+    );
+    expect(await appliedKeys(table)).toBe(0);
+  });
+
   it("opens a table it made before as it is", async () => {
     const { store, table } = await freshStore();
     await store.apply([upsert("C1", 1)]);
