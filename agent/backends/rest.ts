@@ -115,7 +115,9 @@ export class RestBackend implements Backend {
     // A key such as ".." would be resolved away as a path segment: it can name no record here.
     if (new URL(url).href !== url) return undefined;
     const answer = await this.call("GET", url, undefined, plan.timeoutMs, signal);
-    if (answer.status === 404) return undefined;
+    // Not there, or a key the service cannot read (as a SQL backend's key of the wrong type): no record.
+    if (answer.status === 404 || answer.status === 400 || answer.status === 422) return undefined;
+    if (!isSuccess(answer)) throw this.failed("GET", url, answer);
     const body = this.json(answer, "GET", url);
     if (!isObject(body)) throw this.nonsense("GET", url, "its answer is not a JSON object");
     return this.fromSource(plan, body, request.fields);
@@ -147,6 +149,7 @@ export class RestBackend implements Backend {
     if (answer.status === 400 || answer.status === 422) {
       throw new BackendQueryError(`the backend refused the query: ${quoted(answer.text)}`);
     }
+    if (!isSuccess(answer)) throw this.failed("POST", url, answer);
     const page = this.json(answer, "POST", url);
     if (!isObject(page) || !Array.isArray(page.items) || !page.items.every(isObject)) {
       throw this.nonsense("POST", url, "its answer is not {items: [objects], nextCursor?}");
@@ -160,9 +163,10 @@ export class RestBackend implements Backend {
       : { items };
   }
 
-  /** Reachable when the base URL answers at all (any status): the service is there. */
+  /** Reachable when the base URL answers below 500 (a 404 or 401 there still says the service is up). */
   async check(signal?: AbortSignal): Promise<void> {
-    await this.call("GET", this.baseUrl, undefined, this.timeoutMs, signal);
+    const answer = await this.call("GET", this.baseUrl, undefined, this.timeoutMs, signal);
+    if (answer.status >= 500) throw this.failed("GET", this.baseUrl, answer);
   }
 
   async close(): Promise<void> {
@@ -224,12 +228,7 @@ export class RestBackend implements Backend {
         signal: combined,
       });
       const text = await readCapped(response, where);
-      const answer = { status: response.status, contentType: response.headers.get("content-type") ?? "", text };
-      if (answer.status === 404 || answer.status === 400 || answer.status === 422) return answer;
-      if (answer.status < 200 || answer.status > 299) {
-        throw new BackendUnavailableError(`${where} answered ${answer.status}: ${quoted(text)}`);
-      }
-      return answer;
+      return { status: response.status, contentType: response.headers.get("content-type") ?? "", text };
     } catch (error) {
       if (error instanceof BackendUnavailableError) throw error;
       if (timeout.aborted) {
@@ -244,8 +243,13 @@ export class RestBackend implements Backend {
     }
   }
 
+  /** Any status the caller does not expect: the service is down, refuses this node, or is not where the mapping says. */
+  private failed(method: string, url: string, answer: Answer): BackendUnavailableError {
+    const hint = answer.status === 404 ? " (is the path right?)" : "";
+    return this.nonsense(method, url, `answered ${answer.status}${hint}: ${quoted(answer.text)}`);
+  }
+
   private json(answer: Answer, method: string, url: string): unknown {
-    if (answer.status === 404) throw this.nonsense(method, url, "answered 404: is queryPath right?");
     try {
       return JSON.parse(answer.text);
     } catch {
@@ -260,6 +264,10 @@ export class RestBackend implements Backend {
   private nonsense(method: string, url: string, what: string): BackendUnavailableError {
     return new BackendUnavailableError(`backend ${this.name} (${method} ${url}): ${what}`);
   }
+}
+
+function isSuccess(answer: Answer): boolean {
+  return answer.status >= 200 && answer.status <= 299;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

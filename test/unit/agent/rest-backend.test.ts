@@ -207,8 +207,46 @@ describe("the REST backend when the service fails", () => {
     };
 
     await expect(backend().getRecord({ dataset, key: "P-1", fields: [] })).rejects.toThrow(
-      /backend registry \(GET .*\/api\/people\/P-1\) answered 503: "maintenance"/,
+      /backend registry \(GET .*\/api\/people\/P-1\): answered 503: "maintenance"/,
     );
+  });
+
+  it("reads a key the service answers 400 to as no record", async () => {
+    handler = (_request, _body, response) => {
+      response.writeHead(400, { "content-type": "application/json" });
+      response.end(JSON.stringify({ error: "malformed id" }));
+    };
+
+    expect(await backend().getRecord({ dataset, key: "???", fields: [] })).toBeUndefined();
+  });
+
+  it("reports a query path the service does not have as unavailable, saying so", async () => {
+    const misrouted: ServedDataset = {
+      ...dataset,
+      rest: { ...(dataset.rest as NonNullable<ServedDataset["rest"]>), queryPath: "/persons/search" },
+    };
+
+    await expect(backend().query(query({ dataset: misrouted }))).rejects.toThrow(
+      /answered 404 \(is the path right\?\)/,
+    );
+  });
+
+  it("reports a redirect as unavailable rather than following it", async () => {
+    handler = (_request, _body, response) => {
+      response.writeHead(302, { location: "http://example.invalid/login" });
+      response.end();
+    };
+
+    await expect(backend().getRecord({ dataset, key: "P-1", fields: [] })).rejects.toThrow(/answered 302/);
+  });
+
+  it("fails its readiness check when the service answers 5xx", async () => {
+    handler = (_request, _body, response) => {
+      response.writeHead(500);
+      response.end("down");
+    };
+
+    await expect(backend().check()).rejects.toBeInstanceOf(BackendUnavailableError);
   });
 
   it("reports an answer that is not JSON as unavailable, saying so", async () => {
