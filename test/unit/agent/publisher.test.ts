@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackendConfigError } from "../../../agent/backends/types.ts";
+import { BackendConfigError, BackendUnavailableError } from "../../../agent/backends/types.ts";
 import { Publisher, type SyncRecord } from "../../../agent/sync/publisher.ts";
 import type { PublishedDataset } from "../../../domain/agent/config.ts";
 import { PGLITE_HOOK_TIMEOUT, PGLITE_TEST_TIMEOUT, startPostgres, type TestPostgres } from "./postgres.ts";
@@ -191,6 +191,31 @@ describe("the publisher", { timeout: PGLITE_TEST_TIMEOUT }, () => {
     expect(again?.batchKey).toBe(first?.batchKey);
     expect(platform.batches.size).toBe(2);
     expect(platform.records.size).toBe(150);
+    expect([...platform.applied.values()].every((count) => count === 1)).toBe(true);
+  });
+
+  it("resubmits the same batch id when its database goes away before the position moves", async () => {
+    const platform = new FakePlatform();
+    const dataset = await source(30);
+    const lost = postgres.pool();
+    const cut = new Publisher({
+      pool: lost,
+      dataset,
+      batchSize: 100,
+      stateTable: `state_${tables}`,
+      submit: async (datasetId, records, batchKey) => {
+        const taken = await platform.submit(datasetId, records, batchKey);
+        await lost.end();
+        return taken;
+      },
+    });
+
+    await expect(cut.runOnce()).rejects.toBeInstanceOf(BackendUnavailableError);
+    await drain(publisher(dataset, platform.submit));
+
+    const [first, again] = platform.submissions;
+    expect(again?.batchKey).toBe(first?.batchKey);
+    expect(platform.records.size).toBe(30);
     expect([...platform.applied.values()].every((count) => count === 1)).toBe(true);
   });
 
