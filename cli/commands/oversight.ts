@@ -105,17 +105,7 @@ export const oversightCommands: readonly Command[] = [
       ...reportFiles,
     },
     async run(context, [year], values) {
-      const client = context.client();
-      const path = { year: String(year) };
-      await client.invoke(oversightRoutes.computeRanking, { path, body: optional({ indices: values.indices }) });
-      const ranking = await until(
-        async () => {
-          const current: Ranking = await client.invoke(oversightRoutes.getRanking, { path });
-          return current.state === "computing" ? undefined : current;
-        },
-        900,
-        `the ${year} ranking`,
-      );
+      const ranking = await computeAndWait(context, String(year), values, "official");
       printRanking(context, ranking, values);
       return ranking.state === "published" ? 0 : 1;
     },
@@ -163,20 +153,7 @@ export const oversightCommands: readonly Command[] = [
       ...reportFiles,
     },
     async run(context, [year], values) {
-      const client = context.client();
-      const path = { year: String(year) };
-      await client.invoke(oversightRoutes.requestSelfEvaluation, {
-        path,
-        body: optional({ indices: values.indices }),
-      });
-      const evaluation = await until(
-        async () => {
-          const current: Ranking = await client.invoke(oversightRoutes.getSelfEvaluation, { path });
-          return current.state === "computing" ? undefined : current;
-        },
-        900,
-        `the ${year} self-evaluation`,
-      );
+      const evaluation = await computeAndWait(context, String(year), values, "self-evaluation");
       printRanking(context, evaluation, values);
       return evaluation.state === "published" ? 0 : 1;
     },
@@ -293,6 +270,25 @@ function auditChart(audits: readonly Audit[]): { title: string; bars: Bar[] } {
         };
       }),
   };
+}
+
+/** Asks for a year's official ranking or the caller's self-evaluation, and waits until it is computed. */
+async function computeAndWait(context: Context, year: string, values: Values, kind: Ranking["kind"]): Promise<Ranking> {
+  const client = context.client();
+  const path = { year };
+  const [request, read] =
+    kind === "official"
+      ? [oversightRoutes.computeRanking, oversightRoutes.getRanking]
+      : [oversightRoutes.requestSelfEvaluation, oversightRoutes.getSelfEvaluation];
+  await client.invoke(request, { path, body: optional({ indices: values.indices }) });
+  return until(
+    async () => {
+      const current: Ranking = await client.invoke(read, { path });
+      return current.state === "computing" ? undefined : current;
+    },
+    900,
+    kind === "official" ? `the ${year} ranking` : `the ${year} self-evaluation`,
+  );
 }
 
 /** A ranking as a table of databases (class, score, each criterion), then why each is not higher. */

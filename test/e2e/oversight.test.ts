@@ -468,6 +468,23 @@ describe("ranking indices issued through the platform, and agencies' self-evalua
     expect(bySupervisor.body.agency).toBe(world.providerAgency);
     expect(byOther.status).toBe(403);
   });
+
+  it("evaluates from the CLI too, printed as a self-evaluation", async () => {
+    const keysDir = join(folder, "keys-self");
+    saveIdentity(keysDir, world.provider);
+    let out = "";
+    const code = await runCli(["ranking", "self-evaluate", String(year), "--as", world.provider.systemId], {
+      stdout: (text) => {
+        out += text;
+      },
+      stderr: () => undefined,
+      env: { DSCP_API_URL: apiUrl, DSCP_AUDIENCE: audience, DSCP_KEYS_DIR: keysDir },
+      cwd: folder,
+    });
+
+    expect(code).toBe(0);
+    expect(out).toContain(`Self-evaluation of ${world.providerAgency}, ${year} (indices ${version})`);
+  });
 });
 
 describe("the compliance report (Art. 12.2c, 21.8, 24)", () => {
