@@ -26,7 +26,7 @@ export async function signRequest(
   identity: SigningIdentity,
   audience: string,
   request: RequestToSign,
-  options: { now?: Date; lifetimeSeconds?: number; jti?: string } = {},
+  options: { now?: Date; lifetimeSeconds?: number; jti?: string; endUser?: string; caseRef?: string } = {},
 ): Promise<string> {
   const issuedAt = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const key = await importJWK(identity.privateJwk, identity.alg);
@@ -35,6 +35,8 @@ export async function signRequest(
     htm: request.method.toUpperCase(),
     htu: canonicalTarget(request.path, request.query),
     ...(hasBody ? { bdy: bodyDigest(request.body as string | Uint8Array) } : {}),
+    ...(options.endUser !== undefined ? { usr: options.endUser } : {}),
+    ...(options.caseRef !== undefined ? { case: options.caseRef } : {}),
   })
     .setProtectedHeader({ alg: identity.alg, kid: identity.kid, typ: "JWT" })
     .setIssuer(identity.systemId)
