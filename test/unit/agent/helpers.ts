@@ -1,0 +1,104 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Backend, QueryRequest, RecordRequest } from "../../../agent/backends/types.ts";
+import { keygen, loadKeyFile, signingIdentity } from "../../../agent/keys.ts";
+import { createLogger } from "../../../agent/ops/log.ts";
+import type { ServedDataset } from "../../../domain/agent/config.ts";
+
+/** A server on 127.0.0.1 (any free port), its URL, and how to stop it. */
+export async function serve(listener: RequestListener): Promise<{
+  url: string;
+  connections: () => number;
+  stop: () => Promise<void>;
+}> {
+  const server = createServer(listener);
+  let connections = 0;
+  server.on("connection", () => connections++);
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)),
+  );
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => connections,
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function readAll(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => resolve(Buffer.concat(chunks)));
+    request.on("error", reject);
+  });
+}
+
+export function json(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  response.writeHead(status, { "Content-Type": "application/json", ...headers });
+  response.end(JSON.stringify(body));
+}
+
+/** A node key file for `systemId`, made in a fresh folder: its path, identity and public key. */
+export async function nodeKey(systemId = "MOH.PORTAL") {
+  const keyFile = join(mkdtempSync(join(tmpdir(), "agent-test-")), "node-key.json");
+  const { publicJwk } = await keygen({ keyFile, systemId });
+  return { keyFile, publicJwk, identity: signingIdentity(loadKeyFile(keyFile)) };
+}
+
+export const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
+
+export const quietLogger = createLogger("silent");
+
+/** A Backend held in memory, for the provider side's tests; `down` makes every call unavailable. */
+export class FakeBackend implements Backend {
+  readonly type = "rest" as const;
+  readonly calls: Array<RecordRequest | QueryRequest> = [];
+  closed = false;
+  failure: Error | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly records: ReadonlyMap<string, Record<string, unknown>>,
+    readonly refuse: (dataset: ServedDataset) => void = () => {},
+  ) {}
+
+  validate(dataset: ServedDataset): void {
+    this.refuse(dataset);
+  }
+
+  async getRecord(request: RecordRequest): Promise<Record<string, unknown> | undefined> {
+    this.calls.push(request);
+    if (this.failure) throw this.failure;
+    const found = this.records.get(request.key);
+    return found && pick(found, request.fields);
+  }
+
+  async query(request: QueryRequest): Promise<{ items: Record<string, unknown>[]; nextCursor?: string }> {
+    this.calls.push(request);
+    if (this.failure) throw this.failure;
+    const items = [...this.records.values()].filter((record) =>
+      Object.entries(request.filters).every(([field, value]) => record[field] === value),
+    );
+    return { items: items.slice(0, request.limit).map((record) => pick(record, request.fields)) };
+  }
+
+  async check(): Promise<void> {
+    if (this.failure) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+function pick(record: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  return fields.length === 0 ? record : Object.fromEntries(fields.map((field) => [field, record[field]]));
+}
