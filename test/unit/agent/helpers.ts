@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID, sign } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -8,6 +8,10 @@ import type { Backend, QueryRequest, RecordRequest } from "../../../agent/backen
 import { keygen, loadKeyFile, signingIdentity } from "../../../agent/keys.ts";
 import { createLogger } from "../../../agent/ops/log.ts";
 import type { ServedDataset } from "../../../domain/agent/config.ts";
+import { jwsSigningInput } from "../../../domain/identity/es256.ts";
+import { CERTIFICATE_HEADER, environmentKeys } from "../../../domain/identity/key-certificate.ts";
+import { type PlatformCall, signPlatformToken } from "../../../domain/identity/platform-token.ts";
+import { platformKeyFixture } from "../domain/fixtures.ts";
 
 /** A server on 127.0.0.1 (any free port), its URL, and how to stop it. */
 export async function serve(listener: RequestListener): Promise<{
@@ -101,4 +105,40 @@ export class FakeBackend implements Backend {
 
 function pick(record: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
   return fields.length === 0 ? record : Object.fromEntries(fields.map((field) => [field, record[field]]));
+}
+
+/**
+ * The platform's side of trust, as the tests need it: a published key set served over HTTP (keys
+ * can be added later, as the platform rotates), and tokens signed like the platform's calls and
+ * configurations (an environment key certified by a published key).
+ */
+export async function fakePlatformKeys(issuer = "urn:dscp:test") {
+  const first = platformKeyFixture("platform-key-1");
+  const published: Array<Record<string, unknown>> = [first.jwk as Record<string, unknown>];
+  let keys = environmentKeys(first.signer);
+  const server = await serve((_request, response) => json(response, 200, { keys: published }));
+  return {
+    issuer,
+    jwksUrl: `${server.url}/v1/platform/keys`,
+    /** Tokens are signed by a new platform key, published only from now on when `publish`. */
+    rotate(publish: boolean) {
+      const next = platformKeyFixture(`platform-key-${published.length + 1}`);
+      if (publish) published.push(next.jwk as Record<string, unknown>);
+      keys = environmentKeys(next.signer);
+    },
+    /** A platform token for a call to `audience`. */
+    call: (audience: string, call: Omit<PlatformCall, "issuer" | "audience">) =>
+      signPlatformToken(keys, { issuer, audience, ...call }),
+    /** A compact JWS of `claims` with header `typ`, signed like a platform token. */
+    async signJws(typ: string, claims: Record<string, unknown>) {
+      const iat = Math.floor(Date.now() / 1000);
+      const payload = { iss: issuer, iat, exp: iat + 3600, jti: randomUUID(), ...claims };
+      const key = await keys.keyUntil(Math.min(payload.exp as number, iat + 3000));
+      const header = { alg: "ES256", kid: key.kid, typ, [CERTIFICATE_HEADER]: key.certificate };
+      const input = jwsSigningInput(header, payload);
+      const signature = sign("sha256", Buffer.from(input), { key: key.privateKey, dsaEncoding: "ieee-p1363" });
+      return `${input}.${signature.toString("base64url")}`;
+    },
+    stop: () => server.stop(),
+  };
 }
