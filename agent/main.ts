@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { LocalConfigError, loadLocalConfig } from "./config.ts";
 import { KeyFileError, keygen, loadKeyFile, removeKey, signingKey } from "./keys.ts";
+import { startAgentNode } from "./node.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 /** Where the command line writes, and what it reads; the process's own in `dscp-agent`. */
@@ -135,7 +136,11 @@ function checkConfig(file: string, io: AgentIo): number {
   return 0;
 }
 
-async function runNode(_file: string, io: AgentIo): Promise<number> {
-  io.stderr("run is not built yet\n");
-  return 1;
+async function runNode(file: string, io: AgentIo): Promise<number> {
+  const config = loadLocalConfig(file, io.env);
+  const node = await startAgentNode(config, { env: io.env, logWrite: io.stdout });
+  const signal = await (io.stopSignal ?? new Promise<string>(() => {}));
+  io.stderr(`${signal}: stopping after the calls under way\n`);
+  await node.stop();
+  return 0;
 }

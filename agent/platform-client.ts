@@ -1,6 +1,8 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { platformKeyRoutes } from "../api/platform.ts";
+import { fillPath } from "../api/route.ts";
+import { syncRoutes } from "../api/sync.ts";
 import { type SigningIdentity, signRequest } from "../client/sign.ts";
 import type { AgentConfig } from "../domain/agent/config.ts";
 
@@ -150,6 +152,25 @@ export class PlatformClient {
     });
     if (response.status !== 200) throw unexpected("heartbeat", response);
     return JSON.parse(response.body.toString("utf8")) as { configRevision: number; release: string };
+  }
+
+  /**
+   * Submits a sync batch for a published dataset (Contract 4's `submit`): idempotent by `batchId`,
+   * so a publisher that crashed after sending sends the same batch again and changes nothing.
+   */
+  async submitSyncBatch(
+    datasetId: string,
+    operations: readonly unknown[],
+    batchId: string,
+    mode: "incremental" | "full" = "incremental",
+  ): Promise<{ batchId: string }> {
+    const response = await this.send({
+      method: syncRoutes.submitBatch.method,
+      path: fillPath(syncRoutes.submitBatch.path, { datasetId }),
+      body: JSON.stringify({ batchId, mode, operations }),
+    });
+    if (response.status !== 200 && response.status !== 202) throw unexpected("sync batch", response);
+    return { batchId: (JSON.parse(response.body.toString("utf8")) as { batchId: string }).batchId };
   }
 
   /** Closes the kept-alive connections. */

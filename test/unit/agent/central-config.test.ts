@@ -1,12 +1,12 @@
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from "jose";
+import { createRemoteJWKSet } from "jose";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { BackendConfigError } from "../../../agent/backends/types.ts";
 import { CentralConfig, configProblems, verifySignedConfig } from "../../../agent/central-config.ts";
 import { createLogger } from "../../../agent/ops/log.ts";
 import { AgentMetrics } from "../../../agent/ops/metrics.ts";
-import { backoffDelay, type Heartbeat, PlatformClient } from "../../../agent/platform-client.ts";
+import { backoffDelay, PlatformClient } from "../../../agent/platform-client.ts";
 import type { AgentConfig } from "../../../domain/agent/config.ts";
-import { FakeBackend, fakePlatformKeys, json, nodeKey, readAll, serve } from "./helpers.ts";
+import { FakeBackend, fakeNodeRoutes, fakePlatformKeys, nodeKey } from "./helpers.ts";
 
 const SYSTEM = "MPS.POPULATION";
 const AUDIENCE = "urn:dscp:test";
@@ -33,75 +33,13 @@ beforeAll(async () => {
   };
 });
 
-/**
- * The platform's node routes as Contract 2 says: the system's signed configuration (304 on its
- * current revision, 404 before one is set) and its heartbeat; every call's token verified.
- */
-async function fakePlatform() {
-  const state = {
-    revision: 0,
-    config: undefined as AgentConfig | undefined,
-    signer: platformKeys,
-    down: false,
-    beats: [] as Heartbeat[],
-    fetches: 0,
-  };
-  const keySet = createLocalJWKSet({ keys: [key.publicJwk] });
-  const server = await serve(async (request, response) => {
-    const body = await readAll(request);
-    if (state.down) return request.socket.destroy();
-    const token = String(request.headers.authorization).replace(/^Bearer /, "");
-    try {
-      await jwtVerify(token, keySet, { audience: AUDIENCE, issuer: SYSTEM });
-    } catch {
-      return json(response, 401, { type: "urn:dscp:problem:auth:bad-signature" });
-    }
-    const path = new URL(request.url ?? "/", "http://p").pathname;
-    if (request.method === "GET" && path === `/v1/systems/${SYSTEM}/agent-config`) {
-      state.fetches++;
-      if (!state.config) return json(response, 404, { type: "urn:dscp:problem:not-found" });
-      if (request.headers["if-none-match"] === `"${state.revision}"`) {
-        response.writeHead(304);
-        return response.end();
-      }
-      const signed = await state.signer.signJws("dscp-agent-config+jwt", {
-        aud: SYSTEM,
-        sub: SYSTEM,
-        rev: state.revision,
-        cfg: state.config,
-      });
-      return json(response, 200, {
-        systemId: SYSTEM,
-        revision: state.revision,
-        config: state.config,
-        updatedAt: new Date().toISOString(),
-        signed,
-      });
-    }
-    if (request.method === "POST" && path === `/v1/systems/${SYSTEM}/heartbeat`) {
-      state.beats.push(JSON.parse(body.toString("utf8")) as Heartbeat);
-      return json(response, 200, { configRevision: state.revision, release: "0.1.0" });
-    }
-    json(response, 404, {});
-  });
-  return {
-    state,
-    url: server.url,
-    set(config: AgentConfig) {
-      state.revision += 1;
-      state.config = config;
-    },
-    stop: server.stop,
-  };
-}
-
 const running: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const stop of running.splice(0)) await stop();
 });
 
 async function startNode(options: { logLines?: string[] } = {}) {
-  const platform = await fakePlatform();
+  const platform = await fakeNodeRoutes(platformKeys, key.publicJwk, SYSTEM);
   const client = new PlatformClient({ apiUrl: platform.url, audience: AUDIENCE, identity: () => key.identity });
   const central = new CentralConfig({
     client,

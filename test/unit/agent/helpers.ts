@@ -4,10 +4,12 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createLocalJWKSet, type JWK, jwtVerify } from "jose";
 import type { Backend, QueryRequest, RecordRequest } from "../../../agent/backends/types.ts";
 import { keygen, loadKeyFile, signingIdentity } from "../../../agent/keys.ts";
 import { createLogger } from "../../../agent/ops/log.ts";
-import type { ServedDataset } from "../../../domain/agent/config.ts";
+import type { Heartbeat } from "../../../agent/platform-client.ts";
+import type { AgentConfig, ServedDataset } from "../../../domain/agent/config.ts";
 import { jwsSigningInput } from "../../../domain/identity/es256.ts";
 import { CERTIFICATE_HEADER, environmentKeys } from "../../../domain/identity/key-certificate.ts";
 import { type PlatformCall, signPlatformToken } from "../../../domain/identity/platform-token.ts";
@@ -140,5 +142,72 @@ export async function fakePlatformKeys(issuer = "urn:dscp:test") {
       return `${input}.${signature.toString("base64url")}`;
     },
     stop: () => server.stop(),
+  };
+}
+
+/**
+ * The platform's node routes as Contract 2 says: the system's signed configuration (304 on its
+ * current revision, 404 before one is set) and its heartbeat; every call's token verified.
+ */
+export async function fakeNodeRoutes(
+  platformKeys: Awaited<ReturnType<typeof fakePlatformKeys>>,
+  nodePublicJwk: JWK,
+  systemId: string,
+  audience = platformKeys.issuer,
+) {
+  const state = {
+    revision: 0,
+    config: undefined as AgentConfig | undefined,
+    signer: platformKeys as Pick<typeof platformKeys, "signJws">,
+    down: false,
+    beats: [] as Heartbeat[],
+    fetches: 0,
+  };
+  const keySet = createLocalJWKSet({ keys: [nodePublicJwk] });
+  const server = await serve(async (request, response) => {
+    const body = await readAll(request);
+    if (state.down) return request.socket.destroy();
+    const token = String(request.headers.authorization).replace(/^Bearer /, "");
+    try {
+      await jwtVerify(token, keySet, { audience: audience, issuer: systemId });
+    } catch {
+      return json(response, 401, { type: "urn:dscp:problem:auth:bad-signature" });
+    }
+    const path = new URL(request.url ?? "/", "http://p").pathname;
+    if (request.method === "GET" && path === `/v1/systems/${systemId}/agent-config`) {
+      state.fetches++;
+      if (!state.config) return json(response, 404, { type: "urn:dscp:problem:not-found" });
+      if (request.headers["if-none-match"] === `"${state.revision}"`) {
+        response.writeHead(304);
+        return response.end();
+      }
+      const signed = await state.signer.signJws("dscp-agent-config+jwt", {
+        aud: systemId,
+        sub: systemId,
+        rev: state.revision,
+        cfg: state.config,
+      });
+      return json(response, 200, {
+        systemId: systemId,
+        revision: state.revision,
+        config: state.config,
+        updatedAt: new Date().toISOString(),
+        signed,
+      });
+    }
+    if (request.method === "POST" && path === `/v1/systems/${systemId}/heartbeat`) {
+      state.beats.push(JSON.parse(body.toString("utf8")) as Heartbeat);
+      return json(response, 200, { configRevision: state.revision, release: "0.1.0" });
+    }
+    json(response, 404, {});
+  });
+  return {
+    state,
+    url: server.url,
+    set(config: AgentConfig) {
+      state.revision += 1;
+      state.config = config;
+    },
+    stop: server.stop,
   };
 }
