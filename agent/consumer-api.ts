@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { exchangeRoutes } from "../api/exchange.ts";
+import { fillPath } from "../api/route.ts";
 import { TRANSACTION_ID_HEADER } from "../domain/problem.ts";
 import type { LocalConfig } from "./config.ts";
 import { BodyTooLargeError, NodeProblem, pathMatcher, readBody, sendProblem } from "./http.ts";
@@ -165,8 +166,8 @@ export function consumerApi(options: ConsumerApiOptions): (request: IncomingMess
       const caseRef = claimHeader(request, CASE_HEADER);
       const body = query ? await readBody(request, MAX_BODY_BYTES) : undefined;
       const path = record
-        ? `/v1/exchange/${encodeURIComponent(datasetId)}/records/${encodeURIComponent(String(route.key))}`
-        : `/v1/exchange/${encodeURIComponent(datasetId)}/query`;
+        ? fillPath(exchangeRoutes.getRecord.path, { datasetId, key: String(route.key) })
+        : fillPath(exchangeRoutes.queryRecords.path, { datasetId });
       let answer: Awaited<ReturnType<PlatformClient["send"]>>;
       try {
         answer = await options.platform.send({
