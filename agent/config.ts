@@ -73,9 +73,14 @@ export const localConfig = z.object({
     z.object({
       host: z._default(host, "0.0.0.0"),
       port: z._default(port, 8443),
+      /** The path of the system's registered endpoint, when it has one (`https://node.example/dscp` → `/dscp`). */
+      basePath: z._default(
+        z.string().check(z.regex(/^(\/[A-Za-z0-9._~-]+)*$/, "must be empty or an absolute path without a trailing /")),
+        "",
+      ),
       tls: z.optional(tls),
     }),
-    { host: "0.0.0.0", port: 8443 },
+    { host: "0.0.0.0", port: 8443, basePath: "" },
   ),
   backends: z._default(z.record(name, z.unknown()), {}),
   ops: z._default(z.object({ host: z._default(host, "127.0.0.1"), port: z._default(port, 9090) }), {

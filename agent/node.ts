@@ -170,6 +170,7 @@ export async function startAgentNode(config: LocalConfig, deps: AgentNodeDeps = 
         config.provider,
         providerApi({
           systemId: config.platform.systemId,
+          basePath: config.provider.basePath,
           issuer,
           keySet,
           state: () => central.current?.provider,

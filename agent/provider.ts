@@ -46,6 +46,8 @@ export interface ProviderState {
 
 export interface ProviderOptions {
   readonly systemId: string;
+  /** The path of the system's registered endpoint, below which the platform calls (`""` when none). */
+  readonly basePath?: string;
   /** `iss` of the platform's tokens. */
   readonly issuer: string;
   /** The platform's published key set (jose's createRemoteJWKSet: cached, refreshed on an unknown kid). */
@@ -188,8 +190,11 @@ export function providerApi(options: ProviderOptions): (request: IncomingMessage
 
     async function handle(): Promise<number> {
       const state = options.state();
+      // Tokens name the whole path; datasets and subscriptions are found below the endpoint's own.
+      const base = options.basePath ?? "";
+      const pathname = url.pathname.startsWith(`${base}/`) ? url.pathname.slice(base.length) : undefined;
       const subscriptions = (state?.subscriptions ?? []).filter(
-        (subscription) => (subscription.path ?? DEFAULT_DELIVERY_PATH) === url.pathname,
+        (subscription) => (subscription.path ?? DEFAULT_DELIVERY_PATH) === pathname,
       );
       if (request.method === "POST" && subscriptions.length > 0) side = "delivery";
       const body = await readBody(request, side === "delivery" ? MAX_PUSH_BYTES : MAX_QUERY_BYTES);
@@ -197,7 +202,7 @@ export function providerApi(options: ProviderOptions): (request: IncomingMessage
       if (!state)
         throw new NodeProblem(503, "not-configured", "Node not configured", "the node has no configuration yet");
       if (side === "delivery") return deliver(subscriptions, body);
-      const served = routeOf(state, url.pathname);
+      const served = pathname === undefined ? undefined : routeOf(state, pathname);
       if (!served) throw new NodeProblem(404, "not-found", "Not found", `this node serves nothing at ${url.pathname}`);
       const { route, relative } = served;
       const record = /^\/records\/([^/]+)$/.exec(relative);

@@ -135,7 +135,7 @@ export async function fakePlatformKeys(issuer = "urn:dscp:test") {
     async signJws(typ: string, claims: Record<string, unknown>) {
       const iat = Math.floor(Date.now() / 1000);
       const payload = { iss: issuer, iat, exp: iat + 3600, jti: randomUUID(), ...claims };
-      const key = await keys.keyUntil(Math.min(payload.exp as number, iat + 3000));
+      const key = await keys.keyUntil(payload.exp as number);
       const header = { alg: "ES256", kid: key.kid, typ, [CERTIFICATE_HEADER]: key.certificate };
       const input = jwsSigningInput(header, payload);
       const signature = sign("sha256", Buffer.from(input), { key: key.privateKey, dsaEncoding: "ieee-p1363" });
@@ -162,6 +162,8 @@ export async function fakeNodeRoutes(
     down: false,
     beats: [] as Heartbeat[],
     fetches: 0,
+    /** Exchange paths called (answered with one record). */
+    exchanged: [] as string[],
   };
   const keySet = createLocalJWKSet({ keys: [nodePublicJwk] });
   const server = await serve(async (request, response) => {
@@ -194,6 +196,10 @@ export async function fakeNodeRoutes(
         updatedAt: new Date().toISOString(),
         signed,
       });
+    }
+    if (path.startsWith("/v1/exchange/")) {
+      state.exchanged.push(path);
+      return json(response, 200, { record: { fullName: "Nguyen Van A" } }, { "X-Transaction-Id": "tx-e2e" });
     }
     if (request.method === "POST" && path === `/v1/systems/${systemId}/heartbeat`) {
       state.beats.push(JSON.parse(body.toString("utf8")) as Heartbeat);

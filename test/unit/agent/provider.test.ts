@@ -211,3 +211,30 @@ describe("pushed deliveries", () => {
     expect(applied.length).toBe(before);
   });
 });
+
+describe("a provider side below its endpoint's path", () => {
+  it("finds datasets below the registered endpoint's path, the token naming the whole path", async () => {
+    const below = await serve(
+      providerApi({
+        systemId: SYSTEM,
+        basePath: "/dscp",
+        issuer: platform.issuer,
+        keySet: createRemoteJWKSet(new URL(platform.jwksUrl)),
+        state: () => state,
+        deliveryStore: async () => store,
+        metrics: new AgentMetrics(),
+        logger: quietLogger,
+      }),
+    );
+    const call = async (path: string) => {
+      const token = await platform.call(SYSTEM, { method: "GET", path });
+      return fetch(new URL(path, below.url), { headers: { Authorization: `Bearer ${token}` } });
+    };
+    try {
+      expect((await call(`/dscp${BASE}/records/001`)).status).toBe(200);
+      expect((await call(`${BASE}/records/001`)).status).toBe(404);
+    } finally {
+      await below.stop();
+    }
+  });
+});
