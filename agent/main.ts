@@ -1,8 +1,9 @@
 // `dscp-agent`: the Agent Node's command line: make its keys, check its configuration, run it.
 import { parseArgs } from "node:util";
+import { createBackend } from "./backends/index.ts";
 import { LocalConfigError, loadLocalConfig } from "./config.ts";
 import { KeyFileError, keygen, loadKeyFile, removeKey, signingKey } from "./keys.ts";
-import { startAgentNode } from "./node.ts";
+import { createBackends, startAgentNode } from "./node.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 /** Where the command line writes, and what it reads; the process's own in `dscp-agent`. */
@@ -59,7 +60,7 @@ export async function main(argv: readonly string[], io: AgentIo): Promise<number
       case "keygen":
         return await runKeygen(values, io);
       case "check-config":
-        return checkConfig(requireConfig(values), io);
+        return await checkConfig(requireConfig(values), io);
       case "run":
         return await runNode(requireConfig(values), io);
       default:
@@ -125,9 +126,12 @@ async function runKeygen(values: Values, io: AgentIo): Promise<number> {
   return 0;
 }
 
-function checkConfig(file: string, io: AgentIo): number {
+async function checkConfig(file: string, io: AgentIo): Promise<number> {
   const config = loadLocalConfig(file, io.env);
   const key = signingKey(loadKeyFile(config.platform.keyFile), config.platform.kids);
+  // Each backend is made as `run` makes it (which connects to nothing yet), then closed.
+  const backends = createBackends(config, createBackend);
+  await Promise.all([...backends.values()].map((backend) => backend.close()));
   io.stdout(
     `${file}: valid; system ${config.platform.systemId} signs with key ${key.kid}; backends: ${
       Object.keys(config.backends).join(", ") || "none"

@@ -223,7 +223,7 @@ export async function startAgentNode(config: LocalConfig, deps: AgentNodeDeps = 
 }
 
 /** Every backend of the file, made now: a misconfigured one is a start-up error naming its setting. */
-function createBackends(
+export function createBackends(
   config: LocalConfig,
   create: (name: string, local: LocalBackend) => Backend,
 ): Map<string, Backend> {

@@ -108,3 +108,14 @@ describe("the node's local configuration", () => {
     expect(() => loadLocalConfig(join(dir, "bad.json"), {})).toThrow(/bad\.json is not JSON/);
   });
 });
+
+describe("the example configuration", () => {
+  it("is valid once its secrets are in the environment", () => {
+    const example = new URL("../../../agent/examples/agent.json", import.meta.url).pathname;
+
+    const config = loadLocalConfig(example, { DSCP_AGENT_HR_PORTAL_KEY_SHA256: HASH });
+
+    expect(Object.keys(config.backends)).toEqual(["population-db", "registry-api"]);
+    expect(config.consumer.clients[0]?.apiKeySha256).toBe(HASH);
+  });
+});
