@@ -76,7 +76,7 @@ export function clientIdentifier(
 export function claimHeader(request: IncomingMessage, header: string): string | undefined {
   const value = request.headers[header.toLowerCase()];
   if (value === undefined) return undefined;
-  const text = Array.isArray(value) ? value.join(",") : value;
+  const text = utf8Header(Array.isArray(value) ? value.join(",") : value);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (text.length === 0 || text.length > MAX_CLAIM_LENGTH || /[\u0000-\u001f\u007f]/.test(text)) {
     throw new NodeProblem(
@@ -88,6 +88,17 @@ export function claimHeader(request: IncomingMessage, header: string): string | 
     );
   }
   return text;
+}
+
+/**
+ * A header value as its sender wrote it: Node reads header bytes as Latin-1, so a name written in
+ * UTF-8 (`Nguyễn`) is decoded again as UTF-8 when its bytes are valid UTF-8.
+ */
+export function utf8Header(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: any byte above ASCII may start a UTF-8 sequence
+  if (!/[\u0080-\u00ff]/.test(value) || /[^\u0000-\u00ff]/.test(value)) return value;
+  const decoded = Buffer.from(value, "latin1").toString("utf8");
+  return decoded.includes("\ufffd") ? value : decoded;
 }
 
 /** The consumer side's request handler. */

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import { type IncomingMessage, request } from "node:http";
 import { createLocalJWKSet, type JWTPayload, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consumerApi } from "../../../agent/consumer-api.ts";
@@ -129,6 +129,26 @@ describe("the consumer side", () => {
     expect(response.status).toBe(403);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
     expect((await problemOf(response)).detail).toMatch(/MOF\.TAX\.PAYERS is not among the datasets this node may call/);
+  });
+
+  it("names an end user written in UTF-8 as written", async () => {
+    const name = "Nguyễn Văn Lan";
+    const status = await new Promise<number>((resolve, reject) => {
+      const call = request(
+        `${node.url}/v1/exchange/${DATASET}/records/001`,
+        // What a client sends raw: the name's UTF-8 bytes, which Node reads back as Latin-1.
+        { headers: { "X-API-Key": API_KEY, "X-DSCP-User": Buffer.from(name, "utf8").toString("latin1") } },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
+      call.on("error", reject);
+      call.end();
+    });
+
+    expect(status).toBe(200);
+    expect(seen.at(-1)?.payload.usr).toBe(name);
   });
 
   it("refuses an end user longer than 200 characters, naming the header", async () => {
