@@ -197,7 +197,9 @@ export function providerApi(options: ProviderOptions): (request: IncomingMessage
         (subscription) => (subscription.path ?? DEFAULT_DELIVERY_PATH) === pathname,
       );
       if (request.method === "POST" && subscriptions.length > 0) side = "delivery";
-      const body = await readBody(request, side === "delivery" ? MAX_PUSH_BYTES : MAX_QUERY_BYTES);
+      // Before a configuration, a POST may be a push: read it whole, to answer 503 (delivered again), not 413.
+      const pushSized = side === "delivery" || (!state && request.method === "POST");
+      const body = await readBody(request, pushSized ? MAX_PUSH_BYTES : MAX_QUERY_BYTES);
       await verify(request, url, body);
       if (!state)
         throw new NodeProblem(503, "not-configured", "Node not configured", "the node has no configuration yet");

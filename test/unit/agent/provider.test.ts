@@ -238,3 +238,33 @@ describe("a provider side below its endpoint's path", () => {
     }
   });
 });
+
+describe("a provider side with no configuration yet", () => {
+  it("answers a verified push 503, so the platform delivers it again later", async () => {
+    const unconfigured = await serve(
+      providerApi({
+        systemId: SYSTEM,
+        issuer: platform.issuer,
+        keySet: createRemoteJWKSet(new URL(platform.jwksUrl)),
+        state: () => undefined,
+        deliveryStore: async () => store,
+        metrics: new AgentMetrics(),
+        logger: quietLogger,
+      }),
+    );
+    try {
+      const body = JSON.stringify({ datasetId: "MOH.VACCINATIONS", records: [] });
+      const token = await platform.call(SYSTEM, { method: "POST", path: "/dscp/deliveries", body });
+
+      const response = await fetch(new URL("/dscp/deliveries", unconfigured.url), {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}` },
+        body,
+      });
+
+      expect(response.status).toBe(503);
+    } finally {
+      await unconfigured.stop();
+    }
+  });
+});
