@@ -110,7 +110,7 @@ export interface KeygenResult {
   readonly keyFile: string;
   readonly key: NodeKey;
   readonly publicJwk: JWK;
-  /** Public-only file the operator's `dscp` reads: `<keyFile folder>/public/<systemId>.json`. */
+  /** Public-only file the operator's `dscp` reads (`--public-key`): `<keyFile folder>/public/<systemId>.json`. */
   readonly publicFile: string;
   /** The `dscp` command that registers the key. */
   readonly register: string;
@@ -147,8 +147,8 @@ export async function keygen(options: {
   mkdirSync(publicDir, { recursive: true });
   writeFileSync(publicFile, `${JSON.stringify({ systemId: options.systemId, kid: key.kid, publicJwk }, null, 2)}\n`);
   const register = options.next
-    ? `npx dscp keys add ${options.systemId} --file ${publicFile}`
-    : `npx dscp --keys-dir ${publicDir} systems add ${options.systemId} --name "<system name>" --capabilities provider,consumer --endpoint <the node's provider URL>`;
+    ? `npx dscp keys add ${options.systemId} --public-key ${publicFile}`
+    : `npx dscp systems add ${options.systemId} --public-key ${publicFile} --name "<system name>" --capabilities provider,consumer --endpoint <the node's provider URL>`;
   return { keyFile: options.keyFile, key, publicJwk, publicFile, register };
 }
 

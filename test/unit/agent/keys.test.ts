@@ -28,7 +28,7 @@ describe("the node's key file", () => {
     expect(result.publicJwk).not.toHaveProperty("d");
     expect(readFileSync(result.publicFile, "utf8")).not.toContain('"d"');
     expect(result.register).toBe(
-      `npx dscp --keys-dir ${join(keyFile, "..", "public")} systems add ${SYSTEM} --name "<system name>" --capabilities provider,consumer --endpoint <the node's provider URL>`,
+      `npx dscp systems add ${SYSTEM} --public-key ${result.publicFile} --name "<system name>" --capabilities provider,consumer --endpoint <the node's provider URL>`,
     );
   });
 
@@ -67,7 +67,7 @@ describe("key rotation with overlap", () => {
     const next = await keygen({ keyFile, systemId: SYSTEM, next: true, kid: "k2" });
 
     expect(loadKeyFile(keyFile).keys.map((key) => key.kid)).toEqual(["k1", "k2"]);
-    expect(next.register).toBe(`npx dscp keys add ${SYSTEM} --file ${next.publicFile}`);
+    expect(next.register).toBe(`npx dscp keys add ${SYSTEM} --public-key ${next.publicFile}`);
     expect(signingKey(loadKeyFile(keyFile)).kid).toBe(first.key.kid);
   });
 

@@ -43,7 +43,9 @@ describe("dscp-agent", () => {
 
     expect(code).toBe(0);
     expect(statSync(join(dir, "node-key.json")).mode & 0o777).toBe(0o600);
-    expect(out).toContain(`npx dscp --keys-dir ${join(dir, "public")} systems add MPS.POPULATION`);
+    expect(out).toContain(
+      `npx dscp systems add MPS.POPULATION --public-key ${join(dir, "public", "MPS.POPULATION.json")}`,
+    );
   });
 
   it("checks a configuration, naming the invalid setting and exiting 1", async () => {
