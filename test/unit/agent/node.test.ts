@@ -4,7 +4,7 @@ import { BackendConfigError, BackendUnavailableError } from "../../../agent/back
 import { LocalConfigError, parseLocalConfig } from "../../../agent/config.ts";
 import { type AgentNodeDeps, startAgentNode } from "../../../agent/node.ts";
 import type { AgentConfig } from "../../../domain/agent/config.ts";
-import { FakeBackend, fakeNodeRoutes, fakePlatformKeys, nodeKey, sha256Hex } from "./helpers.ts";
+import { FakeBackend, fakeNodeRoutes, fakePlatformKeys, nodeKey, serve, sha256Hex } from "./helpers.ts";
 
 const SYSTEM = "MPS.POPULATION";
 const BASE = "/population/citizens";
@@ -111,6 +111,22 @@ describe("the Agent Node", () => {
 
     await expect(start).rejects.toThrow(LocalConfigError);
     await expect(start).rejects.toThrow(/backends\.registry\.baseUrl: must be an http\(s\) URL/);
+  });
+
+  it("refuses to start on a port already taken, naming the listener's setting", async () => {
+    const taken = await serve(() => {});
+    const config = localConfig("http://127.0.0.1:1");
+    const port = Number(new URL(taken.url).port);
+    try {
+      const start = startAgentNode(
+        { ...config, consumer: { ...config.consumer, port } },
+        { createBackend: (name) => new FakeBackend(name, new Map()) },
+      );
+
+      await expect(start).rejects.toThrow(/consumer\.port: cannot listen on 127\.0\.0\.1:\d+/);
+    } finally {
+      await taken.stop();
+    }
   });
 
   it("finishes a call under way when stopped, then closes its backends", async () => {
