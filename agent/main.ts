@@ -4,6 +4,7 @@ import { createBackend } from "./backends/index.ts";
 import { LocalConfigError, loadLocalConfig } from "./config.ts";
 import { KeyFileError, keygen, loadKeyFile, removeKey, signingKey } from "./keys.ts";
 import { createBackends, startAgentNode } from "./node.ts";
+import { errorText } from "./ops/log.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 /** Where the command line writes, and what it reads; the process's own in `dscp-agent`. */
@@ -76,7 +77,9 @@ export async function main(argv: readonly string[], io: AgentIo): Promise<number
       io.stderr(`${error.message}\n`);
       return 1;
     }
-    throw error;
+    // Anything else is still one line saying what failed, not a stack.
+    io.stderr(`dscp-agent ${command}: ${errorText(error)}\n`);
+    return 1;
   }
 }
 

@@ -71,6 +71,22 @@ describe("dscp-agent", () => {
     expect(out).toMatch(/valid; system MPS\.POPULATION signs with key /);
   });
 
+  it("says in one line what failed when the key file cannot be written, exit code 1", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agent-main-"));
+    writeFileSync(join(dir, "not-a-folder"), "");
+
+    const { code, err } = await run([
+      "keygen",
+      "--system-id",
+      "MPS.X",
+      "--key-file",
+      join(dir, "not-a-folder", "k.json"),
+    ]);
+
+    expect(code).toBe(1);
+    expect(err).toMatch(/^dscp-agent keygen: E[A-Z]+: .*not-a-folder.*\n$/);
+  });
+
   it("refuses an unknown command with its usage, exit code 2", async () => {
     const { code, err } = await run(["fly"]);
 
