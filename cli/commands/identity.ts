@@ -59,6 +59,20 @@ export const keyCommands: readonly Command[] = [
     },
   },
   {
+    name: "keys add",
+    args: ["systemId"],
+    summary: "Register a public key made elsewhere (an Agent Node's dscp-agent keygen --next) for a system",
+    options: {
+      "public-key": { type: "string", hint: "public key file {kid, publicJwk} that dscp-agent keygen wrote" },
+    },
+    required: ["public-key"],
+    async run(context, [systemId], values) {
+      const { kid, publicJwk } = loadIdentity(context.existing(String(values["public-key"])));
+      context.print(await context.client().addKey(String(systemId), { kid, jwk: publicJwk as never }));
+      return 0;
+    },
+  },
+  {
     name: "keys revoke",
     args: ["systemId", "kid"],
     summary: "Revoke a key: tokens it signs are refused from now on",

@@ -49,10 +49,16 @@ export const registryCommands: readonly Command[] = [
       endpoint: { type: "string", hint: "base URL the platform calls, once the operator approves it" },
       roles: { type: "string", hint: "platform-admin, supervisor (operator only)" },
       agency: { type: "string", hint: "default: the system id's first part" },
+      "public-key": {
+        type: "string",
+        hint: "public key file made elsewhere (dscp-agent keygen), instead of the keys folder's",
+      },
     },
     required: ["name", "capabilities"],
     async run(context, [systemId], values) {
-      const path = identityPath(context.keysDir(), String(systemId));
+      const path = values["public-key"]
+        ? context.existing(String(values["public-key"]))
+        : identityPath(context.keysDir(), String(systemId));
       if (!existsSync(path)) throw new UsageError(`no key file ${path}: run dscp keygen ${systemId} first`);
       const identity = loadIdentity(path);
       const system = await context.client().registerSystem(String(values.agency ?? String(systemId).split(".")[0]), {
