@@ -79,7 +79,11 @@ export function configProblems(
       backend.validate(dataset);
     } catch (error) {
       if (!(error instanceof BackendConfigError)) throw error;
-      problems.push({ setting: `serves[${index}].${error.setting}`, message: error.message });
+      // Backends name a served dataset by its id; the central configuration's reader by its place.
+      const setting = error.setting.startsWith("serves[")
+        ? error.setting.replace(/^serves\[[^\]]*\]/, `serves[${index}]`)
+        : `serves[${index}].${error.setting}`;
+      problems.push({ setting, message: error.detail });
     }
   }
   const sqlBackend = (setting: string, name: string) => {

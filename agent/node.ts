@@ -17,6 +17,8 @@ import { AgentMetrics } from "./ops/metrics.ts";
 import { opsApi, type Readiness } from "./ops/server.ts";
 import { PlatformClient } from "./platform-client.ts";
 import { type DeliveryApplier, providerApi } from "./provider.ts";
+import { Publisher, type PublisherOptions } from "./sync/publisher.ts";
+import { DeliveryStore } from "./sync/store.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 /*
@@ -35,9 +37,9 @@ export interface PublisherLike {
 export interface AgentNodeDeps {
   /** @default agent/backends/index.ts's createBackend */
   readonly createBackend?: (name: string, local: LocalBackend) => Backend;
-  /** Opens a subscription's store in its PostgreSQL pool (Contract 4: `DeliveryStore.open`). */
+  /** Opens a subscription's store in its PostgreSQL pool. @default `DeliveryStore.open` */
   readonly openDeliveryStore?: (pool: pg.Pool, table: string) => Promise<DeliveryApplier>;
-  /** Makes a publisher of a published dataset (Contract 4: `new Publisher(…)`). */
+  /** Makes a publisher of a published dataset. @default `new Publisher(…)` */
   readonly createPublisher?: (options: {
     pool: pg.Pool;
     dataset: PublishedDataset;
@@ -106,11 +108,7 @@ export async function startAgentNode(config: LocalConfig, deps: AgentNodeDeps = 
       return failing.length === 0 ? { ok: true } : { ok: false, detail: `backends unavailable: ${failing.join(", ")}` };
     },
     onApplied: (applied) => {
-      if (!deps.createPublisher) {
-        if (applied.config.publishes.length > 0) logger.warn("publishing is not built into this node");
-        return;
-      }
-      const make = deps.createPublisher;
+      const make = deps.createPublisher ?? ((options) => new Publisher(options as PublisherOptions));
       publishing.apply(applied, (dataset) =>
         make({
           pool: poolOf(dataset.backend),
@@ -126,8 +124,7 @@ export async function startAgentNode(config: LocalConfig, deps: AgentNodeDeps = 
 
   const stores = new Map<string, Promise<DeliveryApplier>>();
   const deliveryStore = (subscription: AppliedSubscription): Promise<DeliveryApplier> => {
-    const open = deps.openDeliveryStore;
-    if (!open) return Promise.reject(new Error("no delivery store is built into this node"));
+    const open = deps.openDeliveryStore ?? ((pool: pg.Pool, table: string) => DeliveryStore.open(pool, table));
     const key = `${subscription.store}/${subscription.table}`;
     let store = stores.get(key);
     if (!store) {
@@ -235,7 +232,7 @@ export function createBackends(
     } catch (error) {
       if (!(error instanceof BackendConfigError)) throw error;
       const setting = error.setting.startsWith("backends.") ? error.setting : `backends.${name}.${error.setting}`;
-      problems.push({ setting, message: error.message });
+      problems.push({ setting, message: error.detail });
     }
   }
   if (problems.length > 0) {

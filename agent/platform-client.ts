@@ -1,7 +1,8 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { agentNodeRoutes } from "../api/agent-nodes.ts";
 import { platformKeyRoutes } from "../api/platform.ts";
-import { fillPath } from "../api/route.ts";
+import { fillPath, pathOf } from "../api/route.ts";
 import { syncRoutes } from "../api/sync.ts";
 import { type SigningIdentity, signRequest } from "../client/sign.ts";
 import type { AgentConfig } from "../domain/agent/config.ts";
@@ -76,13 +77,10 @@ export interface PlatformClientOptions {
   readonly maxSockets?: number;
 }
 
-/**
- * Contract 2's node routes. Written here, once, until api/agent-nodes.ts (H1) serves them; then
- * these become that table's paths.
- */
+/** The platform's routes for nodes (api/agent-nodes.ts), as a node's paths. */
 export const NODE_ROUTES = {
-  agentConfig: (systemId: string) => `/v1/systems/${encodeURIComponent(systemId)}/agent-config`,
-  heartbeat: (systemId: string) => `/v1/systems/${encodeURIComponent(systemId)}/heartbeat`,
+  agentConfig: (systemId: string) => pathOf(agentNodeRoutes.getAgentConfig, { systemId }),
+  heartbeat: (systemId: string) => pathOf(agentNodeRoutes.sendHeartbeat, { systemId }),
 } as const;
 
 export class PlatformClient {

@@ -1,2 +1,4 @@
-/** This node's release; the platform compares it with its current release (domain/agent/release.ts). */
-export const AGENT_VERSION = "0.1.0";
+import { AGENT_RELEASE } from "../domain/agent/release.ts";
+
+/** This node's release: the one the platform ships (domain/agent/release.ts), which it compares heartbeats with. */
+export const AGENT_VERSION: string = AGENT_RELEASE;

@@ -43,9 +43,10 @@ export class BackendConfigError extends Error {
   override readonly name = "BackendConfigError";
   constructor(
     readonly setting: string,
-    message: string,
+    /** What is wrong with the setting, without its name. */
+    readonly detail: string,
   ) {
-    super(`${setting}: ${message}`);
+    super(`${setting}: ${detail}`);
   }
 }
 

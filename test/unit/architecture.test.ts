@@ -9,7 +9,19 @@ import { OPERATIONS } from "../../api/operations.ts";
  */
 
 const ROOT = join(import.meta.dirname, "../..");
-const SOURCE_FOLDERS = ["api", "domain", "adapters", "lambdas", "lib", "runtime", "client", "cli", "demo", "bench"];
+const SOURCE_FOLDERS = [
+  "api",
+  "domain",
+  "adapters",
+  "lambdas",
+  "lib",
+  "runtime",
+  "client",
+  "cli",
+  "demo",
+  "bench",
+  "agent",
+];
 const CODE = /\.(?:ts|mts|cts|js|mjs|cjs)$/;
 const MAX_LINES = 500;
 const SIZE_LIMITED = ["api/", "cli/", "domain/"];

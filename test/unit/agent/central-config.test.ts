@@ -11,8 +11,15 @@ import { FakeBackend, fakeNodeRoutes, fakePlatformKeys, nodeKey } from "./helper
 const SYSTEM = "MPS.POPULATION";
 const AUDIENCE = "urn:dscp:test";
 const served = (backend = "registry"): AgentConfig => ({
-  serves: [{ datasetId: "MPS.POPULATION.CITIZENS", backend, path: "/population/citizens" }],
-  calls: ["MOH.VACCINATIONS"],
+  serves: [
+    {
+      datasetId: "MPS.POPULATION.CITIZENS",
+      backend,
+      path: "/population/citizens",
+      rest: { recordPath: "/citizens/{key}" },
+    },
+  ],
+  calls: ["MOH.IMMUNISATION.VACCINATIONS"],
   subscriptions: [],
   publishes: [],
 });
@@ -72,7 +79,7 @@ describe("the central configuration", () => {
     central.start();
 
     await vi.waitFor(() => expect(platform.state.beats.at(-1)?.configRevision).toBe(1));
-    expect(central.current?.calls).toEqual(new Set(["MOH.VACCINATIONS"]));
+    expect(central.current?.calls).toEqual(new Set(["MOH.IMMUNISATION.VACCINATIONS"]));
     expect(central.current?.provider.serves[0]).toMatchObject({
       path: "/population/citizens",
       backend: backends.get("registry"),
@@ -86,7 +93,7 @@ describe("the central configuration", () => {
     central.start();
     await vi.waitFor(() => expect(central.current?.revision).toBe(1));
 
-    platform.set({ ...served(), calls: ["MOH.VACCINATIONS", "MOF.TAX.PAYERS"] });
+    platform.set({ ...served(), calls: ["MOH.IMMUNISATION.VACCINATIONS", "MOF.TAX.PAYERS"] });
 
     await vi.waitFor(() => expect(central.current?.revision).toBe(2));
     expect(central.current?.calls.has("MOF.TAX.PAYERS")).toBe(true);

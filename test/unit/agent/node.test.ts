@@ -9,7 +9,9 @@ import { FakeBackend, fakeNodeRoutes, fakePlatformKeys, nodeKey, serve, sha256He
 const SYSTEM = "MPS.POPULATION";
 const BASE = "/population/citizens";
 const central: AgentConfig = {
-  serves: [{ datasetId: "MPS.POPULATION.CITIZENS", backend: "registry", path: BASE }],
+  serves: [
+    { datasetId: "MPS.POPULATION.CITIZENS", backend: "registry", path: BASE, rest: { recordPath: "/citizens/{key}" } },
+  ],
   calls: [],
   subscriptions: [],
   publishes: [],
