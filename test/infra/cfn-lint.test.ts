@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { StageName } from "../../lib/stage.ts";
 import { temporaryDir } from "../runtime/helpers.ts";
-import { synthesizePlatform } from "./synth.ts";
+import { synthesizeAgentNode, synthesizePlatform } from "./synth.ts";
 
 /*
  * Every template of every stage, validated as CloudFormation would validate it: cfn-lint checks
@@ -72,6 +72,7 @@ describe.skipIf(!hasCfnLint)("cfn-lint", () => {
   // One cfn-lint run over every stage's templates: most of its time is starting up.
   const templates = new Map<StageName, readonly string[]>();
   let findings: Finding[] = [];
+  let agentNode: readonly string[] = [];
   // A template with a misspelt property, linted in the same run, shows that findings are seen.
   const control = join(temporaryDir("cfn-lint-control"), "control.template.json");
   beforeAll(async () => {
@@ -80,7 +81,8 @@ describe.skipIf(!hasCfnLint)("cfn-lint", () => {
       JSON.stringify({ Resources: { Careless: { Type: "AWS::SQS::Queue", Properties: { QueueNme: "typo" } } } }),
     );
     for (const stage of STAGES) templates.set(stage, synthesizePlatform(stage, { nag: false }).templateFiles);
-    findings = await lint([control, ...[...templates.values()].flat()]);
+    agentNode = synthesizeAgentNode({ nag: false }).templateFiles;
+    findings = await lint([control, ...[...templates.values()].flat(), ...agentNode]);
   }, 180_000);
 
   it("reports a template CloudFormation would refuse, so a clean report means something", () => {
@@ -104,6 +106,15 @@ describe.skipIf(!hasCfnLint)("cfn-lint", () => {
       expect(reported).toEqual([]);
     },
   );
+
+  it("finds nothing wrong in an agency's Agent Node template (lib/agent-node)", () => {
+    const reported = findings
+      .filter((finding) => agentNode.includes(finding.Filename) && !ignored(finding))
+      .map((finding) => `${finding.Rule.Id} ${finding.Location.Path?.join("/")}: ${finding.Message}`);
+
+    expect(agentNode).toHaveLength(1);
+    expect(reported).toEqual([]);
+  });
 
   it("lists a reason for every rule it ignores", () => {
     for (const rule of IGNORED) expect(rule.reason.length, rule.rule).toBeGreaterThan(40);

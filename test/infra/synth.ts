@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type App, type Stack, Validations } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
+import { createAgentNodeApp } from "../../lib/agent-node/app.ts";
 import { createApp } from "../../lib/app.ts";
 import type { StageName } from "../../lib/stage.ts";
 import { temporaryDir } from "../runtime/helpers.ts";
@@ -35,6 +36,39 @@ export function synthesizePlatform(stage: StageName, options: { nag?: boolean } 
     context: { ...CDK_JSON_CONTEXT, "dscp:stage": stage, "aws:cdk:bundling-stacks": [] },
   });
   return synthesizeWithNag(app, stacks, outdir, options);
+}
+
+/** A node's local configuration, as an agency would deploy it (no secret: those live in the secret). */
+export const AGENT_NODE_CONFIG = {
+  platform: {
+    apiUrl: "https://api.dscp.example.gov.vn/v1",
+    audience: "urn:dscp:prod",
+    systemId: "MPS.POPULATION",
+    keyFile: "key.json",
+  },
+  consumer: { clients: [{ name: "case-system", apiKeySha256: "a".repeat(64) }] },
+  backends: {
+    population: {
+      type: "sql",
+      host: "db.internal",
+      port: 5432,
+      database: "population",
+      user: "dscp",
+      password: "env:POPULATION_DB_PASSWORD",
+    },
+  },
+};
+
+/** Synthesizes the Agent Node app (lib/agent-node/app.ts) for {@link AGENT_NODE_CONFIG}, with cdk-nag. */
+export function synthesizeAgentNode(options: { nag?: boolean } = {}): Synthesized {
+  const outdir = temporaryDir("synth-agent-node");
+  const configFile = join(outdir, "agent.json");
+  writeFileSync(configFile, JSON.stringify(AGENT_NODE_CONFIG));
+  const { app, stack } = createAgentNodeApp({
+    outdir,
+    context: { ...CDK_JSON_CONTEXT, "agent:config": configFile, "aws:cdk:bundling-stacks": [] },
+  });
+  return synthesizeWithNag(app, [stack], outdir, options);
 }
 
 export interface Synthesized {
