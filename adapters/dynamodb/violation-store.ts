@@ -45,7 +45,7 @@ export class DynamoViolationStore implements ViolationStore {
 
   /** A page of cases, newest first within an agency; a page may hold fewer than `limit` when filtered. */
   violations(
-    filter: { agency?: string; status?: ViolationStatus; overdueOn?: string },
+    filter: { agency?: string; status?: ViolationStatus; overdue?: { on: string; is: boolean } },
     page: { limit: number; cursor?: string },
   ): Promise<{ items: ViolationCase[]; nextCursor?: string }> {
     const conditions: string[] = [];
@@ -55,10 +55,12 @@ export class DynamoViolationStore implements ViolationStore {
       conditions.push("#status = :status");
       values[":status"] = filter.status;
     }
-    if (filter.overdueOn) {
-      conditions.push("#status <> :resolved AND dueDate < :today");
+    if (filter.overdue) {
+      conditions.push(
+        filter.overdue.is ? "#status <> :resolved AND dueDate < :today" : "(#status = :resolved OR dueDate >= :today)",
+      );
       values[":resolved"] = "resolved";
-      values[":today"] = filter.overdueOn;
+      values[":today"] = filter.overdue.on;
     }
     return queryPage(
       this.client,

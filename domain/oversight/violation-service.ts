@@ -9,6 +9,7 @@ import type { Audit } from "./model.ts";
 import {
   applyStep,
   isCalendarDate,
+  MAX_EVIDENCE,
   MAX_TEXT,
   type NewViolationInput,
   type ViolationCase,
@@ -74,16 +75,19 @@ export class ViolationService {
     }
     const at = this.now().toISOString();
     const evidence = [...input.evidence];
+    // The audit is linked as evidence too, when the links given leave room for it.
+    const auditId = opening.source.auditId;
     if (
-      opening.source.auditId &&
-      !evidence.some((link) => link.kind === "audit" && link.ref === opening.source.auditId)
+      auditId &&
+      evidence.length < MAX_EVIDENCE &&
+      !evidence.some((link) => link.kind === "audit" && link.ref === auditId)
     ) {
-      evidence.unshift({ kind: "audit", ref: opening.source.auditId });
+      evidence.unshift({ kind: "audit", ref: auditId });
     }
     const violation: ViolationCase = {
       caseId: `VIO-${randomUUID()}`,
       ...opening,
-      evidence: evidence.slice(0, 20),
+      evidence,
       measure: input.measure,
       dueDate: input.dueDate,
       status: "open",
@@ -218,7 +222,7 @@ export class ViolationService {
       {
         ...(agency ? { agency } : {}),
         ...(query.status ? { status: query.status } : {}),
-        ...(query.overdue === "true" ? { overdueOn: today } : {}),
+        ...(query.overdue ? { overdue: { on: today, is: query.overdue === "true" } } : {}),
       },
       page,
     );
@@ -231,7 +235,7 @@ export class ViolationService {
     let cursor: string | undefined;
     do {
       const found = await this.deps.store.violations(
-        { ...(agency ? { agency } : {}), overdueOn: this.today() },
+        { ...(agency ? { agency } : {}), overdue: { on: this.today(), is: true } },
         { limit: 100, ...(cursor ? { cursor } : {}) },
       );
       cases.push(...found.items);

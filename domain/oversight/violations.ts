@@ -75,7 +75,11 @@ export const escalateInput = z.object({
 export const violationListQuery = z.object({
   agency: z.optional(agencyCode.check(z.describe("One agency's cases (supervisor, operator); an agency sees its own"))),
   status: z.optional(z.enum(VIOLATION_STATUSES)),
-  overdue: z.optional(z.enum(["true", "false"]).check(z.describe("Only cases past their due date and not resolved"))),
+  overdue: z.optional(
+    z
+      .enum(["true", "false"])
+      .check(z.describe("true: only cases past their due date and not resolved; false: only the others")),
+  ),
 });
 
 export const trailEntry = z.object({
@@ -126,7 +130,7 @@ export interface ViolationStore {
   putViolation(violation: ViolationCase, expected: number): Promise<boolean>;
   /** A page of cases, of one agency or all, filtered; newest first within an agency. */
   violations(
-    filter: { agency?: string; status?: ViolationStatus; overdueOn?: string },
+    filter: { agency?: string; status?: ViolationStatus; overdue?: { on: string; is: boolean } },
     page: { limit: number; cursor?: string },
   ): Promise<{ items: ViolationCase[]; nextCursor?: string }>;
 }

@@ -93,6 +93,11 @@ describe("DynamoViolationStore", () => {
 
     expect((await store.violations({ agency: "DN" }, { limit: 25 })).items).toHaveLength(2);
     expect((await lateDay.overdue("DN")).map((item) => item.caseId)).toEqual([overdue.caseId]);
+    const notOverdue = await store.violations(
+      { agency: "DN", overdue: { on: "2026-11-29", is: false } },
+      { limit: 25 },
+    );
+    expect(notOverdue.items.map((item) => item.dueDate)).toEqual(["2026-12-31"]);
     expect((await store.violations({ agency: "HCM", status: "open" }, { limit: 25 })).items).toHaveLength(0);
     const all = await store.violations({}, { limit: 100 });
     expect(new Set(all.items.map((item) => item.agency))).toEqual(new Set(["DN", "HCM"]));

@@ -61,13 +61,13 @@ class MemoryViolations implements ViolationStore {
     this.cases.set(violation.caseId, violation);
     return true;
   }
-  async violations(filter: { agency?: string; status?: string; overdueOn?: string }) {
+  async violations(filter: { agency?: string; status?: string; overdue?: { on: string; is: boolean } }) {
     return {
       items: [...this.cases.values()].filter(
         (item) =>
           (!filter.agency || item.agency === filter.agency) &&
           (!filter.status || item.status === filter.status) &&
-          (!filter.overdueOn || isOverdue(item, filter.overdueOn)),
+          (!filter.overdue || isOverdue(item, filter.overdue.on) === filter.overdue.is),
       ),
     };
   }
@@ -214,6 +214,16 @@ describe("violation case validation", () => {
       source: { kind: "audit", auditId: "AUD-1", finding: 0 },
     });
     expect(opened.summary).toContain("no schema");
+  });
+
+  it("keeps every evidence link given, linking the audit only when there is room", async () => {
+    const links = Array.from({ length: 20 }, (_, index) => ({ kind: "transaction", ref: `TX-${index}` }));
+    const input = parseInput(
+      newViolationInput,
+      { source: "audit", auditId: "AUD-1", finding: 0, measure: "m", dueDate: "2026-12-31", evidence: links },
+      "v",
+    );
+    expect((await service().open(supervisor, input)).evidence).toEqual(links);
   });
 
   it("refuses a finding index the audit does not have, and an agency other than the audit's", async () => {
