@@ -11,6 +11,7 @@ import { healthRoutes, openApiRoutes, platformKeyRoutes } from "./platform.ts";
 import { registryRoutes } from "./registry.ts";
 import { type Operation, operationsOf, type RouteTable } from "./route.ts";
 import { syncRoutes } from "./sync.ts";
+import { violationRoutes } from "./violations.ts";
 
 /**
  * Every route table, one per function that serves routes, in the order the README and the
@@ -33,6 +34,7 @@ export const ROUTE_TABLES: readonly RouteTable[] = [
   checkpointPublisherRoutes,
   checkpointerRoutes,
   oversightRoutes,
+  violationRoutes,
 ];
 
 /**

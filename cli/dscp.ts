@@ -18,6 +18,7 @@ import { permissionCommands } from "./commands/permissions.ts";
 import { health, openapi, platformKeys } from "./commands/platform.ts";
 import { registryCommands } from "./commands/registry.ts";
 import { syncCommands } from "./commands/sync.ts";
+import { violationCommands } from "./commands/violations.ts";
 import { type CliIo, Context } from "./context.ts";
 
 export type { CliIo } from "./context.ts";
@@ -50,6 +51,7 @@ export const COMMANDS: readonly Command[] = [
   ...logCommands,
   openapi,
   ...oversightCommands,
+  ...violationCommands,
   metrics,
   platformKeys,
   ...exportCommands,

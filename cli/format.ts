@@ -22,7 +22,7 @@ export function tableLines(items: readonly object[], columns: readonly string[])
 export function idOf(value: unknown): string | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const record = value as Record<string, unknown> & { permission?: { id?: unknown }; request?: { id?: unknown } };
-  const id = record.permission?.id ?? record.request?.id ?? record.id ?? record.code ?? record.kid;
+  const id = record.permission?.id ?? record.request?.id ?? record.id ?? record.code ?? record.kid ?? record.caseId;
   return typeof id === "string" ? id : undefined;
 }
 

@@ -119,5 +119,6 @@ export const PATH_PARAMETERS: Readonly<Record<string, z.ZodMiniType<string>>> = 
   subscriptionId: opaqueId,
   exportId: opaqueId,
   auditId: opaqueId,
+  caseId: opaqueId,
   year: z.string().check(z.regex(/^\d{4}$/, "must be a year, e.g. 2026")),
 };

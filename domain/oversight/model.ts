@@ -346,6 +346,19 @@ export const complianceReport = z.object({
       connected: count,
       onTrack: count.check(z.describe("Datasets with nothing late")),
       late: z.array(z.object({ datasetId: z.string(), reasons: z.array(z.string()) })),
+      overdueViolations: z.optional(count.check(z.describe("Violation cases past their due date and not resolved"))),
+      overdueCases: z.optional(
+        z.array(
+          z.object({
+            caseId: z.string(),
+            article: z.string(),
+            status: z.string(),
+            dueDate: z.string(),
+            datasetId: z.optional(z.string()),
+            summary: z.string(),
+          }),
+        ),
+      ),
     }),
   ),
   datasets: z.array(

@@ -26,6 +26,7 @@ import {
   STANDARD_AUDIT,
 } from "./model.ts";
 import { rankDatabase, tallyUsage } from "./ranking.ts";
+import { type ViolationCase, withOverdueCases } from "./violations.ts";
 
 /** Pages a stream of log entries or records is read in. */
 const PAGE = 1000;
@@ -54,6 +55,8 @@ export interface OversightDeps {
   readonly queue: (
     work: ReadonlyArray<{ auditId: string } | { rankingYear: number } | { rankingYear: number; agency: string }>,
   ) => Promise<void>;
+  /** Violation cases past their due date and not resolved, of one agency or all (Art. 20.3). */
+  readonly overdueViolations?: (agency?: string) => Promise<ViolationCase[]>;
   readonly now?: () => Date;
 }
 
@@ -438,6 +441,9 @@ export class OversightService {
     const datasets = await this.datasetsFor(caller, query);
     const connections = await this.deps.connections(datasets.map((dataset) => dataset.id));
     const connectedOn = new Map([...connections].map(([datasetId, at]) => [datasetId, legalDate(at)]));
-    return complianceReport(datasets, connectedOn, this.now());
+    const report = complianceReport(datasets, connectedOn, this.now());
+    if (!this.deps.overdueViolations) return report;
+    const agency = query.agency ?? (isOverseer(caller) ? undefined : caller.agencyCode);
+    return withOverdueCases(report, await this.deps.overdueViolations(agency));
   }
 }

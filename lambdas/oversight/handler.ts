@@ -1,4 +1,5 @@
 import { oversightRoutes } from "../../api/oversight.ts";
+import { violationRoutes } from "../../api/violations.ts";
 import { newIndicesInput } from "../../domain/oversight/indices.ts";
 import {
   auditInput,
@@ -7,12 +8,19 @@ import {
   rankingInput,
   selfEvaluationQuery,
 } from "../../domain/oversight/model.ts";
+import {
+  answerInput,
+  escalateInput,
+  newViolationInput,
+  resolveInput,
+  violationListQuery,
+} from "../../domain/oversight/violations.ts";
 import { ValidationError } from "../../domain/problem.ts";
 import { parseInput, parseJsonBody } from "../../domain/validation.ts";
 import { authenticatedCaller } from "../shared/caller.ts";
 import { accepted, httpHandler, ok } from "../shared/http.ts";
 import { dispatch, pagination, pathParameter, queryParameters } from "../shared/routes.ts";
-import { oversightService } from "./wiring.ts";
+import { oversightService, violationService } from "./wiring.ts";
 
 function yearOf(text: string): number {
   if (!/^\d{4}$/.test(text))
@@ -20,9 +28,11 @@ function yearOf(text: string): number {
   return Number(text);
 }
 
-/** Oversight (Art. 12-15, 24): audits, the annual ranking of databases, compliance reports. */
+const servedRoutes = { ...oversightRoutes, ...violationRoutes };
+
+/** Oversight (Art. 12-15, 20.3, 24): audits, the annual ranking of databases, compliance reports, violations. */
 export const handler = httpHandler(
-  dispatch(oversightRoutes, {
+  dispatch(servedRoutes, {
     requestAudits: async (event) =>
       accepted(
         oversightService().requestAudits(
@@ -76,5 +86,44 @@ export const handler = httpHandler(
       ),
     getCompliance: async (event) =>
       ok(oversightService().compliance(authenticatedCaller(event), queryParameters(event, complianceQuery))),
+    openViolation: async (event) => ({
+      status: 201,
+      body: await violationService().open(
+        authenticatedCaller(event),
+        parseInput(newViolationInput, parseJsonBody(event.body), "violation case"),
+      ),
+    }),
+    listViolations: async (event) =>
+      ok(
+        violationService().list(
+          authenticatedCaller(event),
+          queryParameters(event, violationListQuery),
+          pagination(event),
+        ),
+      ),
+    getViolation: async (event) =>
+      ok(violationService().get(authenticatedCaller(event), pathParameter(event, "caseId"))),
+    answerViolation: async (event) =>
+      ok(
+        violationService().answer(
+          authenticatedCaller(event),
+          pathParameter(event, "caseId"),
+          parseInput(answerInput, parseJsonBody(event.body), "answer").answer,
+        ),
+      ),
+    resolveViolation: async (event) =>
+      ok(
+        violationService().resolve(
+          authenticatedCaller(event),
+          pathParameter(event, "caseId"),
+          parseInput(resolveInput, parseJsonBody(event.body), "resolution").reason,
+        ),
+      ),
+    escalateViolation: async (event) => {
+      const { reason, dueDate } = parseInput(escalateInput, parseJsonBody(event.body), "escalation");
+      return ok(
+        violationService().escalate(authenticatedCaller(event), pathParameter(event, "caseId"), reason, dueDate),
+      );
+    },
   }),
 );

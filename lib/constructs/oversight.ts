@@ -9,6 +9,7 @@ import type { IKey } from "aws-cdk-lib/aws-kms";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import { oversightRoutes } from "../../api/oversight.ts";
+import { violationRoutes } from "../../api/violations.ts";
 import { oversightEnvironment } from "../../lambdas/oversight/environment.ts";
 import type { StageConfig } from "../stage.ts";
 import { addRoutes } from "./api-routes.ts";
@@ -61,10 +62,11 @@ export class Oversight extends Construct {
     };
     const common = { stage: props.stage, version: props.version, environmentSchema: oversightEnvironment, environment };
     const entry = (file: string) => fileURLToPath(new URL(`../../lambdas/oversight/${file}`, import.meta.url));
-    // Audits and rankings are its only writes to the integrated table: never a record of the
-    // National Integrated Database, whose items the same functions read.
-    const grantOwnWrites = (fn: IFunction, actions: readonly string[]) =>
-      grantItemWrites(fn, props.integratedTable, actions, ["AUDIT#", "RANKING#"]);
+    // Audits and rankings (and, for the API, violation cases) are its only writes to the
+    // integrated table: never a record of the National Integrated Database, whose items the same
+    // functions read.
+    const grantOwnWrites = (fn: IFunction, actions: readonly string[], prefixes = ["AUDIT#", "RANKING#"]) =>
+      grantItemWrites(fn, props.integratedTable, actions, prefixes);
     const grantReads = (fn: IFunction) => {
       grantTable(fn, props.registryTable, ["dynamodb:GetItem", "dynamodb:Query"], { indexes: ["gsi1"] });
       // When each dataset was first connected.
@@ -116,8 +118,9 @@ export class Oversight extends Construct {
       indexes: ["byDataset"],
       writes: true,
     });
-    grantOwnWrites(api, ["dynamodb:PutItem"]);
+    grantOwnWrites(api, ["dynamodb:PutItem"], ["AUDIT#", "RANKING#", "VIOLATION#"]);
 
     addRoutes({ api: props.api, authorizer: props.authorizer, handler: api, routes: oversightRoutes });
+    addRoutes({ api: props.api, authorizer: props.authorizer, handler: api, routes: violationRoutes });
   }
 }

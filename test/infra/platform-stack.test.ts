@@ -5,8 +5,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { INTEGRATED_KEY_PREFIXES } from "../../adapters/dynamodb/integrated-keys.ts";
 import { agentNodeRoutes } from "../../api/agent-nodes.ts";
 import { OPERATIONS, ROUTE_TABLES } from "../../api/operations.ts";
+import { oversightRoutes } from "../../api/oversight.ts";
 import { registryRoutes } from "../../api/registry.ts";
 import { isSigned, routeKey } from "../../api/route.ts";
+import { violationRoutes } from "../../api/violations.ts";
 import { BODY_LIMIT_BYTES, BULK_BODY_ROUTES } from "../../lib/constructs/platform-api.ts";
 import { temporaryDir } from "../runtime/helpers.ts";
 import { type PluginReport, type Synthesized, synthesizePlatform, synthesizeWithNag } from "./synth.ts";
@@ -582,9 +584,13 @@ describe("API", () => {
       expect(functions).toHaveLength(1);
       expect(functions[0]).toBeDefined();
     }
-    // One function per table, but the registry's, which serves the Agent Nodes' table too.
-    expect(new Set(functionOfTable.flat()).size).toBe(ROUTE_TABLES.length - 1);
+    // One function per table, but the registry's, which serves the Agent Nodes' table too, and
+    // the oversight API's, which serves the violations' table too.
+    expect(new Set(functionOfTable.flat()).size).toBe(ROUTE_TABLES.length - 2);
     expect(served.get(routeKey(agentNodeRoutes.setAgentConfig))).toBe(served.get(routeKey(registryRoutes.addKey)));
+    expect(served.get(routeKey(violationRoutes.answerViolation))).toBe(
+      served.get(routeKey(oversightRoutes.getCompliance)),
+    );
   });
 
   it("serves GET /v1/health without authorisation", () => {
@@ -673,6 +679,19 @@ describe("monitoring (Art. 13)", () => {
     expect(writes).toHaveLength(1);
     expect(writes[0]?.Condition).toEqual({
       "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["AUDIT#*", "RANKING#*"] },
+    });
+  });
+
+  it("lets the oversight API write audits, rankings and violation cases only, never the integrated database's records", () => {
+    const policies = Object.entries(local.template.findResources("AWS::IAM::Policy"));
+    const [, api] = policies.find(([id]) => id.startsWith("OversightApiFunction")) ?? [];
+    const writes = ((api?.Properties?.PolicyDocument?.Statement ?? []) as Array<Record<string, unknown>>).filter(
+      (statement) => JSON.stringify(statement.Action).includes("dynamodb:PutItem"),
+    );
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.Action).toEqual("dynamodb:PutItem");
+    expect(writes[0]?.Condition).toEqual({
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["AUDIT#*", "RANKING#*", "VIOLATION#*"] },
     });
   });
 
