@@ -1,9 +1,12 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { disclosureRoutes } from "../../api/disclosure.ts";
 import { exchangeRoutes } from "../../api/exchange.ts";
 import { checkpointPublisherRoutes } from "../../api/logs.ts";
 import { oversightRoutes } from "../../api/oversight.ts";
 import { pathOf } from "../../api/route.ts";
+import { runCli } from "../../cli/dscp.ts";
 import { type Citizen, syntheticPopulation } from "../../demo/population.ts";
 import type { DemoUpstream } from "../../demo/upstream.ts";
 import { legalDate } from "../../domain/dictionary/standardisation.ts";
@@ -15,7 +18,7 @@ import type {
   PublicRanking,
 } from "../../domain/disclosure/model.ts";
 import type { Ranking } from "../../domain/oversight/model.ts";
-import { eventually } from "../runtime/helpers.ts";
+import { eventually, temporaryDir } from "../runtime/helpers.ts";
 import { target } from "./target.ts";
 import { citizensDataset, createWorldWithUpstream, runId, type World } from "./world.ts";
 
@@ -24,7 +27,7 @@ import { citizensDataset, createWorldWithUpstream, runId, type World } from "./w
  * all, cacheable (ETag, 304), as CSV too, small cells suppressed, and no trace of who consumed.
  */
 
-const { apiUrl } = target();
+const { apiUrl, audience } = target();
 const run = runId();
 const population: Citizen[] = syntheticPopulation(20, 18);
 const year = legalDate(new Date()).slice(0, 4);
@@ -226,6 +229,28 @@ describe("public disclosure, without a token", () => {
     expect(period.text).toContain("period");
     expect(format.status).toBe(400);
     expect(format.text).toContain("format");
+  });
+
+  it("is read by the CLI without a key: dscp public figures saves the CSV, dscp public ranking prints classes", async () => {
+    const folder = temporaryDir("public-disclosure-e2e");
+    let out = "";
+    const io = {
+      stdout: (text: string) => {
+        out += text;
+      },
+      stderr: () => undefined,
+      env: { DSCP_API_URL: apiUrl, DSCP_AUDIENCE: audience },
+      cwd: folder,
+    };
+    const saved = await runCli(["public", "figures", "--period", year, "--csv", "figures.csv"], io);
+    const printed = await runCli(["public", "ranking", "--year", "2025", "--limit", "5"], io);
+    const csv = readFileSync(join(folder, "figures.csv"), "utf8");
+    bodies.push(csv, out);
+
+    expect(saved).toBe(0);
+    expect(csv).toContain(`${year},dataset,${world.providerAgency},${rare},suppressed`);
+    expect(printed).toBe(0);
+    expect(out).toMatch(/datasetId\s+managingAgency\s+class\s+score/);
   });
 
   it("holds no consumer system, transaction, data key or end user in any body it answered", () => {
