@@ -154,8 +154,18 @@ function describe(operation: Operation): Json {
           "application/json": {
             schema: "name" in success ? { $ref: `#/components/schemas/${success.name}` } : success.inline,
           },
+          ...(operation.cacheable?.csv ? { "text/csv": { schema: { type: "string" } } } : {}),
         },
+        ...(operation.cacheable ? { headers: { ...transactionId, ETag: { schema: { type: "string" } } } } : {}),
       },
+      ...(operation.cacheable
+        ? {
+            304: {
+              description: "Not modified: the If-None-Match header named the current ETag",
+              headers: transactionId,
+            },
+          }
+        : {}),
       ...Object.fromEntries(
         [...operation.problems, ...(operation.body ? [415] : []), 500]
           .sort((a, b) => a - b)

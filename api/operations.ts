@@ -2,6 +2,7 @@ import { agentNodeRoutes } from "./agent-nodes.ts";
 import { catalogRoutes } from "./catalog.ts";
 import { deliveryRoutes } from "./delivery.ts";
 import { dictionaryRoutes } from "./dictionary.ts";
+import { disclosureRoutes } from "./disclosure.ts";
 import { exchangeRoutes } from "./exchange.ts";
 import { exportRoutes } from "./exports.ts";
 import { checkpointerRoutes, checkpointPublisherRoutes, logReaderRoutes } from "./logs.ts";
@@ -35,6 +36,7 @@ export const ROUTE_TABLES: readonly RouteTable[] = [
   checkpointerRoutes,
   oversightRoutes,
   violationRoutes,
+  disclosureRoutes,
 ];
 
 /**

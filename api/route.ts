@@ -46,6 +46,11 @@ export interface Route {
    * as this operation of the exchange log, naming the `datasetId` path parameter.
    */
   readonly exchangeAttempt?: ExchangeEntry["operation"];
+  /**
+   * Public and cacheable: answered with `Cache-Control: public`, an `ETag`, and 304 to an
+   * `If-None-Match` naming it; `csv` when `?format=csv` gives the whole resource as a CSV file.
+   */
+  readonly cacheable?: { readonly csv: boolean };
 }
 
 /** The operations one function serves, keyed by operation id. */

@@ -9,6 +9,7 @@ import { agentNodeCommands } from "./commands/agent-nodes.ts";
 import { catalogCommands } from "./commands/catalog.ts";
 import { deliveryCommands } from "./commands/deliveries.ts";
 import { dictionaryCommands } from "./commands/dictionary.ts";
+import { publicDisclosure } from "./commands/disclosure.ts";
 import { query } from "./commands/exchange.ts";
 import { exportCommands } from "./commands/exports.ts";
 import { keyCommands, keygen } from "./commands/identity.ts";
@@ -53,6 +54,7 @@ export const COMMANDS: readonly Command[] = [
   ...oversightCommands,
   ...violationCommands,
   metrics,
+  publicDisclosure,
   platformKeys,
   ...exportCommands,
 ];

@@ -135,7 +135,12 @@ export class DscpClient {
     return {
       status: response.status,
       headers: response.headers,
-      body: (text ? JSON.parse(text) : undefined) as T,
+      // Text (a CSV download) as it came; everything else the API answers is JSON.
+      body: (text
+        ? /^text\//.test(response.headers.get("content-type") ?? "")
+          ? text
+          : JSON.parse(text)
+        : undefined) as T,
       transactionId: response.headers.get("x-transaction-id"),
     };
   }

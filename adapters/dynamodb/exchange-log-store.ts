@@ -1,4 +1,5 @@
 import {
+  type AttributeValue,
   BatchWriteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -343,6 +344,46 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
         ? { nextCursor: Buffer.from(JSON.stringify({ before: next })).toString("base64url") }
         : {}),
     };
+  }
+
+  /**
+   * Every entry of a time window, in no order, with only what aggregate figures read (dataset,
+   * outcome, latency): each index partition of the whole log queried to its end, a page (1 MB)
+   * at a time, so nothing is read twice and nothing is held but the page.
+   */
+  async *windowEntries(window: {
+    from: string;
+    to: string;
+  }): AsyncGenerator<Pick<ExchangeEntry, "datasetId" | "outcome" | "latencyMs">> {
+    const partitions = ["ALL", ...Array.from({ length: INDEX_SPREAD }, (_, n) => `ALL#${n}`)];
+    for (const partition of partitions) {
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const { Items = [], LastEvaluatedKey } = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: "byTime",
+            KeyConditionExpression: "gsi3pk = :partition AND gsi3sk BETWEEN :from AND :to",
+            ExpressionAttributeValues: marshall({
+              ":partition": partition,
+              ":from": window.from,
+              ":to": `${window.to}~`,
+            }),
+            ProjectionExpression: "datasetId, outcome, latencyMs",
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const item of Items) {
+          const entry = unmarshall(item);
+          yield {
+            datasetId: String(entry.datasetId),
+            outcome: entry.outcome as ExchangeEntry["outcome"],
+            latencyMs: Number(entry.latencyMs),
+          };
+        }
+        start = LastEvaluatedKey;
+      } while (start);
+    }
   }
 
   /** The shard's end as its head item records it (one consistent read). */

@@ -17,6 +17,8 @@ import { logger, metrics } from "./observability.ts";
 export interface HttpResult {
   readonly status: number;
   readonly body?: unknown;
+  /** A body sent as it is (CSV, say), with the Content-Type its headers give; instead of `body`. */
+  readonly text?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -104,7 +106,7 @@ export function httpHandler(route: HttpRoute, tracing?: MiddlewareObj<APIGateway
       return {
         statusCode: result.status,
         headers: { ...JSON_HEADERS, ...result.headers, [TRANSACTION_ID_HEADER]: transactionId },
-        body: result.body === undefined ? "" : JSON.stringify(result.body),
+        body: result.text ?? (result.body === undefined ? "" : JSON.stringify(result.body)),
       };
     });
 }

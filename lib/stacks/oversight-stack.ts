@@ -1,5 +1,6 @@
 import { Stack } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { Disclosure } from "../constructs/disclosure.ts";
 import { ExchangeLog } from "../constructs/exchange-log.ts";
 import { Oversight } from "../constructs/oversight.ts";
 import type { CapabilityStackProps } from "./capability-stack.ts";
@@ -41,6 +42,14 @@ export class OversightStack extends Stack {
       integratedTable: stores.integratedTable,
       logTable: stores.exchangeLogTable,
       encryptionKey: stores.key,
+      stage: props.stage,
+      version: props.version,
+    });
+    new Disclosure(this, "Disclosure", {
+      api: props.api,
+      registryTable: stores.registryTable,
+      integratedTable: stores.integratedTable,
+      logTable: stores.exchangeLogTable,
       stage: props.stage,
       version: props.version,
     });

@@ -506,7 +506,7 @@ describe("API", () => {
     );
   });
 
-  it("puts the request authoriser on every method but health, the public catalog and dictionary, the master-data list, the platform's key set, the log's checkpoints, the API description and the exchange routes (which verify tokens in their function)", () => {
+  it("puts the request authoriser on every method but health, the public catalog and dictionary, the master-data list, the platform's key set, the log's checkpoints, public disclosure, the API description and the exchange routes (which verify tokens in their function)", () => {
     const methods = apiMethods(local);
     const inFunction = ["GET /v1/exchange/{datasetId}/records/{key}", "POST /v1/exchange/{datasetId}/query"];
     const publicRoutes = [
@@ -528,6 +528,11 @@ describe("API", () => {
       "GET /v1/master-data",
       "GET /v1/logs/checkpoints",
       "GET /v1/logs/checkpoints/latest",
+      "GET /v1/public",
+      "GET /v1/public/rankings/{year}",
+      "GET /v1/public/compliance",
+      "GET /v1/public/connections",
+      "GET /v1/public/exchange-figures",
     ];
 
     expect(
@@ -784,6 +789,29 @@ describe("exchange log evidence (Art. 13)", () => {
     );
 
     expect(onSigningKey.flatMap((statement) => [statement.Action].flat())).toEqual(["kms:Sign"]);
+  });
+
+  it("lets the public disclosure function read the rankings' items of the integrated table only, and write nothing", () => {
+    const [, policy] =
+      Object.entries(local.template.findResources("AWS::IAM::Policy")).find(([id]) =>
+        id.startsWith("DisclosureFunctionRole"),
+      ) ?? [];
+    const statements = policy?.Properties.PolicyDocument.Statement as Array<{
+      Action: string | string[];
+      Resource: unknown;
+      Condition?: Record<string, Record<string, unknown>>;
+    }>;
+    const onIntegrated = statements.filter((statement) =>
+      JSON.stringify(statement.Resource).includes("DataStoresIntegratedTable"),
+    );
+
+    expect(JSON.stringify(statements.map((statement) => statement.Action))).not.toMatch(
+      /dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|\*)|s3:|sqs:|kms:(Sign|Encrypt|GenerateDataKey)/,
+    );
+    expect(onIntegrated).toHaveLength(1);
+    expect(onIntegrated[0]?.Condition).toEqual({
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["RANKING#*"] },
+    });
   });
 
   it("lets no role but the appender's write the exchange-log table", () => {
