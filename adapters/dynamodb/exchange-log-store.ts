@@ -1,11 +1,11 @@
 import {
   type AttributeValue,
-  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
-  type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { ExchangeEntry } from "../../domain/exchange/model.ts";
@@ -30,80 +30,37 @@ const RECENT = 20;
  */
 const INDEX_SPREAD = 8;
 
-/**
- * A batch the head item has claimed (positions `from` to the head's `seq`, linked after `prev`)
- * whose entries may not all be written yet: its transactions are the last `count` of `recent`.
- */
-interface Claim {
-  readonly from: number;
-  readonly prev: string;
-  readonly count: number;
-  /** When it was claimed (epoch ms). */
-  readonly at: number;
-}
-
-/**
- * How long a claim's entries may be missing: the queue redelivers an unfinished batch within its
- * visibility timeout (3 min), five times at most (15 min) before its dead-letter queue. Past
- * this, an entry missing below the head is reported as removed.
- */
-export const CLAIM_GRACE_MS = 15 * 60_000;
-
-/** Where a shard's chain ends, the transactions of its last entries, and its last claim. */
+/** Where a shard's chain ends, and the transactions of its last entries. */
 interface ChainEnd {
   readonly seq: number;
   readonly hash: string;
   readonly recent: readonly string[];
-  readonly pending?: Claim;
 }
-
-/** Attempts of a batch write to have DynamoDB take every item before the append fails (and is redelivered). */
-const WRITE_ATTEMPTS = 8;
 
 /**
  * The exchange log in DynamoDB: each shard a hash chain of entries at `CHAIN#<shard>` /
- * `SEQ#<seq>`, with a head item recording its end; indexes by consumer agency, provider agency
- * and time for the scoped reads. The local runtime's DynamoDB (dynalite) has no transactions, so
- * an append claims positions with one conditional write to the head, then writes the entries.
+ * `SEQ#<seq>`, with a head item recording the last one; indexes by consumer agency, provider
+ * agency and time for the scoped reads. Appends use conditional single-item writes only: the
+ * local runtime's DynamoDB (dynalite) has no transactions.
  */
 export class DynamoExchangeLogStore implements ExchangeLogStore {
-  /**
-   * Each shard's head as this store last wrote it: the next append of the shard here claims from
-   * it without reading it (one call fewer), and reads it when another writer moved it meanwhile.
-   */
-  private readonly heads = new Map<number, ChainEnd>();
-
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
   ) {}
 
   /**
-   * Appends entries to one shard's chain, in order, exactly once, in three calls for a batch (two
-   * when this store wrote the shard's head last and still holds it): the
-   * head item (one consistent read) gives the chain's end and its last {@link RECENT}
-   * transactions, so a redelivered message is skipped; one conditional update of the head claims
-   * the next positions for the new entries (a concurrent writer's claim makes it start again
-   * from the new end, so the chain never forks); one batch write puts the entries. The head
-   * remembers the claim: if the writer stops before its entries are all written, the queue
-   * redelivers their messages, and the entries are written again from them, identical, in the
-   * positions claimed (`recover`).
+   * Appends entries to one shard's chain, in order, exactly once. The shard's head item (one
+   * consistent read) gives the chain's end and the transactions of its last {@link RECENT}
+   * entries, so a redelivered message is skipped. Each entry is put on the condition that its
+   * slot is free, one after another: a slot already taken (by a concurrent writer, or by an
+   * append whose head update was lost in a crash) makes the append start again from the chain's
+   * true end, read from its newest entries, so the chain never forks and no entry is logged twice.
+   * The head is then advanced once for the whole batch.
    */
   async append(shard: number, entries: readonly ExchangeEntry[]): Promise<ChainedEntry[]> {
-    // A claim's transactions must fit in the head's `recent`: a longer batch goes in parts.
-    if (entries.length > RECENT) {
-      const appended: ChainedEntry[] = [];
-      for (let start = 0; start < entries.length; start += RECENT) {
-        appended.push(...(await this.append(shard, entries.slice(start, start + RECENT))));
-      }
-      return appended;
-    }
+    let end = await this.headState(shard);
     for (let attempt = 0; attempt < 10; attempt++) {
-      // The head as this store left it, if it did: the claim's condition checks it is still so.
-      const read = this.heads.get(shard) ?? (await this.headState(shard));
-      this.heads.delete(shard);
-      const end = read.pending ? await this.recover(shard, read, entries) : read;
-      if (!end) continue;
       const seen = new Set(end.recent);
       const fresh: ExchangeEntry[] = [];
       for (const entry of entries) {
@@ -111,145 +68,36 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
         seen.add(entry.transactionId);
         fresh.push(entry);
       }
-      if (fresh.length === 0) {
-        this.heads.set(shard, end);
-        return [];
-      }
+      if (fresh.length === 0) return [];
       const chained = link(fresh, shard, end);
-      const claimed = await this.claim(shard, end, chained);
-      if (!claimed) continue;
-      await this.writeEntries(chained);
-      this.heads.set(shard, claimed);
+      let written = 0;
+      try {
+        for (const entry of chained) {
+          await this.client.send(
+            new PutItemCommand({
+              TableName: this.tableName,
+              Item: marshall(item(entry), { removeUndefinedValues: true }),
+              ConditionExpression: "attribute_not_exists(pk)",
+            }),
+          );
+          written++;
+        }
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) {
+          if (written > 0) await this.advanceHead(shard, chained.slice(0, written), end.recent);
+          throw error;
+        }
+        // The slot is taken: the chain is past the head. Start again from its newest entries.
+        if (written > 0) await this.advanceHead(shard, chained.slice(0, written), end.recent);
+        end = await this.chainEnd(shard);
+        continue;
+      }
+      await this.advanceHead(shard, chained, end.recent);
       return chained;
     }
     throw new Error(`could not append to log shard ${shard}: too much contention`);
   }
 
-  /**
-   * Writes again the entries of the head's claim that this batch redelivers: they are the
-   * claim's first transactions, in order (the queue hands a shard's messages over in order and
-   * none of a claim's until the earlier ones are done), linked as they were the first time. When
-   * only the claim's first entries came, the claim is narrowed to the rest, so the next batch can
-   * link those. The head as it then is, or undefined when it moved meanwhile (start again).
-   */
-  private async recover(
-    shard: number,
-    end: ChainEnd,
-    entries: readonly ExchangeEntry[],
-  ): Promise<ChainEnd | undefined> {
-    const claim = end.pending as Claim;
-    const claimed = end.recent.slice(-claim.count);
-    const byId = new Map(entries.map((entry) => [entry.transactionId, entry]));
-    const redelivered: ExchangeEntry[] = [];
-    for (const id of claimed) {
-      const entry = byId.get(id);
-      if (!entry) break;
-      redelivered.push(entry);
-    }
-    // A claimed message that comes back without those claimed before it (a duplicate whose
-    // earlier neighbours were deleted) cannot be linked again: it must already be written.
-    for (const [index, id] of claimed.entries()) {
-      if (index < redelivered.length || !byId.has(id)) continue;
-      if ((await this.entryAt(shard, claim.from + index)) !== id) {
-        throw new Error(
-          `log shard ${shard}: entry ${claim.from + index} (${id}) came back without the entries claimed before it, and is not written`,
-        );
-      }
-    }
-    if (redelivered.length === 0) return end;
-    const rewritten = link(redelivered, shard, { seq: claim.from - 1, hash: claim.prev });
-    await this.writeEntries(rewritten);
-    if (redelivered.length === claim.count) return end;
-    const last = rewritten[rewritten.length - 1] as ChainedEntry;
-    const narrowed: Claim = { ...claim, from: last.seq + 1, prev: last.hash, count: claim.count - redelivered.length };
-    const moved = await conditional(
-      this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall({ pk: `CHAIN#${shard}`, sk: "HEAD" }),
-          UpdateExpression: "SET pending = :pending",
-          ConditionExpression: "seq = :seq AND pending.#from = :from",
-          ExpressionAttributeNames: { "#from": "from" },
-          ExpressionAttributeValues: marshall({
-            ":seq": end.seq,
-            ":from": claim.from,
-            ":pending": narrowed,
-          }),
-        }),
-      ),
-    );
-    return moved ? { ...end, pending: narrowed } : undefined;
-  }
-
-  /** The transaction written at a position of the shard, if any. */
-  private async entryAt(shard: number, seq: number): Promise<string | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: marshall({ pk: `CHAIN#${shard}`, sk: seqKey(seq) }),
-        ProjectionExpression: "transactionId",
-        ConsistentRead: true,
-      }),
-    );
-    return Item ? String(unmarshall(Item).transactionId) : undefined;
-  }
-
-  /**
-   * Moves the head over `chained` if it is still where it was read: the head it wrote, or
-   * undefined if another writer moved it first.
-   */
-  private async claim(shard: number, end: ChainEnd, chained: readonly ChainedEntry[]): Promise<ChainEnd | undefined> {
-    const last = chained[chained.length - 1] as ChainedEntry;
-    const head: ChainEnd = {
-      seq: last.seq,
-      hash: last.hash,
-      recent: [...end.recent, ...chained.map((entry) => entry.transactionId)].slice(-RECENT),
-      pending: { from: end.seq + 1, prev: end.hash, count: chained.length, at: Date.now() },
-    };
-    const moved = await conditional(
-      this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall({ pk: `CHAIN#${shard}`, sk: "HEAD" }),
-          UpdateExpression: "SET seq = :seq, #hash = :hash, recent = :recent, pending = :pending",
-          ConditionExpression: end.seq === 0 ? "attribute_not_exists(seq) OR seq = :at" : "seq = :at",
-          ExpressionAttributeNames: { "#hash": "hash" },
-          ExpressionAttributeValues: marshall({
-            ":at": end.seq,
-            ":seq": head.seq,
-            ":hash": head.hash,
-            ":recent": head.recent,
-            ":pending": head.pending,
-          }),
-        }),
-      ),
-    );
-    return moved ? head : undefined;
-  }
-
-  /** Puts entries, 25 to a batch write, retrying what DynamoDB leaves unprocessed. */
-  private async writeEntries(chained: readonly ChainedEntry[]): Promise<void> {
-    for (let start = 0; start < chained.length; start += 25) {
-      let requests: WriteRequest[] = chained.slice(start, start + 25).map((entry) => ({
-        PutRequest: { Item: marshall(item(entry), { removeUndefinedValues: true }) },
-      }));
-      for (let attempt = 1; requests.length > 0; attempt++) {
-        if (attempt > WRITE_ATTEMPTS)
-          throw new Error("DynamoDB kept log entries unprocessed; the batch will be retried");
-        if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-        const { UnprocessedItems } = await this.client.send(
-          new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }),
-        );
-        requests = UnprocessedItems?.[this.tableName] ?? [];
-      }
-    }
-  }
-
-  /**
-   * Where the shard's chain is known to be whole: the head, or while its last claim may still be
-   * being written ({@link CLAIM_GRACE_MS}), the entry before that claim. Entries past it may be
-   * missing for that while.
-   */
   async head(shard: number): Promise<{ seq: number; hash: string } | undefined> {
     const { Item } = await this.client.send(
       new GetItemCommand({
@@ -260,9 +108,6 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
     );
     if (!Item) return undefined;
     const head = unmarshall(Item);
-    if (head.pending && Date.now() - Number(head.pending.at ?? 0) < CLAIM_GRACE_MS) {
-      return { seq: Number(head.pending.from) - 1, hash: String(head.pending.prev) };
-    }
     return { seq: Number(head.seq), hash: String(head.hash) };
   }
 
@@ -401,16 +246,29 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
       seq: Number(head.seq),
       hash: String(head.hash),
       recent: Array.isArray(head.recent) ? head.recent.map(String) : [],
-      ...(head.pending
-        ? {
-            pending: {
-              from: Number(head.pending.from),
-              prev: String(head.pending.prev),
-              count: Number(head.pending.count),
-              at: Number(head.pending.at ?? 0),
-            },
-          }
-        : {}),
+    };
+  }
+
+  /** The shard's true end, from its newest entries: used when the head item lags the chain. */
+  private async chainEnd(shard: number): Promise<ChainEnd> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :seq)",
+        ExpressionAttributeValues: marshall({ ":pk": `CHAIN#${shard}`, ":seq": "SEQ#" }),
+        ProjectionExpression: "transactionId, seq, #hash",
+        ExpressionAttributeNames: { "#hash": "hash" },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        Limit: RECENT,
+      }),
+    );
+    const newest = Items.map((entry) => unmarshall(entry));
+    const last = newest[0];
+    return {
+      seq: last ? Number(last.seq) : 0,
+      hash: last ? String(last.hash) : GENESIS_HASH,
+      recent: newest.map((entry) => String(entry.transactionId)).reverse(),
     };
   }
 
@@ -441,6 +299,31 @@ export class DynamoExchangeLogStore implements ExchangeLogStore {
       { consistent: false, refused: "connection dates could not be read: DynamoDB kept them back" },
     );
     return new Map(items.map((item) => [item.datasetId, item.firstAt]));
+  }
+
+  /** Moves the head to the last of `appended`, remembering the last {@link RECENT} transactions. */
+  private async advanceHead(
+    shard: number,
+    appended: readonly ChainedEntry[],
+    recent: readonly string[],
+  ): Promise<void> {
+    const last = appended[appended.length - 1] as ChainedEntry;
+    await conditional(
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: `CHAIN#${shard}`, sk: "HEAD" }),
+          UpdateExpression: "SET seq = :seq, #hash = :hash, recent = :recent",
+          ConditionExpression: "attribute_not_exists(seq) OR seq < :seq",
+          ExpressionAttributeNames: { "#hash": "hash" },
+          ExpressionAttributeValues: marshall({
+            ":seq": last.seq,
+            ":hash": last.hash,
+            ":recent": [...recent, ...appended.map((entry) => entry.transactionId)].slice(-RECENT),
+          }),
+        }),
+      ),
+    );
   }
 }
 

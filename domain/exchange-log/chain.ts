@@ -96,11 +96,10 @@ export class ShardVerifier {
   private hashAtHead: string | undefined;
   private hashAtCheckpoint: string | undefined;
   private broken: { at: number; reason: string } | undefined;
-  private inFlight = false;
 
   /**
-   * @param head where the store knows the shard's chain to be whole; entries past it (an append
-   *   being written, or written before the head moved) are fine, entries missing below it are not.
+   * @param head what the store records as the shard's last appended entry; entries past it
+   *   (appended after a crash, before the head moved) are fine, entries missing below it are not.
    * @param start where verification starts: the genesis, or a trusted earlier entry.
    * @param checkpointed the shard's head in the latest signed checkpoint.
    */
@@ -116,14 +115,9 @@ export class ShardVerifier {
 
   add(entry: ChainedEntry): void {
     if (entry.seq === this.checkpointed?.seq) this.hashAtCheckpoint = entry.hash;
-    if (this.broken || this.inFlight) return;
-    const { shard: _shard, seq, prevHash, hash, ...content } = entry;
-    // Past the head, a gap is an append still being written: what follows it is not judged yet.
-    if (this.head && this.seq >= this.head.seq && seq !== this.seq + 1) {
-      this.inFlight = true;
-      return;
-    }
+    if (this.broken) return;
     this.count++;
+    const { shard: _shard, seq, prevHash, hash, ...content } = entry;
     if (seq !== this.seq + 1)
       this.broken = { at: this.seq + 1, reason: `entry ${this.seq + 1} is missing (next is ${seq})` };
     else if (prevHash !== this.hash)

@@ -171,7 +171,7 @@ export function sha256Hex(bytes: Buffer): string {
 export function soundPrefix(
   entries: readonly ChainedEntry[],
   after: { seq: number; hash: string },
-): { sound: ChainedEntry[]; break?: { seq: number; reason: string; missing: boolean } } {
+): { sound: ChainedEntry[]; break?: { seq: number; reason: string } } {
   const sound: ChainedEntry[] = [];
   let { seq, hash } = after;
   for (const entry of entries) {
@@ -184,7 +184,7 @@ export function soundPrefix(
           : chainHash(prevHash, content, shard, at) !== own
             ? `entry ${at} was altered`
             : undefined;
-    if (reason) return { sound, break: { seq: seq + 1, reason, missing: at !== seq + 1 } };
+    if (reason) return { sound, break: { seq: seq + 1, reason } };
     sound.push(entry);
     seq = at;
     hash = own;

@@ -44,8 +44,6 @@ export class ArchiveConflictError extends Error {
 /** What the checkpointer reads from the log table. */
 export interface ChainSource {
   readShard(shard: number, afterSeq: number, limit?: number): Promise<{ entries: ChainedEntry[]; more: boolean }>;
-  /** Where the shard's chain is known to be whole: entries past it may still be being written. */
-  head(shard: number): Promise<{ seq: number; hash: string } | undefined>;
 }
 
 /** Entries one checkpoint archives per shard at most; the next one goes on from there. */
@@ -100,10 +98,7 @@ async function checkpointOnce(options: CheckpointOptions): Promise<CheckpointRun
       after = (entries.at(-1) as ChainedEntry).seq;
     }
     const { sound, break: broken } = soundPrefix(fresh.slice(0, MAX_ENTRIES_PER_SHARD), start);
-    // A gap past the head is an append still being written: the next checkpoint goes on from it.
-    if (broken && !(broken.missing && broken.seq > ((await source.head(shard))?.seq ?? 0))) {
-      refused.push({ shard, seq: broken.seq, reason: broken.reason });
-    }
+    if (broken) refused.push({ shard, ...broken });
     const last = sound.at(-1);
     if (!last) {
       shards.push({ shard, ...start });

@@ -27,8 +27,7 @@ async function markConnections(entries: readonly ExchangeEntry[]): Promise<void>
 /**
  * Appends queued exchange entries to their shard's hash chain, in queue order. The queue is
  * FIFO, one message group per shard: a shard's messages of the batch are appended together (one
- * head read, one claim of their positions on the head, one batch write); if that fails, one at a
- * time (entries already claimed are written from their messages), and the first entry
+ * head read, their entries, one head update); if that fails, one at a time, and the first entry
  * that fails fails its shard's later entries in the batch too, unprocessed, so each chain is still
  * appended in queue order on the retry; other shards go on. An entry already in its chain (a
  * retry) is not appended twice.

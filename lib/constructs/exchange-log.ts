@@ -93,9 +93,14 @@ export class ExchangeLog extends Construct {
       synchronous: true,
       timeout: APPENDER_TIMEOUT,
     });
-    grantTable(appender, props.logTable, ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"], {
-      writes: true,
-    });
+    grantTable(
+      appender,
+      props.logTable,
+      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+      {
+        writes: true,
+      },
+    );
     this.queue = props.queue;
     this.queue.connect(appender, { batchSize: 10 });
 
@@ -163,7 +168,7 @@ export class ExchangeLog extends Construct {
       timeout: Duration.minutes(5),
       memorySize: 1024,
     });
-    grantTable(checkpointer, props.logTable, ["dynamodb:GetItem", "dynamodb:Query"]);
+    grantTable(checkpointer, props.logTable, ["dynamodb:Query"]);
     grantObjects(checkpointer, props.archiveBucket, {
       read: ["checkpoints/"],
       write: ["checkpoints/", "segments/"],

@@ -211,47 +211,6 @@ describe("checkpointing the log", () => {
   });
 });
 
-describe("an append being written (positions claimed on the head, entries not all written yet)", () => {
-  /** Shard 0 gets 3 entries past its head, of which the first is not written yet. */
-  function inFlight(table: ReturnType<typeof memoryTable>) {
-    const chain = table.chains[0] as ChainedEntry[];
-    const head = table.heads[0] as { seq: number; hash: string };
-    const claimed = link(
-      ["late-1", "late-2", "late-3"].map((transactionId) => exchangeEntryFixture({ transactionId })),
-      0,
-      chain.at(-1) as ChainedEntry,
-    );
-    chain.push(...claimed.slice(1));
-    return { head, claimed };
-  }
-
-  it("is not a refusal: the checkpoint stops before it and the next one goes on", async () => {
-    const { table, archive } = await checkpointed();
-    const { head, claimed } = inFlight(table);
-    const take = () =>
-      takeCheckpoint({ source: table, archive, signer: platform.signer, issuer: "urn:dscp:test", shards: 2 });
-
-    const during = await take();
-    (table.chains[0] as ChainedEntry[]).splice(head.seq, 0, claimed[0] as ChainedEntry);
-    const after = await take();
-
-    expect(during.refused).toEqual([]);
-    expect(during.signed.checkpoint.shards[0]).toMatchObject({ seq: 6 });
-    expect(after.refused).toEqual([]);
-    expect(after.signed.checkpoint.shards[0]).toMatchObject({ seq: 9, segment: { fromSeq: 7, toSeq: 9 } });
-  });
-
-  it("verifies: entries past the head may be missing for the while, never below it", async () => {
-    const { table, verify } = await checkpointed();
-    inFlight(table);
-
-    expect((await verify()).valid).toBe(true);
-
-    (table.chains[0] as ChainedEntry[]).splice(2, 1);
-    expect((await verify()).shards[0]).toMatchObject({ valid: false, brokenAt: 3 });
-  });
-});
-
 describe("verifying the log against its latest signed checkpoint", () => {
   it("finds nothing wrong when the table is as checkpointed, or has grown since", async () => {
     const { table, verify } = await checkpointed();
