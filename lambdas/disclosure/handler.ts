@@ -34,7 +34,7 @@ function disclosure(): DisclosureService {
       for await (const dataset of allPages((page) => catalog.listDatasets({}, page), 100)) all.push(dataset);
       return all;
     },
-    { ttlMs: 60_000, maxEntries: 1 },
+    { ttlMs: keptMs(60_000), maxEntries: 1 },
   );
   service = new DisclosureService({
     rankings: new DynamoOversightStore(client, env.INTEGRATED_TABLE_NAME),
@@ -45,10 +45,19 @@ function disclosure(): DisclosureService {
   return service;
 }
 
+/**
+ * How long an environment keeps what it read: on a deployed stage the given time, so the public
+ * cannot make each request a scan; locally nothing, so a change shows at once (as the registry's
+ * cache is 0 there).
+ */
+function keptMs(ms: number): number {
+  return environment().DSCP_STAGE === "local" ? 0 : ms;
+}
+
 /** A period's figures, kept 5 minutes per execution environment: the public cannot make each request a scan. */
 function figures(period: string | undefined): Promise<PeriodFigures | undefined> {
   figuresOf ??= cached((key: string) => disclosure().figures(key === "" ? undefined : key), {
-    ttlMs: PUBLIC_MAX_AGE_SECONDS * 1000,
+    ttlMs: keptMs(PUBLIC_MAX_AGE_SECONDS * 1000),
     maxEntries: 40,
   });
   return figuresOf(period ?? "");
