@@ -9,7 +9,6 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { createRemoteJWKSet } from "jose";
 import { parseLocalConfig } from "../agent/config.ts";
 import { keygen, loadKeyFile, signingIdentity } from "../agent/keys.ts";
@@ -21,6 +20,7 @@ import { generateIdentity, type IdentityFile } from "../client/identity-files.ts
 import { platformOutputs } from "../client/outputs.ts";
 import { syntheticPopulation } from "../demo/population.ts";
 import { startDemoUpstream } from "../demo/upstream.ts";
+import { load } from "./measure.ts";
 import { startBenchPlatform } from "./platform.ts";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
@@ -169,36 +169,6 @@ const applied = async (running: AgentNode) => {
 };
 await applied(providerNode);
 await applied(consumerNode);
-
-interface Figures {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-async function load(call: (index: number) => Promise<number>, requests: number, concurrency: number): Promise<Figures> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < requests) {
-        const index = next++;
-        const begin = performance.now();
-        const status = await call(index);
-        latencies.push(performance.now() - begin);
-        if (status !== 200) errors++;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    Number((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0).toFixed(1));
-  return { rps: Number((requests / seconds).toFixed(1)), p50: at(0.5), p99: at(0.99), errors };
-}
 
 const typescriptClient = client(directConsumer);
 const viaClient = (index: number) =>

@@ -4,7 +4,6 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { exchangeRoutes } from "../api/exchange.ts";
 import { platformKeyRoutes } from "../api/platform.ts";
 import { pathOf } from "../api/route.ts";
@@ -14,7 +13,7 @@ import { syntheticPopulation } from "../demo/population.ts";
 import { startDemoUpstream } from "../demo/upstream.ts";
 import { callsBetween, callsByOperation, RUNTIME_CALLER } from "../runtime/aws-calls.ts";
 import { PROJECT_ROOT } from "../runtime/synth.ts";
-import { drainQueues, logBytesBetween, perExchange, windowOf } from "./measure.ts";
+import { drainQueues, load, logBytesBetween, perExchange, windowOf } from "./measure.ts";
 import { startBenchPlatform } from "./platform.ts";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
@@ -94,30 +93,9 @@ const request = await client(consumer).requestAccess({
 });
 await client(provider).decide(request.id, { decision: "approve", reason: "Benchmark approval" });
 
-async function load(
-  call: (index: number) => Promise<number>,
-  requests = REQUESTS,
-): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < requests) {
-        const index = next++;
-        const begin = performance.now();
-        const status = await call(index);
-        latencies.push(performance.now() - begin);
-        if (status !== 200) errors++;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    Number((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0).toFixed(1));
-  return { rps: Number((requests / seconds).toFixed(1)), p50: at(0.5), p99: at(0.99), errors };
+/** `load` at this benchmark's request count and concurrency. */
+function run(call: (index: number) => Promise<number>, requests = REQUESTS) {
+  return load(call, requests, CONCURRENCY);
 }
 
 const keys = population.map((citizen) => citizen.personalId);
@@ -125,14 +103,14 @@ const consumerClient = client(consumer);
 const recordPath = (key: string) => pathOf(exchangeRoutes.getRecord, { datasetId: "MPS.POPULATION.CITIZENS", key });
 try {
   // Warm both paths (cold functions, connections, compiled code) before measuring.
-  await load(
+  await run(
     (index) =>
       consumerClient
         .send(exchangeRoutes.getRecord.method, recordPath(keys[index % keys.length] as string))
         .then((response) => response.status),
     WARMUP,
   );
-  const directResult = await load(async (index) => {
+  const directResult = await run(async (index) => {
     const response = await fetch(
       `${direct.url}/citizens/records/${keys[index % keys.length]}?fields=personalId,fullName,province`,
     );
@@ -144,7 +122,7 @@ try {
   await drainQueues(runtime.clients.sqs);
   const before = windowOf(runtime, join(workDir, "data", "logs"));
   const benchCpuBefore = process.cpuUsage();
-  const platformResult = await load(async (index) => {
+  const platformResult = await run(async (index) => {
     const response = await consumerClient.send(
       exchangeRoutes.getRecord.method,
       recordPath(keys[index % keys.length] as string),

@@ -3,6 +3,7 @@
 
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { GetQueueAttributesCommand, ListQueuesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { type AwsCallCounts, callsBetween, RUNTIME_CALLER } from "../runtime/aws-calls.ts";
 import type { LocalRuntime } from "../runtime/local-runtime.ts";
@@ -89,4 +90,40 @@ export async function drainQueues(sqs: SQSClient, timeoutMs = 120_000): Promise<
     quiet = held === 0 ? quiet + 1 : 0;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** Throughput and latency of a load: requests per second, p50 and p99 in ms, answers other than 200. */
+export interface LoadFigures {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+/** Makes `requests` calls, `concurrency` at a time; each call answers its HTTP status. */
+export async function load(
+  call: (index: number) => Promise<number>,
+  requests: number,
+  concurrency: number,
+): Promise<LoadFigures> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        const index = next++;
+        const begin = performance.now();
+        const status = await call(index);
+        latencies.push(performance.now() - begin);
+        if (status !== 200) errors++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    Number((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0).toFixed(1));
+  return { rps: Number((requests / seconds).toFixed(1)), p50: at(0.5), p99: at(0.99), errors };
 }
