@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { disclosureRoutes } from "../../api/disclosure.ts";
+import { FIGURE_COLUMNS } from "../../domain/disclosure/model.ts";
 import type { Command } from "../command.ts";
 import { UsageError } from "../command.ts";
 import { optional, pageOf, paging } from "../options.ts";
@@ -54,17 +55,7 @@ export const publicDisclosure: Command = {
       ranking: ["datasetId", "managingAgency", "class", "score", "reasons"],
       compliance: ["agency", "datasets", "standardised", "connected", "onTrack"],
       connections: ["datasetId", "managingAgency", "mandatory", "connectedOn"],
-      figures: [
-        "level",
-        "agency",
-        "datasetId",
-        "exchanges",
-        "allowed",
-        "denied",
-        "failed",
-        "latencyP50Ms",
-        "latencyP95Ms",
-      ],
+      figures: [...FIGURE_COLUMNS],
     }[resource];
     context.table(page, columns);
     return 0;

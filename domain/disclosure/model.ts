@@ -58,6 +58,9 @@ export const figureRow = z.object({
   latencyP95Ms: cell,
 });
 
+/** A figures row's columns, in the order the CSV download and the CLI's table show them. */
+export const FIGURE_COLUMNS = Object.keys(figureRow.shape) as ReadonlyArray<keyof z.infer<typeof figureRow>>;
+
 export const exchangeFigures = z.object({
   period: z.string(),
   from: instant,

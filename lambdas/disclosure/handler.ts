@@ -10,7 +10,7 @@ import type { Dataset } from "../../domain/catalog/model.ts";
 import { type CsvCell, toCsv } from "../../domain/disclosure/csv.ts";
 import { DisclosureService, type PeriodFigures, pageOf } from "../../domain/disclosure/disclosure-service.ts";
 import { entityTag, matchesEntityTag, PUBLIC_MAX_AGE_SECONDS } from "../../domain/disclosure/http-cache.ts";
-import { figuresQuery, formatQuery, publicComplianceQuery } from "../../domain/disclosure/model.ts";
+import { FIGURE_COLUMNS, figuresQuery, formatQuery, publicComplianceQuery } from "../../domain/disclosure/model.ts";
 import { CRITERIA } from "../../domain/oversight/model.ts";
 import { allPages } from "../../domain/paging.ts";
 import { lazyEnvironment } from "../shared/environment.ts";
@@ -237,30 +237,8 @@ export const handler = httpHandler(
       if (!found) throw new Error("figures of a period are always computed");
       const { rows, ...header } = found;
       if (format !== "csv") return cacheable(event, { json: { ...header, ...pageOf(rows, page) } });
-      const columns = [
-        "period",
-        "level",
-        "agency",
-        "datasetId",
-        "exchanges",
-        "allowed",
-        "denied",
-        "failed",
-        "latencyP50Ms",
-        "latencyP95Ms",
-      ];
-      const csvRows = rows.map((row): CsvCell[] => [
-        header.period,
-        row.level,
-        row.agency,
-        row.datasetId,
-        row.exchanges,
-        row.allowed,
-        row.denied,
-        row.failed,
-        row.latencyP50Ms,
-        row.latencyP95Ms,
-      ]);
+      const columns = ["period", ...FIGURE_COLUMNS];
+      const csvRows = rows.map((row): CsvCell[] => [header.period, ...FIGURE_COLUMNS.map((column) => row[column])]);
       return cacheable(event, { csv: toCsv(columns, csvRows), filename: `dscp-exchange-figures-${header.period}.csv` });
     },
   }),
