@@ -49,10 +49,10 @@ let citizens: string;
 let residents: string;
 /** The provider node's endpoint as registered: a recorder in front of it, to replay a call. */
 let recorder: { url: string; stop: () => Promise<void>; tokens: string[] };
-/** Set when the first consumer node's store loses its connection mid-push. */
-let cutMidPush: () => void = () => undefined;
-const pushCut = new Promise<void>((resolve) => {
-  cutMidPush = resolve;
+/** Set when the first push reaches the consumer node, which is dying: its store is gone. */
+let pushArrived: () => void = () => undefined;
+const firstPush = new Promise<void>((resolve) => {
+  pushArrived = resolve;
 });
 let consumerKeyFile: string;
 
@@ -107,7 +107,7 @@ beforeAll(async () => {
     ...fast,
     // The first push finds the node dying: its store is gone before anything is applied.
     openDeliveryStore: async () => {
-      cutMidPush();
+      pushArrived();
       throw new Error("the node is being killed");
     },
   });
@@ -299,7 +299,7 @@ describe("pushed deliveries into the consumer node's PostgreSQL store (Art. 7.2b
     });
     expect(submitted.status).toBe(202);
     // Killed mid-push, then started again on the same addresses with its file and key.
-    await pushCut;
+    await firstPush;
     const ports = {
       provider: Number(new URL(consumerNode.providerUrl).port),
       consumer: Number(new URL(consumerNode.consumerUrl).port),
